@@ -1,0 +1,82 @@
+"""The event-sourcing core: the book's ``internal/es``, ``internal/registry`` and
+``internal/postgres`` in Python, over DuckDB.
+
+=====================  ==============================================================
+book (Go)              here
+=====================  ==============================================================
+``ddd.Event``          :class:`Event`, :class:`AggregateEvent` (``events``)
+``es.Aggregate``       :class:`Aggregate` (``aggregate``)
+``registry``           :class:`Registry` (``registry``, ``serde``)
+``postgres.EventStore``  :class:`EventStore` (``event_store``), :class:`EventLog` (``log``)
+``postgres.SnapshotStore``  :class:`SnapshotStore`, strategies (``snapshots``)
+``es.AggregateStore``  :class:`AggregateStore`, :func:`with_middleware` (``aggregate_store``)
+``es.EventPublisher``  :class:`EventPublisher`, :func:`publisher` (``publisher``)
+``ddd.EventDispatcher``  :class:`EventDispatcher` (``dispatcher``)
+``es.AggregateRepository``  :class:`AggregateRepository` (``repository``)
+=====================  ==============================================================
+"""
+
+from mallbots.es.aggregate import Aggregate
+from mallbots.es.aggregate_store import AggregateStore, Middleware, with_middleware
+from mallbots.es.clock import UTC, Clock, SteppingClock, system_clock
+from mallbots.es.database import Database
+from mallbots.es.dispatcher import EventDispatcher, Handler, HandlerError
+from mallbots.es.errors import (
+    AggregateNotFoundError,
+    ConcurrencyError,
+    CorruptEventError,
+    DatabaseLockedError,
+    DuplicateEventError,
+    EventSourcingError,
+    PayloadError,
+    RegistryError,
+    UnknownNameError,
+)
+from mallbots.es.event_store import EventStore
+from mallbots.es.events import AggregateEvent, Event
+from mallbots.es.ids import IdFactory, SeededIds, random_ids
+from mallbots.es.log import EventLog
+from mallbots.es.publisher import EventPublisher, publisher
+from mallbots.es.registry import Registry
+from mallbots.es.repository import AggregateRepository
+from mallbots.es.snapshots import EveryNEvents, SnapshotStore, SnapshotStrategy, never, snapshots
+
+__all__ = [
+    "UTC",
+    "Aggregate",
+    "AggregateEvent",
+    "AggregateNotFoundError",
+    "AggregateRepository",
+    "AggregateStore",
+    "Clock",
+    "ConcurrencyError",
+    "CorruptEventError",
+    "Database",
+    "DatabaseLockedError",
+    "DuplicateEventError",
+    "Event",
+    "EventDispatcher",
+    "EventLog",
+    "EventPublisher",
+    "EventSourcingError",
+    "EventStore",
+    "EveryNEvents",
+    "Handler",
+    "HandlerError",
+    "IdFactory",
+    "Middleware",
+    "PayloadError",
+    "Registry",
+    "RegistryError",
+    "SeededIds",
+    "SnapshotStore",
+    "SnapshotStrategy",
+    "SteppingClock",
+    "UnknownNameError",
+    "never",
+    "publisher",
+    "random_ids",
+    "snapshots",
+    "system_clock",
+    "with_middleware",
+]

@@ -1,0 +1,138 @@
+"""The event-sourced aggregate: state that changes only by recording events.
+
+A command method checks the aggregate's rules, then calls :meth:`Aggregate.record`.
+Recording builds an :class:`AggregateEvent` at the next version, applies it to the
+state at once, and keeps it pending until the repository saves it. Loading replays
+stored events through the same :meth:`Aggregate.apply`, so the state a command sees and
+the state a reload sees are built by one piece of code.
+
+Versions follow the book: ``version`` counts the events already stored,
+``pending_version`` adds the ones recorded since.
+"""
+
+from __future__ import annotations
+
+import html
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from mallbots.es.clock import Clock, system_clock
+from mallbots.es.events import EMPTY_METADATA, AggregateEvent, payload_fields
+from mallbots.es.ids import IdFactory, random_ids
+
+
+class Aggregate(ABC):
+    """Base class of event-sourced aggregates (``stores.Store``, ``baskets.Basket``...)."""
+
+    NAME: ClassVar[str]
+    """The aggregate (stream) name, as in the book: ``stores.Store``."""
+
+    def __init__(self, id: str, *, clock: Clock | None = None, ids: IdFactory | None = None):
+        if not isinstance(id, str) or not id:
+            raise ValueError(f"{type(self).__name__} needs a non-empty string id, not {id!r}")
+        self.id = id
+        self._version = 0
+        self._pending: list[AggregateEvent] = []
+        self._clock = clock or system_clock
+        self._ids = ids or random_ids
+
+    # --- versions and pending events -------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """How many of this aggregate's events are stored."""
+        return self._version
+
+    @property
+    def pending_version(self) -> int:
+        """The version the aggregate will have once its pending events are saved."""
+        return self._version + len(self._pending)
+
+    @property
+    def events(self) -> tuple[AggregateEvent, ...]:
+        """The events recorded since the last save, oldest first."""
+        return tuple(self._pending)
+
+    def record(
+        self, name: str, payload: Any, metadata: Mapping[str, Any] | None = None
+    ) -> AggregateEvent:
+        """Record an event at the next version and apply it to the state."""
+        event = AggregateEvent(
+            id=self._ids(),
+            name=name,
+            payload=payload,
+            occurred_at=self._clock(),
+            aggregate_name=self.NAME,
+            aggregate_id=self.id,
+            aggregate_version=self.pending_version + 1,
+            metadata=dict(metadata) if metadata else EMPTY_METADATA,
+        )
+        self.apply(event)
+        self._pending.append(event)
+        return event
+
+    def commit_events(self) -> None:
+        """Mark the pending events as stored: the version moves up to the pending version."""
+        self._version += len(self._pending)
+        self._pending.clear()
+
+    # --- state -----------------------------------------------------------------------------
+
+    @abstractmethod
+    def apply(self, event: AggregateEvent) -> None:
+        """Change the state by one event. Never check rules here: the event happened."""
+
+    def load_event(self, event: AggregateEvent) -> None:
+        """Replay one stored event (the book's ``es.LoadEvent``)."""
+        self.apply(event)
+        self._version = event.aggregate_version
+
+    def state(self) -> dict[str, Any]:
+        """The aggregate's public state as a dict (for tables, displays and comparisons)."""
+        return {key: value for key, value in vars(self).items() if not key.startswith("_")}
+
+    # --- snapshots (override both to make an aggregate snapshottable) -----------------------
+
+    def to_snapshot(self) -> Any:
+        """The state as a snapshot payload (a registered dataclass such as ``StoreV1``)."""
+        raise TypeError(f"{type(self).__name__} does not take snapshots")
+
+    def apply_snapshot(self, snapshot: Any) -> None:
+        """Restore the state from a snapshot payload. Raise ``TypeError`` if it is unknown."""
+        raise TypeError(f"{type(self).__name__} does not take snapshots")
+
+    def load_snapshot(self, snapshot: Any, version: int) -> None:
+        """Restore from a snapshot taken at ``version`` (the book's ``es.LoadSnapshot``)."""
+        self.apply_snapshot(snapshot)
+        self._version = version
+
+    # --- display ---------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.state().items() if k != "id")
+        return f"{type(self).__name__}(id={self.id!r}, version={self.version}, {fields})"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(_show(v))}</td></tr>"
+            for k, v in self.state().items()
+        )
+        pending = f" (+{len(self._pending)} pending)" if self._pending else ""
+        return (
+            f"<div><b>{html.escape(self.NAME)}</b> "
+            f"<span style='color:#666'>version {self.version}{pending}</span>"
+            f"<table>{rows}</table></div>"
+        )
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {_show(v)}" for k, v in value.items()) or "(none)"
+    if isinstance(value, (list, tuple)):
+        return "; ".join(_show(v) for v in value) or "(none)"
+    fields = payload_fields(value) if hasattr(value, "__dataclass_fields__") else None
+    if fields:
+        return ", ".join(f"{k}={v}" for k, v in fields.items())
+    return str(value)

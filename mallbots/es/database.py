@@ -1,0 +1,260 @@
+"""The DuckDB database every store of the workbook writes to.
+
+One :class:`Database` per file per process: DuckDB lets one process open a file
+read-write, and inside that process every writer goes through this object. It gives
+
+- a cursor per thread (DuckDB connections are not shared between threads),
+- one write lock, so saves are serialised and global positions follow commit order,
+- reentrant transactions with hooks that run only once a commit has succeeded,
+- the counter of global log positions shared by every event table in the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from mallbots.es.errors import DatabaseLockedError
+
+MEMORY = ":memory:"
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+_OPEN: weakref.WeakValueDictionary[str, Database] = weakref.WeakValueDictionary()
+_OPEN_LOCK = threading.Lock()
+
+
+def checked_identifier(name: str) -> str:
+    """``name`` if it is a plain (optionally schema-qualified) SQL identifier.
+
+    Table names are the only SQL this package builds from strings; everything a user
+    types travels as a bound parameter.
+    """
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a plain SQL identifier: {name!r}")
+    return name
+
+
+class Database:
+    """A DuckDB database (a file or in memory) shared by the stores of one process."""
+
+    def __init__(self, path: str | Path = MEMORY, *, read_only: bool = False) -> None:
+        self.path = str(path)
+        self.read_only = read_only
+        self._connection = _connect(self.path, read_only)
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors_lock = threading.Lock()
+        self._write_lock = threading.RLock()
+        self._last_position = 0
+        self._log_tables: list[str] = []
+        self.closed = False
+
+    # --- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path = MEMORY, *, read_only: bool = False) -> Database:
+        """Open a database file (created if missing), or a fresh in-memory database.
+
+        Opening a file that this process already has open returns the same object, so
+        every writer shares one lock and one position counter.
+        """
+        if str(path) == MEMORY:
+            return cls(MEMORY, read_only=read_only)
+        key = str(Path(path).expanduser().resolve())
+        with _OPEN_LOCK:
+            existing = _OPEN.get(key)
+            if existing is not None and not existing.closed:
+                if existing.read_only and not read_only:
+                    raise DatabaseLockedError(
+                        f"{key} is open read-only in this process; close it first to write"
+                    )
+                return existing
+            database = cls(key, read_only=read_only)
+            _OPEN[key] = database
+            return database
+
+    @classmethod
+    def memory(cls) -> Database:
+        """A fresh, private in-memory database."""
+        return cls(MEMORY)
+
+    @property
+    def in_memory(self) -> bool:
+        return self.path == MEMORY
+
+    def close(self) -> None:
+        """Close every cursor and the connection. The object cannot be used afterwards."""
+        if self.closed:
+            return
+        with self._write_lock:
+            self.closed = True
+            with self._cursors_lock:
+                for cursor in self._cursors:
+                    cursor.close()
+                self._cursors.clear()
+            self._connection.close()
+        with _OPEN_LOCK:
+            if _OPEN.get(self.path) is self:
+                del _OPEN[self.path]
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else ("read-only" if self.read_only else "open")
+        return f"Database({self.path!r}, {state})"
+
+    # --- cursors ---------------------------------------------------------------------------
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor (created on first use)."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            if self.closed:
+                raise RuntimeError(f"{self!r} is closed")
+            cursor = self._connection.cursor()
+            cursor.execute("SET TimeZone = 'UTC'")
+            with self._cursors_lock:
+                self._cursors.append(cursor)
+            self._local.cursor = cursor
+            self._local.depth = 0
+            self._local.on_commit = []
+            self._local.on_rollback = []
+        return cursor
+
+    @contextmanager
+    def fresh_cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of its own, closed on exit: for long reads beside this thread's writes."""
+        cursor = self._connection.cursor()
+        cursor.execute("SET TimeZone = 'UTC'")
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+
+    def execute(self, sql: str, parameters: object = None) -> duckdb.DuckDBPyConnection:
+        """Run one statement on this thread's cursor."""
+        cursor = self.cursor()
+        return cursor.execute(sql, parameters) if parameters is not None else cursor.execute(sql)
+
+    # --- writing ---------------------------------------------------------------------------
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether this thread has a transaction open."""
+        return getattr(self._local, "depth", 0) > 0
+
+    @contextmanager
+    def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Hold the write lock; statements autocommit unless a transaction is open."""
+        cursor = self.cursor()
+        with self._write_lock:
+            yield cursor
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A transaction: all or nothing. Nested uses join the outermost one."""
+        cursor = self.cursor()
+        with self._write_lock:
+            local = self._local
+            if local.depth:
+                local.depth += 1
+                try:
+                    yield cursor
+                finally:
+                    local.depth -= 1
+                return
+            cursor.begin()
+            local.depth = 1
+            position_at_begin = self._last_position
+            try:
+                yield cursor
+                cursor.commit()
+            except BaseException:
+                local.depth = 0
+                self._last_position = position_at_begin
+                _rollback_quietly(cursor)
+                hooks, local.on_rollback, local.on_commit = local.on_rollback, [], []
+                for hook in hooks:
+                    hook()
+                raise
+            local.depth = 0
+            hooks, local.on_commit, local.on_rollback = local.on_commit, [], []
+            for hook in hooks:
+                hook()
+
+    def after_commit(self, hook: Callable[[], None], on_rollback: Callable[[], None] | None = None):
+        """Run ``hook`` once the current transaction commits (at once outside one)."""
+        if self.in_transaction:
+            self._local.on_commit.append(hook)
+            if on_rollback is not None:
+                self._local.on_rollback.append(on_rollback)
+        else:
+            hook()
+
+    # --- the global log --------------------------------------------------------------------
+
+    @property
+    def last_position(self) -> int:
+        """The highest global position handed out (committed or in this transaction)."""
+        return self._last_position
+
+    def claim_positions(self, count: int) -> int:
+        """Hand out ``count`` consecutive positions; returns the first.
+
+        Call it holding the write lock, right before the insert that uses them, and
+        call :meth:`release_positions` if that insert fails outside a transaction.
+        """
+        first = self._last_position + 1
+        self._last_position += count
+        return first
+
+    def release_positions(self, first: int) -> None:
+        """Give back positions from ``first`` on after a failed autocommit insert."""
+        self._last_position = first - 1
+
+    def register_log_table(self, table: str) -> None:
+        """Count an event table into the global log and move the counter past it."""
+        table = checked_identifier(table)
+        with self._write_lock:
+            if table not in self._log_tables:
+                self._log_tables.append(table)
+            (highest,) = self.execute(f"SELECT coalesce(max(position), 0) FROM {table}").fetchone()
+            self._last_position = max(self._last_position, highest)
+
+    @property
+    def log_tables(self) -> tuple[str, ...]:
+        """The event tables that make up the global log, in registration order."""
+        return tuple(self._log_tables)
+
+
+def _rollback_quietly(cursor: duckdb.DuckDBPyConnection) -> None:
+    with contextlib.suppress(duckdb.Error):  # a failed statement may have ended it already
+        cursor.rollback()
+
+
+def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        connection = duckdb.connect(path, read_only=read_only)
+    except duckdb.IOException as error:
+        message = str(error)
+        if "lock" in message.lower():
+            holder = re.search(r"PID (\d+)", message)
+            who = f"process {holder.group(1)}" if holder else "another process"
+            raise DatabaseLockedError(
+                f"{path} is open read-write in {who}. DuckDB lets one process write a "
+                "file at a time: close that program or notebook kernel (or its "
+                "Database) and try again, or work on a copy of the file."
+            ) from None
+        raise
+    connection.execute("SET TimeZone = 'UTC'")
+    return connection

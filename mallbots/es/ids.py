@@ -1,0 +1,37 @@
+"""Id factories: where events (and, if asked, aggregates) get their ids.
+
+Ids are UUIDs. The default draws them at random; :class:`SeededIds` draws them from a
+seeded generator, so the same seed gives the same ids on every run.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from collections.abc import Callable
+
+IdFactory = Callable[[], str]
+"""An id factory is any callable that returns a new, unique id string."""
+
+
+def random_ids() -> str:
+    """A random version-4 UUID."""
+    return str(uuid.uuid4())
+
+
+class SeededIds:
+    """Version-4 UUIDs from a seeded generator: the same seed, the same ids."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> str:
+        with self._lock:
+            bits = self._random.getrandbits(128)
+        return str(uuid.UUID(int=bits, version=4))
+
+    def __repr__(self) -> str:
+        return f"SeededIds(seed={self.seed})"

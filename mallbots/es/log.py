@@ -1,0 +1,96 @@
+"""The global log: every event of every event table, in position order.
+
+Positions are handed out under the database's write lock as events commit, so the log
+is read in commit order and a reader never sees a lower position appear later. Batches
+are read by position *range* (``position > a AND position <= b``), so DuckDB skips the
+rest of the table by its zone maps and each batch costs the same however long the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+import pandas as pd
+
+from mallbots.es.database import Database, checked_identifier
+from mallbots.es.decoding import EVENT_COLUMNS, decode_rows
+from mallbots.es.events import AggregateEvent
+from mallbots.es.registry import Registry
+
+FRAME_COLUMNS = (
+    "position, stream_name, stream_id, stream_version, event_name, event_data, occurred_at, "
+    "event_id::VARCHAR AS event_id"
+)
+
+
+class EventLog:
+    """Reads the events of several tables (default: all of the database's) as one log."""
+
+    def __init__(
+        self, database: Database, registry: Registry, tables: Sequence[str] | None = None
+    ) -> None:
+        self.database = database
+        self.registry = registry
+        self._tables = None if tables is None else [checked_identifier(t) for t in tables]
+
+    @property
+    def tables(self) -> list[str]:
+        """The event tables read, in registration order."""
+        return list(self.database.log_tables) if self._tables is None else list(self._tables)
+
+    def _union(self, select: str, where: str) -> str:
+        tables = self.tables
+        if not tables:
+            raise LookupError("the log has no event tables yet")
+        return " UNION ALL ".join(f"SELECT {select} FROM {t} WHERE {where}" for t in tables)
+
+    def head(self) -> int:
+        """The highest stored position (0 for an empty log)."""
+        sql = " UNION ALL ".join(f"SELECT max(position) AS p FROM {t}" for t in self.tables)
+        (head,) = self.database.execute(f"SELECT coalesce(max(p), 0) FROM ({sql})").fetchone()
+        return head
+
+    def count(self) -> int:
+        """How many events the log holds."""
+        sql = " UNION ALL ".join(f"SELECT count(*) AS n FROM {t}" for t in self.tables)
+        (count,) = self.database.execute(f"SELECT coalesce(sum(n), 0) FROM ({sql})").fetchone()
+        return int(count)
+
+    def read_range(self, after_position: int, up_to: int) -> list[AggregateEvent]:
+        """The events with ``after_position < position <= up_to``, in order."""
+        sql = self._union(EVENT_COLUMNS, "position > $1 AND position <= $2")
+        rows = self.database.execute(f"{sql} ORDER BY 1", [after_position, up_to]).fetchall()
+        return decode_rows(rows, self.registry)
+
+    def batches(
+        self, after_position: int = 0, batch_size: int = 1000, up_to: int | None = None
+    ) -> Iterator[list[AggregateEvent]]:
+        """Batches of events after ``after_position`` up to the head (or ``up_to``).
+
+        The head is read when iteration starts, so events appended meanwhile are left
+        for the next read.
+        """
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        end = self.head() if up_to is None else up_to
+        position = after_position
+        while position < end:
+            upper = min(position + batch_size, end)
+            batch = self.read_range(position, upper)
+            position = upper
+            if batch:
+                yield batch
+
+    def events(self, after_position: int = 0, batch_size: int = 1000) -> Iterable[AggregateEvent]:
+        """Every event after ``after_position``, one at a time."""
+        for batch in self.batches(after_position, batch_size):
+            yield from batch
+
+    def frame(self, after_position: int = 0, limit: int | None = None) -> pd.DataFrame:
+        """The log as a DataFrame (payloads as JSON text), in position order."""
+        sql = self._union(FRAME_COLUMNS, "position > $1") + " ORDER BY position"
+        parameters: list = [after_position]
+        if limit is not None:
+            sql += " LIMIT $2"
+            parameters.append(limit)
+        return self.database.execute(sql, parameters).df()

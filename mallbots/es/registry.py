@@ -1,0 +1,134 @@
+"""The registry: event and snapshot names mapped to payload types, and JSON both ways.
+
+The store keeps only a name and JSON text. The registry is what turns
+``("stores.StoreCreated", '{"name":"Bits","location":"Mall 1"}')`` back into
+``StoreCreated(name="Bits", location="Mall 1")``, and refuses anything that does not fit.
+Like the book, one payload type may serve several names (``StoreParticipationToggled``
+for both ``...Enabled`` and ``...Disabled``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from mallbots.es import serde
+from mallbots.es.errors import PayloadError, RegistryError, UnknownNameError
+
+Kind = Literal["event", "snapshot"]
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One registered name: its payload type, its kind and its compiled codec."""
+
+    name: str
+    payload_type: type
+    kind: Kind
+    encode: serde.Encoder
+    decode: serde.Decoder
+
+
+class Registry:
+    """Names of events and snapshots, their payload types, and their JSON serde."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, Registration] = {}
+
+    def register_event(self, name: str, payload_type: type) -> None:
+        """Register an event name and the frozen dataclass its payload is."""
+        self._register(name, payload_type, "event")
+
+    def register_snapshot(self, name: str, payload_type: type) -> None:
+        """Register a snapshot name (``stores.StoreV1``) and its dataclass."""
+        self._register(name, payload_type, "snapshot")
+
+    def _register(self, name: str, payload_type: type, kind: Kind) -> None:
+        if not (dataclasses.is_dataclass(payload_type) and isinstance(payload_type, type)):
+            raise TypeError(f"{name}: payload type must be a dataclass, not {payload_type!r}")
+        existing = self._by_name.get(name)
+        if existing is not None:
+            if existing.payload_type is payload_type and existing.kind == kind:
+                return
+            raise ValueError(f"{name!r} is already registered as {existing.payload_type.__name__}")
+        self._by_name[name] = Registration(
+            name=name,
+            payload_type=payload_type,
+            kind=kind,
+            encode=serde.encoder_for(payload_type),
+            decode=serde.decoder_for(payload_type),
+        )
+
+    def registration(self, name: str) -> Registration:
+        """The registration of ``name``; :class:`UnknownNameError` if there is none."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise UnknownNameError(name) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def names(self, kind: Kind | None = None) -> list[str]:
+        """Every registered name, optionally only events or only snapshots."""
+        return sorted(n for n, r in self._by_name.items() if kind is None or r.kind == kind)
+
+    def snapshot_name_of(self, payload_type: type) -> str:
+        """The snapshot name registered for ``payload_type`` (``StoreV1`` -> ``stores.StoreV1``)."""
+        for registration in self._by_name.values():
+            if registration.kind == "snapshot" and registration.payload_type is payload_type:
+                return registration.name
+        raise RegistryError(f"no snapshot name is registered for {payload_type.__name__}")
+
+    def type_of(self, name: str) -> type:
+        """The payload type registered for ``name``."""
+        return self.registration(name).payload_type
+
+    # --- serde --------------------------------------------------------------------------
+
+    def to_json_value(self, name: str, payload: Any) -> Any:
+        """The payload as JSON-ready values, checked against the type of ``name``."""
+        registration = self.registration(name)
+        try:
+            return registration.encode(payload)
+        except serde.FieldError as error:
+            raise PayloadError(name, str(error)) from None
+
+    def serialize(self, name: str, payload: Any) -> str:
+        """The payload of ``name`` as compact JSON text."""
+        value = self.to_json_value(name, payload)
+        try:
+            return serde.dumps(value)
+        except ValueError as error:  # NaN or infinity in a float field
+            raise PayloadError(name, str(error)) from None
+
+    def from_json_value(self, name: str, value: Any) -> Any:
+        """Build the payload of ``name`` from parsed JSON values, checking every field."""
+        registration = self.registration(name)
+        try:
+            return registration.decode(value)
+        except serde.FieldError as error:
+            raise PayloadError(name, str(error)) from None
+
+    def deserialize(self, name: str, data: str | bytes) -> Any:
+        """Build the payload of ``name`` from JSON text."""
+        registration = self.registration(name)
+        try:
+            value = serde.loads(data)
+        except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as error:
+            raise PayloadError(name, f"not valid JSON ({error})") from None
+        try:
+            return registration.decode(value)
+        except serde.FieldError as error:
+            raise PayloadError(name, str(error)) from None
+
+    def merge(self, others: Iterable[Registry]) -> Registry:
+        """A new registry holding this one's names and those of ``others``."""
+        merged = Registry()
+        for registry in (self, *others):
+            for registration in registry._by_name.values():
+                merged._register(registration.name, registration.payload_type, registration.kind)
+        return merged

@@ -1,0 +1,72 @@
+"""The aggregate repository: load an aggregate by id, save what it recorded.
+
+The application layer talks only to repositories. A repository builds an empty
+aggregate with the repository's clock and id factory (so a seeded run is reproducible),
+asks its store to load it, and after a save moves the aggregate's version forward.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from mallbots.es.aggregate import Aggregate
+from mallbots.es.aggregate_store import AggregateStore
+from mallbots.es.clock import Clock
+from mallbots.es.dispatcher import HandlerError
+from mallbots.es.errors import AggregateNotFoundError
+from mallbots.es.events import AggregateEvent
+from mallbots.es.ids import IdFactory
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class AggregateRepository(Generic[A]):
+    """Loads and saves aggregates of one type through an aggregate store."""
+
+    def __init__(
+        self,
+        aggregate_type: type[A],
+        store: AggregateStore,
+        *,
+        clock: Clock | None = None,
+        ids: IdFactory | None = None,
+    ) -> None:
+        self.aggregate_type = aggregate_type
+        self.store = store
+        self.clock = clock
+        self.ids = ids
+
+    @property
+    def aggregate_name(self) -> str:
+        return self.aggregate_type.NAME
+
+    def new(self, aggregate_id: str) -> A:
+        """An empty aggregate (version 0) that records with this repository's clock and ids."""
+        return self.aggregate_type(aggregate_id, clock=self.clock, ids=self.ids)
+
+    def load(self, aggregate_id: str, *, create: bool = False) -> A:
+        """The aggregate with its stored history applied.
+
+        An id with no events raises :class:`AggregateNotFoundError`, unless ``create``
+        asks for an empty aggregate instead (to run a creating command on it).
+        """
+        aggregate = self.new(aggregate_id)
+        self.store.load(aggregate)
+        if aggregate.version == 0 and not create:
+            raise AggregateNotFoundError(self.aggregate_name, aggregate_id)
+        return aggregate
+
+    def save(self, aggregate: A) -> list[AggregateEvent]:
+        """Store the aggregate's pending events; returns them as stored."""
+        if not aggregate.events:
+            return []
+        try:
+            events = self.store.save(aggregate)
+        except HandlerError:
+            aggregate.commit_events()  # stored: only a reaction to them failed
+            raise
+        aggregate.commit_events()
+        return events
+
+    def __repr__(self) -> str:
+        return f"AggregateRepository({self.aggregate_name})"

@@ -1,0 +1,452 @@
+"""Typed JSON serde: frozen dataclasses to JSON-ready values and back, with checking.
+
+A codec is compiled once per type from its type hints and then reused for every event,
+so a long stream decodes quickly. Both directions check types: a payload that does not
+fit its declared type fails when it is written, not months later when it is read.
+
+Money is exact: a ``Decimal`` is written as a JSON string (``"9.99"``) and read back
+unchanged. JSON numbers are parsed as ``Decimal`` too, so an old event that stored a
+price as a number still reads back exactly what was written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any, Union
+
+Encoder = Callable[[Any], Any]
+Decoder = Callable[[Any], Any]
+
+
+class FieldError(ValueError):
+    """A value that does not fit its declared type, with the path to it."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}" if path else problem)
+
+    def within(self, outer: str) -> FieldError:
+        """The same error seen from an enclosing field."""
+        joined = (
+            f"{outer}.{self.path}"
+            if self.path and not self.path.startswith("[")
+            else (f"{outer}{self.path}")
+        )
+        return FieldError(joined, self.problem)
+
+
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def dumps(value: Any) -> str:
+    """Compact, strict JSON text (NaN and infinity are refused: they are not JSON)."""
+    return _JSON.encode(value)
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse JSON text, reading every non-integer number as an exact ``Decimal``."""
+    return json.loads(text, parse_float=Decimal)
+
+
+def encoder_for(tp: Any) -> Encoder:
+    """The encoder of ``tp``: value -> JSON-ready value, raising :class:`FieldError`."""
+    return _encoder(tp)
+
+
+def decoder_for(tp: Any) -> Decoder:
+    """The decoder of ``tp``: JSON value -> value, raising :class:`FieldError`."""
+    return _decoder(tp)
+
+
+def _got(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"got {type(value).__name__} {text}"
+
+
+def _origin(tp: Any) -> Any:
+    return typing.get_origin(tp)
+
+
+def _is_optional(tp: Any) -> bool:
+    return _origin(tp) in (Union, types.UnionType) and type(None) in typing.get_args(tp)
+
+
+# --- encoders -------------------------------------------------------------------------
+
+
+@cache
+def _encoder(tp: Any) -> Encoder:
+    if tp is Any:
+        return _encode_any
+    if tp is str or tp is int or tp is bool:
+        return _exact_type_encoder(tp)
+    if tp is float:
+        return _encode_float
+    if tp is Decimal:
+        return _encode_decimal
+    if tp is datetime:
+        return _encode_datetime
+    if tp is date:
+        return _encode_date
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return _enum_encoder(tp)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        return _dataclass_encoder(tp)
+    origin, args = _origin(tp), typing.get_args(tp)
+    if _is_optional(tp):
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) != 1:
+            raise TypeError(f"unsupported union {tp}")
+        enc = _encoder(inner[0])
+        return lambda v: None if v is None else enc(v)
+    if origin in (tuple, list, Sequence) or origin is typing.Sequence:
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            return _fixed_tuple_encoder(tuple(_encoder(a) for a in args))
+        item = _encoder(args[0] if args else Any)
+        return _sequence_encoder(item)
+    if origin in (dict, Mapping) or origin is typing.Mapping:
+        key_tp, value_tp = args if args else (str, Any)
+        if key_tp is not str:
+            raise TypeError(f"mapping keys must be str for JSON, not {key_tp}")
+        return _mapping_encoder(_encoder(value_tp))
+    raise TypeError(f"unsupported payload field type {tp!r}")
+
+
+def _encode_any(value: Any) -> Any:
+    return value
+
+
+def _exact_type_encoder(tp: type) -> Encoder:
+    def encode(value: Any) -> Any:
+        if type(value) is not tp:
+            raise FieldError("", f"expected {tp.__name__}, {_got(value)}")
+        return value
+
+    return encode
+
+
+def _encode_float(value: Any) -> Any:
+    if type(value) is float or type(value) is int:
+        return value
+    raise FieldError("", f"expected float, {_got(value)}")
+
+
+def _encode_decimal(value: Any) -> Any:
+    if type(value) is not Decimal:
+        raise FieldError("", f"expected Decimal, {_got(value)}")
+    return str(value)
+
+
+def _encode_datetime(value: Any) -> Any:
+    if not isinstance(value, datetime):
+        raise FieldError("", f"expected datetime, {_got(value)}")
+    return value.isoformat()
+
+
+def _encode_date(value: Any) -> Any:
+    if type(value) is not date:
+        raise FieldError("", f"expected date, {_got(value)}")
+    return value.isoformat()
+
+
+def _enum_encoder(tp: type[enum.Enum]) -> Encoder:
+    def encode(value: Any) -> Any:
+        if not isinstance(value, tp):
+            raise FieldError("", f"expected {tp.__name__}, {_got(value)}")
+        return value.value
+
+    return encode
+
+
+def _sequence_encoder(item: Encoder) -> Encoder:
+    def encode(value: Any) -> Any:
+        if not isinstance(value, (tuple, list)):
+            raise FieldError("", f"expected a sequence, {_got(value)}")
+        out = []
+        for index, element in enumerate(value):
+            try:
+                out.append(item(element))
+            except FieldError as error:
+                raise error.within(f"[{index}]") from None
+        return out
+
+    return encode
+
+
+def _fixed_tuple_encoder(items: tuple[Encoder, ...]) -> Encoder:
+    def encode(value: Any) -> Any:
+        if not isinstance(value, (tuple, list)) or len(value) != len(items):
+            raise FieldError("", f"expected a tuple of {len(items)}, {_got(value)}")
+        return [enc(v) for enc, v in zip(items, value, strict=True)]
+
+    return encode
+
+
+def _mapping_encoder(item: Encoder) -> Encoder:
+    def encode(value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise FieldError("", f"expected a mapping, {_got(value)}")
+        out = {}
+        for key, element in value.items():
+            if type(key) is not str:
+                raise FieldError("", f"mapping keys must be str, {_got(key)}")
+            try:
+                out[key] = item(element)
+            except FieldError as error:
+                raise error.within(f"[{key!r}]") from None
+        return out
+
+    return encode
+
+
+def _fields_of(tp: type) -> list[tuple[str, Any, bool]]:
+    """(name, type, required) for each init field of a dataclass."""
+    hints = typing.get_type_hints(tp)
+    out = []
+    for field in dataclasses.fields(tp):
+        if not field.init:
+            continue
+        required = (
+            field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+        )
+        out.append((field.name, hints[field.name], required))
+    return out
+
+
+def _dataclass_encoder(tp: type) -> Encoder:
+    plan = [(name, _encoder(ftype)) for name, ftype, _ in _fields_of(tp)]
+
+    def encode_checked(value: Any) -> Any:
+        if type(value) is not tp:
+            raise FieldError("", f"expected {tp.__name__}, {_got(value)}")
+        out = {}
+        for name, enc in plan:
+            try:
+                out[name] = enc(getattr(value, name))
+            except FieldError as error:
+                raise error.within(name) from None
+        return out
+
+    # The fast path is one generated expression; any refusal reruns the checked loop
+    # above, which names the field at fault.
+    items = ", ".join(f"{name!r}: e{i}(value.{name})" for i, (name, _) in enumerate(plan))
+    source = (
+        "def encode(value):\n"
+        "    if type(value) is tp:\n"
+        "        try:\n"
+        f"            return {{{items}}}\n"
+        "        except FieldError:\n"
+        "            pass\n"
+        "    return encode_checked(value)\n"
+    )
+    scope = {f"e{i}": enc for i, (_, enc) in enumerate(plan)}
+    return _compile(
+        source, "encode", tp=tp, FieldError=FieldError, encode_checked=encode_checked, **scope
+    )
+
+
+def _compile(source: str, name: str, **scope: Any) -> Callable[[Any], Any]:
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<serde {name}>", "exec"), scope, namespace)
+    return namespace[name]
+
+
+# --- decoders -------------------------------------------------------------------------
+
+
+@cache
+def _decoder(tp: Any) -> Decoder:
+    if tp is Any:
+        return _encode_any
+    if tp is str:
+        return _decode_str
+    if tp is bool:
+        return _decode_bool
+    if tp is int:
+        return _decode_int
+    if tp is float:
+        return _decode_float
+    if tp is Decimal:
+        return _decode_decimal
+    if tp is datetime:
+        return _decode_datetime
+    if tp is date:
+        return _decode_date
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return _enum_decoder(tp)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        return _dataclass_decoder(tp)
+    origin, args = _origin(tp), typing.get_args(tp)
+    if _is_optional(tp):
+        inner = [a for a in args if a is not type(None)]
+        dec = _decoder(inner[0])
+        return lambda v: None if v is None else dec(v)
+    if origin in (tuple, list, Sequence) or origin is typing.Sequence:
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            return _fixed_tuple_decoder(tuple(_decoder(a) for a in args))
+        return _sequence_decoder(
+            _decoder(args[0] if args else Any), list if origin is list else tuple
+        )
+    if origin in (dict, Mapping) or origin is typing.Mapping:
+        frozen = origin is not dict
+        return _mapping_decoder(_decoder(args[1] if args else Any), frozen)
+    raise TypeError(f"unsupported payload field type {tp!r}")
+
+
+def _decode_str(value: Any) -> Any:
+    if type(value) is not str:
+        raise FieldError("", f"expected a string, {_got(value)}")
+    return value
+
+
+def _decode_bool(value: Any) -> Any:
+    if type(value) is not bool:
+        raise FieldError("", f"expected true or false, {_got(value)}")
+    return value
+
+
+def _decode_int(value: Any) -> Any:
+    if type(value) is not int:
+        raise FieldError("", f"expected an integer, {_got(value)}")
+    return value
+
+
+def _decode_float(value: Any) -> Any:
+    if type(value) is int or type(value) is Decimal:
+        return float(value)
+    raise FieldError("", f"expected a number, {_got(value)}")
+
+
+def _decode_decimal(value: Any) -> Any:
+    if type(value) is str:
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            raise FieldError("", f"expected a decimal number, {_got(value)}") from None
+    if type(value) is Decimal:
+        return value
+    if type(value) is int:
+        return Decimal(value)
+    raise FieldError("", f"expected a decimal number, {_got(value)}")
+
+
+def _decode_datetime(value: Any) -> Any:
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise FieldError("", f"expected an ISO datetime, {_got(value)}") from None
+
+
+def _decode_date(value: Any) -> Any:
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise FieldError("", f"expected an ISO date, {_got(value)}") from None
+
+
+def _enum_decoder(tp: type[enum.Enum]) -> Decoder:
+    def decode(value: Any) -> Any:
+        try:
+            return tp(value)
+        except ValueError:
+            raise FieldError(
+                "", f"expected one of {[m.value for m in tp]}, {_got(value)}"
+            ) from None
+
+    return decode
+
+
+def _sequence_decoder(item: Decoder, build: type) -> Decoder:
+    def decode(value: Any) -> Any:
+        if type(value) is not list:
+            raise FieldError("", f"expected a list, {_got(value)}")
+        out = []
+        for index, element in enumerate(value):
+            try:
+                out.append(item(element))
+            except FieldError as error:
+                raise error.within(f"[{index}]") from None
+        return build(out)
+
+    return decode
+
+
+def _fixed_tuple_decoder(items: tuple[Decoder, ...]) -> Decoder:
+    def decode(value: Any) -> Any:
+        if type(value) is not list or len(value) != len(items):
+            raise FieldError("", f"expected a list of {len(items)}, {_got(value)}")
+        return tuple(dec(v) for dec, v in zip(items, value, strict=True))
+
+    return decode
+
+
+def _mapping_decoder(item: Decoder, frozen: bool) -> Decoder:
+    def decode(value: Any) -> Any:
+        if type(value) is not dict:
+            raise FieldError("", f"expected an object, {_got(value)}")
+        out = {}
+        for key, element in value.items():
+            try:
+                out[key] = item(element)
+            except FieldError as error:
+                raise error.within(f"[{key!r}]") from None
+        return types.MappingProxyType(out) if frozen else out
+
+    return decode
+
+
+def _dataclass_decoder(tp: type) -> Decoder:
+    plan = [(name, _decoder(ftype), required) for name, ftype, required in _fields_of(tp)]
+
+    def decode_checked(value: Any) -> Any:
+        if type(value) is not dict:
+            raise FieldError("", f"expected an object for {tp.__name__}, {_got(value)}")
+        kwargs = {}
+        for name, dec, required in plan:
+            if name in value:
+                try:
+                    kwargs[name] = dec(value[name])
+                except FieldError as error:
+                    raise error.within(name) from None
+            elif required:
+                raise FieldError(name, "missing")
+        try:
+            return tp(**kwargs)
+        except (TypeError, ValueError) as error:
+            raise FieldError("", f"{tp.__name__} refused the values: {error}") from None
+
+    if not all(required for _, _, required in plan):
+        return decode_checked
+    # Every field required: one generated function with the common checks inline; any
+    # refusal reruns the checked loop above, which names the field at fault.
+    lines = ["def decode(value):", "    if type(value) is dict:", "        try:"]
+    scope: dict[str, Any] = {"tp": tp, "decode_checked": decode_checked, "Decimal": Decimal}
+    for i, (name, dec, _) in enumerate(plan):
+        lines.append(f"            f{i} = value[{name!r}]")
+        if dec is _decode_str or dec is _decode_int or dec is _decode_bool:
+            kind = {_decode_str: "str", _decode_int: "int", _decode_bool: "bool"}[dec]
+            lines.append(f"            if type(f{i}) is not {kind}: raise TypeError")
+        elif dec is _decode_decimal:
+            lines.append(f"            f{i} = Decimal(f{i}) if type(f{i}) is str else d{i}(f{i})")
+        else:
+            lines.append(f"            f{i} = d{i}(f{i})")
+        scope[f"d{i}"] = dec
+    arguments = ", ".join(f"{name}=f{i}" for i, (name, _, _) in enumerate(plan))
+    lines += [
+        f"            return tp({arguments})",
+        "        except (LookupError, TypeError, ArithmeticError, ValueError):",
+        "            pass",
+        "    return decode_checked(value)",
+    ]
+    return _compile("\n".join(lines) + "\n", "decode", **scope)

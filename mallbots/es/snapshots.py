@@ -1,0 +1,167 @@
+"""Snapshots: an aggregate's state saved at a version, so a load replays only what came after.
+
+A snapshot is a registered, versioned payload (``stores.StoreV1``). The snapshot store
+is middleware around the event store:
+
+- load: read the latest snapshot, restore it, then replay only the newer events;
+- save: if the strategy says so, write the snapshot *in the same transaction* as the
+  events it covers (the book writes it afterwards, so a crash could leave them apart).
+
+A snapshot that cannot be used (its name is no longer registered, its payload no longer
+fits, the aggregate refuses it) is ignored and the aggregate is rebuilt from its events:
+a snapshot is a cache, the events are the truth.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import pandas as pd
+
+from mallbots.es.aggregate import Aggregate
+from mallbots.es.aggregate_store import AggregateStore, Middleware
+from mallbots.es.clock import system_clock
+from mallbots.es.database import Database, checked_identifier
+from mallbots.es.errors import RegistryError
+from mallbots.es.events import AggregateEvent
+from mallbots.es.registry import Registry
+
+log = logging.getLogger(__name__)
+
+SnapshotStrategy = Callable[[Aggregate], bool]
+"""Decides, before a save, whether to snapshot the aggregate at its pending version."""
+
+
+class EveryNEvents:
+    """Snapshot whenever a save crosses a multiple of ``n`` (the book uses 3)."""
+
+    def __init__(self, n: int) -> None:
+        if n < 1:
+            raise ValueError("a snapshot interval must be at least 1")
+        self.n = n
+
+    def __call__(self, aggregate: Aggregate) -> bool:
+        return aggregate.pending_version // self.n > aggregate.version // self.n
+
+    def __repr__(self) -> str:
+        return f"EveryNEvents({self.n})"
+
+
+def never(aggregate: Aggregate) -> bool:
+    """The strategy that never snapshots."""
+    return False
+
+
+class SnapshotStore:
+    """Middleware: restores from and writes snapshots around the wrapped store."""
+
+    def __init__(
+        self,
+        inner: AggregateStore,
+        database: Database,
+        registry: Registry,
+        table: str = "snapshots",
+        strategy: SnapshotStrategy | None = None,
+    ) -> None:
+        self.inner = inner
+        self.database = database
+        self.registry = registry
+        self.table = checked_identifier(table)
+        self.strategy = strategy if strategy is not None else EveryNEvents(3)
+        if not database.read_only:
+            self._create_table()
+
+    def _create_table(self) -> None:
+        schema = self.table.rpartition(".")[0]
+        with self.database.writing() as cursor:
+            if schema:
+                cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            cursor.execute(
+                f"""
+                CREATE TABLE IF NOT EXISTS {self.table} (
+                    stream_id      VARCHAR     NOT NULL,
+                    stream_name    VARCHAR     NOT NULL,
+                    stream_version INTEGER     NOT NULL,
+                    snapshot_name  VARCHAR     NOT NULL,
+                    snapshot_data  VARCHAR     NOT NULL,
+                    updated_at     TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+                    PRIMARY KEY (stream_id, stream_name)
+                )
+                """
+            )
+
+    # --- the aggregate store interface -----------------------------------------------------
+
+    def load(self, aggregate: Aggregate) -> None:
+        if aggregate.version == 0:
+            self._restore(aggregate)
+        self.inner.load(aggregate)
+
+    def save(self, aggregate: Aggregate) -> list[AggregateEvent]:
+        if not aggregate.events or not self.strategy(aggregate):
+            return self.inner.save(aggregate)
+        with self.database.transaction():
+            events = self.inner.save(aggregate)
+            self.write(aggregate)
+        return events
+
+    # --- snapshots -------------------------------------------------------------------------
+
+    def write(self, aggregate: Aggregate) -> None:
+        """Write the aggregate's current state as its snapshot at its pending version."""
+        snapshot = aggregate.to_snapshot()
+        name = self.registry.snapshot_name_of(type(snapshot))
+        data = self.registry.serialize(name, snapshot)
+        # Stamped with the time of the newest event it covers, so it is reproducible.
+        pending = aggregate.events
+        taken_at = pending[-1].occurred_at if pending else system_clock()
+        self.database.execute(
+            f"INSERT OR REPLACE INTO {self.table} "
+            "(stream_id, stream_name, stream_version, snapshot_name, snapshot_data, updated_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6)",
+            [aggregate.id, aggregate.NAME, aggregate.pending_version, name, data, taken_at],
+        )
+
+    def read(self, aggregate_name: str, aggregate_id: str) -> tuple[int, str, str] | None:
+        """The stored snapshot of a stream as (version, name, JSON), or None."""
+        return self.database.execute(
+            f"SELECT stream_version, snapshot_name, snapshot_data FROM {self.table} "
+            "WHERE stream_id = $1 AND stream_name = $2",
+            [aggregate_id, aggregate_name],
+        ).fetchone()
+
+    def _restore(self, aggregate: Aggregate) -> None:
+        stored = self.read(aggregate.NAME, aggregate.id)
+        if stored is None:
+            return
+        version, name, data = stored
+        try:
+            snapshot = self.registry.deserialize(name, data)
+            aggregate.load_snapshot(snapshot, version)
+        except (RegistryError, TypeError, ValueError) as error:
+            log.info(
+                "ignoring snapshot %s of %s %r at version %d (%s); replaying its events",
+                name,
+                aggregate.NAME,
+                aggregate.id,
+                version,
+                error,
+            )
+
+    def frame(self) -> pd.DataFrame:
+        """Every stored snapshot as a DataFrame."""
+        return self.database.execute(
+            f"SELECT stream_name, stream_id, stream_version, snapshot_name, snapshot_data, "
+            f"updated_at FROM {self.table} ORDER BY stream_name, stream_id"
+        ).df()
+
+
+def snapshots(
+    database: Database,
+    registry: Registry,
+    table: str = "snapshots",
+    strategy: SnapshotStrategy | None = None,
+) -> Middleware:
+    """Middleware that snapshots aggregates by ``strategy`` (every 3 events by default)."""
+    return lambda inner: SnapshotStore(inner, database, registry, table, strategy)

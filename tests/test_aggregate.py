@@ -1,0 +1,66 @@
+"""The aggregate base: recording, versions, pending events, replay."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from mallbots.es import SeededIds, SteppingClock
+from tests.es_support import Account, AccountOpened
+
+
+def test_recording_applies_at_once_and_keeps_the_event_pending():
+    account = Account("a1")
+    event = account.record("bank.AccountOpened", AccountOpened("Ada"))
+    assert account.owner == "Ada"
+    assert (account.version, account.pending_version) == (0, 1)
+    assert account.events == (event,)
+    assert (event.aggregate_name, event.aggregate_id, event.aggregate_version) == (
+        "bank.Account",
+        "a1",
+        1,
+    )
+    assert event.position is None
+
+
+def test_committing_moves_the_version_and_clears_pending():
+    account = Account("a1")
+    account.open("Ada")
+    account.deposit(Decimal("10"))
+    account.commit_events()
+    assert (account.version, account.pending_version, account.events) == (2, 2, ())
+    account.withdraw(Decimal("3"))
+    assert account.events[0].aggregate_version == 3
+
+
+def test_replaying_recorded_events_rebuilds_the_same_state():
+    live = Account("a1")
+    live.open("Ada")
+    live.deposit(Decimal("10"))
+    live.rename("Grace")
+    replayed = Account("a1")
+    for event in live.events:
+        replayed.load_event(event)
+    assert replayed.state() == live.state()
+    assert replayed.version == 3
+
+
+def test_seeded_ids_and_a_stepping_clock_make_events_reproducible():
+    def run():
+        account = Account("a1", clock=SteppingClock(), ids=SeededIds(42))
+        account.open("Ada")
+        account.deposit(Decimal("1"))
+        return [(e.id, e.occurred_at) for e in account.events]
+
+    first, second = run(), run()
+    assert first == second
+    start = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
+    assert [when for _, when in first] == [start, start + timedelta(seconds=1)]
+    assert len({event_id for event_id, _ in first}) == 2
+
+
+def test_events_and_aggregates_show_themselves_as_html():
+    account = Account("a1")
+    account.open("Ada <script>")
+    assert "&lt;script&gt;" in account._repr_html_()
+    assert "bank.AccountOpened" in account.events[0]._repr_html_()

@@ -1,0 +1,68 @@
+"""Two writers, one aggregate: one lands, the other gets the concurrency error."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+
+from mallbots.es import ConcurrencyError
+from tests.es_support import Bank
+
+
+def versions(bank: Bank, account_id: str) -> list[int]:
+    return [
+        row[0]
+        for row in bank.database.execute(
+            "SELECT stream_version FROM bank.events WHERE stream_id = $1 ORDER BY 1",
+            [account_id],
+        ).fetchall()
+    ]
+
+
+def test_two_writers_from_the_same_version(bank):
+    bank.open_account("a1")
+    first, second = bank.accounts.load("a1"), bank.accounts.load("a1")
+    first.deposit(Decimal("1"))
+    second.deposit(Decimal("2"))
+    bank.accounts.save(first)
+    with pytest.raises(ConcurrencyError) as caught:
+        bank.accounts.save(second)
+    assert (caught.value.expected, caught.value.actual) == (1, 2)
+    assert versions(bank, "a1") == [1, 2]
+    assert bank.accounts.load("a1").balance == Decimal("1")
+
+
+@pytest.mark.parametrize("every", [None, 2])
+def test_threads_racing_on_one_aggregate_leave_no_gap_and_no_duplicate(db, every):
+    bank = Bank(db, every=every)
+    bank.open_account("a1")
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def writer():
+        account = bank.accounts.load("a1")
+        account.deposit(Decimal("1"))
+        barrier.wait()
+        try:
+            bank.accounts.save(account)
+            outcomes.append("landed")
+        except ConcurrencyError:
+            outcomes.append("conflict")
+
+    for _ in range(5):
+        threads = [threading.Thread(target=writer) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    landed = outcomes.count("landed")
+    assert landed >= 5 and landed + outcomes.count("conflict") == 20
+    assert versions(bank, "a1") == list(range(1, landed + 2))
+    assert bank.accounts.load("a1").balance == Decimal(landed)
+    positions = [
+        row[0] for row in db.execute("SELECT position FROM bank.events ORDER BY 1").fetchall()
+    ]
+    assert positions == list(range(1, landed + 2))

@@ -1,0 +1,205 @@
+"""The DuckDB event store: appending, versions, conflicts, reading streams and the log."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from mallbots.es import (
+    ConcurrencyError,
+    Database,
+    DuplicateEventError,
+    EventLog,
+    EventStore,
+)
+from tests.es_support import Account, Bank, bank_registry
+
+
+def account_with_events(account_id: str, deposits: int) -> Account:
+    account = Account(account_id)
+    account.open("Ada")
+    for _ in range(deposits):
+        account.deposit(Decimal("1.25"))
+    return account
+
+
+def rows_in(db: Database, table: str = "bank.events") -> int:
+    return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_the_table_follows_the_book_plus_a_global_position(db):
+    EventStore(db, bank_registry(), "bank.events")
+    columns = [row[0] for row in db.execute("DESCRIBE bank.events").fetchall()]
+    assert columns == [
+        "position",
+        "stream_id",
+        "stream_name",
+        "stream_version",
+        "event_id",
+        "event_name",
+        "event_data",
+        "metadata",
+        "occurred_at",
+    ]
+
+
+def test_appended_events_load_back_equal_with_positions(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    account = account_with_events("a1", 3)
+    stored = store.save(account)
+    assert [e.position for e in stored] == [1, 2, 3, 4]
+    loaded = store.load_stream("bank.Account", "a1")
+    assert loaded == stored
+
+
+def test_reading_a_stream_from_a_version(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.save(account_with_events("a1", 5))
+    assert [e.aggregate_version for e in store.load_stream("bank.Account", "a1", 4)] == [5, 6]
+    window = store.load_stream("bank.Account", "a1", after_version=1, to_version=3)
+    assert [e.aggregate_version for e in window] == [2, 3]
+
+
+def test_a_stale_expected_version_is_a_conflict_that_writes_nothing(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.save(account_with_events("a1", 1))
+    again = account_with_events("a1", 2)  # thinks the stream is empty
+    with pytest.raises(ConcurrencyError) as caught:
+        store.save(again)
+    error = caught.value
+    assert (error.stream_name, error.stream_id, error.expected, error.actual) == (
+        "bank.Account",
+        "a1",
+        0,
+        2,
+    )
+    assert "bank.Account" in str(error) and "expected version 0" in str(error)
+    assert rows_in(db) == 2
+
+
+def test_an_expected_version_ahead_of_the_stream_is_a_conflict_too(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.save(account_with_events("a1", 1))
+    fresh = EventStore(db, bank_registry(), "bank.events")  # no cached head
+    future = Account("a1")
+    future.load_event(store.load_stream("bank.Account", "a1")[0]._replace(aggregate_version=5))
+    future.deposit(Decimal("1"))
+    with pytest.raises(ConcurrencyError) as caught:
+        fresh.save(future)
+    assert (caught.value.expected, caught.value.actual) == (5, 2)
+
+
+def test_a_duplicate_event_id_is_refused_and_nothing_is_written(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    first = account_with_events("a1", 0)
+    store.save(first)
+    copy = Account("a2")
+    copy.open("Grace")
+    copy.deposit(Decimal("2"))
+    reused = [copy.events[0]._replace(id=first.events[0].id), copy.events[1]]
+    with pytest.raises(DuplicateEventError) as caught:
+        store.append("bank.Account", "a2", 0, reused)
+    assert first.events[0].id in str(caught.value)
+    assert rows_in(db) == 1
+    assert store.load_stream("bank.Account", "a2") == []
+    assert db.last_position == 1  # the refused save took no positions
+
+
+def test_a_save_of_many_events_is_all_or_nothing(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    account = account_with_events("a1", 4)
+    events = list(account.events)
+    events[3] = events[3]._replace(id=events[0].id)  # the fourth repeats the first's id
+    with pytest.raises(DuplicateEventError):
+        store.append("bank.Account", "a1", 0, events)
+    assert rows_in(db) == 0
+
+
+def test_events_must_belong_to_the_stream_and_follow_its_version(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    account = account_with_events("a1", 1)
+    with pytest.raises(ValueError, match="belongs to"):
+        store.append("bank.Account", "a2", 0, account.events)
+    with pytest.raises(ValueError, match="version"):
+        store.append("bank.Account", "a1", 3, account.events)
+
+
+def test_positions_are_global_across_event_tables_and_survive_reopening(tmp_path):
+    path = tmp_path / "two.duckdb"
+    db = Database.open(path)
+    bank = EventStore(db, bank_registry(), "bank.events")
+    other = EventStore(db, bank_registry(), "branch.events")
+    bank.save(account_with_events("a1", 1))
+    other.save(account_with_events("b1", 1))
+    bank.save(account_with_events("a2", 0))
+    db.close()
+
+    db = Database.open(path)
+    bank = EventStore(db, bank_registry(), "bank.events")
+    other = EventStore(db, bank_registry(), "branch.events")
+    stored = other.save(account_with_events("b2", 0))
+    assert stored[0].position == 6
+    log = EventLog(db, bank_registry())
+    assert [(e.aggregate_id, e.position) for e in log.events()] == [
+        ("a1", 1),
+        ("a1", 2),
+        ("b1", 3),
+        ("b1", 4),
+        ("a2", 5),
+        ("b2", 6),
+    ]
+    db.close()
+
+
+def test_a_reopened_store_still_detects_conflicts(tmp_path):
+    path = tmp_path / "reopen.duckdb"
+    with Database.open(path) as db:
+        EventStore(db, bank_registry(), "bank.events").save(account_with_events("a1", 2))
+    with Database.open(path) as db:
+        store = EventStore(db, bank_registry(), "bank.events")
+        with pytest.raises(ConcurrencyError):
+            store.save(account_with_events("a1", 0))
+
+
+def test_the_log_reads_in_batches_from_a_position(bank):
+    for n in range(7):
+        bank.open_account(f"a{n}")
+    log = EventLog(bank.database, bank.registry)
+    batches = list(log.batches(after_position=2, batch_size=2))
+    assert [[e.position for e in batch] for batch in batches] == [[3, 4], [5, 6], [7]]
+    assert log.head() == 7 and log.count() == 7
+
+
+def test_streams_and_the_log_as_dataframes(bank):
+    account = bank.open_account("a1")
+    account.deposit(Decimal("3.50"))
+    bank.accounts.save(account)
+    stream = bank.events.stream_frame("bank.Account", "a1")
+    assert list(stream["event_name"]) == ["bank.AccountOpened", "bank.MoneyDeposited"]
+    assert list(stream["stream_version"]) == [1, 2]
+    log = bank.events.log_frame()
+    assert list(log["position"]) == [1, 2]
+    assert log.loc[1, "event_data"] == '{"amount":"3.50"}'
+    assert str(log["occurred_at"].dtype).startswith("datetime64")
+
+
+def test_in_memory_databases_are_private():
+    one, two = Database.memory(), Database.memory()
+    EventStore(one, bank_registry(), "bank.events").save(account_with_events("a1", 0))
+    assert rows_in(one) == 1
+    EventStore(two, bank_registry(), "bank.events")
+    assert rows_in(two) == 0
+
+
+def test_saved_events_reach_handlers_after_commit_with_positions(db):
+    bank = Bank(db)
+    seen_counts = []
+    bank.dispatcher.subscribe(
+        lambda event: seen_counts.append(rows_in(db)), names=["bank.MoneyDeposited"]
+    )
+    account = bank.open_account("a1")
+    account.deposit(Decimal("1"))
+    bank.accounts.save(account)
+    assert seen_counts == [2]  # the handler saw the event already in the table
+    assert [e.position for e in bank.published] == [1, 2]

@@ -1,0 +1,56 @@
+"""The registry: names to types, and errors that name the event."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from mallbots.es import PayloadError, UnknownNameError
+from tests.es_support import AccountOpened, AccountV1, MoneyDeposited, bank_registry
+
+
+def test_serialize_and_deserialize_by_name():
+    registry = bank_registry()
+    text = registry.serialize("bank.MoneyDeposited", MoneyDeposited(Decimal("5.00")))
+    assert registry.deserialize("bank.MoneyDeposited", text) == MoneyDeposited(Decimal("5.00"))
+
+
+def test_an_unknown_name_is_a_clear_error():
+    with pytest.raises(UnknownNameError) as caught:
+        bank_registry().deserialize("bank.Nope", "{}")
+    assert "bank.Nope" in str(caught.value)
+    assert "never registered" in str(caught.value)
+
+
+def test_a_payload_of_another_type_is_refused_with_the_event_name():
+    with pytest.raises(PayloadError) as caught:
+        bank_registry().serialize("bank.MoneyDeposited", AccountOpened("Ada"))
+    assert "bank.MoneyDeposited" in str(caught.value)
+
+
+def test_a_payload_missing_a_field_is_refused_with_the_event_name_and_field():
+    with pytest.raises(PayloadError) as caught:
+        bank_registry().deserialize("bank.AccountOpened", "{}")
+    assert "bank.AccountOpened" in str(caught.value)
+    assert "owner" in str(caught.value)
+
+
+def test_corrupted_json_is_refused_with_the_event_name():
+    with pytest.raises(PayloadError) as caught:
+        bank_registry().deserialize("bank.AccountOpened", '{"owner": ')
+    assert "not valid JSON" in str(caught.value)
+
+
+def test_snapshots_are_registered_apart_from_events():
+    registry = bank_registry()
+    assert registry.names("snapshot") == ["bank.AccountV1"]
+    assert registry.snapshot_name_of(AccountV1) == "bank.AccountV1"
+    assert "bank.AccountV1" not in registry.names("event")
+
+
+def test_one_name_cannot_be_registered_for_two_types():
+    registry = bank_registry()
+    with pytest.raises(ValueError, match="already registered"):
+        registry.register_event("bank.AccountOpened", MoneyDeposited)
+    registry.register_event("bank.AccountOpened", AccountOpened)  # the same again is fine

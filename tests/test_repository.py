@@ -1,0 +1,108 @@
+"""The repository and the middleware chain, in the book's order."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from mallbots.es import (
+    AggregateNotFoundError,
+    EventDispatcher,
+    HandlerError,
+    publisher,
+    snapshots,
+    with_middleware,
+)
+from tests.es_support import Bank
+
+
+def test_loading_an_unknown_id_is_a_not_found_error(bank):
+    with pytest.raises(AggregateNotFoundError) as caught:
+        bank.accounts.load("nobody")
+    assert "bank.Account 'nobody' not found" in str(caught.value)
+
+
+def test_asking_for_a_new_aggregate_when_none_exists(bank):
+    account = bank.accounts.load("nobody", create=True)
+    assert account.version == 0 and account.owner == ""
+
+
+def test_saving_without_changes_writes_nothing(bank):
+    account = bank.open_account("a1")
+    assert bank.accounts.save(account) == []
+    assert bank.database.execute("SELECT count(*) FROM bank.events").fetchone()[0] == 1
+
+
+def test_load_change_save_round_trip(bank):
+    bank.open_account("a1")
+    account = bank.accounts.load("a1")
+    account.deposit(Decimal("10.00"))
+    account.withdraw(Decimal("2.50"))
+    stored = bank.accounts.save(account)
+    assert [e.aggregate_version for e in stored] == [2, 3]
+    assert (account.version, account.events) == (3, ())
+    assert bank.accounts.load("a1").balance == Decimal("7.50")
+
+
+def test_middleware_composes_first_outermost():
+    calls = []
+
+    def tag(name):
+        def wrap(inner):
+            class Tagged:
+                def load(self, aggregate):
+                    calls.append(f"{name} load")
+                    inner.load(aggregate)
+
+                def save(self, aggregate):
+                    calls.append(f"{name} save")
+                    return inner.save(aggregate)
+
+            return Tagged()
+
+        return wrap
+
+    class Innermost:
+        def load(self, aggregate):
+            calls.append("store load")
+
+        def save(self, aggregate):
+            calls.append("store save")
+            return []
+
+    store = with_middleware(Innermost(), tag("A"), tag("B"))
+    store.save(None)
+    assert calls == ["A save", "B save", "store save"]
+
+
+def test_a_failing_handler_is_reported_but_the_events_stay_saved(db):
+    bank = Bank(db)
+
+    def broken(event):
+        raise RuntimeError("read model down")
+
+    bank.dispatcher.subscribe(broken, names=["bank.MoneyDeposited"])
+    account = bank.open_account("a1")
+    account.deposit(Decimal("1"))
+    with pytest.raises(HandlerError) as caught:
+        bank.accounts.save(account)
+    assert "the event itself is stored" in str(caught.value)
+    assert account.version == 2 and account.events == ()
+    assert bank.accounts.load("a1").balance == Decimal("1")
+
+
+def test_the_publisher_outside_snapshots_sees_events_after_their_snapshot(db):
+    bank = Bank(db, every=None)
+    dispatcher = EventDispatcher()
+    seen = []
+    dispatcher.subscribe(
+        lambda event: seen.append(db.execute("SELECT count(*) FROM bank.snapshots").fetchone()[0])
+    )
+    bank.accounts.store = with_middleware(
+        bank.events,
+        publisher(dispatcher),
+        snapshots(db, bank.registry, "bank.snapshots", lambda a: True),
+    )
+    bank.open_account("a1")
+    assert seen == [1]

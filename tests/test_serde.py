@@ -1,0 +1,127 @@
+"""The typed JSON serde: exact round trips and errors that name the field."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mallbots.es import serde
+
+
+class Colour(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@dataclass(frozen=True)
+class Line:
+    sku: str
+    quantity: int
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class Everything:
+    text: str
+    count: int
+    flag: bool
+    ratio: float
+    money: Decimal
+    when: datetime
+    colour: Colour
+    lines: tuple[Line, ...]
+    by_sku: Mapping[str, Line]
+    note: str | None = None
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+SAMPLE = Everything(
+    text="naïve ☃ 'quoted' \"double\"",
+    count=3,
+    flag=True,
+    ratio=0.25,
+    money=Decimal("19.99"),
+    when=datetime(2024, 5, 1, 12, 30, tzinfo=UTC),
+    colour=Colour.BLUE,
+    lines=(Line("a", 1, Decimal("1.10")), Line("b", 2, Decimal("0.01"))),
+    by_sku={"a": Line("a", 1, Decimal("1.10"))},
+    note=None,
+    tags=("x", "y"),
+)
+
+
+def round_trip(tp, value):
+    text = serde.dumps(serde.encoder_for(tp)(value))
+    return serde.decoder_for(tp)(serde.loads(text))
+
+
+def test_every_supported_type_round_trips_exactly():
+    assert round_trip(Everything, SAMPLE) == SAMPLE
+
+
+def test_money_is_written_as_text_and_read_back_exactly():
+    text = serde.dumps(serde.encoder_for(Line)(Line("a", 1, Decimal("0.10"))))
+    assert '"price":"0.10"' in text
+    assert serde.decoder_for(Line)(serde.loads(text)).price == Decimal("0.10")
+
+
+def test_a_price_stored_as_a_json_number_reads_back_as_the_exact_decimal():
+    line = serde.decoder_for(Line)(serde.loads('{"sku":"a","quantity":1,"price":9.99}'))
+    assert line.price == Decimal("9.99")
+
+
+@pytest.mark.parametrize(
+    ("payload", "path", "words"),
+    [
+        ('{"sku":"a","quantity":1}', "price", "missing"),
+        ('{"sku":1,"quantity":1,"price":"1"}', "sku", "expected a string"),
+        ('{"sku":"a","quantity":"1","price":"1"}', "quantity", "expected an integer"),
+        ('{"sku":"a","quantity":true,"price":"1"}', "quantity", "expected an integer"),
+        ('{"sku":"a","quantity":1,"price":"lots"}', "price", "decimal"),
+        ("[1,2]", "", "expected an object"),
+    ],
+)
+def test_a_payload_that_does_not_fit_names_the_field(payload, path, words):
+    with pytest.raises(serde.FieldError) as caught:
+        serde.decoder_for(Line)(serde.loads(payload))
+    assert caught.value.path == path
+    assert words in caught.value.problem
+
+
+def test_nested_errors_give_the_full_path():
+    good = serde.dumps(serde.encoder_for(Everything)(SAMPLE))
+    bad = good.replace('"quantity":2', '"quantity":"2"')
+    with pytest.raises(serde.FieldError) as caught:
+        serde.decoder_for(Everything)(serde.loads(bad))
+    assert caught.value.path == "lines[1].quantity"
+
+
+def test_encoding_refuses_a_value_of_the_wrong_type():
+    with pytest.raises(serde.FieldError) as caught:
+        serde.encoder_for(Line)(Line("a", 1, 9.99))  # a float where money belongs
+    assert caught.value.path == "price"
+
+
+def test_nan_is_refused_because_it_is_not_json():
+    @dataclass(frozen=True)
+    class Reading:
+        value: float
+
+    with pytest.raises(ValueError):
+        serde.dumps(serde.encoder_for(Reading)(Reading(float("nan"))))
+
+
+texts = st.text(max_size=50)
+decimals = st.decimals(allow_nan=False, allow_infinity=False, places=2, max_value=10**9)
+
+
+@given(st.builds(Line, texts, st.integers(-(2**40), 2**40), decimals))
+def test_lines_round_trip(line):
+    assert round_trip(Line, line) == line

@@ -1,0 +1,126 @@
+"""Snapshots: strategies, the same transaction as the events, loads that replay less."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from mallbots.es import (
+    AggregateRepository,
+    EventStore,
+    EveryNEvents,
+    PayloadError,
+    SnapshotStore,
+    never,
+)
+from tests.es_support import Account, AccountV1, Bank
+
+
+def deposit(bank: Bank, account_id: str, times: int) -> Account:
+    account = bank.accounts.load(account_id)
+    for _ in range(times):
+        account.deposit(Decimal("1"))
+    bank.accounts.save(account)
+    return account
+
+
+def snapshot_row(bank: Bank, account_id: str):
+    return bank.database.execute(
+        "SELECT stream_version, snapshot_name, snapshot_data FROM bank.snapshots "
+        "WHERE stream_id = $1",
+        [account_id],
+    ).fetchone()
+
+
+class Counting(EventStore):
+    """An event store that counts the events it replays."""
+
+    replayed = 0
+
+    def load_stream(self, *args, **kwargs):
+        events = super().load_stream(*args, **kwargs)
+        Counting.replayed += len(events)
+        return events
+
+
+@pytest.mark.parametrize(
+    ("version", "pending", "taken"),
+    [(0, 2, False), (0, 3, True), (2, 3, True), (3, 5, False), (5, 7, True), (0, 9, True)],
+)
+def test_every_n_events_snapshots_when_a_save_crosses_a_multiple(version, pending, taken):
+    account = Account("a1")
+    account._version = version
+    account._pending = [None] * (pending - version)
+    assert EveryNEvents(3)(account) is taken
+
+
+def test_a_snapshot_is_written_at_the_version_the_strategy_picks(bank):
+    bank.open_account("a1")
+    assert snapshot_row(bank, "a1") is None
+    deposit(bank, "a1", 2)
+    version, name, data = snapshot_row(bank, "a1")
+    assert (version, name) == (3, "bank.AccountV1")
+    assert '"balance":"2"' in data
+    deposit(bank, "a1", 4)
+    assert snapshot_row(bank, "a1")[0] == 7
+
+
+def test_loading_restores_the_snapshot_and_replays_only_newer_events(db):
+    bank = Bank(db, every=10)
+    bank.open_account("a1")
+    deposit(bank, "a1", 11)  # snapshot at 12
+    deposit(bank, "a1", 2)  # events 13, 14 after it
+    counting = Counting(db, bank.registry, "bank.events")
+    store = SnapshotStore(counting, db, bank.registry, "bank.snapshots", never)
+    Counting.replayed = 0
+    loaded = AggregateRepository(Account, store).load("a1")
+    assert Counting.replayed == 2
+    assert loaded.version == 14
+    assert loaded.balance == Decimal("13")
+    assert loaded.state() == AggregateRepository(Account, bank.events).load("a1").state()
+
+
+def test_the_snapshot_is_written_in_the_events_transaction(db):
+    bank = Bank(db, every=2)
+    account = bank.accounts.new("a1")
+    account.open("Ada")
+    account.deposit(Decimal("1"))
+    account.to_snapshot = lambda: AccountV1("Ada", 1.0, False, ())  # a float: not money
+    with pytest.raises(PayloadError):
+        bank.accounts.save(account)
+    assert db.execute("SELECT count(*) FROM bank.events").fetchone()[0] == 0
+    assert db.last_position == 0
+    assert account.version == 0 and len(account.events) == 2
+
+
+def test_an_unknown_snapshot_is_ignored_and_the_events_are_replayed(bank):
+    bank.open_account("a1")
+    deposit(bank, "a1", 2)
+    bank.database.execute("UPDATE bank.snapshots SET snapshot_name = 'bank.AccountV0'")
+    loaded = bank.accounts.load("a1")
+    assert loaded.version == 3 and loaded.balance == Decimal("2")
+
+
+def test_a_snapshot_whose_payload_no_longer_fits_is_ignored(bank):
+    bank.open_account("a1")
+    deposit(bank, "a1", 2)
+    bank.database.execute("UPDATE bank.snapshots SET snapshot_data = '{\"owner\": 1}'")
+    assert bank.accounts.load("a1").balance == Decimal("2")
+
+
+def test_any_callable_is_a_strategy(db):
+    bank = Bank(db, every=None)
+    picky = SnapshotStore(
+        bank.events, db, bank.registry, "bank.snapshots", lambda a: a.pending_version == 2
+    )
+    repository = AggregateRepository(Account, picky)
+    account = repository.new("a1")
+    account.open("Ada")
+    repository.save(account)
+    account.deposit(Decimal("5"))
+    repository.save(account)
+    account.deposit(Decimal("5"))
+    repository.save(account)
+    assert picky.read("bank.Account", "a1")[0] == 2
+    assert list(picky.frame()["stream_version"]) == [2]
