@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import ClassVar
 
 from mallbots.es import (
     Aggregate,
@@ -23,6 +24,7 @@ from mallbots.es import (
     snapshots,
     with_middleware,
 )
+from mallbots.es.projection import RowBuffer, RowProjection, on
 
 
 @dataclass(frozen=True)
@@ -172,3 +174,48 @@ class Bank:
         account.open(owner)
         self.accounts.save(account)
         return account
+
+
+class Balances(RowProjection):
+    """A read model of the test domain: one row per account."""
+
+    NAME = "balances"
+    table_name = "balances"
+    columns: ClassVar[dict[str, str]] = {
+        "id": "VARCHAR",
+        "owner": "VARCHAR",
+        "balance": "DECIMAL(18, 2)",
+        "closed": "BOOLEAN",
+        "changes": "INTEGER",
+    }
+
+    @on("bank.AccountOpened")
+    def opened(self, rows: RowBuffer, event: AggregateEvent) -> None:
+        rows.put(
+            {
+                "id": event.aggregate_id,
+                "owner": event.payload.owner,
+                "balance": Decimal("0"),
+                "closed": False,
+                "changes": 1,
+            }
+        )
+
+    @on("bank.MoneyDeposited", "bank.MoneyWithdrawn")
+    def moved(self, rows: RowBuffer, event: AggregateEvent) -> None:
+        row = rows.get(event.aggregate_id)
+        sign = 1 if event.name == "bank.MoneyDeposited" else -1
+        rows.update(
+            event.aggregate_id,
+            balance=row["balance"] + sign * event.payload.amount,
+            changes=row["changes"] + 1,
+        )
+
+    @on("bank.AccountRenamed")
+    def renamed(self, rows: RowBuffer, event: AggregateEvent) -> None:
+        row = rows.get(event.aggregate_id)
+        rows.update(event.aggregate_id, owner=event.payload.owner, changes=row["changes"] + 1)
+
+    @on("bank.AccountClosed")
+    def closed(self, rows: RowBuffer, event: AggregateEvent) -> None:
+        rows.delete(event.aggregate_id)

@@ -13,6 +13,8 @@ book (Go)              here
 ``es.EventPublisher``  :class:`EventPublisher`, :func:`publisher` (``publisher``)
 ``ddd.EventDispatcher``  :class:`EventDispatcher` (``dispatcher``)
 ``es.AggregateRepository``  :class:`AggregateRepository` (``repository``)
+read-model handlers    :class:`Projection`, :class:`RowProjection` (``projection``),
+                       :class:`Projector` with checkpoints (``projector``)
 =====================  ==============================================================
 """
 
@@ -36,6 +38,8 @@ from mallbots.es.event_store import EventStore
 from mallbots.es.events import AggregateEvent, Event
 from mallbots.es.ids import IdFactory, SeededIds, random_ids
 from mallbots.es.log import EventLog
+from mallbots.es.projection import Projection, RowBuffer, RowProjection, on
+from mallbots.es.projector import Projector
 from mallbots.es.publisher import EventPublisher, publisher
 from mallbots.es.registry import Registry
 from mallbots.es.repository import AggregateRepository
@@ -66,14 +70,19 @@ __all__ = [
     "IdFactory",
     "Middleware",
     "PayloadError",
+    "Projection",
+    "Projector",
     "Registry",
     "RegistryError",
+    "RowBuffer",
+    "RowProjection",
     "SeededIds",
     "SnapshotStore",
     "SnapshotStrategy",
     "SteppingClock",
     "UnknownNameError",
     "never",
+    "on",
     "publisher",
     "random_ids",
     "snapshots",

@@ -149,6 +149,11 @@ class Database:
     # --- writing ---------------------------------------------------------------------------
 
     @property
+    def write_lock(self) -> threading.RLock:
+        """The lock every writer holds; hold it to keep writers out for a while."""
+        return self._write_lock
+
+    @property
     def in_transaction(self) -> bool:
         """Whether this thread has a transaction open."""
         return getattr(self._local, "depth", 0) > 0

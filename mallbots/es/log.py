@@ -8,7 +8,7 @@ rest of the table by its zone maps and each batch costs the same however long th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 
 import pandas as pd
 
@@ -46,38 +46,63 @@ class EventLog:
 
     def head(self) -> int:
         """The highest stored position (0 for an empty log)."""
+        if not self.tables:
+            return 0
         sql = " UNION ALL ".join(f"SELECT max(position) AS p FROM {t}" for t in self.tables)
         (head,) = self.database.execute(f"SELECT coalesce(max(p), 0) FROM ({sql})").fetchone()
         return head
 
     def count(self) -> int:
         """How many events the log holds."""
+        if not self.tables:
+            return 0
         sql = " UNION ALL ".join(f"SELECT count(*) AS n FROM {t}" for t in self.tables)
         (count,) = self.database.execute(f"SELECT coalesce(sum(n), 0) FROM ({sql})").fetchone()
         return int(count)
 
-    def read_range(self, after_position: int, up_to: int) -> list[AggregateEvent]:
-        """The events with ``after_position < position <= up_to``, in order."""
-        sql = self._union(EVENT_COLUMNS, "position > $1 AND position <= $2")
-        rows = self.database.execute(f"{sql} ORDER BY 1", [after_position, up_to]).fetchall()
+    def read_range(
+        self, after_position: int, up_to: int, names: Collection[str] | None = None
+    ) -> list[AggregateEvent]:
+        """The events with ``after_position < position <= up_to`` (of ``names``), in order."""
+        where = "position > $1 AND position <= $2"
+        parameters: list = [after_position, up_to]
+        if names is not None:
+            where += " AND event_name IN (SELECT unnest($3::VARCHAR[]))"
+            parameters.append(sorted(names))
+        sql = self._union(EVENT_COLUMNS, where)
+        rows = self.database.execute(f"{sql} ORDER BY 1", parameters).fetchall()
         return decode_rows(rows, self.registry)
 
-    def batches(
-        self, after_position: int = 0, batch_size: int = 1000, up_to: int | None = None
-    ) -> Iterator[list[AggregateEvent]]:
-        """Batches of events after ``after_position`` up to the head (or ``up_to``).
+    def windows(
+        self,
+        after_position: int = 0,
+        window: int = 1000,
+        up_to: int | None = None,
+        names: Collection[str] | None = None,
+    ) -> Iterator[tuple[int, list[AggregateEvent]]]:
+        """``(upper, events)`` for each window of positions up to the head (or ``up_to``).
 
-        The head is read when iteration starts, so events appended meanwhile are left
-        for the next read.
+        Every window is yielded, empty or not, so a reader can record how far it got.
+        The head is read when iteration starts; later appends wait for the next read.
         """
-        if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
+        if window < 1:
+            raise ValueError("the window must be at least 1 position wide")
         end = self.head() if up_to is None else up_to
         position = after_position
         while position < end:
-            upper = min(position + batch_size, end)
-            batch = self.read_range(position, upper)
+            upper = min(position + window, end)
+            yield upper, self.read_range(position, upper, names)
             position = upper
+
+    def batches(
+        self,
+        after_position: int = 0,
+        batch_size: int = 1000,
+        up_to: int | None = None,
+        names: Collection[str] | None = None,
+    ) -> Iterator[list[AggregateEvent]]:
+        """Non-empty batches of events after ``after_position`` up to the head (or ``up_to``)."""
+        for _, batch in self.windows(after_position, batch_size, up_to, names):
             if batch:
                 yield batch
 
