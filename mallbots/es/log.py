@@ -44,6 +44,10 @@ class EventLog:
             raise LookupError("the log has no event tables yet")
         return " UNION ALL ".join(f"SELECT {select} FROM {t} WHERE {where}" for t in tables)
 
+    def sql(self) -> str:
+        """SQL for the whole log as one relation, to use as ``FROM (...)`` in your queries."""
+        return self._union("*", "true")
+
     def head(self) -> int:
         """The highest stored position (0 for an empty log)."""
         if not self.tables:
