@@ -15,7 +15,7 @@ from typing import Any
 from mallbots.es import serde
 from mallbots.es.errors import CorruptEventError, PayloadError, UnknownNameError
 from mallbots.es.events import EMPTY_METADATA, AggregateEvent
-from mallbots.es.registry import Registry
+from mallbots.es.registry import SCHEMA_VERSION, Registration, Registry
 
 STREAM_EVENT_COLUMNS = (
     "position, stream_version, event_id::VARCHAR, event_name, event_data, metadata, "
@@ -48,7 +48,7 @@ def decode_rows(
         return []
     payloads = _parse_batch(rows, 4, stream)
     metadatas = _parse_metadata(rows, stream)
-    decoders: dict[str, Any] = {}
+    registrations: dict[str, Registration] = {}
     events = []
     new_event = tuple.__new__  # all nine fields are given: skip the named tuple's defaults
     stream_name, stream_id = stream or ("", "")
@@ -56,16 +56,24 @@ def decode_rows(
         if stream is None:
             stream_id, stream_name = row[7], row[8]
         position, version, event_id, name, _, _, occurred_us = row[:7]
-        decode = decoders.get(name)
+        registration = registrations.get(name)
         try:
-            if decode is None:
-                decode = decoders[name] = registry.registration(name).decode
-            payload = decode(value)
+            if registration is None:
+                registration = registrations[name] = registry.registration(name)
+            if registration.upcasters:
+                stored = metadata.get(SCHEMA_VERSION, 1)
+                if type(stored) is not int:
+                    raise PayloadError(name, f"schema version {stored!r} is not a number")
+                if stored < registration.version:
+                    value = registration.upcast(value, stored)
+            payload = registration.decode(value)
         except UnknownNameError as error:
             raise CorruptEventError(stream_name, stream_id, version, str(error)) from None
         except serde.FieldError as error:
             problem = str(PayloadError(name, str(error)))
             raise CorruptEventError(stream_name, stream_id, version, problem) from None
+        except PayloadError as error:
+            raise CorruptEventError(stream_name, stream_id, version, str(error)) from None
         occurred_at = _EPOCH + timedelta(0, 0, occurred_us)
         events.append(
             new_event(

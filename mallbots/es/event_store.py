@@ -30,7 +30,7 @@ from mallbots.es.database import Database, checked_identifier
 from mallbots.es.decoding import STREAM_EVENT_COLUMNS, decode_rows
 from mallbots.es.errors import ConcurrencyError, CorruptEventError, DuplicateEventError
 from mallbots.es.events import AggregateEvent
-from mallbots.es.registry import Registry
+from mallbots.es.registry import SCHEMA_VERSION, Registry
 
 StreamKey = tuple[str, str]
 """A stream is named by (stream_name, stream_id): ``("stores.Store", "store-1")``."""
@@ -137,6 +137,7 @@ class EventStore:
     ) -> list[list]:
         stream_name, stream_id = key
         serialize = self.registry.serialize
+        version_of = self.registry.version_of
         rows = []
         for offset, event in enumerate(events, start=1):
             if (event.aggregate_name, event.aggregate_id) != key:
@@ -149,7 +150,13 @@ class EventStore:
                     f"event {event.name} has version {event.aggregate_version}, "
                     f"expected {expected_version + offset}"
                 )
-            metadata = serde.dumps(dict(event.metadata)) if event.metadata else "{}"
+            schema_version = version_of(event.name)
+            if schema_version > 1:  # recorded so old payloads can be upcast one day
+                metadata = serde.dumps({**event.metadata, SCHEMA_VERSION: schema_version})
+            elif event.metadata:
+                metadata = serde.dumps(dict(event.metadata))
+            else:
+                metadata = "{}"
             rows.append(
                 [
                     0,  # position: claimed under the write lock

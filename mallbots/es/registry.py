@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mallbots.es import serde
@@ -21,15 +21,35 @@ from mallbots.es.errors import PayloadError, RegistryError, UnknownNameError
 Kind = Literal["event", "snapshot"]
 
 
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+"""Turns the JSON object of one schema version into that of the next."""
+
+SCHEMA_VERSION = "schema_version"
+"""The metadata key that records a payload's schema version (absent means 1)."""
+
+
 @dataclass(frozen=True)
 class Registration:
-    """One registered name: its payload type, its kind and its compiled codec."""
+    """One registered name: its payload type, kind, schema version, codec and upcasters."""
 
     name: str
     payload_type: type
     kind: Kind
     encode: serde.Encoder
     decode: serde.Decoder
+    version: int = 1
+    upcasters: Mapping[int, Upcaster] = field(default_factory=dict)
+
+    def upcast(self, value: Any, from_version: int) -> Any:
+        """The JSON object of ``from_version`` carried up to the current version."""
+        for version in range(from_version, self.version):
+            upcaster = self.upcasters.get(version)
+            if upcaster is None:
+                raise PayloadError(self.name, f"no upcaster from schema version {version}")
+            if type(value) is not dict:
+                raise PayloadError(self.name, f"expected an object to upcast, got {value!r}")
+            value = upcaster(dict(value))
+        return value
 
 
 class Registry:
@@ -38,20 +58,41 @@ class Registry:
     def __init__(self) -> None:
         self._by_name: dict[str, Registration] = {}
 
-    def register_event(self, name: str, payload_type: type) -> None:
-        """Register an event name and the frozen dataclass its payload is."""
-        self._register(name, payload_type, "event")
+    def register_event(self, name: str, payload_type: type, *, version: int = 1) -> None:
+        """Register an event name and the frozen dataclass its payload is.
+
+        ``version`` is the payload's schema version; events are stored with it, and
+        older stored versions are read through :meth:`register_upcaster` functions.
+        """
+        self._register(name, payload_type, "event", version)
+
+    def register_upcaster(self, name: str, from_version: int, upcaster: Upcaster) -> None:
+        """Read stored payloads of ``name`` at ``from_version`` as ``from_version + 1``.
+
+        The log is never rewritten: old events are upcast each time they are read.
+        """
+        registration = self.registration(name)
+        if not 1 <= from_version < registration.version:
+            raise ValueError(
+                f"{name} is at schema version {registration.version}; an upcaster "
+                f"from version {from_version} cannot apply"
+            )
+        upcasters = {**registration.upcasters, from_version: upcaster}
+        self._by_name[name] = dataclasses.replace(registration, upcasters=upcasters)
 
     def register_snapshot(self, name: str, payload_type: type) -> None:
         """Register a snapshot name (``stores.StoreV1``) and its dataclass."""
         self._register(name, payload_type, "snapshot")
 
-    def _register(self, name: str, payload_type: type, kind: Kind) -> None:
+    def _register(self, name: str, payload_type: type, kind: Kind, version: int = 1) -> None:
         if not (dataclasses.is_dataclass(payload_type) and isinstance(payload_type, type)):
             raise TypeError(f"{name}: payload type must be a dataclass, not {payload_type!r}")
+        if version < 1:
+            raise ValueError(f"{name}: schema versions start at 1")
         existing = self._by_name.get(name)
         if existing is not None:
-            if existing.payload_type is payload_type and existing.kind == kind:
+            same = (existing.payload_type, existing.kind, existing.version)
+            if same == (payload_type, kind, version):
                 return
             raise ValueError(f"{name!r} is already registered as {existing.payload_type.__name__}")
         self._by_name[name] = Registration(
@@ -60,6 +101,7 @@ class Registry:
             kind=kind,
             encode=serde.encoder_for(payload_type),
             decode=serde.decoder_for(payload_type),
+            version=version,
         )
 
     def registration(self, name: str) -> Registration:
@@ -82,6 +124,10 @@ class Registry:
             if registration.kind == "snapshot" and registration.payload_type is payload_type:
                 return registration.name
         raise RegistryError(f"no snapshot name is registered for {payload_type.__name__}")
+
+    def version_of(self, name: str) -> int:
+        """The current schema version of ``name``'s payload."""
+        return self.registration(name).version
 
     def type_of(self, name: str) -> type:
         """The payload type registered for ``name``."""
@@ -113,13 +159,15 @@ class Registry:
         except serde.FieldError as error:
             raise PayloadError(name, str(error)) from None
 
-    def deserialize(self, name: str, data: str | bytes) -> Any:
-        """Build the payload of ``name`` from JSON text."""
+    def deserialize(self, name: str, data: str | bytes, version: int = 1) -> Any:
+        """Build the payload of ``name`` from JSON text stored at schema ``version``."""
         registration = self.registration(name)
         try:
             value = serde.loads(data)
         except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as error:
             raise PayloadError(name, f"not valid JSON ({error})") from None
+        if version < registration.version:
+            value = registration.upcast(value, version)
         try:
             return registration.decode(value)
         except serde.FieldError as error:
@@ -130,5 +178,8 @@ class Registry:
         merged = Registry()
         for registry in (self, *others):
             for registration in registry._by_name.values():
-                merged._register(registration.name, registration.payload_type, registration.kind)
+                existing = merged._by_name.get(registration.name)
+                if existing is not None and existing != registration:
+                    raise ValueError(f"{registration.name!r} is registered differently twice")
+                merged._by_name[registration.name] = registration
         return merged
