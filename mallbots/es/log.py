@@ -110,6 +110,21 @@ class EventLog:
             if batch:
                 yield batch
 
+    def stream(self, stream_name: str, stream_id: str) -> list[AggregateEvent]:
+        """One stream's events, from whichever table holds them, in version order."""
+        sql = self._union(EVENT_COLUMNS, "stream_id = $1 AND stream_name = $2")
+        rows = self.database.execute(f"{sql} ORDER BY 2", [stream_id, stream_name]).fetchall()
+        return decode_rows(rows, self.registry)
+
+    def streams(self) -> pd.DataFrame:
+        """Every stream: its name, id and length, in order of first appearance."""
+        return self.database.execute(
+            f"""
+            SELECT stream_name, stream_id, count(*) AS events, min(position) AS first_position
+            FROM ({self.sql()}) GROUP BY stream_name, stream_id ORDER BY first_position
+            """
+        ).df()
+
     def events(self, after_position: int = 0, batch_size: int = 1000) -> Iterable[AggregateEvent]:
         """Every event after ``after_position``, one at a time."""
         for batch in self.batches(after_position, batch_size):

@@ -1,0 +1,27 @@
+"""Plots and widgets that show event streams and read models in the notebooks."""
+
+from mallbots.viz.plots import (
+    events_over_time_data,
+    plot_events_over_time,
+    plot_load_times,
+    plot_projection_lag,
+    plot_stream_lengths,
+    plot_timeline,
+    stream_length_data,
+    timeline_data,
+)
+from mallbots.viz.widgets import ReadModelViewer, StreamExplorer, frame_html
+
+__all__ = [
+    "ReadModelViewer",
+    "StreamExplorer",
+    "events_over_time_data",
+    "frame_html",
+    "plot_events_over_time",
+    "plot_load_times",
+    "plot_projection_lag",
+    "plot_stream_lengths",
+    "plot_timeline",
+    "stream_length_data",
+    "timeline_data",
+]

@@ -1,0 +1,199 @@
+"""Plots of event streams, for the notebooks.
+
+Each plot comes in two parts: a ``*_data`` function that computes exactly what will be
+drawn (a DataFrame, tested on its own, since nbval does not compare images) and a
+``plot_*`` function that draws it and returns a matplotlib Figure. Figures are made
+without pyplot, so a notebook shows each one exactly once, where it is returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+
+from mallbots.es.log import EventLog
+
+PALETTE = colormaps["tab20"].colors
+
+
+def _figure(size: tuple[float, float]):
+    figure = Figure(figsize=size)
+    return figure, figure.subplots()
+
+
+def colours_for(names: Sequence[str]) -> dict[str, tuple]:
+    """A stable colour per event name (sorted, so the same names get the same colours)."""
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(sorted(set(names)))}
+
+
+# --- timeline of events per stream -----------------------------------------------------------
+
+
+def timeline_data(
+    log: EventLog, max_streams: int = 25, stream_name: str | None = None
+) -> pd.DataFrame:
+    """The events of the first ``max_streams`` streams (by first appearance), one row each.
+
+    Columns: position, occurred_at, stream (a ``name id`` label), row (the stream's line
+    on the plot, 0 at the top) and event_name.
+    """
+    where = "" if stream_name is None else "WHERE stream_name = $2"
+    parameters: list = [max_streams] if stream_name is None else [max_streams, stream_name]
+    return log.database.execute(
+        f"""
+        WITH log AS (SELECT * FROM ({log.sql()}) {where}),
+        firsts AS (
+            SELECT stream_name, stream_id, min(position) AS first_position
+            FROM log GROUP BY ALL ORDER BY first_position LIMIT $1
+        ),
+        picked AS (
+            SELECT *, row_number() OVER (ORDER BY first_position) - 1 AS row FROM firsts
+        )
+        SELECT log.position, log.occurred_at,
+               split_part(log.stream_name, '.', 2) || ' ' || left(log.stream_id, 8) AS stream,
+               picked.row, log.event_name
+        FROM log JOIN picked USING (stream_name, stream_id)
+        ORDER BY log.position
+        """,
+        parameters,
+    ).df()
+
+
+def plot_timeline(data: pd.DataFrame, x: str = "position", title: str | None = None) -> Figure:
+    """Each stream a line, each event a dot coloured by its name."""
+    streams = data.drop_duplicates("row").sort_values("row")
+    height = max(2.5, 0.32 * len(streams) + 1.2)
+    figure, axes = _figure((10, height))
+    colours = colours_for(data["event_name"])
+    for name, events in data.groupby("event_name", sort=True):
+        axes.scatter(
+            events[x],
+            events["row"],
+            s=36,
+            color=colours[name],
+            label=name.split(".")[-1],
+            zorder=3,
+            edgecolor="white",
+            linewidth=0.5,
+        )
+    for row in streams["row"]:
+        axes.axhline(row, color="#dddddd", linewidth=0.8, zorder=1)
+    axes.set_yticks(list(streams["row"]), list(streams["stream"]))
+    axes.invert_yaxis()
+    axes.set_xlabel("log position" if x == "position" else "time the event occurred")
+    axes.set_title(title or "Events per stream, coloured by type")
+    axes.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+# --- stream lengths ----------------------------------------------------------------------------
+
+
+def stream_length_data(log: EventLog) -> pd.DataFrame:
+    """One row per stream: its type (short name) and how many events it holds."""
+    return log.database.execute(
+        f"""
+        SELECT split_part(stream_name, '.', 2) AS stream_type, stream_id, count(*) AS events
+        FROM ({log.sql()}) GROUP BY ALL ORDER BY stream_type, stream_id
+        """
+    ).df()
+
+
+def plot_stream_lengths(data: pd.DataFrame, title: str | None = None) -> Figure:
+    """The distribution of stream lengths, one panel per stream type."""
+    types = sorted(data["stream_type"].unique())
+    figure = Figure(figsize=(3.2 * len(types) + 1, 3))
+    panels = figure.subplots(1, len(types), squeeze=False)
+    for axes, stream_type in zip(panels[0], types, strict=True):
+        lengths = data.loc[data["stream_type"] == stream_type, "events"]
+        bins = range(1, int(lengths.max()) + 2)
+        axes.hist(lengths, bins=bins, color="#4c72b0", edgecolor="white", align="left")
+        axes.set_title(f"{stream_type} ({len(lengths)} streams)")
+        axes.set_xlabel("events in the stream")
+    panels[0][0].set_ylabel("streams")
+    figure.suptitle(title or "How long do streams grow?")
+    figure.tight_layout()
+    return figure
+
+
+# --- events over time --------------------------------------------------------------------------
+
+
+def events_over_time_data(log: EventLog, bucket: str = "day") -> pd.DataFrame:
+    """Counts of each event name per time bucket, as a wide table (bucket x event name)."""
+    if bucket not in {"minute", "hour", "day", "week"}:
+        raise ValueError("bucket must be one of minute, hour, day, week")
+    long = log.database.execute(
+        f"""
+        SELECT date_trunc('{bucket}', occurred_at) AS bucket, event_name, count(*) AS events
+        FROM ({log.sql()}) GROUP BY ALL ORDER BY ALL
+        """
+    ).df()
+    wide = long.pivot_table(index="bucket", columns="event_name", values="events", fill_value=0)
+    wide.columns.name = None
+    return wide.astype(int)
+
+
+def plot_events_over_time(data: pd.DataFrame, title: str | None = None) -> Figure:
+    """Stacked bars: how many events of each name each bucket of time saw."""
+    figure, axes = _figure((10, 3.8))
+    colours = colours_for(data.columns)
+    bottom = pd.Series(0, index=data.index)
+    labels = [str(ts.date()) if hasattr(ts, "date") else str(ts) for ts in data.index]
+    positions = range(len(data.index))
+    for name in data.columns:
+        axes.bar(
+            positions, data[name], bottom=bottom, color=colours[name], label=name.split(".")[-1]
+        )
+        bottom = bottom + data[name]
+    step = max(1, len(labels) // 12)
+    axes.set_xticks(list(positions)[::step], labels[::step], rotation=30, ha="right")
+    axes.set_ylabel("events")
+    axes.set_title(title or "Events per type over time")
+    axes.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+# --- snapshots and projections -----------------------------------------------------------------
+
+
+def plot_load_times(data: pd.DataFrame, title: str | None = None) -> Figure:
+    """Load time against stream length, one line per way of loading.
+
+    ``data`` has columns ``length``, ``mode`` and ``ms`` (see ``mallbots.viz.measure``).
+    """
+    figure, axes = _figure((7, 4))
+    for mode, rows in data.groupby("mode", sort=True):
+        rows = rows.sort_values("length")
+        axes.plot(rows["length"], rows["ms"], marker="o", label=mode)
+    axes.set_xlabel("events in the stream")
+    axes.set_ylabel("median load time (ms)")
+    axes.set_title(title or "Loading an aggregate: with and without a snapshot")
+    axes.legend(frameon=False)
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
+def plot_projection_lag(data: pd.DataFrame, title: str | None = None) -> Figure:
+    """The log's head and each projection's position over steps, and the lag between.
+
+    ``data`` has columns ``step``, ``projection``, ``head`` and ``position``.
+    """
+    figure, axes = _figure((8, 3.8))
+    head = data.drop_duplicates("step").sort_values("step")
+    axes.plot(head["step"], head["head"], color="black", linewidth=2, label="log head")
+    for name, rows in data.groupby("projection", sort=True):
+        axes.step(rows["step"], rows["position"], where="post", label=name)
+    axes.set_xlabel("step")
+    axes.set_ylabel("log position")
+    axes.set_title(title or "Projection positions behind the head of the log")
+    axes.legend(frameon=False)
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,123 @@
+"""Plots draw exactly their data; widgets change what they show when their controls move."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from mallbots.es import EventLog
+from mallbots.viz import (
+    ReadModelViewer,
+    StreamExplorer,
+    events_over_time_data,
+    plot_events_over_time,
+    plot_load_times,
+    plot_projection_lag,
+    plot_stream_lengths,
+    plot_timeline,
+    stream_length_data,
+    timeline_data,
+)
+from tests.es_support import Account, Balances
+from tests.test_projections import projector_for
+
+
+@pytest.fixture
+def log(bank):
+    projector_for(bank)
+    for n in range(3):
+        account = bank.open_account(f"acct-{n}")
+        for _ in range(n + 1):
+            account.deposit(Decimal("2"))
+        if n == 2:
+            account.withdraw(Decimal("1"))
+        bank.accounts.save(account)
+    return EventLog(bank.database, bank.registry)
+
+
+def scatter_points(figure) -> int:
+    return sum(len(c.get_offsets()) for c in figure.axes[0].collections)
+
+
+def test_timeline_data_has_one_row_per_event_on_its_stream_line(log):
+    data = timeline_data(log)
+    assert list(data["position"]) == list(range(1, 11))
+    assert list(data.drop_duplicates("row")["stream"]) == [
+        "Account acct-0",
+        "Account acct-1",
+        "Account acct-2",
+    ]
+    assert data.groupby("row").size().tolist() == [2, 3, 5]
+    figure = plot_timeline(data)
+    assert scatter_points(figure) == 10
+    assert [t.get_text() for t in figure.axes[0].get_legend().get_texts()] == [
+        "AccountOpened",
+        "MoneyDeposited",
+        "MoneyWithdrawn",
+    ]
+
+
+def test_timeline_keeps_only_the_first_streams(log):
+    data = timeline_data(log, max_streams=2)
+    assert set(data["row"]) == {0, 1}
+
+
+def test_stream_lengths(log):
+    data = stream_length_data(log)
+    assert list(data["events"]) == [2, 3, 5]
+    figure = plot_stream_lengths(data)
+    assert sum(patch.get_height() for patch in figure.axes[0].patches) == 3
+
+
+def test_events_over_time(log):
+    data = events_over_time_data(log, "hour")
+    assert data.to_dict("records") == [
+        {"bank.AccountOpened": 3, "bank.MoneyDeposited": 6, "bank.MoneyWithdrawn": 1}
+    ]
+    figure = plot_events_over_time(data)
+    assert sum(patch.get_height() for patch in figure.axes[0].patches) == 10
+    with pytest.raises(ValueError):
+        events_over_time_data(log, "fortnight")
+
+
+def test_load_time_and_lag_plots_draw_one_line_per_series():
+    times = pd.DataFrame(
+        {
+            "length": [10, 100, 10, 100],
+            "mode": ["events", "events", "snapshot", "snapshot"],
+            "ms": [1.0, 9.0, 0.5, 0.6],
+        }
+    )
+    assert len(plot_load_times(times).axes[0].lines) == 2
+    lag = pd.DataFrame(
+        {"step": [0, 1, 2], "projection": ["mall"] * 3, "head": [5, 9, 12], "position": [5, 5, 12]}
+    )
+    lines = plot_projection_lag(lag).axes[0].lines
+    assert next(list(line.get_ydata()) for line in lines) == [5, 9, 12]
+
+
+def test_the_stream_explorer_shows_the_state_at_the_chosen_version(log):
+    explorer = StreamExplorer(log, {"bank.Account": Account})
+    assert next(label for label, _ in explorer.stream.options) == "bank.Account acct-0 (2 events)"
+    explorer.stream.value = ("bank.Account", "acct-2")
+    assert explorer.version.max == 5 and explorer.version.value == 5
+    assert "MoneyWithdrawn" in explorer.event_pane.value
+    latest = explorer.state_pane.value
+    assert "5" in latest  # balance 2+2+2-1
+    explorer.version.value = 1
+    assert "AccountOpened" in explorer.event_pane.value
+    assert explorer.state_pane.value != latest
+    assert explorer.aggregate_at(3).balance == Decimal("4")
+    explorer.stream.value = ("bank.Account", "acct-0")
+    assert explorer.version.max == 2 and explorer.version.value == 2
+
+
+def test_the_read_model_viewer_shows_the_read_model_at_a_position(log):
+    viewer = ReadModelViewer(Balances("bank"), log)
+    assert viewer.position.max == 10
+    now = viewer.pane.value
+    assert "acct-2" in now and "3 rows" in now
+    viewer.position.value = 1
+    assert "acct-2" not in viewer.pane.value and "1 rows" in viewer.pane.value
