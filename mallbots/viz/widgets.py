@@ -72,6 +72,8 @@ class StreamExplorer:
         self._events: list[AggregateEvent] = []
         self.stream.observe(self._on_stream, names="value")
         self.version.observe(self._on_version, names="value")
+        self.event_pane.add_class("mallbots-event")
+        self.state_pane.add_class("mallbots-state")
         self.widget = widgets.VBox(
             [
                 widgets.HBox([self.stream, self.version]),
@@ -83,6 +85,7 @@ class StreamExplorer:
                 ),
             ]
         )
+        self.widget.add_class("mallbots-explorer")
         if options:
             self._load(options[0][1])
 
