@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.mallbots-installed
 
-.PHONY: lab test venv demo lint bench clean
+.PHONY: lab test venv demo lint bench notebooks clean
 
 venv: $(STAMP)
 
@@ -27,6 +27,10 @@ test: venv lint
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+notebooks: venv  ## re-execute every notebook in a fresh kernel and save its outputs
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.timeout=300 notebooks/[0-9]*.ipynb
 
 demo: venv
 	$(BIN)/python -m mallbots demo
