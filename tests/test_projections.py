@@ -149,3 +149,37 @@ def test_property_inline_equals_catch_up_equals_rebuild(script, batch):
         catch_up.catch_up()
         catch_up.rebuild()
         assert read_model(db, "caught_up") == read_model(db, "inline_view")
+
+
+class OpenedOnly(Balances):
+    """The balances read model, but reading only openings: every other event passes it by."""
+
+    NAME = "opened"
+    table_name = "opened"
+    handles = frozenset({"bank.AccountOpened"})
+
+
+def test_a_rolled_back_transaction_takes_its_positions_back_from_inline_projections(db):
+    """A command that saves, is projected inline, then fails must not hide later events."""
+    bank = Bank(db, every=None)
+    projector = projector_for(bank)
+    projector.add(OpenedOnly("bank"))
+    bank.open_account("a1")
+    with pytest.raises(RuntimeError), db.transaction():
+        account = bank.accounts.load("a1")
+        account.deposit(Decimal("5"))  # applied by balances, passed by opened
+        bank.accounts.save(account)
+        raise RuntimeError("the command changed its mind")
+    assert projector.position("bank.balances") == projector.position("bank.opened") == 1
+    bank.open_account("a2")  # takes position 2 again: both must see it
+    account = bank.accounts.load("a1")
+    account.deposit(Decimal("7"))
+    bank.accounts.save(account)
+    assert read_model(db) == [
+        ("a1", "Ada", Decimal("7.00"), False, 2),
+        ("a2", "Ada", Decimal("0.00"), False, 1),
+    ]
+    assert [row[0] for row in db.execute("SELECT id FROM bank.opened ORDER BY id").fetchall()] == [
+        "a1",
+        "a2",
+    ]

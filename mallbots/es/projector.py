@@ -43,6 +43,7 @@ class Projector:
         self.log = log
         self.batch_size = batch_size
         self._entries: dict[str, _Entry] = {}
+        self._rollback_guarded = False
         # The database's own write lock, not one of ours: one lock, one order, no deadlock
         # when a handler runs inside a caller's transaction.
         self._lock = database.write_lock
@@ -102,6 +103,7 @@ class Projector:
         if event.position is None:
             raise ValueError(f"{event.name} has no position: only stored events are projected")
         with self._lock:
+            self._guard_rollback()
             for entry in self._entries.values():
                 if not entry.inline or event.position <= entry.position:
                     continue
@@ -161,7 +163,29 @@ class Projector:
             if events:
                 entry.projection.apply(cursor, events)
             self._write_checkpoint(entry.projection.name, upper)
+            self._guard_rollback()
         entry.position = upper
+
+    def _guard_rollback(self) -> None:
+        """Inside a caller's transaction, undo in-memory positions if it rolls back.
+
+        A command may save events, have them projected inline, and then fail: its
+        transaction rolls back the events, the read model rows and the checkpoints, and the
+        database hands the same positions out again. The positions held in memory must go
+        back too, or the next events would be taken for ones already seen.
+        """
+        if self._rollback_guarded or not self.database.in_transaction:
+            return
+        self._rollback_guarded = True
+        self.database.after_commit(self._end_guard, on_rollback=self._reload_positions)
+
+    def _end_guard(self) -> None:
+        self._rollback_guarded = False
+
+    def _reload_positions(self) -> None:
+        self._rollback_guarded = False
+        for name, entry in self._entries.items():
+            entry.position = self._stored_position(name)
 
     def _write_checkpoint(self, name: str, position: int) -> None:
         self.database.execute(

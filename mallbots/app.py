@@ -1,0 +1,276 @@
+"""The MallBots monolith: every module wired on one DuckDB database.
+
+Like the book's ``cmd/mallbots/monolith.go``, :class:`MallBots` starts the modules,
+hands each the shared infrastructure (database, dispatcher, clock, ids), and connects
+them through their ports. On top it offers what a notebook needs:
+
+- ``shop.execute(command)`` routes any command or query dataclass to its module;
+- every stream, the global log and every table are one call away as a DataFrame.
+
+Ids: a creating command may name its id; if it does not, the shop's id factory makes
+one. With a seed, ids (:class:`SeededIds`) and the clock (:class:`SteppingClock`) are
+deterministic, so the same script gives the same log, byte for byte, on every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mallbots.adapters import (
+    BasketOrders,
+    InvoiceOrders,
+    OrderCustomers,
+    OrderNotifications,
+    OrderPayments,
+    OrderShopping,
+)
+from mallbots.baskets.module import BasketsModule
+from mallbots.customers.module import CustomersModule
+from mallbots.depot.module import DepotModule
+from mallbots.es import (
+    Aggregate,
+    AggregateRepository,
+    Clock,
+    Database,
+    EventDispatcher,
+    EventLog,
+    EventStore,
+    EveryNEvents,
+    IdFactory,
+    Projector,
+    SeededIds,
+    SteppingClock,
+    random_ids,
+    system_clock,
+)
+from mallbots.frames import exact_frame
+from mallbots.monolith import Monolith
+from mallbots.notifications.module import NotificationsModule
+from mallbots.ordering.module import OrderingModule
+from mallbots.payments.module import PaymentsModule
+from mallbots.stores.module import StoresModule
+
+DEFAULT_DATABASE = "mallbots.duckdb"
+SCHEMAS = ("stores", "baskets", "ordering", "customers", "payments", "depot", "notifications")
+"""One schema per module, in the book's order of the monolith's modules."""
+
+
+class MallBots:
+    """The whole shop: seven modules, one database, one dispatcher, one projector."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        clock: Clock | None = None,
+        ids: IdFactory | None = None,
+        snapshot_every: int = 3,
+    ) -> None:
+        self.database = database
+        self.dispatcher = EventDispatcher()
+        monolith = Monolith(
+            database,
+            self.dispatcher,
+            clock or system_clock,
+            ids or random_ids,
+            EveryNEvents(snapshot_every),
+        )
+        self.clock = monolith.clock
+        self.ids = monolith.ids
+        self.customers = CustomersModule(monolith)
+        self.payments = PaymentsModule(monolith)
+        self.stores = StoresModule(monolith)
+        self.depot = DepotModule(monolith, stores=self.stores.application)
+        self.notifications = NotificationsModule(monolith, customers=self.customers.application)
+        self.ordering = OrderingModule(
+            monolith,
+            customers=OrderCustomers(self.customers.application),
+            payments=OrderPayments(self.payments.application),
+            shopping=OrderShopping(self.depot.application),
+            invoices=OrderPayments(self.payments.application),
+            notifications=OrderNotifications(self.notifications.application),
+        )
+        self.payments.connect(InvoiceOrders(self.ordering.application))
+        self.baskets = BasketsModule(
+            monolith,
+            catalog=self.stores.application,
+            orders=BasketOrders(self.ordering.application),
+        )
+        self.registry = self.stores.registry.merge([self.baskets.registry, self.ordering.registry])
+        self.log = EventLog(database, self.registry)
+        self.projector = Projector(database, self.log)
+        for projection in self.stores.projections:
+            self.projector.add(projection, inline=True)
+        self.dispatcher.subscribe(self.projector.handle)
+        self.projector.catch_up()  # a file may hold events its read models have not seen
+        self._routes: dict[type, Any] = {}
+        for module in self.modules.values():
+            self._routes.update(module.application.routes())
+
+    # --- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls, path: str | Path = DEFAULT_DATABASE, seed: int | None = None, snapshot_every: int = 3
+    ) -> MallBots:
+        """The shop on a database file (created if missing).
+
+        With a seed, ids and times are deterministic. Reopening a file that already holds
+        a shop continues reproducibly: the ids are seeded by the seed and the amount of
+        data already there (so they never repeat earlier ones), and the clock starts
+        after the newest event.
+        """
+        database = Database.open(path)
+        try:
+            if seed is None:
+                return cls(database, snapshot_every=snapshot_every)
+            clock, ids = _seeded(database, seed)
+            return cls(database, clock=clock, ids=ids, snapshot_every=snapshot_every)
+        except BaseException:
+            database.close()
+            raise
+
+    @classmethod
+    def in_memory(cls, seed: int | None = 42, snapshot_every: int = 3) -> MallBots:
+        """A fresh shop in memory; seeded (42) unless ``seed=None``."""
+        if seed is None:
+            return cls(Database.memory(), snapshot_every=snapshot_every)
+        return cls(
+            Database.memory(),
+            clock=SteppingClock(),
+            ids=SeededIds(seed),
+            snapshot_every=snapshot_every,
+        )
+
+    def close(self) -> None:
+        self.database.close()
+
+    def __enter__(self) -> MallBots:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"MallBots({self.database.path!r}, {self.log.count()} events)"
+
+    # --- modules and commands ----------------------------------------------------------------
+
+    @property
+    def modules(self) -> dict[str, Any]:
+        """The modules by name (``stores``, ``baskets`` ...), in the book's order."""
+        return {name: getattr(self, name) for name in SCHEMAS}
+
+    @property
+    def message_types(self) -> list[type]:
+        """Every command and query type :meth:`execute` accepts, by module."""
+        return list(self._routes)
+
+    def execute(self, message: Any) -> Any:
+        """Run a command or query dataclass in the module that handles it.
+
+        A creating command returns the new id; a query returns its answer; a refused
+        command raises its module's ``DomainError`` and writes nothing.
+        """
+        handler = self._routes.get(type(message))
+        if handler is None:
+            raise TypeError(
+                f"no module handles {type(message).__name__}; "
+                "see MallBots.message_types for the commands and queries"
+            )
+        return handler(message)
+
+    # --- streams, the log and tables as DataFrames -------------------------------------------
+
+    @property
+    def event_stores(self) -> dict[str, EventStore]:
+        """The event store of each event-sourced module."""
+        return {name: self.modules[name].events for name in ("stores", "baskets", "ordering")}
+
+    @property
+    def repositories(self) -> dict[str, AggregateRepository]:
+        """The repository of each aggregate type, by stream name (``stores.Store`` ...)."""
+        repositories = [
+            self.stores.stores,
+            self.stores.products,
+            self.baskets.baskets,
+            self.ordering.orders,
+        ]
+        return {repository.aggregate_name: repository for repository in repositories}
+
+    def load(self, stream_name: str, aggregate_id: str) -> Aggregate:
+        """An aggregate as its repository loads it (snapshot plus newer events)."""
+        return self._repository(stream_name).load(aggregate_id)
+
+    def stream_frame(self, stream_name: str, aggregate_id: str) -> pd.DataFrame:
+        """One aggregate's events, one row each: ``shop.stream_frame("stores.Store", id)``."""
+        self._repository(stream_name)
+        module = stream_name.partition(".")[0]
+        return self.event_stores[module].stream_frame(stream_name, aggregate_id)
+
+    def log_frame(self, after_position: int = 0, limit: int | None = None) -> pd.DataFrame:
+        """The global log of every module, in position order."""
+        return self.log.frame(after_position, limit)
+
+    @property
+    def tables(self) -> list[str]:
+        """Every table of the shop: events, snapshots, read models and plain tables."""
+        found = []
+        for name, store in self.event_stores.items():
+            found += [store.table, f"{name}.snapshots"]
+        for projection in self.projector:
+            found += projection.tables
+        for name in ("customers", "payments", "depot", "notifications"):
+            found += self.modules[name].tables
+        return found
+
+    def read_model(self, table: str) -> pd.DataFrame:
+        """A table of the shop as a DataFrame, in a stable order.
+
+        ``shop.read_model("stores.stores")`` is the mall; ``shop.tables`` lists them all.
+        """
+        if table not in self.tables:
+            raise KeyError(f"no table {table!r}; the shop's tables are: {', '.join(self.tables)}")
+        return exact_frame(self.database, f"SELECT * FROM {table} ORDER BY ALL")
+
+    def _repository(self, stream_name: str) -> AggregateRepository:
+        try:
+            return self.repositories[stream_name]
+        except KeyError:
+            known = ", ".join(self.repositories)
+            raise KeyError(f"no stream type {stream_name!r}; the shop has: {known}") from None
+
+
+def _seeded(database: Database, seed: int) -> tuple[SteppingClock, SeededIds]:
+    """A deterministic clock and id factory that do not repeat what a file already holds."""
+    tables = [
+        f"{schema}.{name}"
+        for schema, name in database.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_type = 'BASE TABLE' AND table_schema IN (SELECT unnest($1)) "
+            "ORDER BY ALL",
+            [list(SCHEMAS)],
+        ).fetchall()
+    ]
+    rows = sum(database.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
+    if rows == 0:
+        return SteppingClock(), SeededIds(seed)
+    digest = hashlib.sha256(f"{seed}:{rows}".encode()).digest()
+    clock = SteppingClock()
+    newest = _newest_event(database, [t for t in tables if t.endswith(".events")])
+    if newest is not None and newest >= clock.peek():
+        clock = SteppingClock(start=newest + clock.step)
+    return clock, SeededIds(int.from_bytes(digest[:8], "big"))
+
+
+def _newest_event(database: Database, tables: list[str]) -> datetime | None:
+    if not tables:
+        return None
+    union = " UNION ALL ".join(f"SELECT max(occurred_at) AS at_ FROM {t}" for t in tables)
+    (newest,) = database.execute(f"SELECT max(at_) FROM ({union})").fetchone()
+    return None if newest is None else newest.astimezone(UTC)

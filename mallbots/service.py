@@ -1,0 +1,121 @@
+"""Application services: the book's ``application.App`` of each module, in Python.
+
+A module's service has one method per command and per query. Commands and queries are
+frozen dataclasses (``CreateStore``, ``GetStore``); a method says which one it takes
+with :func:`command` or :func:`query`, and :meth:`ApplicationService.routes` lists them,
+so the monolith can route any message to its method (``shop.execute(CreateStore(...))``).
+
+Every command is one unit of work: it and every handler its events reach (read models,
+the checkout that creates an order ...) run in one database transaction. If any of them
+refuses, the whole command is rolled back and the caller gets that refusal, the
+:class:`~mallbots.errors.DomainError` itself rather than the handler error wrapping it.
+Nested commands (a handler calling another module) join the outer unit of work.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from mallbots.errors import DomainError, NotFoundError, require_text
+from mallbots.es import (
+    Aggregate,
+    AggregateNotFoundError,
+    AggregateRepository,
+    Database,
+    HandlerError,
+    IdFactory,
+)
+
+A = TypeVar("A", bound=Aggregate)
+Method = Callable[[Any, Any], Any]
+
+
+def command(message_type: type) -> Callable[[Method], Method]:
+    """Mark a service method as the handler of a command; it runs as one unit of work."""
+    return _handler_of(message_type, writes=True)
+
+
+def query(message_type: type) -> Callable[[Method], Method]:
+    """Mark a service method as the handler of a query (reads only, no transaction)."""
+    return _handler_of(message_type, writes=False)
+
+
+def _handler_of(message_type: type, writes: bool) -> Callable[[Method], Method]:
+    def mark(method: Method) -> Method:
+        @functools.wraps(method)
+        def run(self: ApplicationService, message: Any) -> Any:
+            _check_message(message, message_type)
+            if not writes:
+                return method(self, message)
+            with unit_of_work(self.database):
+                return method(self, message)
+
+        run.__handles__ = message_type  # type: ignore[attr-defined]
+        return run
+
+    return mark
+
+
+def _check_message(message: Any, message_type: type) -> None:
+    if not isinstance(message, message_type):
+        raise TypeError(f"expected a {message_type.__name__}, got {type(message).__name__}")
+
+
+@contextmanager
+def unit_of_work(database: Database) -> Iterator[None]:
+    """One transaction; a refusal raised inside a handler comes out as itself."""
+    try:
+        with database.transaction():
+            yield
+    except HandlerError as error:
+        refusal = _refusal_behind(error)
+        if refusal is None:
+            raise
+        raise refusal from None
+
+
+def _refusal_behind(error: BaseException) -> DomainError | None:
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, DomainError):
+            return cause
+        cause = cause.__cause__
+    return None
+
+
+class ApplicationService:
+    """Base of a module's application service: routes, ids, and loading by id."""
+
+    def __init__(self, database: Database, ids: IdFactory) -> None:
+        self.database = database
+        self.ids = ids
+
+    def routes(self) -> dict[type, Callable[[Any], Any]]:
+        """Each command and query type this service handles, with its bound method."""
+        found = {}
+        for name in dir(type(self)):
+            handles = getattr(getattr(type(self), name), "__handles__", None)
+            if handles is not None:
+                found[handles] = getattr(self, name)
+        return found
+
+    def new_id(self, given: str | None, what: str, blank: type[DomainError]) -> str:
+        """The id a creating command asked for, or a fresh one from the id factory."""
+        if given is None:
+            return self.ids()
+        return require_text(given, what, blank)
+
+
+def load(
+    repository: AggregateRepository[A], aggregate_id: Any, not_found: type[NotFoundError]
+) -> A:
+    """The aggregate with this id, or the module's typed not-found error."""
+    if not require_text(aggregate_id, f"{not_found.what} id").strip():
+        raise not_found(aggregate_id)
+    try:
+        return repository.load(aggregate_id)
+    except AggregateNotFoundError:
+        raise not_found(aggregate_id) from None

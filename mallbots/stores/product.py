@@ -1,0 +1,155 @@
+"""The Product aggregate: something a store sells, at an exact price."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from mallbots.errors import require_text
+from mallbots.es import Aggregate, AggregateEvent
+from mallbots.money import ZERO, money
+from mallbots.stores.errors import (
+    NotAPriceDecreaseError,
+    NotAPriceIncreaseError,
+    PriceUnchangedError,
+    ProductAlreadyExistsError,
+    ProductIsRemovedError,
+    ProductNameIsBlankError,
+    ProductNotFoundError,
+    ProductPriceIsNegativeError,
+    StoreIdIsBlankError,
+)
+from mallbots.stores.events import (
+    PRODUCT_ADDED,
+    PRODUCT_PRICE_DECREASED,
+    PRODUCT_PRICE_INCREASED,
+    PRODUCT_REBRANDED,
+    PRODUCT_REMOVED,
+    ProductAdded,
+    ProductPriceChanged,
+    ProductRebranded,
+    ProductRemoved,
+)
+from mallbots.stores.snapshots import ProductV1
+
+
+class Product(Aggregate):
+    """A product of one store. Once removed it refuses every further change."""
+
+    NAME = "stores.Product"
+
+    def __init__(self, id: str, **kwargs: Any) -> None:
+        super().__init__(id, **kwargs)
+        self.store_id = ""
+        self.name = ""
+        self.description = ""
+        self.sku = ""
+        self.price = ZERO
+        self.removed = False
+
+    # --- commands --------------------------------------------------------------------------
+
+    def add(self, store_id: str, name: str, description: str, sku: str, price: Any) -> None:
+        """Put the product on sale. The name must not be blank, the price not negative."""
+        if self.pending_version:
+            raise ProductAlreadyExistsError(self.id)
+        require_text(store_id, "store id", StoreIdIsBlankError)
+        require_text(name, "product name", ProductNameIsBlankError)
+        require_text(description, "product description")
+        require_text(sku, "product SKU")
+        price = _price(price)
+        self.record(
+            PRODUCT_ADDED,
+            ProductAdded(
+                store_id=store_id, name=name, description=description, sku=sku, price=price
+            ),
+        )
+
+    def rebrand(self, name: str, description: str) -> None:
+        """Change name and description (the book lets the name go blank; this does not)."""
+        self._require_on_sale()
+        require_text(name, "product name", ProductNameIsBlankError)
+        require_text(description, "product description")
+        self.record(PRODUCT_REBRANDED, ProductRebranded(name=name, description=description))
+
+    def increase_price(self, price: Any) -> None:
+        """Raise the price to ``price``; refused if that would lower or keep it."""
+        self._require_on_sale()
+        price = _price(price)
+        if price < self.price:
+            raise NotAPriceIncreaseError()
+        self._change_price(PRODUCT_PRICE_INCREASED, price)
+
+    def decrease_price(self, price: Any) -> None:
+        """Lower the price to ``price``; refused if that would raise or keep it."""
+        self._require_on_sale()
+        price = _price(price)
+        if price > self.price:
+            raise NotAPriceDecreaseError()
+        self._change_price(PRODUCT_PRICE_DECREASED, price)
+
+    def remove(self) -> None:
+        """Take the product off sale for good; refused if it is already removed."""
+        self._require_on_sale()
+        self.record(PRODUCT_REMOVED, ProductRemoved())
+
+    def _change_price(self, name: str, price: Decimal) -> None:
+        if price == self.price:
+            raise PriceUnchangedError(f"it is already {self.price}")
+        self.record(name, ProductPriceChanged(delta=price - self.price))
+
+    def _require_on_sale(self) -> None:
+        if not self.pending_version:
+            raise ProductNotFoundError(self.id)
+        if self.removed:
+            raise ProductIsRemovedError()
+
+    # --- state -----------------------------------------------------------------------------
+
+    def apply(self, event: AggregateEvent) -> None:
+        match event.payload:
+            case ProductAdded():
+                payload = event.payload
+                self.store_id = payload.store_id
+                self.name = payload.name
+                self.description = payload.description
+                self.sku = payload.sku
+                self.price = payload.price
+            case ProductRebranded(name=name, description=description):
+                self.name = name
+                self.description = description
+            case ProductPriceChanged(delta=delta):
+                self.price += delta
+            case ProductRemoved():
+                self.removed = True
+            case _:
+                raise TypeError(f"{self.NAME} cannot apply {event.name}")
+
+    def to_snapshot(self) -> ProductV1:
+        return ProductV1(
+            store_id=self.store_id,
+            name=self.name,
+            description=self.description,
+            sku=self.sku,
+            price=self.price,
+            removed=self.removed,
+        )
+
+    def apply_snapshot(self, snapshot: Any) -> None:
+        match snapshot:
+            case ProductV1():
+                self.store_id = snapshot.store_id
+                self.name = snapshot.name
+                self.description = snapshot.description
+                self.sku = snapshot.sku
+                self.price = snapshot.price
+                self.removed = snapshot.removed
+            case _:
+                raise TypeError(f"{self.NAME} cannot restore from {type(snapshot).__name__}")
+
+
+def _price(value: Any) -> Decimal:
+    price = money(value, "product price")
+    if price < 0:
+        raise ProductPriceIsNegativeError()
+    return price
