@@ -111,10 +111,14 @@ class EventStore:
         database = self.database
         with database.writing() as cursor:
             head = self._heads.get(key)
-            if head is None and expected_version > 0:
+            if head != expected_version and (head is not None or expected_version > 0):
+                # No cached head, or one that disagrees: the cache only knows this
+                # store's saves, and another store on the same table may have moved the
+                # stream since. The table decides.
                 head = self._head_from_table(cursor, key)
-            if head is not None and head != expected_version:
-                raise ConcurrencyError(stream_name, stream_id, expected_version, head)
+                if head != expected_version:
+                    self._heads.pop(key, None)
+                    raise ConcurrencyError(stream_name, stream_id, expected_version, head)
             first = database.claim_positions(len(rows))
             for offset, row in enumerate(rows):
                 row[0] = first + offset
