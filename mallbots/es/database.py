@@ -212,14 +212,14 @@ class Database:
         """Hand out ``count`` consecutive positions; returns the first.
 
         Call it holding the write lock, right before the insert that uses them, and
-        call :meth:`release_positions` if that insert fails outside a transaction.
+        call :meth:`release_positions` if that insert fails, so the log keeps no hole.
         """
         first = self._last_position + 1
         self._last_position += count
         return first
 
     def release_positions(self, first: int) -> None:
-        """Give back positions from ``first`` on after a failed autocommit insert."""
+        """Give back positions from ``first`` on after a failed insert."""
         self._last_position = first - 1
 
     def register_log_table(self, table: str) -> None:

@@ -17,6 +17,7 @@ a row at a taken version is refused by DuckDB itself).
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -36,6 +37,7 @@ StreamKey = tuple[str, str]
 """A stream is named by (stream_name, stream_id): ``("stores.Store", "store-1")``."""
 
 _HEAD_CACHE_SIZE = 100_000
+_MAX_VERSION = 2**31 - 1  # stream_version is an INTEGER
 
 
 class EventStore:
@@ -124,11 +126,14 @@ class EventStore:
                 row[0] = first + offset
             try:
                 self._insert(cursor, rows)
-            except duckdb.ConstraintException:
-                if not database.in_transaction:
-                    database.release_positions(first)
+            except BaseException as error:
+                # Nothing was inserted: give the positions back (in a transaction too, in
+                # case the caller carries on), or the log would have a hole.
+                database.release_positions(first)
                 self._heads.pop(key, None)
-                raise self._explain_refusal(key, expected_version, events) from None
+                if isinstance(error, duckdb.Error):
+                    raise self._explain_refusal(key, expected_version, events, error) from None
+                raise
             new_head = expected_version + len(rows)
             database.after_commit(
                 lambda: self._remember_head(key, new_head),
@@ -186,7 +191,16 @@ class EventStore:
         key: StreamKey,
         expected_version: int,
         events: Sequence[AggregateEvent],
+        error: duckdb.Error,
     ) -> Exception:
+        """The error to raise for an insert DuckDB refused, in the caller's terms."""
+        unstorable = _unstorable(events)
+        if unstorable:
+            return ValueError(
+                f"cannot store events of {key[0]} {key[1]!r}: {unstorable}; nothing was written"
+            )
+        if not isinstance(error, duckdb.ConstraintException):
+            return error
         # DuckDB aborts an open transaction on a failed statement: look from a fresh cursor.
         with self.database.fresh_cursor() as cursor:
             head = self._head_from_table(cursor, key)
@@ -199,6 +213,8 @@ class EventStore:
                 [ids],
             ).fetchall()
         repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if not taken and not repeated:
+            return error
         return DuplicateEventError([row[0] for row in taken] + repeated)
 
     def _head_from_table(self, cursor: duckdb.DuckDBPyConnection, key: StreamKey) -> int:
@@ -285,6 +301,19 @@ class EventStore:
 
     def __repr__(self) -> str:
         return f"EventStore({self.table!r} on {self.database!r})"
+
+
+def _unstorable(events: Sequence[AggregateEvent]) -> str | None:
+    """What in ``events`` no event table can hold, if anything (checked after a refusal)."""
+    for event in events:
+        where = f"event {event.name} (version {event.aggregate_version})"
+        try:
+            uuid.UUID(event.id)
+        except (TypeError, ValueError, AttributeError):
+            return f"{where} has event id {event.id!r}, which is not a UUID"
+        if event.aggregate_version > _MAX_VERSION:
+            return f"{where} is beyond the highest version a stream can hold ({_MAX_VERSION})"
+    return None
 
 
 def _positioned(event: AggregateEvent, position: int) -> AggregateEvent:
