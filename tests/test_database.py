@@ -83,3 +83,21 @@ def test_table_names_must_be_plain_identifiers(db):
 
     with pytest.raises(ValueError, match="identifier"):
         EventStore(db, bank_registry(), "bank.events; DROP TABLE x")
+
+
+@pytest.mark.parametrize("stem", ["bank", "memory", "main"])
+def test_a_file_may_be_named_like_a_schema_in_it(tmp_path, stem):
+    """DuckDB names a file's catalog after the file: bank.duckdb would make 'bank.events'
+    ambiguous (catalog bank or schema bank?). The Database must not care."""
+    from decimal import Decimal
+
+    from tests.es_support import Bank
+
+    path = tmp_path / f"{stem}.duckdb"
+    with Database.open(path) as db:
+        bank = Bank(db)
+        account = bank.open_account("a1")
+        account.deposit(Decimal("5"))
+        bank.accounts.save(account)
+    with Database.open(path) as db:
+        assert Bank(db).accounts.load("a1").balance == Decimal("5")

@@ -24,6 +24,9 @@ import duckdb
 from mallbots.es.errors import DatabaseLockedError
 
 MEMORY = ":memory:"
+CATALOG = "mallbots_db"
+"""The name a database file is attached under (DuckDB would name it after the file)."""
+_CURSOR_SETUP = "SET TimeZone = 'UTC'"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 _OPEN: weakref.WeakValueDictionary[str, Database] = weakref.WeakValueDictionary()
 _OPEN_LOCK = threading.Lock()
@@ -47,6 +50,8 @@ class Database:
         self.path = str(path)
         self.read_only = read_only
         self._connection = _connect(self.path, read_only)
+        # Every cursor works in the file's catalog, with times in UTC.
+        self._setup = _CURSOR_SETUP + ("" if self.in_memory else f"; USE {CATALOG}")
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
@@ -122,7 +127,7 @@ class Database:
             if self.closed:
                 raise RuntimeError(f"{self!r} is closed")
             cursor = self._connection.cursor()
-            cursor.execute("SET TimeZone = 'UTC'")
+            cursor.execute(self._setup)
             with self._cursors_lock:
                 self._cursors.append(cursor)
             self._local.cursor = cursor
@@ -135,7 +140,7 @@ class Database:
     def fresh_cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor of its own, closed on exit: for long reads beside this thread's writes."""
         cursor = self._connection.cursor()
-        cursor.execute("SET TimeZone = 'UTC'")
+        cursor.execute(self._setup)
         try:
             yield cursor
         finally:
@@ -243,9 +248,20 @@ def _rollback_quietly(cursor: duckdb.DuckDBPyConnection) -> None:
 
 
 def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if path == MEMORY:
+        connection = duckdb.connect(MEMORY, read_only=read_only)
+        connection.execute(_CURSOR_SETUP)
+        return connection
+    # DuckDB names a file's catalog after the file, so in "bank.duckdb" the table
+    # "bank.events" would be ambiguous (catalog bank, or schema bank?). Attached under a
+    # fixed name instead, any file name works with any schema name.
+    connection = duckdb.connect(MEMORY)
     try:
-        connection = duckdb.connect(path, read_only=read_only)
+        connection.execute(
+            f"ATTACH $1 AS {CATALOG}" + (" (READ_ONLY)" if read_only else ""), [path]
+        )
     except duckdb.IOException as error:
+        connection.close()
         message = str(error)
         if "lock" in message.lower():
             holder = re.search(r"PID (\d+)", message)
@@ -256,5 +272,8 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
                 "Database) and try again, or work on a copy of the file."
             ) from None
         raise
-    connection.execute("SET TimeZone = 'UTC'")
+    except BaseException:
+        connection.close()
+        raise
+    connection.execute(f"{_CURSOR_SETUP}; USE {CATALOG}")
     return connection
