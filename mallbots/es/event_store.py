@@ -37,7 +37,6 @@ StreamKey = tuple[str, str]
 """A stream is named by (stream_name, stream_id): ``("stores.Store", "store-1")``."""
 
 _HEAD_CACHE_SIZE = 100_000
-_MAX_VERSION = 2**31 - 1  # stream_version is an INTEGER
 
 
 class EventStore:
@@ -106,9 +105,13 @@ class EventStore:
 
         Returns the events as stored, each with its global position.
         """
+        key = checked_stream(stream_name, stream_id)
+        if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+            raise TypeError(f"an expected version is an int, not {expected_version!r}")
+        if expected_version < 0:
+            raise ValueError(f"an expected version cannot be negative: {expected_version}")
         if not events:
             return []
-        key = (stream_name, stream_id)
         rows = self._rows(key, expected_version, events)
         database = self.database
         with database.writing() as cursor:
@@ -158,7 +161,7 @@ class EventStore:
                     f"event {event.name} has version {event.aggregate_version}, "
                     f"expected {expected_version + offset}"
                 )
-            metadata = serde.dumps(dict(event.metadata)) if event.metadata else "{}"
+            metadata = _metadata_json(event) if event.metadata else "{}"
             rows.append(
                 [
                     0,  # position: claimed under the write lock
@@ -241,7 +244,8 @@ class EventStore:
 
     def stream_version(self, stream_name: str, stream_id: str) -> int:
         """The stored version of a stream (0 if it has no events)."""
-        return self._head_from_table(self.database.cursor(), (stream_name, stream_id))
+        key = checked_stream(stream_name, stream_id)
+        return self._head_from_table(self.database.cursor(), key)
 
     def load_stream(
         self,
@@ -254,6 +258,9 @@ class EventStore:
 
         A missing version in the stored sequence is reported as corruption.
         """
+        checked_stream(stream_name, stream_id)
+        if after_version < 0:
+            raise ValueError(f"after_version cannot be negative: {after_version}")
         upper = "" if to_version is None else " AND stream_version <= $4"
         parameters: list = [stream_id, stream_name, after_version]
         if to_version is not None:
@@ -303,16 +310,39 @@ class EventStore:
         return f"EventStore({self.table!r} on {self.database!r})"
 
 
+def checked_stream(stream_name: str, stream_id: str) -> StreamKey:
+    """The stream key, if both parts are non-empty strings of valid Unicode."""
+    for what, value in (("stream name", stream_name), ("stream id", stream_id)):
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"a {what} must be a non-empty string, not {value!r}")
+        if not value.isascii():
+            try:
+                serde.check_text(value)
+            except serde.FieldError as error:
+                raise ValueError(f"the {what} {value!r} {error}") from None
+    return (stream_name, stream_id)
+
+
+def _metadata_json(event: AggregateEvent) -> str:
+    try:
+        return serde.dumps_metadata(event.metadata)
+    except (ValueError, TypeError, RecursionError) as error:
+        raise ValueError(
+            f"metadata of event {event.name} (version {event.aggregate_version}) "
+            f"cannot be stored: {error}"
+        ) from None
+
+
 def _unstorable(events: Sequence[AggregateEvent]) -> str | None:
     """What in ``events`` no event table can hold, if anything (checked after a refusal)."""
     for event in events:
-        where = f"event {event.name} (version {event.aggregate_version})"
         try:
             uuid.UUID(event.id)
         except (TypeError, ValueError, AttributeError):
-            return f"{where} has event id {event.id!r}, which is not a UUID"
-        if event.aggregate_version > _MAX_VERSION:
-            return f"{where} is beyond the highest version a stream can hold ({_MAX_VERSION})"
+            return (
+                f"event {event.name} (version {event.aggregate_version}) has event id "
+                f"{event.id!r}, which is not a UUID"
+            )
     return None
 
 
