@@ -67,7 +67,13 @@ class Database:
         """Open a database file (created if missing), or a fresh in-memory database.
 
         Opening a file that this process already has open returns the same object, so
-        every writer shares one lock and one position counter.
+        every writer shares one lock and one position counter (asking read-only for a
+        file this process writes gives that writer: DuckDB holds a file once per process).
+
+        Another process may hold the file: several processes can read one file together,
+        but while one process writes it no other may open it at all, not even read-only.
+        Either way the refusal is a :class:`DatabaseLockedError` that says which process
+        holds the file and what to do.
         """
         if str(path) == MEMORY:
             return cls(MEMORY, read_only=read_only)
@@ -262,14 +268,19 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
         )
     except duckdb.IOException as error:
         connection.close()
-        message = str(error)
-        if "lock" in message.lower():
-            holder = re.search(r"PID (\d+)", message)
-            who = f"process {holder.group(1)}" if holder else "another process"
+        if "lock" in str(error).lower():
+            raise DatabaseLockedError(_lock_explained(path, read_only, str(error))) from None
+        if read_only and "does not exist" in str(error):
+            raise FileNotFoundError(
+                f"{path} does not exist, and a read-only Database cannot create it"
+            ) from None
+        raise
+    except duckdb.Error as error:
+        connection.close()
+        if "already attached" in str(error):
             raise DatabaseLockedError(
-                f"{path} is open read-write in {who}. DuckDB lets one process write a "
-                "file at a time: close that program or notebook kernel (or its "
-                "Database) and try again, or work on a copy of the file."
+                f"{path} is already open in this process: use Database.open(path), which "
+                "hands every caller the same Database (DuckDB holds a file once per process)."
             ) from None
         raise
     except BaseException:
@@ -277,3 +288,29 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise
     connection.execute(f"{_CURSOR_SETUP}; USE {CATALOG}")
     return connection
+
+
+def _lock_explained(path: str, read_only: bool, message: str) -> str:
+    """DuckDB's lock error, told as what happened and what to do."""
+    holder = re.search(r"PID (\d+)", message)
+    who = f"process {holder.group(1)}" if holder else "another process"
+    if "read-only mode" in message:  # DuckDB adds this hint when the holder only reads
+        return (
+            f"{path} is open read-only in {who}, and DuckDB lets a process write a file only "
+            "while no other process has it open. Close that reader (its Database, program "
+            "or notebook kernel) and try again, or open this one read-only too: "
+            "Database.open(path, read_only=True)."
+        )
+    if read_only:
+        return (
+            f"cannot open {path} read-only: it is open read-write in {who}, and DuckDB does "
+            "not let another process read a file while one process writes it, not even "
+            "read-only. Read it in that process (through its Database), or close it there "
+            "(Database.close(), or stop that program or notebook kernel) and open it again; "
+            "any number of processes may read a file together once nobody writes it."
+        )
+    return (
+        f"{path} is open read-write in {who}. DuckDB lets one process write a "
+        "file at a time: close that program or notebook kernel (or its "
+        "Database) and try again, or work on a copy of the file."
+    )
