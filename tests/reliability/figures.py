@@ -16,6 +16,7 @@ ORDER = [
     "saves attempted",
     "saves landed",
     "conflicts raised",
+    "saves refused (payload no store can hold)",
     "events written",
     "events lost",
     "reader polls",
