@@ -13,11 +13,13 @@ book (Go)              here
 ``es.EventPublisher``  :class:`EventPublisher`, :func:`publisher` (``publisher``)
 ``ddd.EventDispatcher``  :class:`EventDispatcher` (``dispatcher``)
 ``es.AggregateRepository``  :class:`AggregateRepository` (``repository``)
+(not in the book)      :func:`check_database`: damage in the event tables (``check``)
 =====================  ==============================================================
 """
 
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.aggregate_store import AggregateStore, Middleware, with_middleware
+from mallbots.es.check import CheckReport, Problem, check_database
 from mallbots.es.clock import UTC, Clock, SteppingClock, system_clock
 from mallbots.es.database import Database
 from mallbots.es.dispatcher import EventDispatcher, Handler, HandlerError
@@ -48,6 +50,7 @@ __all__ = [
     "AggregateNotFoundError",
     "AggregateRepository",
     "AggregateStore",
+    "CheckReport",
     "Clock",
     "ConcurrencyError",
     "CorruptEventError",
@@ -66,6 +69,7 @@ __all__ = [
     "IdFactory",
     "Middleware",
     "PayloadError",
+    "Problem",
     "Registry",
     "RegistryError",
     "SeededIds",
@@ -73,6 +77,7 @@ __all__ = [
     "SnapshotStrategy",
     "SteppingClock",
     "UnknownNameError",
+    "check_database",
     "never",
     "publisher",
     "random_ids",

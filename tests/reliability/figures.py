@@ -29,7 +29,7 @@ ORDER = [
     "inputs stored and read back exactly",
     "inputs refused with a clear error",
     "damaged rows planted",
-    "damaged rows reported",
+    "problems reported",
 ]
 
 

@@ -464,8 +464,8 @@ SAFE_IN_SQL = {
     "upper": "a constant condition with a $n parameter, or empty",
     "STREAM_EVENT_COLUMNS": "a constant column list",
     "EVENT_COLUMNS": "a constant column list",
-    "tables_sql": "SQL text assembled from checked identifiers",
-    "condition": "a constant condition of check.py",
+    "stream": "a constant window clause of check.py",
+    "union": "SQL text assembled from checked identifiers",
 }
 
 
