@@ -24,6 +24,8 @@ ORDER = [
     "positions seen out of order",
     "kills survived",
     "saves acknowledged before a kill",
+    "saves in flight at a kill",
+    "  of which had committed",
     "half-written saves found",
     "inputs tried",
     "inputs stored and read back exactly",
