@@ -203,3 +203,17 @@ def test_saved_events_reach_handlers_after_commit_with_positions(db):
     bank.accounts.save(account)
     assert seen_counts == [2]  # the handler saw the event already in the table
     assert [e.position for e in bank.published] == [1, 2]
+
+
+@pytest.mark.parametrize("bad_id", ["not-a-uuid", None, 42])
+def test_an_event_duckdb_cannot_store_is_refused_clearly_and_takes_no_position(db, bad_id):
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.save(account_with_events("a1", 0))
+    account = account_with_events("a2", 1)
+    events = [account.events[0], account.events[1]._replace(id=bad_id)]
+    with pytest.raises(ValueError, match="event id") as caught:
+        store.append("bank.Account", "a2", 0, events)
+    assert "bank.Account 'a2'" in str(caught.value)
+    assert rows_in(db) == 1
+    assert db.last_position == 1  # the refused save gave its positions back
+    assert [e.position for e in store.save(account_with_events("a3", 0))] == [2]

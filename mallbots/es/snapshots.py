@@ -24,6 +24,7 @@ from mallbots.es.aggregate_store import AggregateStore, Middleware
 from mallbots.es.clock import system_clock
 from mallbots.es.database import Database, checked_identifier
 from mallbots.es.errors import RegistryError
+from mallbots.es.event_store import checked_stream
 from mallbots.es.events import AggregateEvent
 from mallbots.es.registry import Registry
 
@@ -116,6 +117,7 @@ class SnapshotStore:
         # Stamped with the time of the newest event it covers, so it is reproducible.
         pending = aggregate.events
         taken_at = pending[-1].occurred_at if pending else system_clock()
+        checked_stream(aggregate.NAME, aggregate.id)
         self.database.execute(
             f"INSERT OR REPLACE INTO {self.table} "
             "(stream_id, stream_name, stream_version, snapshot_name, snapshot_data, updated_at) "
@@ -125,6 +127,7 @@ class SnapshotStore:
 
     def read(self, aggregate_name: str, aggregate_id: str) -> tuple[int, str, str] | None:
         """The stored snapshot of a stream as (version, name, JSON), or None."""
+        checked_stream(aggregate_name, aggregate_id)
         return self.database.execute(
             f"SELECT stream_version, snapshot_name, snapshot_data FROM {self.table} "
             "WHERE stream_id = $1 AND stream_name = $2",
