@@ -3,12 +3,13 @@
     python -m tests.reliability.crash_child DATABASE JOURNAL CHILD_NUMBER
 
 Two threads save to a few accounts: one through the event store with snapshots every
-3 events (written in one transaction with the events), one through the bare event store
-(one autocommitted insert per save). Each save renames the account k
-times (k = 1..4), each event's owner a marker "c<child>-s<n>-p<part>/<k>", so a save
-that landed only in part would show. Before a save the thread writes its intention to
-the journal; after it, what happened. The journal is written with os.write on an
-O_APPEND file, one line per call, so a kill leaves every line whole.
+3 events (written in one transaction with the events) and an inline projection with a
+checkpoint, one through the bare event store (one autocommitted insert per save). Each
+save renames the account k times (k = 1..4), each event's owner a marker
+"c<child>-s<n>-p<part>/<k>", so a save that landed only in part would show. Before a
+save the thread writes its intention to the journal; after it, what happened. The
+journal is written with os.write on an O_APPEND file, one line per call, so a kill
+leaves every line whole.
 """
 
 from __future__ import annotations
@@ -32,12 +33,16 @@ def main(database_path: str, journal_path: str, child: int) -> None:
         AggregateRepository,
         ConcurrencyError,
         Database,
+        EventDispatcher,
+        EventLog,
         EventStore,
         EveryNEvents,
+        Projector,
+        publisher,
         snapshots,
         with_middleware,
     )
-    from tests.es_support import Account, bank_registry
+    from tests.es_support import Account, Balances, bank_registry
 
     print("opening", flush=True)
     database = Database.open(database_path)
@@ -45,8 +50,16 @@ def main(database_path: str, journal_path: str, child: int) -> None:
     database.execute("SET checkpoint_threshold = '64KB'")
     registry = bank_registry()
     events = EventStore(database, registry, "bank.events")
+    # An inline projection with a checkpoint: thread 0's saves reach it as they commit;
+    # thread 1's do not, so it also meets gaps and catches up from the log.
+    projector = Projector(database, EventLog(database, registry), batch_size=50)
+    projector.add(Balances("bank"), inline=True)
+    dispatcher = EventDispatcher()
+    dispatcher.subscribe(projector.handle)
     with_snapshots = with_middleware(
-        events, snapshots(database, registry, "bank.snapshots", EveryNEvents(3))
+        events,
+        publisher(dispatcher),
+        snapshots(database, registry, "bank.snapshots", EveryNEvents(3)),
     )
     print("ready", flush=True)
 

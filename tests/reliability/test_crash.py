@@ -11,7 +11,8 @@ while it opens the file and replays the log), then opens the database and checks
 - every save is there whole (all k of its marked events, in order, in one run of
   versions and positions) or not at all, and every save found was intended;
 - every save the child saw succeed ("done") is there: none lost;
-- positions are 1..N, so the next child's saves continue the log without a hole.
+- positions are 1..N, so the next child's saves continue the log without a hole;
+- the child's inline projection, resumed from its checkpoint, equals a full replay.
 
 Then the next child continues on the same file.
 """
@@ -36,10 +37,12 @@ from mallbots.es import (
     EventLog,
     EventStore,
     EveryNEvents,
+    Projector,
     SnapshotStore,
     check_database,
 )
-from tests.es_support import Account, bank_registry
+from mallbots.es.time_travel import read_model_at
+from tests.es_support import Account, Balances, bank_registry
 from tests.reliability.figures import count
 
 KILLS = 30
@@ -89,6 +92,19 @@ def read_journal(journal: Path) -> tuple[dict, set, set, list]:
     return intended, done, conflicts, errors
 
 
+def _projection_resumes_to_a_rebuild(database: Database, registry) -> bool:
+    """The child's inline projection, resumed from its checkpoint, equals a full replay."""
+    log = EventLog(database, registry)
+    projector = Projector(database, log)
+    projection = projector.add(Balances("bank"), inline=False)
+    assert projector.position(projection.name) <= log.head()
+    projector.catch_up()
+    resumed = database.execute("SELECT * FROM bank.balances ORDER BY id").fetchall()
+    replayed = read_model_at(Balances("bank"), log, log.head())["bank.balances"]
+    assert resumed == [tuple(row) for row in replayed.itertuples(index=False, name=None)]
+    return True
+
+
 def verify(path: Path, journal: Path) -> dict[str, int]:
     """Open the database after a kill and check everything; returns figures."""
     intended, done, conflicts, errors = read_journal(journal)
@@ -129,6 +145,7 @@ def verify(path: Path, journal: Path) -> dict[str, int]:
         by_account: dict[str, int] = defaultdict(int)
         for marker in saves:
             by_account[intended[marker][0]] += intended[marker][1]
+        projection_matches = _projection_resumes_to_a_rebuild(database, registry)
         for account_id, length in by_account.items():
             stream = events.load_stream("bank.Account", account_id)
             assert [e.aggregate_version for e in stream] == list(range(1, length + 1))
@@ -138,6 +155,7 @@ def verify(path: Path, journal: Path) -> dict[str, int]:
             assert with_snapshot.version == replayed.version == length
     in_flight = intended.keys() - done - conflicts  # a kill came between intent and outcome
     return {
+        "projection_matches": projection_matches,
         "in_flight": in_flight,
         "committed_in_flight": in_flight & saves.keys(),
         "events": len(log),
@@ -180,3 +198,4 @@ def test_killed_writers_leave_whole_saves_and_lose_nothing(tmp_path):
     count("  of which had committed", len(last["committed_in_flight"]))
     count("half-written saves found", last["half_written"])
     count("events lost", last["lost"])
+    count("projections resumed to match a rebuild", kills if last["projection_matches"] else 0)
