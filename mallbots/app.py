@@ -171,6 +171,15 @@ class MallBots:
         """Every command and query type :meth:`execute` accepts, by module."""
         return list(self._routes)
 
+    @property
+    def command_types(self) -> list[type]:
+        """The command types only (those that write), by module in the book's order."""
+        return [
+            message
+            for module in self.modules.values()
+            for message in module.application.command_types()
+        ]
+
     def execute(self, message: Any) -> Any:
         """Run a command or query dataclass in the module that handles it.
 

@@ -219,6 +219,20 @@ def test_execute_routes_every_command_and_query_of_the_modules(shop):
         shop.execute("CreateStore")
 
 
+def test_command_types_are_the_messages_that_write(shop):
+    commands = {message.__name__ for message in shop.command_types}
+    assert {
+        "CreateStore",
+        "AddItem",
+        "CheckoutBasket",
+        "RegisterCustomer",
+        "PayInvoice",
+    } <= commands
+    assert not {name for name in commands if name.startswith("Get")}
+    queries = {message.__name__ for message in shop.message_types} - commands
+    assert queries == {name for name in queries if name.startswith("Get")} and queries
+
+
 def test_streams_the_log_and_tables_are_frames(shop, world):
     stream = shop.stream_frame("baskets.Basket", world.basket)
     assert stream["event_name"].tolist() == ["baskets.BasketStarted", "baskets.BasketItemAdded"]
