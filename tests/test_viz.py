@@ -114,6 +114,22 @@ def test_the_stream_explorer_shows_the_state_at_the_chosen_version(log):
     assert explorer.version.max == 2 and explorer.version.value == 2
 
 
+def test_widgets_show_a_short_stable_text_form(log):
+    explorer = StreamExplorer(log, {"bank.Account": Account})
+    explorer.stream.value = ("bank.Account", "acct-2")
+    explorer.version.value = 3
+    text = "StreamExplorer(3 streams; showing bank.Account acct-2 at version 3 of 5)"
+    assert repr(explorer) == text
+    bundle = explorer._repr_mimebundle_()
+    assert bundle["text/plain"] == text
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert repr(StreamExplorer(log, {"bank.Nothing": Account})) == "StreamExplorer(no streams)"
+    viewer = ReadModelViewer(Balances("bank"), log, start=4)
+    assert viewer._repr_mimebundle_()["text/plain"] == (
+        "ReadModelViewer(bank.balances at position 4 of 10)"
+    )
+
+
 def test_the_read_model_viewer_shows_the_read_model_at_a_position(log):
     viewer = ReadModelViewer(Balances("bank"), log)
     assert viewer.position.max == 10
