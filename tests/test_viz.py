@@ -59,6 +59,29 @@ def test_timeline_data_has_one_row_per_event_on_its_stream_line(log):
     ]
 
 
+def test_a_returned_figure_is_drawn_as_a_png_by_ipython(log):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from mallbots.viz.plots import show_figures_inline
+
+    shell = InteractiveShell.instance()
+    assert show_figures_inline(shell)
+    data, _ = shell.display_formatter.format(plot_timeline(timeline_data(log)))
+    assert data["image/png"][:4] == b"\x89PNG"
+    assert data["text/plain"].startswith("<Figure size")
+
+
+def test_timeline_labels_keep_short_ids_whole_and_cut_long_ones(bank):
+    for account_id in ("basket-grace-1", "basket-grace-2", "0123456789abcdef-long"):
+        bank.open_account(account_id)
+    data = timeline_data(EventLog(bank.database, bank.registry))
+    assert list(data["stream"]) == [
+        "Account basket-grace-1",
+        "Account basket-grace-2",
+        "Account 01234567…",
+    ]
+
+
 def test_timeline_keeps_only_the_first_streams(log):
     data = timeline_data(log, max_streams=2)
     assert set(data["row"]) == {0, 1}
