@@ -219,6 +219,21 @@ def test_execute_routes_every_command_and_query_of_the_modules(shop):
         shop.execute("CreateStore")
 
 
+def test_a_snapshot_strategy_can_be_injected_into_the_shop():
+    from mallbots.stores import Product
+
+    def products_only(aggregate) -> bool:
+        return isinstance(aggregate, Product)
+
+    with MallBots.in_memory(seed=1, snapshot_strategy=products_only) as shop:
+        store = shop.execute(CreateStore("Bits", "Level 3"))
+        shop.execute(EnableParticipation(store))
+        shop.execute(RebrandStore(store, "Bits & Bobs"))
+        assert shop.read_model("stores.snapshots").empty  # EveryNEvents(3) would take one
+        shop.execute(AddProduct(store, "Bolt", "0.10", product_id="bolt"))
+        assert shop.read_model("stores.snapshots")["stream_id"].tolist() == ["bolt"]
+
+
 def test_command_types_are_the_messages_that_write(shop):
     commands = {message.__name__ for message in shop.command_types}
     assert {
