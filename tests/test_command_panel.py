@@ -37,6 +37,7 @@ def test_running_a_command_shows_its_events_and_the_rows_it_added(shop):
     assert list(panel.new_events["event_name"]) == ["stores.StoreCreated"]
     assert list(panel.new_events["position"]) == [head + 1]
     assert "stores.StoreCreated" in panel.events_pane.value
+    assert "new events</b> (1 row)" in panel.events_pane.value
     assert [change.table for change in panel.changes] == ["stores.stores"]
     assert panel.changes[0].frame[["change", "id", "name"]].values.tolist() == [
         ["added", "bits", "Bits & Bobs"]
@@ -84,6 +85,7 @@ def test_a_checkout_shows_the_order_and_the_rows_of_every_module_it_touched(shop
         "baskets.BasketCheckedOut",
         "ordering.OrderCreated",
     ]
+    assert "…" in panel.events_pane.value  # the checkout's items, cut short
     changed = {change.table: change.counts() for change in panel.changes}
     assert changed["payments.payments"] == "1 changed"
     assert changed["depot.shopping_lists"] == "1 added"

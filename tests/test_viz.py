@@ -157,6 +157,6 @@ def test_the_read_model_viewer_shows_the_read_model_at_a_position(log):
     viewer = ReadModelViewer(Balances("bank"), log)
     assert viewer.position.max == 10
     now = viewer.pane.value
-    assert "acct-2" in now and "3 rows" in now
+    assert "acct-2" in now and "(3 rows)" in now
     viewer.position.value = 1
-    assert "acct-2" not in viewer.pane.value and "1 rows" in viewer.pane.value
+    assert "acct-2" not in viewer.pane.value and "(1 row)" in viewer.pane.value

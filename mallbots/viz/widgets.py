@@ -29,16 +29,29 @@ TABLE_STYLE = (
 )
 
 
-def frame_html(frame: pd.DataFrame, caption: str | None = None, max_rows: int = 30) -> str:
-    """A DataFrame as a compact HTML table (with a caption and a row count)."""
-    shown = frame.head(max_rows).to_html(index=False, classes="mb-table", border=0)
+def frame_html(
+    frame: pd.DataFrame, caption: str | None = None, max_rows: int = 30, max_chars: int = 90
+) -> str:
+    """A DataFrame as a compact HTML table (with a caption and a row count).
+
+    Text longer than ``max_chars`` (a basket's items as JSON ...) is cut with an ellipsis.
+    """
+    head = frame.head(max_rows).apply(lambda column: column.map(lambda v: _cut(v, max_chars)))
+    shown = head.to_html(index=False, classes="mb-table", border=0)
     more = (
         f"<div style='color:#888'>… {len(frame) - max_rows} more rows</div>"
         if len(frame) > max_rows
         else ""
     )
-    title = f"<div><b>{html.escape(caption)}</b> ({len(frame)} rows)</div>" if caption else ""
+    count = f"{len(frame)} row" + ("" if len(frame) == 1 else "s")
+    title = f"<div><b>{html.escape(caption)}</b> ({count})</div>" if caption else ""
     return TABLE_STYLE + title + shown + more
+
+
+def _cut(value: Any, max_chars: int) -> Any:
+    if isinstance(value, str) and len(value) > max_chars:
+        return value[: max_chars - 1] + "…"
+    return value
 
 
 def state_html(aggregate: Aggregate) -> str:
@@ -298,8 +311,8 @@ class CommandPanel:
                 widgets.HBox([self.command, self.run_button]),
                 self.fields,
                 self.result_pane,
-                StreamExplorer._titled("new events", self.events_pane),
-                StreamExplorer._titled("changed rows", self.changes_pane),
+                self.events_pane,
+                self.changes_pane,
             ]
         )
         self.widget.add_class("mallbots-command-panel")
@@ -381,7 +394,7 @@ class CommandPanel:
                         "event_data",
                     ]
                 ],
-                f"{len(events)} new events",
+                "new events",
             )
             if len(events)
             else "<i>no new events</i>"
