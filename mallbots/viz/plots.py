@@ -14,7 +14,9 @@ from typing import Any
 
 import pandas as pd
 from matplotlib import colormaps
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from mallbots.es.log import EventLog
 
@@ -112,6 +114,12 @@ def plot_timeline(data: pd.DataFrame, x: str = "position", title: str | None = N
         axes.axhline(row, color="#dddddd", linewidth=0.8, zorder=1)
     axes.set_yticks(list(streams["row"]), list(streams["stream"]))
     axes.invert_yaxis()
+    if x == "position":
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    else:  # dates: short labels that never run into each other
+        locator = AutoDateLocator()
+        axes.xaxis.set_major_locator(locator)
+        axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     axes.set_xlabel("log position" if x == "position" else "time the event occurred")
     axes.set_title(title or "Events per stream, coloured by type")
     axes.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
@@ -143,6 +151,8 @@ def plot_stream_lengths(data: pd.DataFrame, title: str | None = None) -> Figure:
         axes.hist(lengths, bins=bins, color="#4c72b0", edgecolor="white", align="left")
         axes.set_title(f"{stream_type} ({len(lengths)} streams)")
         axes.set_xlabel("events in the stream")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     panels[0][0].set_ylabel("streams")
     figure.suptitle(title or "How long do streams grow?")
     figure.tight_layout()
