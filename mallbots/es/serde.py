@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import json.encoder as json_encoder
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -45,10 +46,25 @@ class FieldError(ValueError):
 
 
 _JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+# JSONEncoder.encode builds a C encoder on every call; an event save encodes hundreds
+# of small payloads, so one is built here and reused (it keeps no state between calls:
+# no circular-reference markers, which JSON-ready values from the encoders never need).
+_c_encode = (
+    json_encoder.c_make_encoder(
+        None, _JSON.default, json_encoder.encode_basestring, None, ":", ",", False, False, False
+    )
+    if json_encoder.c_make_encoder is not None
+    else None
+)
 
 
 def dumps(value: Any) -> str:
     """Compact, strict JSON text (NaN and infinity are refused: they are not JSON)."""
+    if _c_encode is not None:
+        try:
+            return "".join(_c_encode(value, 0))
+        except RecursionError:
+            pass  # a cycle: let the checked encoder report it as a ValueError
     return _JSON.encode(value)
 
 
