@@ -4,18 +4,29 @@ Positions are handed out under the database's write lock as events commit, so th
 is read in commit order and a reader never sees a lower position appear later. Batches
 are read by position *range* (``position > a AND position <= b``), so DuckDB skips the
 rest of the table by its zone maps and each batch costs the same however long the log.
+
+A statement costs DuckDB a fixed fraction of a millisecond, so :meth:`EventLog.batches`
+asks for many batches' worth of positions at once (:data:`QUERY_SPAN`), by column,
+and cuts them into the caller's batches here, decoding each only when it is reached.
 """
 
 from __future__ import annotations
 
+import operator
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 
 import pandas as pd
 
 from mallbots.es.database import Database, checked_identifier
-from mallbots.es.decoding import EVENT_COLUMNS, decode_rows
+from mallbots.es.decoding import EVENT_COLUMNS, POSITION, decode_columns, fetch_columns
 from mallbots.es.events import AggregateEvent
 from mallbots.es.registry import Registry
+
+QUERY_SPAN = 16_384
+"""How many positions :meth:`EventLog.batches` reads per statement (rounded to whole
+batches): enough that the statement's fixed cost vanishes, few enough to hold."""
 
 FRAME_COLUMNS = (
     "position, stream_name, stream_id, stream_version, event_name, event_data, occurred_at, "
@@ -58,28 +69,44 @@ class EventLog:
 
     def read_range(self, after_position: int, up_to: int) -> list[AggregateEvent]:
         """The events with ``after_position < position <= up_to``, in order."""
+        return decode_columns(self._read_columns(after_position, up_to), self.registry)
+
+    def _read_columns(self, after_position: int, up_to: int) -> list[list]:
         sql = self._union(EVENT_COLUMNS, "position > $1 AND position <= $2")
-        rows = self.database.execute(f"{sql} ORDER BY 1", [after_position, up_to]).fetchall()
-        return decode_rows(rows, self.registry)
+        columns = fetch_columns(self.database.execute(sql, [after_position, up_to]))
+        positions = columns[POSITION]
+        # A scan returns rows in insertion order, which is position order unless rows
+        # were written by hand or come from several tables: sort only then.
+        if not all(map(operator.lt, positions, islice(positions, 1, None))):
+            order = sorted(range(len(positions)), key=positions.__getitem__)
+            columns = [[column[i] for i in order] for column in columns]
+        return columns
 
     def batches(
         self, after_position: int = 0, batch_size: int = 1000, up_to: int | None = None
     ) -> Iterator[list[AggregateEvent]]:
         """Batches of events after ``after_position`` up to the head (or ``up_to``).
 
+        Batch by batch, the positions ``(p, p + batch_size]`` (empty batches are skipped).
         The head is read when iteration starts, so events appended meanwhile are left
         for the next read.
         """
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         end = self.head() if up_to is None else up_to
+        span = max(1, QUERY_SPAN // batch_size) * batch_size
         position = after_position
         while position < end:
-            upper = min(position + batch_size, end)
-            batch = self.read_range(position, upper)
-            position = upper
-            if batch:
-                yield batch
+            query_end = min(position + span, end)
+            columns = self._read_columns(position, query_end)
+            positions, start = columns[POSITION], 0
+            while position < query_end:
+                upper = min(position + batch_size, query_end)
+                stop = bisect_right(positions, upper, start)
+                if stop > start:
+                    batch = [column[start:stop] for column in columns]
+                    yield decode_columns(batch, self.registry)
+                position, start = upper, stop
 
     def events(self, after_position: int = 0, batch_size: int = 1000) -> Iterable[AggregateEvent]:
         """Every event after ``after_position``, one at a time."""
