@@ -67,10 +67,16 @@ class EventStore:
         self.table = checked_identifier(table)
         self._heads: OrderedDict[StreamKey, int] = OrderedDict()
         self._appenders = threading.local()
-        self._select_stream = (
+        select = (
             f"SELECT {STREAM_EVENT_COLUMNS}, stream_name FROM {self.table} WHERE stream_id = $1"
         )
-        self._select_stream_after = self._select_stream + " AND stream_version > $2"
+        self._select_stream = database.parsed(select)
+        self._select_stream_after = database.parsed(select + " AND stream_version > $2")
+        # Grouped by name so that the only filter is the indexed stream id.
+        self._select_heads = database.parsed(
+            f"SELECT stream_name, max(stream_version) FROM {self.table} "
+            "WHERE stream_id = $1 GROUP BY stream_name"
+        )
         if not database.read_only:
             self._create_table()
         database.register_log_table(self.table)
@@ -229,12 +235,7 @@ class EventStore:
         return DuplicateEventError([row[0] for row in taken] + repeated)
 
     def _head_from_table(self, cursor: duckdb.DuckDBPyConnection, key: StreamKey) -> int:
-        # Grouped by name so that the only filter is the indexed stream id.
-        heads = cursor.execute(
-            f"SELECT stream_name, max(stream_version) FROM {self.table} "
-            "WHERE stream_id = $1 GROUP BY stream_name",
-            [key[1]],
-        ).fetchall()
+        heads = cursor.execute(self._select_heads, [key[1]]).fetchall()
         return dict(heads).get(key[0], 0)
 
     def _remember_head(self, key: StreamKey, version: int) -> None:

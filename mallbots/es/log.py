@@ -72,7 +72,7 @@ class EventLog:
         return decode_columns(self._read_columns(after_position, up_to), self.registry)
 
     def _read_columns(self, after_position: int, up_to: int) -> list[list]:
-        sql = self._union(EVENT_COLUMNS, "position > $1 AND position <= $2")
+        sql = self.database.parsed(self._union(EVENT_COLUMNS, "position > $1 AND position <= $2"))
         columns = fetch_columns(self.database.execute(sql, [after_position, up_to]))
         positions = columns[POSITION]
         # A scan returns rows in insertion order, which is position order unless rows

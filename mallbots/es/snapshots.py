@@ -71,6 +71,15 @@ class SnapshotStore:
         self.strategy = strategy if strategy is not None else EveryNEvents(3)
         if not database.read_only:
             self._create_table()
+        self._select = database.parsed(
+            "SELECT stream_name, stream_version, snapshot_name, snapshot_data "
+            f"FROM {self.table} WHERE stream_id = $1"
+        )
+        self._upsert = database.parsed(
+            f"INSERT OR REPLACE INTO {self.table} "
+            "(stream_id, stream_name, stream_version, snapshot_name, snapshot_data, updated_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6)"
+        )
 
     def _create_table(self) -> None:
         schema, _, name = self.table.rpartition(".")
@@ -122,19 +131,13 @@ class SnapshotStore:
         pending = aggregate.events
         taken_at = pending[-1].occurred_at if pending else system_clock()
         self.database.execute(
-            f"INSERT OR REPLACE INTO {self.table} "
-            "(stream_id, stream_name, stream_version, snapshot_name, snapshot_data, updated_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6)",
+            self._upsert,
             [aggregate.id, aggregate.NAME, aggregate.pending_version, name, data, taken_at],
         )
 
     def read(self, aggregate_name: str, aggregate_id: str) -> tuple[int, str, str] | None:
         """The stored snapshot of a stream as (version, name, JSON), or None."""
-        rows = self.database.execute(
-            f"SELECT stream_name, stream_version, snapshot_name, snapshot_data FROM {self.table} "
-            "WHERE stream_id = $1",
-            [aggregate_id],
-        ).fetchall()
+        rows = self.database.execute(self._select, [aggregate_id]).fetchall()
         for name, *snapshot in rows:  # almost always one row: streams rarely share ids
             if name == aggregate_name:
                 return tuple(snapshot)
