@@ -174,15 +174,15 @@ def read_log(workdir: Path, events: int, page: int) -> Trials:
             yield per_second(count, elapsed)
 
 
-def load_no_snapshot(workdir: Path, events: int) -> Trials:
-    yield from _load(workdir, events, snapshot_every=None)
+def load_no_snapshot(workdir: Path, events: int, loads: int) -> Trials:
+    yield from _load(workdir, events, loads, snapshot_every=None)
 
 
-def load_snapshot(workdir: Path, events: int) -> Trials:
-    yield from _load(workdir, events, snapshot_every=events)
+def load_snapshot(workdir: Path, events: int, loads: int) -> Trials:
+    yield from _load(workdir, events, loads, snapshot_every=events)
 
 
-def _load(workdir: Path, events: int, snapshot_every: int | None) -> Trials:
+def _load(workdir: Path, events: int, loads: int, snapshot_every: int | None) -> Trials:
     with wiring(workdir, snapshot_every) as w:
         account = w.account(events)
         w.accounts.save(account)
@@ -190,10 +190,11 @@ def _load(workdir: Path, events: int, snapshot_every: int | None) -> Trials:
         load = w.accounts.load
         while True:
             start = clock()
-            loaded = load(account.id)
+            for _ in range(loads):
+                loaded = load(account.id)
             elapsed = clock() - start
             assert loaded.version == events and loaded.balance == expected
-            yield milliseconds(elapsed)
+            yield milliseconds(elapsed / loads)
 
 
 def commands(workdir: Path, aggregates: int, commands: int) -> Trials:

@@ -122,15 +122,15 @@ def read_log(workdir: Path, events: int, page: int) -> Trials:
             yield per_second(count, elapsed)
 
 
-def load_no_snapshot(workdir: Path, events: int) -> Trials:
-    yield from _load(workdir, events, snapshotting=False)
+def load_no_snapshot(workdir: Path, events: int, loads: int) -> Trials:
+    yield from _load(workdir, events, loads, snapshotting=False)
 
 
-def load_snapshot(workdir: Path, events: int) -> Trials:
-    yield from _load(workdir, events, snapshotting=True)
+def load_snapshot(workdir: Path, events: int, loads: int) -> Trials:
+    yield from _load(workdir, events, loads, snapshotting=True)
 
 
-def _load(workdir: Path, events: int, snapshotting: bool) -> Trials:
+def _load(workdir: Path, events: int, loads: int, snapshotting: bool) -> Trials:
     with application(workdir, snapshotting) as app:
         account = new_account(events)
         app.save(account)
@@ -140,10 +140,11 @@ def _load(workdir: Path, events: int, snapshotting: bool) -> Trials:
         get = app.repository.get
         while True:
             start = clock()
-            loaded = get(account.id)
+            for _ in range(loads):
+                loaded = get(account.id)
             elapsed = clock() - start
             assert loaded.version == events and loaded.balance == expected
-            yield milliseconds(elapsed)
+            yield milliseconds(elapsed / loads)
 
 
 def commands(workdir: Path, aggregates: int, commands: int) -> Trials:

@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> list[report.Result]:
 
     names = [side.NAME for side in sides]
     print()
-    print(report.tables(results, names, floor.NAME, [] if args.only else PENDING))
+    pending = [] if args.only else PENDING
+    print(report.tables(results, names, floor.NAME, pending, quick=args.quick))
     return results
 
 
