@@ -53,6 +53,9 @@ def machine() -> list[str]:
         f"Python {platform.python_version()} ({sys.implementation.name}), "
         f"{platform.system()} {platform.release()}",
         f"duckdb {_version('duckdb')}, eventsourcing {_version('eventsourcing')}",
+        "load average (1, 5, 15 min) at start: "
+        + ", ".join(f"{load:.2f}" for load in os.getloadavg())
+        + " (other work on the machine inflates every figure; the ratios less so)",
     ]
 
 
