@@ -26,6 +26,13 @@ STREAM_EVENT_COLUMNS = (
 EVENT_COLUMNS = STREAM_EVENT_COLUMNS + ", stream_id, stream_name"
 """The select list of every other event query, in the order :func:`decode_rows` expects."""
 
+AGGREGATE_ID = "aggregate_id"
+"""The metadata key naming an event's aggregate when its stream id differs (a
+continuation stream, see :mod:`mallbots.es.books`)."""
+
+AGGREGATE_ID_SQL = f"coalesce(metadata->>'{AGGREGATE_ID}', stream_id)"
+"""The same in SQL over an event table's row."""
+
 Row = tuple  # (position, version, event_id, name, data, metadata, occurred_us[, id, name])
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -34,6 +41,29 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def timestamp_from_us(microseconds: int) -> datetime:
     """An aware UTC datetime from microseconds since the epoch, exactly."""
     return _EPOCH + timedelta(microseconds=microseconds)
+
+
+def stream_filter(
+    stream_name: str, stream_id: str, after_version: int, to_version: int | None
+) -> tuple[str, list]:
+    """``WHERE`` text and parameters for one stream's events after (and up to) versions."""
+    where = "stream_id = $1 AND stream_name = $2 AND stream_version > $3"
+    parameters: list = [stream_id, stream_name, after_version]
+    if to_version is not None:
+        where += " AND stream_version <= $4"
+        parameters.append(to_version)
+    return where, parameters
+
+
+def check_versions(
+    rows: Sequence[Row], after_version: int, stream_name: str, stream_id: str
+) -> None:
+    """Refuse rows of one stream whose versions do not follow ``after_version`` one by one."""
+    for expected, row in enumerate(rows, start=after_version + 1):
+        if row[1] != expected:
+            raise CorruptEventError(
+                stream_name, stream_id, expected, f"version {expected} is missing from the stream"
+            )
 
 
 def decode_rows(
@@ -50,48 +80,56 @@ def decode_rows(
     metadatas = _parse_metadata(rows, stream)
     registrations: dict[str, Registration] = {}
     events = []
+    append = events.append
     new_event = tuple.__new__  # all nine fields are given: skip the named tuple's defaults
+    epoch, microseconds = _EPOCH, timedelta
     stream_name, stream_id = stream or ("", "")
     for row, value, metadata in zip(rows, payloads, metadatas, strict=True):
         if stream is None:
             stream_id, stream_name = row[7], row[8]
-        position, version, event_id, name, _, _, occurred_us = row[:7]
+        name = row[3]
         registration = registrations.get(name)
         try:
             if registration is None:
                 registration = registrations[name] = registry.registration(name)
             if registration.upcasters:
-                stored = metadata.get(SCHEMA_VERSION, 1)
-                if type(stored) is not int:
-                    raise PayloadError(name, f"schema version {stored!r} is not a number")
-                if stored < registration.version:
-                    value = registration.upcast(value, stored)
+                value = _upcast(registration, value, metadata)
             payload = registration.decode(value)
-        except UnknownNameError as error:
-            raise CorruptEventError(stream_name, stream_id, version, str(error)) from None
-        except serde.FieldError as error:
-            problem = str(PayloadError(name, str(error)))
-            raise CorruptEventError(stream_name, stream_id, version, problem) from None
-        except PayloadError as error:
-            raise CorruptEventError(stream_name, stream_id, version, str(error)) from None
-        occurred_at = _EPOCH + timedelta(0, 0, occurred_us)
-        events.append(
+        except (UnknownNameError, serde.FieldError, PayloadError) as error:
+            problem = error
+            if isinstance(error, serde.FieldError):
+                problem = PayloadError(name, str(error))
+            raise CorruptEventError(stream_name, stream_id, row[1], str(problem)) from None
+        aggregate_id = stream_id
+        if metadata is not EMPTY_METADATA:
+            aggregate_id = metadata.get(AGGREGATE_ID, stream_id)
+        append(
             new_event(
                 AggregateEvent,
                 (
-                    event_id,
+                    row[2],
                     name,
                     payload,
-                    occurred_at,
+                    epoch + microseconds(0, 0, row[6]),
                     stream_name,
-                    stream_id,
-                    version,
+                    aggregate_id,
+                    row[1],
                     metadata,
-                    position,
+                    row[0],
                 ),
             )
         )
     return events
+
+
+def _upcast(registration: Registration, value: Any, metadata: Any) -> Any:
+    """The stored JSON value carried up from the schema version its metadata records."""
+    stored = metadata.get(SCHEMA_VERSION, 1)
+    if type(stored) is not int:
+        raise PayloadError(registration.name, f"schema version {stored!r} is not a number")
+    if stored < registration.version:
+        return registration.upcast(value, stored)
+    return value
 
 
 def _parse_batch(rows: Sequence[Row], column: int, stream: tuple[str, str] | None) -> list[Any]:

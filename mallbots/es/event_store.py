@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
 import duckdb
@@ -27,8 +27,14 @@ import pandas as pd
 from mallbots.es import serde
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.database import Database, checked_identifier
-from mallbots.es.decoding import STREAM_EVENT_COLUMNS, decode_rows
-from mallbots.es.errors import ConcurrencyError, CorruptEventError, DuplicateEventError
+from mallbots.es.decoding import (
+    AGGREGATE_ID,
+    STREAM_EVENT_COLUMNS,
+    check_versions,
+    decode_rows,
+    stream_filter,
+)
+from mallbots.es.errors import ConcurrencyError, DuplicateEventError
 from mallbots.es.events import AggregateEvent
 from mallbots.es.registry import SCHEMA_VERSION, Registry
 
@@ -47,18 +53,22 @@ class EventStore:
         self.table = checked_identifier(table)
         self._heads: OrderedDict[StreamKey, int] = OrderedDict()
         self._appenders = threading.local()
+        self.archive_table = checked_identifier(f"{self.table}_archive")
         if not database.read_only:
             self._create_table()
         database.register_log_table(self.table)
+        if self._archive_exists():
+            database.register_log_table(self.archive_table)
 
-    def _create_table(self) -> None:
-        schema, _, name = self.table.rpartition(".")
+    def _create_table(self, table: str | None = None) -> None:
+        table = table or self.table
+        schema, _, name = table.rpartition(".")
         with self.database.writing() as cursor:
             if schema:
                 cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             cursor.execute(
                 f"""
-                CREATE TABLE IF NOT EXISTS {self.table} (
+                CREATE TABLE IF NOT EXISTS {table} (
                     position       BIGINT      NOT NULL,
                     stream_id      VARCHAR     NOT NULL,
                     stream_name    VARCHAR     NOT NULL,
@@ -74,22 +84,26 @@ class EventStore:
             )
             # The primary key cannot serve "all events of stream X" (DuckDB does not scan
             # a prefix of a composite key), so the stream id gets an index of its own.
-            cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {name}_by_stream ON {self.table} (stream_id)"
-            )
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {name}_by_stream ON {table} (stream_id)")
 
     # --- the aggregate store interface -----------------------------------------------------
 
     def load(self, aggregate: Aggregate) -> None:
         """Replay the aggregate's stored events after its current version."""
         for event in self.load_stream(
-            aggregate.NAME, aggregate.id, after_version=aggregate.version
+            aggregate.NAME, aggregate.stream_id, after_version=aggregate.version
         ):
             aggregate.load_event(event)
 
     def save(self, aggregate: Aggregate) -> list[AggregateEvent]:
         """Append the aggregate's pending events, expecting its stored version."""
-        return self.append(aggregate.NAME, aggregate.id, aggregate.version, aggregate.events)
+        return self.append(
+            aggregate.NAME,
+            aggregate.stream_id,
+            aggregate.version,
+            aggregate.events,
+            aggregate_id=aggregate.id,
+        )
 
     # --- appending -------------------------------------------------------------------------
 
@@ -99,15 +113,19 @@ class EventStore:
         stream_id: str,
         expected_version: int,
         events: Sequence[AggregateEvent],
+        *,
+        aggregate_id: str | None = None,
     ) -> list[AggregateEvent]:
         """Append events to a stream that must be at ``expected_version``.
 
+        The events belong to ``aggregate_id`` (by default the stream's id; another id
+        makes this a continuation stream, and each row records it in its metadata).
         Returns the events as stored, each with its global position.
         """
         if not events:
             return []
         key = (stream_name, stream_id)
-        rows = self._rows(key, expected_version, events)
+        rows = self._rows(key, aggregate_id or stream_id, expected_version, events)
         database = self.database
         with database.writing() as cursor:
             head = self._heads.get(key)
@@ -133,26 +151,35 @@ class EventStore:
         return [_positioned(event, first + i) for i, event in enumerate(events)]
 
     def _rows(
-        self, key: StreamKey, expected_version: int, events: Sequence[AggregateEvent]
+        self,
+        key: StreamKey,
+        aggregate_id: str,
+        expected_version: int,
+        events: Sequence[AggregateEvent],
     ) -> list[list]:
         stream_name, stream_id = key
         serialize = self.registry.serialize
         version_of = self.registry.version_of
         rows = []
         for offset, event in enumerate(events, start=1):
-            if (event.aggregate_name, event.aggregate_id) != key:
+            if (event.aggregate_name, event.aggregate_id) != (stream_name, aggregate_id):
                 raise ValueError(
                     f"event {event.name} belongs to {event.aggregate_name} "
-                    f"{event.aggregate_id!r}, not to {stream_name} {stream_id!r}"
+                    f"{event.aggregate_id!r}, not to {stream_name} {aggregate_id!r}"
                 )
             if event.aggregate_version != expected_version + offset:
                 raise ValueError(
                     f"event {event.name} has version {event.aggregate_version}, "
                     f"expected {expected_version + offset}"
                 )
+            recorded = {}
             schema_version = version_of(event.name)
             if schema_version > 1:  # recorded so old payloads can be upcast one day
-                metadata = serde.dumps({**event.metadata, SCHEMA_VERSION: schema_version})
+                recorded[SCHEMA_VERSION] = schema_version
+            if aggregate_id != stream_id:
+                recorded[AGGREGATE_ID] = aggregate_id
+            if recorded:
+                metadata = serde.dumps({**event.metadata, **recorded})
             elif event.metadata:
                 metadata = serde.dumps(dict(event.metadata))
             else:
@@ -224,6 +251,42 @@ class EventStore:
         with self.database.writing():
             self._heads.clear()
 
+    # --- archiving -------------------------------------------------------------------------
+
+    def archive(self, streams: Iterable[StreamKey]) -> int:
+        """Move whole streams ``(stream_name, stream_id)`` to ``<table>_archive``.
+
+        For streams that never change again (their books are closed): the hot table,
+        which every save and load searches, keeps only living streams, while the global
+        log (and so every rebuild and time travel) still reads the archived events.
+        One transaction; returns how many events moved.
+        """
+        names, ids = [list(column) for column in zip(*streams, strict=True)] or ([], [])
+        if not names:
+            return 0
+        if not self._archive_exists():
+            self._create_table(self.archive_table)
+            self.database.register_log_table(self.archive_table)
+        where = "(stream_name, stream_id) IN (SELECT unnest($1), unnest($2))"
+        with self.database.transaction() as cursor:
+            cursor.execute(
+                f"INSERT INTO {self.archive_table} SELECT * FROM {self.table} WHERE {where}",
+                [names, ids],
+            )
+            (moved,) = cursor.execute(
+                f"DELETE FROM {self.table} WHERE {where}", [names, ids]
+            ).fetchone()
+        return moved
+
+    def _archive_exists(self) -> bool:
+        schema, _, name = self.archive_table.rpartition(".")
+        (found,) = self.database.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = $1 AND table_name = $2",
+            [schema or "main", name],
+        ).fetchone()
+        return found > 0
+
     # --- reading ---------------------------------------------------------------------------
 
     def stream_version(self, stream_name: str, stream_id: str) -> int:
@@ -241,24 +304,13 @@ class EventStore:
 
         A missing version in the stored sequence is reported as corruption.
         """
-        upper = "" if to_version is None else " AND stream_version <= $4"
-        parameters: list = [stream_id, stream_name, after_version]
-        if to_version is not None:
-            parameters.append(to_version)
+        where, parameters = stream_filter(stream_name, stream_id, after_version, to_version)
         rows = self.database.execute(
-            f"SELECT {STREAM_EVENT_COLUMNS} FROM {self.table} "
-            f"WHERE stream_id = $1 AND stream_name = $2 AND stream_version > $3{upper} "
+            f"SELECT {STREAM_EVENT_COLUMNS} FROM {self.table} WHERE {where} "
             "ORDER BY stream_version",
             parameters,
         ).fetchall()
-        for expected, row in enumerate(rows, start=after_version + 1):
-            if row[1] != expected:
-                raise CorruptEventError(
-                    stream_name,
-                    stream_id,
-                    expected,
-                    f"version {expected} is missing from the stream",
-                )
+        check_versions(rows, after_version, stream_name, stream_id)
         return decode_rows(rows, self.registry, (stream_name, stream_id))
 
     def read_log(

@@ -13,9 +13,16 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 import pandas as pd
 
 from mallbots.es.database import Database, checked_identifier
-from mallbots.es.decoding import EVENT_COLUMNS, decode_rows
+from mallbots.es.decoding import (
+    AGGREGATE_ID_SQL,
+    EVENT_COLUMNS,
+    check_versions,
+    decode_rows,
+    stream_filter,
+)
 from mallbots.es.events import AggregateEvent
 from mallbots.es.registry import Registry
+from mallbots.es.sql import quoted
 
 FRAME_COLUMNS = (
     "position, stream_name, stream_id, stream_version, event_name, event_data, occurred_at, "
@@ -47,6 +54,19 @@ class EventLog:
     def sql(self) -> str:
         """SQL for the whole log as one relation, to use as ``FROM (...)`` in your queries."""
         return self._union("*", "true")
+
+    def relation(self, up_to: int | None = None, names: Collection[str] | None = None) -> str:
+        """SQL for the stored events up to position ``up_to`` (of ``names``), unordered.
+
+        Its columns are an event table's plus ``aggregate_id``: the aggregate an event
+        belongs to, which is its stream id unless the stream continues another (see
+        :mod:`mallbots.es.books`). Set-based rebuilds read the log through it.
+        """
+        where = [] if up_to is None else [f"position <= {int(up_to)}"]
+        if names is not None:
+            where.append(f"event_name IN ({quoted(*names) or 'NULL'})")
+        select = f"*, {AGGREGATE_ID_SQL} AS aggregate_id"
+        return self._union(select, " AND ".join(where) or "true")
 
     def head(self) -> int:
         """The highest stored position (0 for an empty log)."""
@@ -112,8 +132,20 @@ class EventLog:
 
     def stream(self, stream_name: str, stream_id: str) -> list[AggregateEvent]:
         """One stream's events, from whichever table holds them, in version order."""
-        sql = self._union(EVENT_COLUMNS, "stream_id = $1 AND stream_name = $2")
-        rows = self.database.execute(f"{sql} ORDER BY 2", [stream_id, stream_name]).fetchall()
+        return self.load_stream(stream_name, stream_id)
+
+    def load_stream(
+        self,
+        stream_name: str,
+        stream_id: str,
+        after_version: int = 0,
+        to_version: int | None = None,
+    ) -> list[AggregateEvent]:
+        """Like :meth:`EventStore.load_stream`, but also from archived events."""
+        where, parameters = stream_filter(stream_name, stream_id, after_version, to_version)
+        sql = self._union(EVENT_COLUMNS, where)
+        rows = self.database.execute(f"{sql} ORDER BY 2", parameters).fetchall()
+        check_versions(rows, after_version, stream_name, stream_id)
         return decode_rows(rows, self.registry)
 
     def streams(self) -> pd.DataFrame:

@@ -120,19 +120,19 @@ class SnapshotStore:
             f"INSERT OR REPLACE INTO {self.table} "
             "(stream_id, stream_name, stream_version, snapshot_name, snapshot_data, updated_at) "
             "VALUES ($1, $2, $3, $4, $5, $6)",
-            [aggregate.id, aggregate.NAME, aggregate.pending_version, name, data, taken_at],
+            [aggregate.stream_id, aggregate.NAME, aggregate.pending_version, name, data, taken_at],
         )
 
-    def read(self, aggregate_name: str, aggregate_id: str) -> tuple[int, str, str] | None:
+    def read(self, stream_name: str, stream_id: str) -> tuple[int, str, str] | None:
         """The stored snapshot of a stream as (version, name, JSON), or None."""
         return self.database.execute(
             f"SELECT stream_version, snapshot_name, snapshot_data FROM {self.table} "
             "WHERE stream_id = $1 AND stream_name = $2",
-            [aggregate_id, aggregate_name],
+            [stream_id, stream_name],
         ).fetchone()
 
     def _restore(self, aggregate: Aggregate) -> None:
-        stored = self.read(aggregate.NAME, aggregate.id)
+        stored = self.read(aggregate.NAME, aggregate.stream_id)
         if stored is None:
             return
         version, name, data = stored
