@@ -14,14 +14,20 @@ Three ways to run a projection, all through the same ``apply``:
   or, for a projection that offers it, ``rebuild(set_based=True)``: one SQL pass over the
   log, written in one transaction with the checkpoint moved to the head it read.
 
-A catch-up commits every ``commit_every`` events (and at the end), so a crash loses at
-most that much work and a restart resumes from the last commit.
+A catch-up commits every ``commit_every`` events, or sooner once ``commit_rows`` rows
+wait to be written (and at the end), so a crash loses at most that much work, memory
+stays bounded, and a restart resumes from the last commit. It pauses Python's
+cyclic garbage collector meanwhile: decoding creates objects by the hundred thousand,
+none in cycles, and the collector would otherwise walk the heap again and again for
+nothing (a quarter of the time of a catch-up, measured).
 """
 
 from __future__ import annotations
 
+import gc
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pandas as pd
@@ -32,6 +38,19 @@ from mallbots.es.log import EventLog
 from mallbots.es.projection import Projection
 
 CHECKPOINTS = "projections.checkpoints"
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (reference counting still frees everything)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 @dataclass
@@ -49,12 +68,14 @@ class Projector:
         database: Database,
         log: EventLog,
         batch_size: int = 10_000,
-        commit_every: int = 100_000,
+        commit_every: int = 1_000_000,
+        commit_rows: int = 100_000,
     ) -> None:
         self.database = database
         self.log = log
         self.batch_size = batch_size
         self.commit_every = commit_every
+        self.commit_rows = commit_rows
         self._entries: dict[str, _Entry] = {}
         self._rollback_guarded = False
         # The database's own write lock, not one of ours: one lock, one order, no deadlock
@@ -185,29 +206,33 @@ class Projector:
         return [self._entry(name) for name in names]
 
     def _catch_up(self, entry: _Entry, max_batches: int | None = None) -> int:
-        """Apply the log from the checkpoint, committing every ``commit_every`` events."""
-        applied = 0
-        handles = entry.projection.handles
-        windows = self.log.windows(entry.position, self.batch_size, names=handles)
+        """Apply the log from the checkpoint, committing now and then (see the module)."""
+        windows = self.log.windows(entry.position, self.batch_size, names=entry.projection.handles)
         if max_batches is not None:
             windows = itertools.islice(windows, max_batches)
-        window = next(windows, None)
-        while window is not None:
-            with self.database.transaction() as cursor:
-                writer = entry.projection.writer(cursor)
-                taken = 0
-                while window is not None:
-                    upper, events = window
-                    writer.apply(events)
-                    taken += len(events)
-                    window = next(windows, None)
-                    if taken >= self.commit_every:
-                        break
-                writer.flush()
-                self._write_checkpoint(entry.projection.name, upper)
-                self._guard_rollback()
-            entry.position = upper
-            applied += taken
+        # One writer for the whole catch-up: rows it has read stay valid between commits,
+        # since every writer of this database waits for the lock held here.
+        writer = entry.projection.writer(self.database.cursor())
+        applied = 0
+        with _collector_paused():
+            window = next(windows, None)
+            while window is not None:
+                with self.database.transaction():
+                    taken = 0
+                    while (
+                        window is not None
+                        and taken < self.commit_every
+                        and writer.pending < self.commit_rows
+                    ):
+                        upper, events = window
+                        writer.apply(events)
+                        taken += len(events)
+                        window = next(windows, None)
+                    writer.flush()
+                    self._write_checkpoint(entry.projection.name, upper)
+                    self._guard_rollback()
+                entry.position = upper
+                applied += taken
         return applied
 
     def _apply(self, entry: _Entry, events: list[AggregateEvent], upper: int) -> None:

@@ -81,9 +81,9 @@ class CatalogProjection(RowProjection):
 
     @on(PRODUCT_PRICE_INCREASED, PRODUCT_PRICE_DECREASED)
     def price_changed(self, rows: RowBuffer, event: AggregateEvent) -> None:
-        row = rows.get(event.aggregate_id)
+        row = rows.edit(event.aggregate_id)
         if row is not None:
-            rows.update(event.aggregate_id, price=row["price"] + event.payload.delta)
+            row["price"] += event.payload.delta
 
     @on(PRODUCT_REMOVED)
     def product_removed(self, rows: RowBuffer, event: AggregateEvent) -> None:
