@@ -31,7 +31,8 @@ from pathlib import Path
 from mallbots import MallBots
 
 PROJECTIONS = ["stores.mall", "stores.catalog"]
-STORES = 1_000
+EVENTS_PER_STORE = 1_000
+"""One store per thousand events of the log (a thousand stores in a million events)."""
 STORE_EVENTS = 10
 """Each store: created, then participation toggled and rebranded in turn."""
 PRODUCT_EVENTS = 18
@@ -44,9 +45,11 @@ def build_log(path: Path, events: int = 1_000_000) -> int:
     """A shop file whose ``stores.events`` holds ``events`` realistic events; returns the count.
 
     Streams interleave as in a busy mall: each stream has its own start and pace, and the
-    positions follow time. A store is created before any of its products is added.
+    positions follow time. Every store is created (by second ``stores + 6000``) before
+    any product is added.
     """
-    products = (events - STORES * STORE_EVENTS) // PRODUCT_EVENTS
+    stores = max(1, events // EVENTS_PER_STORE)
+    products = (events - stores * STORE_EVENTS) // PRODUCT_EVENTS
     with MallBots.open(path) as shop:
         shop.database.execute(
             f"""
@@ -62,7 +65,7 @@ def build_log(path: Path, events: int = 1_000_000) -> int:
                          WHEN v % 3 = 0 THEN json_object('name', 'Store ' || s || ' mk' || v)
                          ELSE json_object('participating', v % 3 = 2) END::VARCHAR AS data,
                     s + v * (1000 + hash(s) % 5000) AS moment
-                FROM range({STORES}) a(s), range(1, {STORE_EVENTS} + 1) b(v)
+                FROM range({stores}) a(s), range(1, {STORE_EVENTS} + 1) b(v)
             ), products AS (
                 SELECT 'product-' || p AS stream_id, 'stores.Product' AS stream_name,
                     v AS version,
@@ -72,7 +75,7 @@ def build_log(path: Path, events: int = 1_000_000) -> int:
                          WHEN v % 2 = 0 THEN 'stores.ProductPriceIncreased'
                          ELSE 'stores.ProductPriceDecreased' END AS event_name,
                     CASE WHEN v = 1 THEN json_object(
-                            'store_id', 'store-' || p % {STORES}, 'name', 'Product ' || p,
+                            'store_id', 'store-' || p % {stores}, 'name', 'Product ' || p,
                             'description', 'A fine thing', 'sku', 'SKU-' || p,
                             'price', (10 + p % 90) || '.99')
                          WHEN v = {PRODUCT_EVENTS} AND p % 10 = 0 THEN json_object()
@@ -80,7 +83,7 @@ def build_log(path: Path, events: int = 1_000_000) -> int:
                             'name', 'Product ' || p || ' mk' || v, 'description', 'Better')
                          WHEN v % 2 = 0 THEN json_object('delta', '0.50')
                          ELSE json_object('delta', '-0.25') END::VARCHAR AS data,
-                    {STORES * 10} + p + v * (100 + hash(p) % 20000) AS moment
+                    {stores} + 6000 + p + v * (100 + hash(p) % 20000) AS moment
                 FROM range({products}) a(p), range(1, {PRODUCT_EVENTS} + 1) b(v)
             ), everything AS (SELECT * FROM stores UNION ALL SELECT * FROM products)
             SELECT row_number() OVER (ORDER BY moment, stream_id) AS position,

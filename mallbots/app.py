@@ -235,10 +235,16 @@ class MallBots:
 
     @property
     def tables(self) -> list[str]:
-        """Every table of the shop: events, snapshots, read models and plain tables."""
+        """Every table of the shop: events (and their archives), snapshots, continuations,
+        read models and plain tables."""
         found = []
         for name, store in self.event_stores.items():
             found += [store.table, f"{name}.snapshots"]
+            if store.archive_table in self.database.log_tables:
+                found.append(store.archive_table)
+            continuations = getattr(self.modules[name], "continuations", None)
+            if continuations is not None:
+                found.append(continuations.table)
         for projection in self.projector:
             found += projection.tables
         for name in ("customers", "payments", "depot", "notifications"):

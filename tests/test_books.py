@@ -113,6 +113,9 @@ def test_archived_streams_leave_the_hot_table_and_everything_still_reads_them(da
 
     assert shop.archive_closed_streams() == 32
     assert shop.archive_closed_streams() == 0  # once is enough
+    assert {"stores.events_archive", "stores.continuations"} <= set(shop.tables)
+    assert len(shop.stream_frame("stores.Product", product)) == 32  # read from the archive
+    assert len(shop.read_model("stores.events_archive")) == 32
     hot = shop.database.execute(
         "SELECT count(*) FROM stores.events WHERE stream_id = $1", [product]
     )

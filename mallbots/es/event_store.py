@@ -324,13 +324,12 @@ class EventStore:
         )
 
     def stream_frame(self, stream_name: str, stream_id: str) -> pd.DataFrame:
-        """One stream as a DataFrame, one row per event."""
-        return self.database.execute(
-            "SELECT position, stream_version, event_name, event_data, occurred_at, "
-            f"event_id::VARCHAR AS event_id FROM {self.table} "
-            "WHERE stream_id = $1 AND stream_name = $2 ORDER BY stream_version",
-            [stream_id, stream_name],
-        ).df()
+        """One stream as a DataFrame, one row per event (archived ones too)."""
+        from mallbots.es.log import EventLog
+
+        archived = self.archive_table in self.database.log_tables
+        tables = [self.table] + ([self.archive_table] if archived else [])
+        return EventLog(self.database, self.registry, tables).stream_frame(stream_name, stream_id)
 
     def log_frame(self, after_position: int = 0, limit: int | None = None) -> pd.DataFrame:
         """This table's events as a DataFrame, in position order."""

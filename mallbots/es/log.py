@@ -29,6 +29,9 @@ from mallbots.es.sql import quoted
 WIDEST = 16
 """How many times its nominal width a window of sparse events may grow."""
 
+STREAM_FRAME_COLUMNS = (
+    "position, stream_version, event_name, event_data, occurred_at, event_id::VARCHAR AS event_id"
+)
 FRAME_COLUMNS = (
     "position, stream_name, stream_id, stream_version, event_name, event_data, occurred_at, "
     "event_id::VARCHAR AS event_id"
@@ -159,6 +162,13 @@ class EventLog:
         rows = self.database.execute(f"{sql} ORDER BY 2", parameters).fetchall()
         check_versions(rows, after_version, stream_name, stream_id)
         return decode_rows(rows, self.registry)
+
+    def stream_frame(self, stream_name: str, stream_id: str) -> pd.DataFrame:
+        """One stream as a DataFrame, one row per event, from whichever table holds it."""
+        sql = self._union(STREAM_FRAME_COLUMNS, "stream_id = $1 AND stream_name = $2")
+        return self.database.execute(
+            f"{sql} ORDER BY stream_version", [stream_id, stream_name]
+        ).df()
 
     def streams(self) -> pd.DataFrame:
         """Every stream: its name, id and length, in order of first appearance."""
