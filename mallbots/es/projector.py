@@ -4,7 +4,7 @@ A checkpoint is the last log position a projection has taken into account. It li
 DuckDB (``projections.checkpoints``) and moves in the same transaction as the read model
 it describes, so a crash or a restart never applies an event twice or skips one.
 
-Three ways to run a projection, all through the same ``apply``:
+Three ways to run a projection, all through the same handlers (its writer):
 
 - **inline**: subscribed to the dispatcher, it applies each event as it is saved (the
   book's handlers). Events that arrive out of order (two threads saving at once) or
