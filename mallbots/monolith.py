@@ -4,6 +4,8 @@ One database, one event dispatcher, one clock and one id factory are shared by a
 modules, so a seeded shop is reproducible end to end. An event-sourced module asks for
 its aggregate store here: its own ``<schema>.events`` and ``<schema>.snapshots`` tables,
 wrapped as in the book (publisher outermost, then snapshots, then the event store).
+A module whose streams may have their books closed also gets ``<schema>.continuations``
+and the middleware that follows them, between the publisher and the snapshots.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from mallbots.es import (
     snapshots,
     with_middleware,
 )
+from mallbots.es.books import Continuations
+from mallbots.es.books import continuations as following
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -40,15 +44,25 @@ class Monolith:
     ids: IdFactory
     snapshot_strategy: SnapshotStrategy
 
-    def event_sourcing(self, registry: Registry, schema: str) -> EventSourcing:
-        """The event store and aggregate store of a module that keeps its events in ``schema``."""
+    def event_sourcing(
+        self, registry: Registry, schema: str, *, continuations: bool = False
+    ) -> EventSourcing:
+        """The event store and aggregate store of a module that keeps its events in ``schema``.
+
+        With ``continuations``, aggregates whose books were closed load from their newest
+        stream.
+        """
         events = EventStore(self.database, registry, f"{schema}.events")
-        store = with_middleware(
-            events,
-            publisher(self.dispatcher),
-            snapshots(self.database, registry, f"{schema}.snapshots", self.snapshot_strategy),
+        pointers = (
+            Continuations(self.database, f"{schema}.continuations") if continuations else None
         )
-        return EventSourcing(self, events, store)
+        middleware = [publisher(self.dispatcher)]
+        if pointers is not None:
+            middleware.append(following(pointers))
+        middleware.append(
+            snapshots(self.database, registry, f"{schema}.snapshots", self.snapshot_strategy)
+        )
+        return EventSourcing(self, events, with_middleware(events, *middleware), pointers)
 
 
 @dataclass(frozen=True)
@@ -58,6 +72,7 @@ class EventSourcing:
     monolith: Monolith
     events: EventStore
     store: AggregateStore
+    continuations: Continuations | None = None
 
     def repository(self, aggregate_type: type[A]) -> AggregateRepository[A]:
         """A repository of ``aggregate_type`` using the monolith's clock and ids."""

@@ -38,7 +38,7 @@ def test_running_a_command_shows_its_events_and_the_rows_it_added(shop):
     assert list(panel.new_events["position"]) == [head + 1]
     assert "stores.StoreCreated" in panel.events_pane.value
     assert "new events</b> (1 row)" in panel.events_pane.value
-    assert [change.table for change in panel.changes] == ["stores.stores"]
+    assert [change.table for change in panel.changes] == ["stores.stores", "reporting.store_sales"]
     assert panel.changes[0].frame[["change", "id", "name"]].values.tolist() == [
         ["added", "bits", "Bits & Bobs"]
     ]

@@ -6,8 +6,20 @@ from decimal import Decimal
 
 import pytest
 
+from mallbots import MallBots
 from mallbots.es import EventLog
-from mallbots.es.lifetimes import events_over_time, events_per_type, lifetime_summary, stream_stats
+from mallbots.es.lifetimes import (
+    ENDLESS,
+    LONG_LIVED,
+    SHORT_LIVED,
+    Lifetime,
+    classify_streams,
+    events_over_time,
+    events_per_type,
+    lifetime_summary,
+    stream_stats,
+)
+from tests.shop_scripts import GRAND_TOUR, run_script
 
 
 @pytest.fixture
@@ -46,3 +58,31 @@ def test_events_per_type_and_over_time(log):
     assert over_time["events"].sum() == 9
     with pytest.raises(ValueError, match="interval"):
         events_over_time(log, "1 day'; DROP TABLE x; --")
+
+
+def test_streams_are_classed_short_lived_long_lived_or_endless(log):
+    lifetimes = {"bank.Account": Lifetime(LONG_LIVED, frozenset({"bank.AccountClosed"}))}
+    classes = classify_streams(log, lifetimes, endless_after=4)
+    assert classes["lifetime"].tolist() == [LONG_LIVED, LONG_LIVED, ENDLESS]
+    assert classes["ended"].tolist() == [False, False, False]
+    short = classify_streams(log, {"bank.Account": Lifetime(SHORT_LIVED)}, endless_after=4)
+    assert set(short["lifetime"]) == {SHORT_LIVED}  # short-lived streams are never endless
+
+
+def test_the_shop_knows_its_stream_lifetimes():
+    with MallBots.in_memory(seed=3) as shop:
+        run_script(shop, GRAND_TOUR)
+        classes = shop.lifetime_classes(endless_after=2)
+        rows = {(r["stream_name"], r["lifetime"]): r for r in classes.to_dict("records")}
+        assert set(rows) == {
+            ("baskets.Basket", SHORT_LIVED),
+            ("ordering.Order", SHORT_LIVED),
+            ("stores.Product", LONG_LIVED),  # every long product stream had its books closed
+            ("stores.Store", ENDLESS),  # created, enabled and disabled: past 2, never ending
+            ("stores.Store", LONG_LIVED),
+        }
+        assert rows[("ordering.Order", SHORT_LIVED)]["ended"] == 2  # one completed, one cancelled
+        streams = shop.stream_lifetimes(endless_after=2)
+        closed = streams[streams["ended"] & (streams["stream_name"] == "stores.Product")]
+        assert len(closed) == 4  # three closed books and a removal
+        assert set(shop.lifetimes) == set(shop.repositories)

@@ -138,7 +138,7 @@ def test_a_busy_day_end_to_end_reloads_and_rebuilds_to_what_ran_live(tmp_path):
     shop.close()
     with MallBots.open(path) as reopened:
         assert tables_of(reopened) == live_tables
-        assert reopened.projector.status()["lag"].tolist() == [0, 0]
+        assert reopened.projector.status()["lag"].tolist() == [0, 0, 0, 0]
         assert reopened.execute(GetOrder(ids["order"])).status is OrderStatus.COMPLETED
 
 

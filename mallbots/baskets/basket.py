@@ -38,6 +38,7 @@ from mallbots.baskets.snapshots import BasketV1
 from mallbots.baskets.status import BasketStatus
 from mallbots.errors import require_text
 from mallbots.es import Aggregate, AggregateEvent
+from mallbots.es.lifetimes import SHORT_LIVED, Lifetime
 from mallbots.money import money, total
 
 MAX_QUANTITY = 1_000_000
@@ -48,6 +49,7 @@ class Basket(Aggregate):
     """A basket: its customer, its lines by product id, and its status."""
 
     NAME = "baskets.Basket"
+    LIFETIME = Lifetime(SHORT_LIVED, frozenset({BASKET_CANCELED, BASKET_CHECKED_OUT}))
 
     def __init__(self, id: str, **kwargs: Any) -> None:
         super().__init__(id, **kwargs)

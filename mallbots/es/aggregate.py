@@ -8,6 +8,10 @@ the state a reload sees are built by one piece of code.
 
 Versions follow the book: ``version`` counts the events already stored,
 ``pending_version`` adds the ones recorded since.
+
+An aggregate's events live in the stream named by its id, unless its books were closed
+(:mod:`mallbots.es.books`): it then lives on in a continuation stream, ``stream_id``,
+and ``version`` counts the events of that stream.
 """
 
 from __future__ import annotations
@@ -38,12 +42,24 @@ class Aggregate(ABC):
             except serde.FieldError as error:
                 raise ValueError(f"{type(self).__name__} id {id!r} {error}") from None
         self.id = id
+        self._stream_id = id
         self._version = 0
         self._pending: list[AggregateEvent] = []
         self._clock = clock or system_clock
         self._ids = ids or random_ids
 
     # --- versions and pending events -------------------------------------------------------
+
+    @property
+    def stream_id(self) -> str:
+        """The stream its events are stored in: its id, or the stream it continues in."""
+        return self._stream_id
+
+    def continue_in(self, stream_id: str) -> None:
+        """Live on in another stream (only before anything is loaded or recorded)."""
+        if self.pending_version:
+            raise ValueError(f"{self.NAME} {self.id!r} already has events in {self._stream_id!r}")
+        self._stream_id = stream_id
 
     @property
     def version(self) -> int:
@@ -112,6 +128,16 @@ class Aggregate(ABC):
         """Restore from a snapshot taken at ``version`` (the book's ``es.LoadSnapshot``)."""
         self.apply_snapshot(snapshot)
         self._version = version
+
+    # --- closing the books (override both to let an aggregate continue in a new stream) ----
+
+    def close_books(self, continued_in: str) -> None:
+        """Record the closing event of this stream, naming the stream it continues in."""
+        raise TypeError(f"{type(self).__name__} does not close its books")
+
+    def open_books(self, predecessor: Aggregate) -> None:
+        """Record the opening event of a continuation stream, carrying ``predecessor``'s state."""
+        raise TypeError(f"{type(self).__name__} does not close its books")
 
     # --- display ---------------------------------------------------------------------------
 

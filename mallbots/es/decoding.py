@@ -18,7 +18,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from itertools import islice, repeat
+from itertools import count, islice, repeat
 from typing import Any
 
 import duckdb
@@ -36,6 +36,13 @@ STREAM_EVENT_COLUMNS = (
 
 EVENT_COLUMNS = STREAM_EVENT_COLUMNS + ", stream_id, stream_name"
 """The select list of every other event query, in the order :func:`decode_rows` expects."""
+
+AGGREGATE_ID = "aggregate_id"
+"""The metadata key naming an event's aggregate when its stream id differs (a
+continuation stream, see :mod:`mallbots.es.books`)."""
+
+AGGREGATE_ID_SQL = f"coalesce(metadata->>'{AGGREGATE_ID}', stream_id)"
+"""The same in SQL over an event table's row."""
 
 Row = tuple  # (position, version, event_id, name, data, metadata, occurred_us[, id, name])
 Columns = Sequence[list]
@@ -110,6 +117,10 @@ def decode_columns(
         stream_names, stream_ids = columns[STREAM_NAME], columns[STREAM_ID]
     else:
         stream_names, stream_ids = repeat(stream[0]), repeat(stream[1])
+    aggregate_ids = stream_ids
+    if not isinstance(metadatas, repeat):  # some metadata: a continuation stream names its own
+        metadatas = list(islice(metadatas, count))
+        aggregate_ids = list(map(_aggregate_id, stream_ids, metadatas))
     occurred = _timestamps(columns[OCCURRED_US])
     return list(
         map(
@@ -121,7 +132,7 @@ def decode_columns(
                 payloads,
                 occurred,
                 stream_names,
-                stream_ids,
+                aggregate_ids,
                 columns[VERSION],
                 metadatas,
                 columns[POSITION],
@@ -146,6 +157,11 @@ def _metadatas(texts: list[str]) -> Any:
     if len(values) != len(texts):
         raise ValueError("an event's metadata is not one JSON value")
     return [value or EMPTY_METADATA for value in values]
+
+
+def _aggregate_id(stream_id: str, metadata: Any) -> str:
+    """The event's aggregate: its stream's id, unless the metadata names another."""
+    return metadata.get(AGGREGATE_ID, stream_id) if metadata else stream_id
 
 
 def _upcast(registration: Registration, value: Any, metadata: Any) -> Any:
@@ -195,7 +211,7 @@ def _decode_rows_one_by_one(
                     payload,
                     _EPOCH + timedelta(0, 0, occurred_us),
                     stream_name,
-                    stream_id,
+                    _aggregate_id(stream_id, metadata),
                     version,
                     metadata,
                     position,
@@ -214,3 +230,44 @@ def _parse_one(row: Row, column: int, stream: tuple[str, str] | None, loads=serd
         raise CorruptEventError(
             stream_name, stream_id, row[VERSION], f"{row[NAME]}: {what} is not valid JSON ({error})"
         ) from None
+
+
+# --- one stream's rows -------------------------------------------------------------------
+
+
+def stream_window(columns: Columns, stream_name: str, after: int, upper: int | None) -> Columns:
+    """The rows of one stream in a version window, in version order.
+
+    ``columns`` were selected by stream id alone (so DuckDB could use its index); their
+    last column is the stream name, which tells apart streams of different types that
+    happen to share the id.
+    """
+    names, versions = columns[-1], columns[VERSION]
+    size = len(versions)
+    if size and (
+        names.count(stream_name) != size
+        or min(versions) <= after
+        or (upper is not None and max(versions) > upper)
+    ):
+        keep = [
+            i
+            for i, (name, version) in enumerate(zip(names, versions, strict=True))
+            if name == stream_name and after < version and (upper is None or version <= upper)
+        ]
+        columns = [[column[i] for i in keep] for column in columns]
+        versions = columns[VERSION]
+    if not all(map(operator.lt, versions, islice(versions, 1, None))):
+        order = sorted(range(len(versions)), key=versions.__getitem__)
+        columns = [[column[i] for i in order] for column in columns]
+    return columns
+
+
+def check_contiguous(columns: Columns, after: int, stream_name: str, stream_id: str) -> None:
+    """Refuse a stream's rows (in version order) whose versions skip one after ``after``."""
+    versions = columns[VERSION]
+    if versions and (versions[0] != after + 1 or versions[-1] != after + len(versions)):
+        # strictly increasing, so the first version that is not its place's is missing
+        expected = next(e for e, v in zip(count(after + 1), versions) if v != e)
+        raise CorruptEventError(
+            stream_name, stream_id, expected, f"version {expected} is missing from the stream"
+        )

@@ -24,13 +24,12 @@ zone maps skip the row groups that hold none of the newer events.
 
 from __future__ import annotations
 
-import operator
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from itertools import count, islice
+from itertools import count
 from typing import Any
 
 import duckdb
@@ -40,13 +39,14 @@ from mallbots.es import serde
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.database import Database, checked_identifier
 from mallbots.es.decoding import (
+    AGGREGATE_ID,
     STREAM_EVENT_COLUMNS,
-    VERSION,
-    Columns,
+    check_contiguous,
     decode_columns,
     fetch_columns,
+    stream_window,
 )
-from mallbots.es.errors import ConcurrencyError, CorruptEventError, DuplicateEventError
+from mallbots.es.errors import ConcurrencyError, DuplicateEventError
 from mallbots.es.events import AggregateEvent
 from mallbots.es.registry import SCHEMA_VERSION, Registry
 
@@ -70,9 +70,12 @@ class EventStore:
         self.table = checked_identifier(table)
         self._heads: OrderedDict[StreamKey, int] = OrderedDict()
         self._appenders = threading.local()
+        self.archive_table = checked_identifier(f"{self.table}_archive")
         if not database.read_only:
             self._create_table()
         database.register_log_table(self.table)
+        if self._archive_exists():
+            database.register_log_table(self.archive_table)
         select = (
             f"SELECT {STREAM_EVENT_COLUMNS}, stream_name FROM {self.table} WHERE stream_id = $1"
         )
@@ -84,14 +87,15 @@ class EventStore:
             "WHERE stream_id = $1 GROUP BY stream_name"
         )
 
-    def _create_table(self) -> None:
-        schema, _, name = self.table.rpartition(".")
+    def _create_table(self, table: str | None = None) -> None:
+        table = table or self.table
+        schema, _, name = table.rpartition(".")
         with self.database.writing() as cursor:
             if schema:
                 cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             cursor.execute(
                 f"""
-                CREATE TABLE IF NOT EXISTS {self.table} (
+                CREATE TABLE IF NOT EXISTS {table} (
                     position       BIGINT      NOT NULL,
                     stream_id      VARCHAR     NOT NULL,
                     stream_name    VARCHAR     NOT NULL,
@@ -107,22 +111,26 @@ class EventStore:
             )
             # The primary key cannot serve "all events of stream X" (DuckDB does not scan
             # a prefix of a composite key), so the stream id gets an index of its own.
-            cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {name}_by_stream ON {self.table} (stream_id)"
-            )
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {name}_by_stream ON {table} (stream_id)")
 
     # --- the aggregate store interface -----------------------------------------------------
 
     def load(self, aggregate: Aggregate) -> None:
         """Replay the aggregate's stored events after its current version."""
         for event in self.load_stream(
-            aggregate.NAME, aggregate.id, after_version=aggregate.version
+            aggregate.NAME, aggregate.stream_id, after_version=aggregate.version
         ):
             aggregate.load_event(event)
 
     def save(self, aggregate: Aggregate) -> list[AggregateEvent]:
         """Append the aggregate's pending events, expecting its stored version."""
-        return self.append(aggregate.NAME, aggregate.id, aggregate.version, aggregate.events)
+        return self.append(
+            aggregate.NAME,
+            aggregate.stream_id,
+            aggregate.version,
+            aggregate.events,
+            aggregate_id=aggregate.id,
+        )
 
     # --- appending -------------------------------------------------------------------------
 
@@ -132,9 +140,13 @@ class EventStore:
         stream_id: str,
         expected_version: int,
         events: Sequence[AggregateEvent],
+        *,
+        aggregate_id: str | None = None,
     ) -> list[AggregateEvent]:
         """Append events to a stream that must be at ``expected_version``.
 
+        The events belong to ``aggregate_id`` (by default the stream's id; another id
+        makes this a continuation stream, and each row records it in its metadata).
         Returns the events as stored, each with its global position.
         """
         key = checked_stream(stream_name, stream_id)
@@ -144,7 +156,7 @@ class EventStore:
             raise ValueError(f"an expected version cannot be negative: {expected_version}")
         if not events:
             return []
-        rows = self._rows(key, expected_version, events)
+        rows = self._rows(key, aggregate_id or stream_id, expected_version, events)
         database = self.database
         with database.writing() as cursor:
             head = self._heads.get(key)
@@ -180,26 +192,35 @@ class EventStore:
         ]
 
     def _rows(
-        self, key: StreamKey, expected_version: int, events: Sequence[AggregateEvent]
+        self,
+        key: StreamKey,
+        aggregate_id: str,
+        expected_version: int,
+        events: Sequence[AggregateEvent],
     ) -> list[list]:
         stream_name, stream_id = key
         serialize = self.registry.serialize
         version_of = self.registry.version_of
         rows = []
         for offset, event in enumerate(events, start=1):
-            if (event.aggregate_name, event.aggregate_id) != key:
+            if (event.aggregate_name, event.aggregate_id) != (stream_name, aggregate_id):
                 raise ValueError(
                     f"event {event.name} belongs to {event.aggregate_name} "
-                    f"{event.aggregate_id!r}, not to {stream_name} {stream_id!r}"
+                    f"{event.aggregate_id!r}, not to {stream_name} {aggregate_id!r}"
                 )
             if event.aggregate_version != expected_version + offset:
                 raise ValueError(
                     f"event {event.name} has version {event.aggregate_version}, "
                     f"expected {expected_version + offset}"
                 )
+            recorded = {}
             schema_version = version_of(event.name)
             if schema_version > 1:  # recorded so old payloads can be upcast one day
-                metadata = _metadata_json(event, {**event.metadata, SCHEMA_VERSION: schema_version})
+                recorded[SCHEMA_VERSION] = schema_version
+            if aggregate_id != stream_id:  # a continuation stream names its aggregate
+                recorded[AGGREGATE_ID] = aggregate_id
+            if recorded:
+                metadata = _metadata_json(event, {**event.metadata, **recorded})
             else:
                 metadata = _metadata_json(event, event.metadata) if event.metadata else "{}"
             rows.append(
@@ -276,6 +297,42 @@ class EventStore:
         with self.database.writing():
             self._heads.clear()
 
+    # --- archiving -------------------------------------------------------------------------
+
+    def archive(self, streams: Iterable[StreamKey]) -> int:
+        """Move whole streams ``(stream_name, stream_id)`` to ``<table>_archive``.
+
+        For streams that never change again (their books are closed): the hot table,
+        which every save and load searches, keeps only living streams, while the global
+        log (and so every rebuild and time travel) still reads the archived events.
+        One transaction; returns how many events moved.
+        """
+        names, ids = [list(column) for column in zip(*streams, strict=True)] or ([], [])
+        if not names:
+            return 0
+        if not self._archive_exists():
+            self._create_table(self.archive_table)
+            self.database.register_log_table(self.archive_table)
+        where = "(stream_name, stream_id) IN (SELECT unnest($1), unnest($2))"
+        with self.database.transaction() as cursor:
+            cursor.execute(
+                f"INSERT INTO {self.archive_table} SELECT * FROM {self.table} WHERE {where}",
+                [names, ids],
+            )
+            (moved,) = cursor.execute(
+                f"DELETE FROM {self.table} WHERE {where}", [names, ids]
+            ).fetchone()
+        return moved
+
+    def _archive_exists(self) -> bool:
+        schema, _, name = self.archive_table.rpartition(".")
+        (found,) = self.database.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = $1 AND table_name = $2",
+            [schema or "main", name],
+        ).fetchone()
+        return found > 0
+
     # --- reading ---------------------------------------------------------------------------
 
     def stream_version(self, stream_name: str, stream_id: str) -> int:
@@ -301,16 +358,8 @@ class EventStore:
             result = self.database.execute(self._select_stream, [stream_id])
         else:
             result = self.database.execute(self._select_stream_after, [stream_id, after_version])
-        columns = _window(fetch_columns(result), stream_name, after_version, to_version)
-        versions = columns[VERSION]
-        if versions and (
-            versions[0] != after_version + 1 or versions[-1] != after_version + len(versions)
-        ):
-            # strictly increasing, so the first version that is not its place's is missing
-            expected = next(e for e, v in zip(count(after_version + 1), versions) if v != e)
-            raise CorruptEventError(
-                stream_name, stream_id, expected, f"version {expected} is missing from the stream"
-            )
+        columns = stream_window(fetch_columns(result), stream_name, after_version, to_version)
+        check_contiguous(columns, after_version, stream_name, stream_id)
         return decode_columns(columns, self.registry, (stream_name, stream_id))
 
     def read_log(
@@ -324,13 +373,12 @@ class EventStore:
         )
 
     def stream_frame(self, stream_name: str, stream_id: str) -> pd.DataFrame:
-        """One stream as a DataFrame, one row per event."""
-        return self.database.execute(
-            "SELECT position, stream_version, event_name, event_data, occurred_at, "
-            f"event_id::VARCHAR AS event_id FROM {self.table} "
-            "WHERE stream_id = $1 AND stream_name = $2 ORDER BY stream_version",
-            [stream_id, stream_name],
-        ).df()
+        """One stream as a DataFrame, one row per event (archived ones too)."""
+        from mallbots.es.log import EventLog
+
+        archived = self.archive_table in self.database.log_tables
+        tables = [self.table] + ([self.archive_table] if archived else [])
+        return EventLog(self.database, self.registry, tables).stream_frame(stream_name, stream_id)
 
     def log_frame(self, after_position: int = 0, limit: int | None = None) -> pd.DataFrame:
         """This table's events as a DataFrame, in position order."""
@@ -379,29 +427,6 @@ def _unstorable(events: Sequence[AggregateEvent]) -> str | None:
 
 
 _new_event = tuple.__new__
-
-
-def _window(columns: Columns, stream_name: str, after: int, upper: int | None) -> Columns:
-    """The rows of one stream (the last column is the stream name) in a version window,
-    in version order."""
-    names, versions = columns[-1], columns[VERSION]
-    size = len(versions)
-    if size and (
-        names.count(stream_name) != size
-        or min(versions) <= after
-        or (upper is not None and max(versions) > upper)
-    ):
-        keep = [
-            i
-            for i, (name, version) in enumerate(zip(names, versions, strict=True))
-            if name == stream_name and after < version and (upper is None or version <= upper)
-        ]
-        columns = [[column[i] for i in keep] for column in columns]
-        versions = columns[VERSION]
-    if not all(map(operator.lt, versions, islice(versions, 1, None))):
-        order = sorted(range(len(versions)), key=versions.__getitem__)
-        columns = [[column[i] for i in order] for column in columns]
-    return columns
 
 
 def _as_aware(moment: datetime) -> datetime:

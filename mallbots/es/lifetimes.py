@@ -4,10 +4,14 @@ The chapter's closing point: an event-sourced design should know the lifetime of
 streams. Some are short-lived (a basket: a few events, then checked out or abandoned),
 some long-lived but slow (a store), and some would grow without end (a product whose
 price changes daily) and need their books closed now and then. These queries answer
-"which kind is each stream type?" with set-based SQL over the whole log.
+"which kind is each stream type?" with set-based SQL over the whole log, and
+:func:`classify_streams` puts each stream in its class.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -87,3 +91,67 @@ def _interval(text: str) -> str:
     if not number.isdigit() or unit not in units:
         raise ValueError(f"not an interval like '1 day' or '6 hours': {text!r}")
     return f"{int(number)} {unit}"
+
+
+SHORT_LIVED, LONG_LIVED, ENDLESS = "short-lived", "long-lived", "endless"
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    """What the domain says about a stream type: how long its streams live, what ends one.
+
+    A short-lived stream (a basket) is born, changes a few times and ends. A long-lived
+    one (a store) lives on but changes rarely. Among the long-lived, a stream that has
+    not ended and has grown past a limit is classed endless: it will keep growing, and
+    its books want closing.
+    """
+
+    kind: str
+    ends: frozenset[str] = frozenset()
+    """Event names after which a stream of this type never changes again."""
+
+
+def classify_streams(
+    log: EventLog, lifetimes: Mapping[str, Lifetime], endless_after: int = 100
+) -> pd.DataFrame:
+    """One row per stream: its length, whether it ended, and its lifetime class.
+
+    ``lifetimes`` maps stream names to what the domain says of them; a long-lived stream
+    that has not ended and holds more than ``endless_after`` events is ``endless``.
+    """
+    stats = log.database.execute(
+        f"""
+        SELECT stream_name, stream_id, count(*) AS events,
+               arg_max(event_name, stream_version) AS last_event,
+               epoch(max(occurred_at) - min(occurred_at)) / 86400 AS days
+        FROM ({log.sql()}) GROUP BY stream_name, stream_id ORDER BY stream_name, stream_id
+        """
+    ).df()
+    kinds, ended = [], []
+    for name, last_event, events in zip(
+        stats["stream_name"], stats["last_event"], stats["events"], strict=True
+    ):
+        lifetime = lifetimes.get(name, Lifetime(LONG_LIVED))
+        done = last_event in lifetime.ends
+        ended.append(done)
+        endless = lifetime.kind == LONG_LIVED and not done and events > endless_after
+        kinds.append(ENDLESS if endless else lifetime.kind)
+    stats["ended"] = ended
+    stats["lifetime"] = kinds
+    stats["events_per_day"] = (stats["events"] / stats["days"].where(stats["days"] > 0)).round(2)
+    return stats.drop(columns=["last_event"])
+
+
+def lifetime_classes(
+    log: EventLog, lifetimes: Mapping[str, Lifetime], endless_after: int = 100
+) -> pd.DataFrame:
+    """One row per stream type and lifetime class: how many streams, ended, their lengths."""
+    streams = classify_streams(log, lifetimes, endless_after)
+    grouped = streams.groupby(["stream_name", "lifetime"], sort=True)
+    return grouped.agg(
+        streams=("stream_id", "count"),
+        ended=("ended", "sum"),
+        events=("events", "sum"),
+        median_length=("events", "median"),
+        max_length=("events", "max"),
+    ).reset_index()

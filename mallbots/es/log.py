@@ -21,20 +21,25 @@ import pandas as pd
 
 from mallbots.es.database import Database, checked_identifier
 from mallbots.es.decoding import (
+    AGGREGATE_ID_SQL,
     EVENT_COLUMNS,
     POSITION,
-    STREAM_NAME,
-    VERSION,
+    check_contiguous,
     decode_columns,
     fetch_columns,
+    stream_window,
 )
 from mallbots.es.events import AggregateEvent
 from mallbots.es.registry import Registry
+from mallbots.es.sql import quoted
 
 QUERY_SPAN = 16_384
 """How many positions :meth:`EventLog.batches` reads per statement (rounded to whole
 batches): enough that the statement's fixed cost vanishes, few enough to hold."""
 
+STREAM_FRAME_COLUMNS = (
+    "position, stream_version, event_name, event_data, occurred_at, event_id::VARCHAR AS event_id"
+)
 FRAME_COLUMNS = (
     "position, stream_name, stream_id, stream_version, event_name, event_data, occurred_at, "
     "event_id::VARCHAR AS event_id"
@@ -65,6 +70,19 @@ class EventLog:
     def sql(self) -> str:
         """SQL for the whole log as one relation, to use as ``FROM (...)`` in your queries."""
         return self._union("*", "true")
+
+    def relation(self, up_to: int | None = None, names: Collection[str] | None = None) -> str:
+        """SQL for the stored events up to position ``up_to`` (of ``names``), unordered.
+
+        Its columns are an event table's plus ``aggregate_id``: the aggregate an event
+        belongs to, which is its stream id unless the stream continues another (see
+        :mod:`mallbots.es.books`). Set-based rebuilds read the log through it.
+        """
+        where = [] if up_to is None else [f"position <= {int(up_to)}"]
+        if names is not None:
+            where.append(f"event_name IN ({quoted(*names) or 'NULL'})")
+        select = f"*, {AGGREGATE_ID_SQL} AS aggregate_id"
+        return self._union(select, " AND ".join(where) or "true")
 
     def head(self) -> int:
         """The highest stored position (0 for an empty log)."""
@@ -150,19 +168,29 @@ class EventLog:
 
     def stream(self, stream_name: str, stream_id: str) -> list[AggregateEvent]:
         """One stream's events, from whichever table holds them, in version order."""
-        # One equality filter, so DuckDB uses each table's stream_id index; the name is
-        # checked here (streams of different types rarely share an id).
-        sql = self.database.parsed(self._union(EVENT_COLUMNS, "stream_id = $1"))
+        return self.load_stream(stream_name, stream_id)
+
+    def load_stream(
+        self,
+        stream_name: str,
+        stream_id: str,
+        after_version: int = 0,
+        to_version: int | None = None,
+    ) -> list[AggregateEvent]:
+        """Like :meth:`EventStore.load_stream`, but also from archived events."""
+        # One equality filter, so DuckDB uses each table's stream_id index.
+        sql = self.database.parsed(self._union(EVENT_COLUMNS + ", stream_name", "stream_id = $1"))
         columns = fetch_columns(self.database.execute(sql, [stream_id]))
-        keep = sorted(
-            (version, i)
-            for i, (name, version) in enumerate(
-                zip(columns[STREAM_NAME], columns[VERSION], strict=True)
-            )
-            if name == stream_name
-        )
-        rows = [i for _, i in keep]
-        return decode_columns([[column[i] for i in rows] for column in columns], self.registry)
+        columns = stream_window(columns, stream_name, after_version, to_version)
+        check_contiguous(columns, after_version, stream_name, stream_id)
+        return decode_columns(columns, self.registry, (stream_name, stream_id))
+
+    def stream_frame(self, stream_name: str, stream_id: str) -> pd.DataFrame:
+        """One stream as a DataFrame, one row per event, from whichever table holds it."""
+        sql = self._union(STREAM_FRAME_COLUMNS, "stream_id = $1 AND stream_name = $2")
+        return self.database.execute(
+            f"{sql} ORDER BY stream_version", [stream_id, stream_name]
+        ).df()
 
     def streams(self) -> pd.DataFrame:
         """Every stream: its name, id and length, in order of first appearance."""

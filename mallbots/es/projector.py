@@ -4,18 +4,30 @@ A checkpoint is the last log position a projection has taken into account. It li
 DuckDB (``projections.checkpoints``) and moves in the same transaction as the read model
 it describes, so a crash or a restart never applies an event twice or skips one.
 
-Three ways to run a projection, all through the same ``apply``:
+Three ways to run a projection, all through the same handlers (its writer):
 
 - **inline**: subscribed to the dispatcher, it applies each event as it is saved (the
   book's handlers). Events that arrive out of order (two threads saving at once) or
   after a gap make it catch up from the log instead, so it still sees each event once.
 - **catch-up**: read the log from the checkpoint in batches until current.
-- **rebuild**: empty the read model, reset the checkpoint, catch up from position 0.
+- **rebuild**: empty the read model, reset the checkpoint, catch up from position 0;
+  or, for a projection that offers it, ``rebuild(set_based=True)``: one SQL pass over the
+  log, written in one transaction with the checkpoint moved to the head it read.
+
+A catch-up commits every ``commit_every`` events, or sooner once ``commit_rows`` rows
+wait to be written (and at the end), so a crash loses at most that much work, memory
+stays bounded, and a restart resumes from the last commit. It pauses Python's
+cyclic garbage collector meanwhile: decoding creates objects by the hundred thousand,
+none in cycles, and the collector would otherwise walk the heap again and again for
+nothing (a quarter of the time of a catch-up, measured).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import gc
+import itertools
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pandas as pd
@@ -28,6 +40,19 @@ from mallbots.es.projection import Projection
 CHECKPOINTS = "projections.checkpoints"
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (reference counting still frees everything)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 @dataclass
 class _Entry:
     projection: Projection
@@ -38,10 +63,19 @@ class _Entry:
 class Projector:
     """Keeps a set of projections up to date with the log, each behind its checkpoint."""
 
-    def __init__(self, database: Database, log: EventLog, batch_size: int = 10_000) -> None:
+    def __init__(
+        self,
+        database: Database,
+        log: EventLog,
+        batch_size: int = 10_000,
+        commit_every: int = 1_000_000,
+        commit_rows: int = 100_000,
+    ) -> None:
         self.database = database
         self.log = log
         self.batch_size = batch_size
+        self.commit_every = commit_every
+        self.commit_rows = commit_rows
         self._entries: dict[str, _Entry] = {}
         self._rollback_guarded = False
         # The database's own write lock, not one of ours: one lock, one order, no deadlock
@@ -127,17 +161,42 @@ class Projector:
         with self._lock:
             return sum(self._catch_up(entry, max_batches) for entry in self._selected(names))
 
-    def rebuild(self, names: Iterable[str] | None = None) -> int:
-        """Empty read models, reset their checkpoints and replay the whole log."""
+    def rebuild(self, names: Iterable[str] | None = None, *, set_based: bool = False) -> int:
+        """Empty read models, reset their checkpoints and replay the whole log.
+
+        With ``set_based``, each read model is instead rebuilt by its own SQL over the
+        whole log (:meth:`Projection.rebuild_set_based`) in one transaction, and its
+        checkpoint moves to the head that SQL read. Returns the events taken into account.
+        """
         with self._lock:
+            entries = self._selected(names)
+            if set_based:
+                unable = [
+                    entry.projection.name for entry in entries if not entry.projection.set_based
+                ]
+                if unable:
+                    raise ValueError(f"no set-based rebuild for: {', '.join(unable)}")
+                return sum(self._rebuild_set_based(entry) for entry in entries)
             applied = 0
-            for entry in self._selected(names):
+            for entry in entries:
                 with self.database.transaction() as cursor:
                     entry.projection.reset(cursor)
                     self._write_checkpoint(entry.projection.name, 0)
                 entry.position = 0
                 applied += self._catch_up(entry)
             return applied
+
+    def _rebuild_set_based(self, entry: _Entry) -> int:
+        projection = entry.projection
+        with self.database.transaction() as cursor:
+            head = self.log.head()
+            events = self.log.relation(up_to=head, names=projection.handles)
+            projection.reset(cursor)
+            projection.rebuild_set_based(cursor, events)
+            (count,) = cursor.execute(f"SELECT count(*) FROM ({events})").fetchone()
+            self._write_checkpoint(projection.name, head)
+        entry.position = head
+        return count
 
     def _selected(self, names: Iterable[str] | None) -> list[_Entry]:
         if names is None:
@@ -147,14 +206,33 @@ class Projector:
         return [self._entry(name) for name in names]
 
     def _catch_up(self, entry: _Entry, max_batches: int | None = None) -> int:
+        """Apply the log from the checkpoint, committing now and then (see the module)."""
+        windows = self.log.windows(entry.position, self.batch_size, names=entry.projection.handles)
+        if max_batches is not None:
+            windows = itertools.islice(windows, max_batches)
+        # One writer for the whole catch-up: rows it has read stay valid between commits,
+        # since every writer of this database waits for the lock held here.
+        writer = entry.projection.writer(self.database.cursor())
         applied = 0
-        handles = entry.projection.handles
-        windows = self.log.windows(entry.position, self.batch_size, names=handles)
-        for done, (upper, events) in enumerate(windows):
-            if max_batches is not None and done >= max_batches:
-                break
-            self._apply(entry, events, upper)
-            applied += len(events)
+        with _collector_paused():
+            window = next(windows, None)
+            while window is not None:
+                with self.database.transaction():
+                    taken = 0
+                    while (
+                        window is not None
+                        and taken < self.commit_every
+                        and writer.pending < self.commit_rows
+                    ):
+                        upper, events = window
+                        writer.apply(events)
+                        taken += len(events)
+                        window = next(windows, None)
+                    writer.flush()
+                    self._write_checkpoint(entry.projection.name, upper)
+                    self._guard_rollback()
+                entry.position = upper
+                applied += taken
         return applied
 
     def _apply(self, entry: _Entry, events: list[AggregateEvent], upper: int) -> None:

@@ -48,7 +48,15 @@ class Registration:
                 raise PayloadError(self.name, f"no upcaster from schema version {version}")
             if type(value) is not dict:
                 raise PayloadError(self.name, f"expected an object to upcast, got {value!r}")
-            value = upcaster(dict(value))
+            try:
+                value = upcaster(dict(value))
+            except (LookupError, TypeError, ValueError, ArithmeticError) as error:
+                # an old payload of an unexpected shape: corrupt, not a crash
+                raise PayloadError(
+                    self.name,
+                    f"the upcaster from schema version {version} refused it "
+                    f"({type(error).__name__}: {error})",
+                ) from None
         return value
 
 

@@ -131,23 +131,23 @@ class SnapshotStore:
         # Stamped with the time of the newest event it covers, so it is reproducible.
         pending = aggregate.events
         taken_at = pending[-1].occurred_at if pending else system_clock()
-        checked_stream(aggregate.NAME, aggregate.id)
+        checked_stream(aggregate.NAME, aggregate.stream_id)
         self.database.execute(
             self._upsert,
-            [aggregate.id, aggregate.NAME, aggregate.pending_version, name, data, taken_at],
+            [aggregate.stream_id, aggregate.NAME, aggregate.pending_version, name, data, taken_at],
         )
 
-    def read(self, aggregate_name: str, aggregate_id: str) -> tuple[int, str, str] | None:
+    def read(self, stream_name: str, stream_id: str) -> tuple[int, str, str] | None:
         """The stored snapshot of a stream as (version, name, JSON), or None."""
-        checked_stream(aggregate_name, aggregate_id)
-        rows = self.database.execute(self._select, [aggregate_id]).fetchall()
+        checked_stream(stream_name, stream_id)
+        rows = self.database.execute(self._select, [stream_id]).fetchall()
         for name, *snapshot in rows:  # almost always one row: streams rarely share ids
-            if name == aggregate_name:
+            if name == stream_name:
                 return tuple(snapshot)
         return None
 
     def _restore(self, aggregate: Aggregate) -> None:
-        stored = self.read(aggregate.NAME, aggregate.id)
+        stored = self.read(aggregate.NAME, aggregate.stream_id)
         if stored is None:
             return
         version, name, data = stored

@@ -5,6 +5,12 @@ Nothing here is stored: the past is replayed from the log on demand. An aggregat
 rebuilt from its own stream (snapshots only ever hold the newest state, so they are
 not used). A read model is rebuilt into a private in-memory database, leaving the real
 one untouched.
+
+Events are read from any ``source`` with a ``load_stream(stream_name, id)`` method: an
+:class:`EventStore` (its hot table), the :class:`EventLog` (archives too), or a
+:class:`~mallbots.es.books.Lifeline`, which follows an aggregate across the streams its
+books were closed into. Versions count the events of the aggregate's life in order, so
+across closed books ``version=n`` is still "after its n-th event".
 """
 
 from __future__ import annotations
@@ -12,14 +18,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pandas as pd
 
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.database import Database
 from mallbots.es.errors import AggregateNotFoundError
-from mallbots.es.event_store import EventStore
 from mallbots.es.events import AggregateEvent
 from mallbots.es.log import EventLog
 from mallbots.es.projection import Projection
@@ -27,50 +32,64 @@ from mallbots.es.projection import Projection
 A = TypeVar("A", bound=Aggregate)
 
 
+class StreamSource(Protocol):
+    """Anything that reads an aggregate's events in order (store, log, lifeline)."""
+
+    def load_stream(self, stream_name: str, stream_id: str) -> list[AggregateEvent]: ...
+
+
 def aggregate_at(
     aggregate_type: type[A],
-    events: EventStore,
+    events: StreamSource,
     aggregate_id: str,
     *,
     version: int | None = None,
     at: datetime | None = None,
 ) -> A:
-    """The aggregate as it was after ``version`` events, or at the moment ``at``.
+    """The aggregate as it was after its ``version``-th event, or at the moment ``at``.
 
     With neither, the latest state. A moment before the aggregate existed, or an id
     with no events, raises :class:`AggregateNotFoundError`.
     """
     aggregate = aggregate_type(aggregate_id)
-    for event in events.load_stream(aggregate.NAME, aggregate_id, to_version=version):
-        if at is not None and event.occurred_at > at:
+    taken = 0
+    for taken, event in enumerate(events.load_stream(aggregate.NAME, aggregate_id), start=1):
+        if (version is not None and taken > version) or (at is not None and event.occurred_at > at):
+            taken -= 1
             break
         aggregate.load_event(event)
-    if aggregate.version == 0:
+    if taken == 0:
         when = f" at {at.isoformat()}" if at is not None else ""
         raise AggregateNotFoundError(aggregate.NAME, aggregate_id + when)
     return aggregate
 
 
 def history(
-    aggregate_type: type[A], events: EventStore, aggregate_id: str
-) -> Iterator[tuple[AggregateEvent, dict[str, Any]]]:
-    """Each event of a stream with the aggregate's state right after it, oldest first."""
+    aggregate_type: type[A], events: StreamSource, aggregate_id: str
+) -> Iterator[tuple[int, AggregateEvent, dict[str, Any]]]:
+    """``(version, event, state after it)`` for each event of an aggregate, oldest first."""
     aggregate = aggregate_type(aggregate_id)
-    for event in events.load_stream(aggregate.NAME, aggregate_id):
+    for version, event in enumerate(events.load_stream(aggregate.NAME, aggregate_id), start=1):
         aggregate.load_event(event)
-        yield event, _snapshot_of_state(aggregate)
+        yield version, event, _snapshot_of_state(aggregate)
 
 
-def history_frame(aggregate_type: type[A], events: EventStore, aggregate_id: str) -> pd.DataFrame:
-    """A stream's history as a table: one row per version, the event and the state after it."""
+def history_frame(aggregate_type: type[A], events: StreamSource, aggregate_id: str) -> pd.DataFrame:
+    """An aggregate's history as a table: one row per version, the event and the state after.
+
+    ``position`` is the event's place in the global log; ``stream_version`` its version
+    in the stream holding it (it differs from ``version`` once books were closed).
+    """
     rows = [
         {
-            "version": event.aggregate_version,
+            "version": version,
+            "position": event.position,
+            "stream_version": event.aggregate_version,
             "event": event.name,
             "occurred_at": event.occurred_at,
             **{key: value for key, value in state.items() if key != "id"},
         }
-        for event, state in history(aggregate_type, events, aggregate_id)
+        for version, event, state in history(aggregate_type, events, aggregate_id)
     ]
     return pd.DataFrame(rows)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from mallbots.errors import DomainError, require_text
 from mallbots.es import Aggregate, AggregateEvent
+from mallbots.es.lifetimes import SHORT_LIVED, Lifetime
 from mallbots.money import money, total
 from mallbots.ordering.errors import (
     CustomerIdIsBlankError,
@@ -46,6 +47,7 @@ class Order(Aggregate):
     """An order: who, how they pay, what to shop for, and where it is in its life."""
 
     NAME = "ordering.Order"
+    LIFETIME = Lifetime(SHORT_LIVED, frozenset({ORDER_COMPLETED, ORDER_CANCELED}))
 
     def __init__(self, id: str, **kwargs: Any) -> None:
         super().__init__(id, **kwargs)

@@ -15,6 +15,7 @@ catalog handlers + repo     :mod:`.catalog`
 
 from mallbots.stores.application import (
     AddProduct,
+    CloseProductBooks,
     CreateStore,
     DecreaseProductPrice,
     DisableParticipation,
@@ -39,6 +40,7 @@ from mallbots.stores.store import Store
 __all__ = [
     "AddProduct",
     "CatalogProduct",
+    "CloseProductBooks",
     "CreateStore",
     "DecreaseProductPrice",
     "DisableParticipation",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mallbots.es import AggregateRepository
+from mallbots.es.books import Continuations, close_books
 from mallbots.es.ids import IdFactory
 from mallbots.service import ApplicationService, command, load, query
 from mallbots.stores.catalog import Catalog, CatalogProduct
@@ -90,6 +91,13 @@ class RemoveProduct:
     product_id: str
 
 
+@dataclass(frozen=True)
+class CloseProductBooks:
+    """End the product's stream and continue it in a new one (its id stays the same)."""
+
+    product_id: str
+
+
 # --- queries ----------------------------------------------------------------------------------
 
 
@@ -131,12 +139,14 @@ class StoresApplication(ApplicationService):
         mall: Mall,
         catalog: Catalog,
         ids: IdFactory,
+        continuations: Continuations,
     ) -> None:
         super().__init__(mall.database, ids)
         self.stores = stores
         self.products = products
         self.mall = mall
         self.catalog = catalog
+        self.continuations = continuations
 
     @command(CreateStore)
     def create_store(self, cmd: CreateStore) -> str:
@@ -200,6 +210,12 @@ class StoresApplication(ApplicationService):
         product = load(self.products, cmd.product_id, ProductNotFoundError)
         product.remove()
         self.products.save(product)
+
+    @command(CloseProductBooks)
+    def close_product_books(self, cmd: CloseProductBooks) -> str:
+        """Close the product's books; returns the id of the stream it now lives in."""
+        product = load(self.products, cmd.product_id, ProductNotFoundError)
+        return close_books(self.products, self.continuations, product)
 
     # --- queries (from the read models) ---------------------------------------------------------
 

@@ -2,7 +2,13 @@
 
 It is the book's ``stores.products`` table, kept by :class:`CatalogProjection` from the
 product events and read by :class:`Catalog`, which answers the product queries.
-A removed product leaves the catalog, as in the book.
+A removed product leaves the catalog, as in the book. A product whose books were closed
+stays: the opening event of its new stream carries it forward under the same id.
+
+:meth:`CatalogProjection.rows_sql` builds the same table from the whole log in one SQL
+pass: a product's row is made by its last ``ProductAdded`` (or ``ProductBooksOpened``)
+unless a ``ProductRemoved`` follows; its name is that of the last event naming it, its
+price that of the last one pricing it plus every delta since.
 """
 
 from __future__ import annotations
@@ -13,15 +19,17 @@ from typing import ClassVar
 
 import pandas as pd
 
-from mallbots.es import AggregateEvent, Database, RowBuffer, RowProjection, on
+from mallbots.es import AggregateEvent, Database, RowBuffer, RowProjection, on, sql
 from mallbots.frames import exact_frame
 from mallbots.stores.events import (
     PRODUCT_ADDED,
+    PRODUCT_BOOKS_OPENED,
     PRODUCT_PRICE_DECREASED,
     PRODUCT_PRICE_INCREASED,
     PRODUCT_REBRANDED,
     PRODUCT_REMOVED,
 )
+from mallbots.stores.upcasters import PRICE_SQL, SKU_SQL
 
 COLUMNS = "id, store_id, name, description, sku, price"
 
@@ -52,7 +60,7 @@ class CatalogProjection(RowProjection):
         "price": "DECIMAL(18, 2) NOT NULL",
     }
 
-    @on(PRODUCT_ADDED)
+    @on(PRODUCT_ADDED, PRODUCT_BOOKS_OPENED)
     def product_added(self, rows: RowBuffer, event: AggregateEvent) -> None:
         payload = event.payload
         rows.put(
@@ -73,13 +81,46 @@ class CatalogProjection(RowProjection):
 
     @on(PRODUCT_PRICE_INCREASED, PRODUCT_PRICE_DECREASED)
     def price_changed(self, rows: RowBuffer, event: AggregateEvent) -> None:
-        row = rows.get(event.aggregate_id)
+        row = rows.edit(event.aggregate_id)
         if row is not None:
-            rows.update(event.aggregate_id, price=row["price"] + event.payload.delta)
+            row["price"] += event.payload.delta
 
     @on(PRODUCT_REMOVED)
     def product_removed(self, rows: RowBuffer, event: AggregateEvent) -> None:
         rows.delete(event.aggregate_id)
+
+    def rows_sql(self) -> str:
+        made, named = (PRODUCT_ADDED, PRODUCT_BOOKS_OPENED), (PRODUCT_REBRANDED,)
+        priced = (PRODUCT_PRICE_INCREASED, PRODUCT_PRICE_DECREASED)
+        # The price is that of the last making event plus the deltas after it. When that
+        # event is the product's first (nearly always), that is every delta; the few
+        # products made again (books closed) sum theirs after it in ``remade``.
+        return f"""
+            WITH products AS (
+                SELECT aggregate_id,
+                    {sql.last(sql.text("store_id"), *made)} AS store_id,
+                    {sql.last(sql.text("name"), *made, *named)} AS name,
+                    {sql.last(sql.text("description"), *made, *named)} AS description,
+                    {sql.last(SKU_SQL, *made)} AS sku,
+                    {sql.last(PRICE_SQL, *made)} AS made_price,
+                    {sql.total(sql.money("delta"), *priced)} AS deltas,
+                    {sql.last_position(*made)} AS made_at,
+                    {sql.last_position(PRODUCT_REMOVED)} AS removed_at,
+                    min(position) < {sql.last_position(*made)} AS remade
+                FROM events GROUP BY aggregate_id
+            ), remade AS (
+                SELECT e.aggregate_id, sum({sql.money("delta")}) AS deltas
+                FROM events e JOIN products p
+                    ON p.remade AND e.aggregate_id = p.aggregate_id AND e.position > p.made_at
+                WHERE {sql.where_name(*priced)}
+                GROUP BY e.aggregate_id
+            )
+            SELECT p.aggregate_id AS id, store_id, name, description, sku,
+                (made_price + coalesce(CASE WHEN remade THEN r.deltas ELSE p.deltas END, 0))
+                    ::DECIMAL(18, 2) AS price
+            FROM products p LEFT JOIN remade r USING (aggregate_id)
+            WHERE made_at IS NOT NULL AND (removed_at IS NULL OR removed_at < made_at)
+        """
 
 
 class Catalog:

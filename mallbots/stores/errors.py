@@ -67,3 +67,7 @@ class PriceUnchangedError(DomainError):
 
 class ProductIsRemovedError(DomainError):
     message = "the product has been removed"
+
+
+class BooksClosedError(DomainError):
+    message = "the product's books are closed"

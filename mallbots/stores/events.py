@@ -3,6 +3,13 @@
 As in the book, one payload type serves two names where the change is the same shape:
 ``StoreParticipationToggled`` for enabled and disabled, ``ProductPriceChanged`` for
 increased and decreased (its ``delta`` is negative for a decrease).
+
+A product whose price changes every day would grow its stream without end, so its books
+can be closed (:mod:`mallbots.es.books`): ``ProductBooksClosed`` ends the stream with
+the product as it stands, ``ProductBooksOpened`` starts the next one from there.
+
+``ProductAdded`` is at schema version 2: version 1, as the book's service wrote it, had
+no ``sku`` and kept the price as a JSON number (:mod:`mallbots.stores.upcasters`).
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ PRODUCT_REBRANDED = "stores.ProductRebranded"
 PRODUCT_PRICE_INCREASED = "stores.ProductPriceIncreased"
 PRODUCT_PRICE_DECREASED = "stores.ProductPriceDecreased"
 PRODUCT_REMOVED = "stores.ProductRemoved"
+PRODUCT_BOOKS_CLOSED = "stores.ProductBooksClosed"
+PRODUCT_BOOKS_OPENED = "stores.ProductBooksOpened"
 
 
 @dataclass(frozen=True)
@@ -39,12 +48,19 @@ class StoreRebranded:
 
 
 @dataclass(frozen=True)
-class ProductAdded:
+class ProductFacts:
+    """What there is to know about a product on sale (shared by the payloads that say it)."""
+
     store_id: str
     name: str
     description: str
     sku: str
     price: Decimal
+
+
+@dataclass(frozen=True)
+class ProductAdded(ProductFacts):
+    pass
 
 
 @dataclass(frozen=True)
@@ -61,3 +77,17 @@ class ProductPriceChanged:
 @dataclass(frozen=True)
 class ProductRemoved:
     pass
+
+
+@dataclass(frozen=True)
+class ProductBooksClosed(ProductFacts):
+    """The last event of a product's stream: the product as it stood, and where it lives on."""
+
+    continued_in: str
+
+
+@dataclass(frozen=True)
+class ProductBooksOpened(ProductFacts):
+    """The first event of a continuation stream: the product carried forward."""
+
+    continues: str

@@ -2,6 +2,7 @@
 
 It is the book's ``stores.stores`` table, kept by :class:`MallProjection` from the store
 events and read by :class:`Mall`, which answers the store queries.
+:meth:`MallProjection.rows_sql` builds the same table from the whole log in one SQL pass.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import ClassVar
 
 import pandas as pd
 
-from mallbots.es import AggregateEvent, Database, RowBuffer, RowProjection, on
+from mallbots.es import AggregateEvent, Database, RowBuffer, RowProjection, on, sql
 from mallbots.frames import exact_frame
 from mallbots.stores.events import (
     STORE_CREATED,
@@ -64,6 +65,22 @@ class MallProjection(RowProjection):
     @on(STORE_REBRANDED)
     def store_rebranded(self, rows: RowBuffer, event: AggregateEvent) -> None:
         rows.update(event.aggregate_id, name=event.payload.name)
+
+    def rows_sql(self) -> str:
+        created, toggled = (
+            STORE_CREATED,
+            (STORE_PARTICIPATION_ENABLED, STORE_PARTICIPATION_DISABLED),
+        )
+        participating = sql.text("participating") + "::BOOLEAN"
+        return f"""
+            SELECT aggregate_id AS id,
+                {sql.last(sql.text("name"), created, STORE_REBRANDED)} AS name,
+                {sql.last(sql.text("location"), created)} AS location,
+                coalesce({sql.last_since(participating, (created,), *toggled)}, false)
+                    AS participating
+            FROM events GROUP BY aggregate_id
+            HAVING {sql.last_position(created)} IS NOT NULL
+        """
 
 
 class Mall:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from mallbots.es import Projection, Registry
 from mallbots.monolith import Monolith
-from mallbots.stores import events, snapshots
+from mallbots.stores import events, snapshots, upcasters
 from mallbots.stores.application import StoresApplication
 from mallbots.stores.catalog import Catalog, CatalogProjection
 from mallbots.stores.mall import Mall, MallProjection
@@ -26,13 +26,17 @@ def registrations(registry: Registry) -> Registry:
     registry.register_event(events.STORE_PARTICIPATION_DISABLED, events.StoreParticipationToggled)
     registry.register_event(events.STORE_REBRANDED, events.StoreRebranded)
     registry.register_snapshot(snapshots.STORE_V1, snapshots.StoreV1)
-    registry.register_event(events.PRODUCT_ADDED, events.ProductAdded)
+    registry.register_event(
+        events.PRODUCT_ADDED, events.ProductAdded, version=upcasters.PRODUCT_ADDED_VERSION
+    )
     registry.register_event(events.PRODUCT_REBRANDED, events.ProductRebranded)
     registry.register_event(events.PRODUCT_PRICE_INCREASED, events.ProductPriceChanged)
     registry.register_event(events.PRODUCT_PRICE_DECREASED, events.ProductPriceChanged)
     registry.register_event(events.PRODUCT_REMOVED, events.ProductRemoved)
+    registry.register_event(events.PRODUCT_BOOKS_CLOSED, events.ProductBooksClosed)
+    registry.register_event(events.PRODUCT_BOOKS_OPENED, events.ProductBooksOpened)
     registry.register_snapshot(snapshots.PRODUCT_V1, snapshots.ProductV1)
-    return registry
+    return upcasters.register_upcasters(registry)
 
 
 class StoresModule:
@@ -40,8 +44,9 @@ class StoresModule:
 
     def __init__(self, monolith: Monolith) -> None:
         self.registry = registrations(Registry())
-        sourcing = monolith.event_sourcing(self.registry, SCHEMA)
+        sourcing = monolith.event_sourcing(self.registry, SCHEMA, continuations=True)
         self.events = sourcing.events
+        self.continuations = sourcing.continuations
         self.stores = sourcing.repository(Store)
         self.products = sourcing.repository(Product)
         self.mall_projection = MallProjection(SCHEMA)
@@ -52,6 +57,7 @@ class StoresModule:
             Mall(monolith.database, self.mall_projection.table),
             Catalog(monolith.database, self.catalog_projection.table),
             monolith.ids,
+            self.continuations,
         )
 
     @property

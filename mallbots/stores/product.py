@@ -1,14 +1,22 @@
-"""The Product aggregate: something a store sells, at an exact price."""
+"""The Product aggregate: something a store sells, at an exact price.
+
+Its stream can grow without end (a price that changes daily), so its books can be
+closed: the old stream ends with the product as it stands and a new stream opens with
+it (see :mod:`mallbots.es.books`). The product keeps its id throughout.
+"""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
 from mallbots.errors import require_text
 from mallbots.es import Aggregate, AggregateEvent
+from mallbots.es.lifetimes import LONG_LIVED, Lifetime
 from mallbots.money import ZERO, money
 from mallbots.stores.errors import (
+    BooksClosedError,
     NotAPriceDecreaseError,
     NotAPriceIncreaseError,
     PriceUnchangedError,
@@ -21,22 +29,30 @@ from mallbots.stores.errors import (
 )
 from mallbots.stores.events import (
     PRODUCT_ADDED,
+    PRODUCT_BOOKS_CLOSED,
+    PRODUCT_BOOKS_OPENED,
     PRODUCT_PRICE_DECREASED,
     PRODUCT_PRICE_INCREASED,
     PRODUCT_REBRANDED,
     PRODUCT_REMOVED,
     ProductAdded,
+    ProductBooksClosed,
+    ProductBooksOpened,
+    ProductFacts,
     ProductPriceChanged,
     ProductRebranded,
     ProductRemoved,
 )
 from mallbots.stores.snapshots import ProductV1
 
+PRODUCT_FACTS = tuple(field.name for field in fields(ProductFacts))
+
 
 class Product(Aggregate):
     """A product of one store. Once removed it refuses every further change."""
 
     NAME = "stores.Product"
+    LIFETIME = Lifetime(LONG_LIVED, frozenset({PRODUCT_REMOVED, PRODUCT_BOOKS_CLOSED}))
 
     def __init__(self, id: str, **kwargs: Any) -> None:
         super().__init__(id, **kwargs)
@@ -46,6 +62,7 @@ class Product(Aggregate):
         self.sku = ""
         self.price = ZERO
         self.removed = False
+        self._continued_in = ""  # set once its books are closed: it lives on elsewhere
 
     # --- commands --------------------------------------------------------------------------
 
@@ -93,6 +110,22 @@ class Product(Aggregate):
         self._require_on_sale()
         self.record(PRODUCT_REMOVED, ProductRemoved())
 
+    def close_books(self, continued_in: str) -> None:
+        """End this stream with the product as it stands; it continues in ``continued_in``."""
+        self._require_on_sale()
+        self.record(
+            PRODUCT_BOOKS_CLOSED, ProductBooksClosed(**self._facts(), continued_in=continued_in)
+        )
+
+    def open_books(self, predecessor: Any) -> None:
+        """Start a continuation stream with ``predecessor``'s state carried forward."""
+        if self.pending_version:
+            raise ProductAlreadyExistsError(self.id)
+        facts = predecessor._facts()
+        self.record(
+            PRODUCT_BOOKS_OPENED, ProductBooksOpened(**facts, continues=predecessor.stream_id)
+        )
+
     def _change_price(self, name: str, price: Decimal) -> None:
         if price == self.price:
             raise PriceUnchangedError(f"it is already {self.price}")
@@ -103,18 +136,15 @@ class Product(Aggregate):
             raise ProductNotFoundError(self.id)
         if self.removed:
             raise ProductIsRemovedError()
+        if self._continued_in:
+            raise BooksClosedError(f"it continues in stream {self._continued_in!r}")
 
     # --- state -----------------------------------------------------------------------------
 
     def apply(self, event: AggregateEvent) -> None:
         match event.payload:
-            case ProductAdded():
-                payload = event.payload
-                self.store_id = payload.store_id
-                self.name = payload.name
-                self.description = payload.description
-                self.sku = payload.sku
-                self.price = payload.price
+            case ProductAdded() | ProductBooksOpened():
+                self._take(event.payload)
             case ProductRebranded(name=name, description=description):
                 self.name = name
                 self.description = description
@@ -122,8 +152,19 @@ class Product(Aggregate):
                 self.price += delta
             case ProductRemoved():
                 self.removed = True
+            case ProductBooksClosed(continued_in=continued_in):
+                self._continued_in = continued_in
             case _:
                 raise TypeError(f"{self.NAME} cannot apply {event.name}")
+
+    def _facts(self) -> dict[str, Any]:
+        """Its facts, as the payloads that carry them forward name them."""
+        return {field: getattr(self, field) for field in PRODUCT_FACTS}
+
+    def _take(self, facts: Any) -> None:
+        """Take on the facts of a payload or snapshot (store, name, description, sku, price)."""
+        for field in PRODUCT_FACTS:
+            setattr(self, field, getattr(facts, field))
 
     def to_snapshot(self) -> ProductV1:
         return ProductV1(
@@ -138,11 +179,7 @@ class Product(Aggregate):
     def apply_snapshot(self, snapshot: Any) -> None:
         match snapshot:
             case ProductV1():
-                self.store_id = snapshot.store_id
-                self.name = snapshot.name
-                self.description = snapshot.description
-                self.sku = snapshot.sku
-                self.price = snapshot.price
+                self._take(snapshot)
                 self.removed = snapshot.removed
             case _:
                 raise TypeError(f"{self.NAME} cannot restore from {type(snapshot).__name__}")

@@ -6,6 +6,7 @@ from typing import Any
 
 from mallbots.errors import require_text
 from mallbots.es import Aggregate, AggregateEvent
+from mallbots.es.lifetimes import LONG_LIVED, Lifetime
 from mallbots.stores.errors import (
     StoreAlreadyExistsError,
     StoreIsAlreadyNotParticipatingError,
@@ -30,6 +31,7 @@ class Store(Aggregate):
     """A store: a name, a location, and whether it participates in automated shopping."""
 
     NAME = "stores.Store"
+    LIFETIME = Lifetime(LONG_LIVED)
 
     def __init__(self, id: str, **kwargs: Any) -> None:
         super().__init__(id, **kwargs)

@@ -485,6 +485,13 @@ SAFE_IN_SQL = {
     "', '.join(names)": "the column names of a RowProjection, checked at setup",
     "CHECKPOINTS": "a module constant: the checkpoints table",
     "_interval(every)": "validated by _interval(): a number and a unit from a fixed list",
+    "self.rows_sql()": "the projection's own SQL, written in this package",
+    "events": "SQL of EventLog.relation(): checked tables, int bounds, quoted constant names",
+    "names": "the column names of a RowProjection, checked at setup",
+    "self.archive_table": "passed through checked_identifier() in __init__",
+    "', '.join(columns)": "the key columns of a RowProjection, checked at setup",
+    "columns[0]": "the key column of a RowProjection, checked at setup",
+    "unnests": "unnest($n) placeholders, one per key column",
 }
 
 

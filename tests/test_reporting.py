@@ -1,0 +1,111 @@
+"""Read models fed by more than one module: a customer's history and sales per store."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from mallbots import MallBots
+from mallbots.baskets import AddItem, CancelBasket, CheckoutBasket, StartBasket
+from mallbots.customers import RegisterCustomer
+from mallbots.ordering import CancelOrder, ReadyOrder
+from mallbots.payments import AuthorizePayment, GetOrderInvoices, PayInvoice
+from mallbots.reporting import GetCustomerHistory, GetStoreSales
+from mallbots.stores import AddProduct, CreateStore, RebrandStore
+from tests.test_books import read_models
+
+
+@pytest.fixture
+def shop():
+    """Two stores, one customer: a basket given up, an order paid, an order cancelled."""
+    with MallBots.in_memory(seed=21) as shop:
+        run = shop.execute
+        tea = run(CreateStore("Tea House", "Level 1", store_id="tea"))
+        run(CreateStore("Gadgets", "Level 2", store_id="gadgets"))
+        cup = run(AddProduct(tea, "Cup", "3.10", product_id="cup"))
+        pot = run(AddProduct(tea, "Pot", "20.00", product_id="pot"))
+        run(RegisterCustomer("Ada", "555-0100", customer_id="ada"))
+        given_up = run(StartBasket("ada", basket_id="b1"))
+        run(AddItem(given_up, cup, 1))
+        run(CancelBasket(given_up))
+        for basket, quantity in (("b2", 3), ("b3", 1)):
+            run(StartBasket("ada", basket_id=basket))
+            run(AddItem(basket, cup, quantity))
+            run(AddItem(basket, pot, 1))
+        paid = run(CheckoutBasket("b2", run(AuthorizePayment("ada", "100.00"))))
+        cancelled = run(CheckoutBasket("b3", run(AuthorizePayment("ada", "100.00"))))
+        run(ReadyOrder(paid))
+        run(PayInvoice(run(GetOrderInvoices(paid))[0].id))
+        run(CancelOrder(cancelled))
+        run(RebrandStore(tea, "Tea Palace"))
+        yield shop
+
+
+def test_a_customers_history_follows_baskets_and_the_orders_they_became(shop):
+    history = shop.execute(GetCustomerHistory("ada"))
+    assert history.equals(shop.customer_history("ada"))
+    columns = history[["kind", "id", "status", "items", "total"]].astype(object)
+    rows = columns.where(columns.notna(), None).to_dict("records")
+    orders = {row["id"]: row for row in rows if row["kind"] == "order"}
+    assert [row for row in rows if row["kind"] == "basket"] == [
+        {"kind": "basket", "id": "b1", "status": "canceled", "items": None, "total": None},
+        {
+            "kind": "basket",
+            "id": "b2",
+            "status": "checked_out",
+            "items": 4,
+            "total": Decimal("29.30"),
+        },
+        {
+            "kind": "basket",
+            "id": "b3",
+            "status": "checked_out",
+            "items": 2,
+            "total": Decimal("23.10"),
+        },
+    ]
+    assert sorted((row["status"], row["items"], row["total"]) for row in orders.values()) == [
+        ("cancelled", 2, Decimal("23.10")),
+        ("completed", 4, Decimal("29.30")),
+    ]
+    assert history["ended_at"].notna().all()
+    assert (history["ended_at"] >= history["started_at"]).all()
+    assert shop.customer_history("nobody").empty
+
+
+def test_sales_per_store_count_orders_and_take_cancellations_apart(shop):
+    sales = shop.execute(GetStoreSales())
+    assert sales.equals(shop.sales_per_store())
+    assert sales.to_dict("records") == [
+        {
+            "store_id": "tea",
+            "name": "Tea Palace",  # the store's name now, from the stores module's events
+            "orders": 1,
+            "quantity": 4,
+            "revenue": Decimal("29.30"),
+            "canceled_orders": 1,
+            "canceled_quantity": 2,
+            "canceled_revenue": Decimal("23.10"),
+        },
+        {
+            "store_id": "gadgets",
+            "name": "Gadgets",
+            "orders": 0,
+            "quantity": 0,
+            "revenue": Decimal("0.00"),
+            "canceled_orders": 0,
+            "canceled_quantity": 0,
+            "canceled_revenue": Decimal("0.00"),
+        },
+    ]
+
+
+def test_the_reports_rebuilt_from_the_log_equal_the_live_ones(shop):
+    live = read_models(shop)
+    for set_based in (False, True):
+        shop.projector.rebuild(["reporting.history", "reporting.sales"], set_based=set_based)
+        assert read_models(shop) == live
+    shop.projector.catch_up()
+    shop.projector.catch_up()  # again: nothing new, nothing counted twice
+    assert read_models(shop) == live

@@ -1,0 +1,107 @@
+"""The projector's ways to run a projection: catch-up commits, composite keys, set-based SQL."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar
+
+import pytest
+
+from mallbots import MallBots
+from mallbots.es import AggregateEvent, EventLog, RowBuffer, RowProjection, on
+from mallbots.es.projector import Projector
+from mallbots.stores import AddProduct, CloseProductBooks, CreateStore, IncreaseProductPrice
+from tests.es_support import Balances, Bank
+from tests.test_projections import busy_bank_on, projector_for, read_model
+from tests.test_shop import busy_day, tables_of
+
+
+def test_a_set_based_rebuild_writes_what_the_handlers_wrote_and_moves_to_the_head():
+    with MallBots.in_memory(seed=5) as shop:
+        busy_day(shop)
+        live = tables_of(shop)
+        shop.database.execute("UPDATE projections.checkpoints SET position = 3")
+        applied = shop.projector.rebuild(set_based=True)
+        assert tables_of(shop) == live
+        head = shop.log.head()
+        assert shop.projector.status()["position"].tolist() == [head] * 4
+        stored = shop.database.execute("SELECT DISTINCT position FROM projections.checkpoints")
+        assert stored.fetchall() == [(head,)]
+        handled = set().union(*(p.handles for p in shop.projector))
+        assert applied == sum(len(shop.log.read_range(0, head, p.handles)) for p in shop.projector)
+        assert handled
+
+
+def test_a_projection_without_sql_is_refused_a_set_based_rebuild(db):
+    bank = Bank(db, every=None)
+    projector = projector_for(bank)
+    bank.open_account("a1")
+    with pytest.raises(ValueError, match=r"no set-based rebuild for: bank\.balances"):
+        projector.rebuild(set_based=True)
+    assert read_model(db) == [("a1", "Ada", Decimal("0.00"), False, 1)]
+
+
+def test_a_catch_up_commits_every_so_many_events_and_resumes_from_there(db):
+    bank = Bank(db, every=None)
+    busy_bank_on(bank)
+    log = EventLog(db, bank.registry)
+    projector = Projector(db, log, batch_size=4, commit_every=8)
+    projector.add(Balances("chunked"), inline=False)
+    assert projector.catch_up(max_batches=3) == 12  # two windows committed, then a third
+    assert projector.position("chunked.balances") == 12
+    assert db.execute("SELECT position FROM projections.checkpoints").fetchall() == [(12,)]
+    projector.catch_up()
+    whole = projector_for(bank, "whole", inline=False)
+    whole.catch_up()
+    assert read_model(db, "chunked") == read_model(db, "whole")
+
+
+class ByOwner(RowProjection):
+    """Accounts per owner: a composite key ``(owner, id)``."""
+
+    NAME = "by_owner"
+    table_name = "by_owner"
+    key = ("owner", "id")
+    columns: ClassVar[dict[str, str]] = {"owner": "VARCHAR", "id": "VARCHAR", "deposits": "INT"}
+
+    def keys_of(self, event: AggregateEvent):
+        return (("Ada", event.aggregate_id),)
+
+    @on("bank.AccountOpened")
+    def opened(self, rows: RowBuffer, event: AggregateEvent) -> None:
+        rows.put({"owner": event.payload.owner, "id": event.aggregate_id, "deposits": 0})
+
+    @on("bank.MoneyDeposited")
+    def deposited(self, rows: RowBuffer, event: AggregateEvent) -> None:
+        row = rows.get(("Ada", event.aggregate_id))
+        rows.update(("Ada", event.aggregate_id), deposits=row["deposits"] + 1)
+
+
+def test_rows_may_have_a_composite_key(db):
+    bank = Bank(db, every=None)
+    projector = Projector(db, EventLog(db, bank.registry), batch_size=2)
+    projector.add(ByOwner("bank"))
+    bank.dispatcher.subscribe(projector.handle)
+    for name in ("a1", "a2"):
+        account = bank.open_account(name)
+        for _ in range(3):
+            account.deposit(Decimal(1))
+        bank.accounts.save(account)
+    expected = [("Ada", "a1", 3), ("Ada", "a2", 3)]
+    assert db.execute("SELECT * FROM bank.by_owner ORDER BY ALL").fetchall() == expected
+    projector.rebuild()
+    assert db.execute("SELECT * FROM bank.by_owner ORDER BY ALL").fetchall() == expected
+
+
+def test_the_log_relation_names_each_events_aggregate_even_in_a_continuation_stream():
+    with MallBots.in_memory(seed=5) as shop:
+        store = shop.execute(CreateStore("Bits", "Level 1"))
+        product = shop.execute(AddProduct(store, "Widget", "1.00"))
+        stream = shop.execute(CloseProductBooks(product))
+        shop.execute(IncreaseProductPrice(product, "2.00"))
+        relation = shop.log.relation(up_to=4, names={"stores.ProductBooksOpened"})
+        rows = shop.database.execute(f"SELECT stream_id, aggregate_id FROM ({relation})")
+        assert rows.fetchall() == [(stream, product)]
+        everything = shop.database.execute(f"SELECT count(*) FROM ({shop.log.relation()})")
+        assert everything.fetchone() == (5,)
+        assert shop.log.stream("stores.Product", stream)[-1].aggregate_id == product
