@@ -29,6 +29,8 @@ from mallbots.es.registry import Registry
 
 log = logging.getLogger(__name__)
 
+_COLUMNS = "stream_id, stream_name, stream_version, snapshot_name, snapshot_data, updated_at"
+
 SnapshotStrategy = Callable[[Aggregate], bool]
 """Decides, before a save, whether to snapshot the aggregate at its pending version."""
 
@@ -110,17 +112,28 @@ class SnapshotStore:
 
     def write(self, aggregate: Aggregate) -> None:
         """Write the aggregate's current state as its snapshot at its pending version."""
+        self.database.execute(
+            f"INSERT OR REPLACE INTO {self.table} ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)",
+            self.row(aggregate),
+        )
+
+    def row(self, aggregate: Aggregate) -> list:
+        """The snapshot row of the aggregate's current state, at its pending version."""
         snapshot = aggregate.to_snapshot()
         name = self.registry.snapshot_name_of(type(snapshot))
         data = self.registry.serialize(name, snapshot)
         # Stamped with the time of the newest event it covers, so it is reproducible.
         pending = aggregate.events
         taken_at = pending[-1].occurred_at if pending else system_clock()
-        self.database.execute(
-            f"INSERT OR REPLACE INTO {self.table} "
-            "(stream_id, stream_name, stream_version, snapshot_name, snapshot_data, updated_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6)",
-            [aggregate.id, aggregate.NAME, aggregate.pending_version, name, data, taken_at],
+        return [aggregate.id, aggregate.NAME, aggregate.pending_version, name, data, taken_at]
+
+    def write_many(self, rows: list[list]) -> None:
+        """Write many snapshot rows (from :meth:`row`, one per stream) in one statement."""
+        if not rows:
+            return
+        frame = pd.DataFrame(rows, columns=_COLUMNS.split(", "))  # noqa: F841 (DuckDB reads it)
+        self.database.cursor().execute(
+            f"INSERT OR REPLACE INTO {self.table} ({_COLUMNS}) SELECT {_COLUMNS} FROM frame"
         )
 
     def read(self, aggregate_name: str, aggregate_id: str) -> tuple[int, str, str] | None:
