@@ -21,9 +21,9 @@ from mallbots.es import (
     EventStore,
     IdFactory,
     Registry,
+    SnapshotStore,
     SnapshotStrategy,
     publisher,
-    snapshots,
     with_middleware,
 )
 
@@ -43,20 +43,20 @@ class Monolith:
     def event_sourcing(self, registry: Registry, schema: str) -> EventSourcing:
         """The event store and aggregate store of a module that keeps its events in ``schema``."""
         events = EventStore(self.database, registry, f"{schema}.events")
-        store = with_middleware(
-            events,
-            publisher(self.dispatcher),
-            snapshots(self.database, registry, f"{schema}.snapshots", self.snapshot_strategy),
+        snapshot_store = SnapshotStore(
+            events, self.database, registry, f"{schema}.snapshots", self.snapshot_strategy
         )
-        return EventSourcing(self, events, store)
+        store = with_middleware(snapshot_store, publisher(self.dispatcher))
+        return EventSourcing(self, events, snapshot_store, store)
 
 
 @dataclass(frozen=True)
 class EventSourcing:
-    """A module's event store and the aggregate store around it."""
+    """A module's event store, its snapshot store, and the aggregate store around them."""
 
     monolith: Monolith
     events: EventStore
+    snapshots: SnapshotStore
     store: AggregateStore
 
     def repository(self, aggregate_type: type[A]) -> AggregateRepository[A]:

@@ -142,7 +142,7 @@ def test_write_many_stores_the_same_rows_as_write_one_at_a_time(tmp_path):
             for account in accounts:
                 store.write(account)
         else:
-            store.write_many([store.row(account) for account in accounts])
+            store.write_many([store.capture(account) for account in accounts])
         rows[name] = db.execute("SELECT * FROM snapshots ORDER BY ALL").fetchall()
         db.close()
     assert rows["one"] == rows["many"] and len(rows["one"]) == 2

@@ -15,7 +15,9 @@ a snapshot is a cache, the events are the truth.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -30,6 +32,17 @@ from mallbots.es.registry import Registry
 log = logging.getLogger(__name__)
 
 _COLUMNS = "stream_id, stream_name, stream_version, snapshot_name, snapshot_data, updated_at"
+
+
+class Snapshot(NamedTuple):
+    """An aggregate's state captured at a version, ready to be written."""
+
+    stream_id: str
+    stream_name: str
+    version: int
+    payload: Any
+    taken_at: datetime
+
 
 SnapshotStrategy = Callable[[Aggregate], bool]
 """Decides, before a save, whether to snapshot the aggregate at its pending version."""
@@ -114,27 +127,43 @@ class SnapshotStore:
         """Write the aggregate's current state as its snapshot at its pending version."""
         self.database.execute(
             f"INSERT OR REPLACE INTO {self.table} ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)",
-            self.row(aggregate),
+            self._row(self.capture(aggregate)),
         )
 
-    def row(self, aggregate: Aggregate) -> list:
-        """The snapshot row of the aggregate's current state, at its pending version."""
-        snapshot = aggregate.to_snapshot()
-        name = self.registry.snapshot_name_of(type(snapshot))
-        data = self.registry.serialize(name, snapshot)
+    def capture(self, aggregate: Aggregate) -> Snapshot:
+        """The aggregate's current state as a snapshot at its pending version (not stored)."""
         # Stamped with the time of the newest event it covers, so it is reproducible.
         pending = aggregate.events
         taken_at = pending[-1].occurred_at if pending else system_clock()
-        return [aggregate.id, aggregate.NAME, aggregate.pending_version, name, data, taken_at]
+        return Snapshot(
+            aggregate.id,
+            aggregate.NAME,
+            aggregate.pending_version,
+            aggregate.to_snapshot(),
+            taken_at,
+        )
 
-    def write_many(self, rows: list[list]) -> None:
-        """Write many snapshot rows (from :meth:`row`, one per stream) in one statement."""
+    def write_many(self, snapshots: Iterable[Snapshot]) -> None:
+        """Write captured snapshots (one per stream) in one statement."""
+        rows = [self._row(snapshot) for snapshot in snapshots]
         if not rows:
             return
         frame = pd.DataFrame(rows, columns=_COLUMNS.split(", "))  # noqa: F841 (DuckDB reads it)
         self.database.cursor().execute(
             f"INSERT OR REPLACE INTO {self.table} ({_COLUMNS}) SELECT {_COLUMNS} FROM frame"
         )
+
+    def _row(self, snapshot: Snapshot) -> list:
+        name = self.registry.snapshot_name_of(type(snapshot.payload))
+        data = self.registry.serialize(name, snapshot.payload)
+        return [
+            snapshot.stream_id,
+            snapshot.stream_name,
+            snapshot.version,
+            name,
+            data,
+            snapshot.taken_at,
+        ]
 
     def read(self, aggregate_name: str, aggregate_id: str) -> tuple[int, str, str] | None:
         """The stored snapshot of a stream as (version, name, JSON), or None."""

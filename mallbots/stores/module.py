@@ -42,6 +42,7 @@ class StoresModule:
         self.registry = registrations(Registry())
         sourcing = monolith.event_sourcing(self.registry, SCHEMA)
         self.events = sourcing.events
+        self.snapshots = sourcing.snapshots
         self.stores = sourcing.repository(Store)
         self.products = sourcing.repository(Product)
         self.mall_projection = MallProjection(SCHEMA)
