@@ -54,6 +54,13 @@ def require_text(value: Any, what: str, blank: type[DomainError] | None = None) 
     """``value`` if it is a string; with ``blank`` given, refuse blank strings with it."""
     if not isinstance(value, str):
         raise InvalidInputError(f"the {what} must be text, not {type(value).__name__} {value!r}")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: no database or JSON can hold it
+            raise InvalidInputError(
+                f"the {what} is not valid Unicode text (it holds a lone surrogate)"
+            ) from None
     if blank is not None and not value.strip():
         raise blank()
     return value

@@ -32,6 +32,13 @@ def damage(bank: Bank, sql: str) -> None:
         ("UPDATE bank.events SET event_data = '{}'", "owner: missing"),
         ("UPDATE bank.events SET event_data = '{\"owner\": 7}'", "expected a string"),
         ("DELETE FROM bank.events", "version 2 is missing"),
+        # JSON that Python's parser refuses for reasons of its own
+        ("UPDATE bank.events SET event_data = repeat('[', 100000)", "not valid JSON"),
+        (
+            "UPDATE bank.events SET event_data = '{\"owner\": ' || repeat('9', 5000) || '}'",
+            "not valid JSON",
+        ),
+        ("UPDATE bank.events SET metadata = repeat('[', 100000)", "metadata is not valid"),
     ],
 )
 def test_a_bad_row_names_its_stream_and_version(damaged, sql, words):

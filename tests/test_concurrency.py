@@ -66,3 +66,23 @@ def test_threads_racing_on_one_aggregate_leave_no_gap_and_no_duplicate(db, every
         row[0] for row in db.execute("SELECT position FROM bank.events ORDER BY 1").fetchall()
     ]
     assert positions == list(range(1, landed + 2))
+
+
+def test_two_stores_on_one_table_see_each_others_saves(db):
+    """Each EventStore caches stream heads; a stale cache must not invent a conflict."""
+    first, second = Bank(db, every=None, seed=1), Bank(db, every=None, seed=2)
+    first.open_account("a1")
+    for bank in (first, second, first, second):
+        account = bank.accounts.load("a1")
+        account.deposit(Decimal("1"))
+        bank.accounts.save(account)  # the stream moved on through the other store
+    assert versions(first, "a1") == [1, 2, 3, 4, 5]
+    # a save that really is stale is still refused, with the true stream version
+    stale = first.accounts.load("a1")
+    second_account = second.accounts.load("a1")
+    second_account.deposit(Decimal("1"))
+    second.accounts.save(second_account)
+    stale.deposit(Decimal("1"))
+    with pytest.raises(ConcurrencyError) as caught:
+        first.accounts.save(stale)
+    assert (caught.value.expected, caught.value.actual) == (5, 6)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from contextlib import contextmanager
 
+import duckdb
 import pytest
 
 from mallbots.es import Database, DatabaseLockedError
@@ -19,8 +21,9 @@ def test_opening_the_same_file_twice_in_a_process_shares_one_database(tmp_path):
     assert Database.open(tmp_path / "a.duckdb") is not first
 
 
-def test_a_file_held_by_another_process_gives_a_clear_error(tmp_path):
-    path = tmp_path / "held.duckdb"
+@contextmanager
+def held(path, mode: str):
+    """Another process holding ``path`` open, read-write ("rw") or read-only ("ro")."""
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -28,7 +31,7 @@ def test_a_file_held_by_another_process_gives_a_clear_error(tmp_path):
             textwrap.dedent(
                 f"""
                 import sys, duckdb
-                con = duckdb.connect({str(path)!r})
+                con = duckdb.connect({str(path)!r}, read_only={mode == "ro"})
                 print("ready", flush=True)
                 sys.stdin.read()
                 """
@@ -40,15 +43,65 @@ def test_a_file_held_by_another_process_gives_a_clear_error(tmp_path):
     )
     try:
         assert holder.stdout.readline().strip() == "ready"
-        with pytest.raises(DatabaseLockedError) as caught:
-            Database.open(path)
-        message = str(caught.value)
-        assert f"process {holder.pid}" in message
-        assert "close that program" in message
-        assert "Traceback" not in message
+        yield holder
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
+
+
+@pytest.fixture
+def existing(tmp_path):
+    path = tmp_path / "held.duckdb"
+    with Database.open(path) as db:
+        db.execute("CREATE TABLE t AS SELECT 42 AS x")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("holder_mode", "read_only", "words"),
+    [
+        ("rw", False, ["is open read-write in process", "close that program"]),
+        ("rw", True, ["cannot open", "read-only", "not even read-only", "close it there"]),
+        ("ro", False, ["is open read-only in process", "open this one read-only too"]),
+    ],
+)
+def test_a_file_held_by_another_process_gives_a_clear_error(
+    existing, holder_mode, read_only, words
+):
+    with held(existing, holder_mode) as holder:
+        with pytest.raises(DatabaseLockedError) as caught:
+            Database.open(existing, read_only=read_only)
+        message = str(caught.value)
+        assert f"process {holder.pid}" in message
+        for word in words:
+            assert word in message
+        assert "Traceback" not in message and "IO Error" not in message
+        assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_many_processes_may_read_a_file_together(existing):
+    with held(existing, "ro"), Database.open(existing, read_only=True) as db:
+        assert db.execute("SELECT x FROM t").fetchone() == (42,)
+        with pytest.raises(duckdb.Error):  # and reading is all it may do
+            db.execute("INSERT INTO t VALUES (1)")
+
+
+def test_read_only_in_the_writing_process_shares_the_writer(existing):
+    with Database.open(existing) as writer:
+        assert Database.open(existing, read_only=True) is writer
+
+
+def test_a_missing_file_cannot_be_opened_read_only(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        Database.open(tmp_path / "nothing.duckdb", read_only=True)
+
+
+def test_a_second_database_object_on_an_open_file_is_refused_clearly(existing):
+    with (
+        Database.open(existing),
+        pytest.raises(DatabaseLockedError, match=r"use Database\.open"),
+    ):
+        Database(existing)
 
 
 def test_a_rolled_back_transaction_gives_its_positions_back(db):
@@ -83,3 +136,21 @@ def test_table_names_must_be_plain_identifiers(db):
 
     with pytest.raises(ValueError, match="identifier"):
         EventStore(db, bank_registry(), "bank.events; DROP TABLE x")
+
+
+@pytest.mark.parametrize("stem", ["bank", "memory", "main"])
+def test_a_file_may_be_named_like_a_schema_in_it(tmp_path, stem):
+    """DuckDB names a file's catalog after the file: bank.duckdb would make 'bank.events'
+    ambiguous (catalog bank or schema bank?). The Database must not care."""
+    from decimal import Decimal
+
+    from tests.es_support import Bank
+
+    path = tmp_path / f"{stem}.duckdb"
+    with Database.open(path) as db:
+        bank = Bank(db)
+        account = bank.open_account("a1")
+        account.deposit(Decimal("5"))
+        bank.accounts.save(account)
+    with Database.open(path) as db:
+        assert Bank(db).accounts.load("a1").balance == Decimal("5")

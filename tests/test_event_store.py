@@ -291,3 +291,17 @@ def test_an_empty_append_many_writes_nothing(db):
     store = EventStore(db, bank_registry(), "bank.events")
     assert store.append_many([]) == 0
     assert db.last_position == 0
+
+
+@pytest.mark.parametrize("bad_id", ["not-a-uuid", None, 42])
+def test_an_event_duckdb_cannot_store_is_refused_clearly_and_takes_no_position(db, bad_id):
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.save(account_with_events("a1", 0))
+    account = account_with_events("a2", 1)
+    events = [account.events[0], account.events[1]._replace(id=bad_id)]
+    with pytest.raises(ValueError, match="event id") as caught:
+        store.append("bank.Account", "a2", 0, events)
+    assert "bank.Account 'a2'" in str(caught.value)
+    assert rows_in(db) == 1
+    assert db.last_position == 1  # the refused save gave its positions back
+    assert [e.position for e in store.save(account_with_events("a3", 0))] == [2]

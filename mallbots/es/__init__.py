@@ -15,11 +15,13 @@ book (Go)              here
 ``es.AggregateRepository``  :class:`AggregateRepository` (``repository``)
 read-model handlers    :class:`Projection`, :class:`RowProjection` (``projection``),
                        :class:`Projector` with checkpoints (``projector``)
+(not in the book)      :func:`check_database`: damage in the event tables (``check``)
 =====================  ==============================================================
 """
 
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.aggregate_store import AggregateStore, Middleware, with_middleware
+from mallbots.es.check import CheckReport, Problem, check_database
 from mallbots.es.clock import UTC, Clock, SteppingClock, system_clock
 from mallbots.es.database import Database
 from mallbots.es.dispatcher import EventDispatcher, Handler, HandlerError
@@ -52,6 +54,7 @@ __all__ = [
     "AggregateNotFoundError",
     "AggregateRepository",
     "AggregateStore",
+    "CheckReport",
     "Clock",
     "ConcurrencyError",
     "CorruptEventError",
@@ -70,6 +73,7 @@ __all__ = [
     "IdFactory",
     "Middleware",
     "PayloadError",
+    "Problem",
     "Projection",
     "Projector",
     "Registry",
@@ -81,6 +85,7 @@ __all__ = [
     "SnapshotStrategy",
     "SteppingClock",
     "UnknownNameError",
+    "check_database",
     "never",
     "on",
     "publisher",

@@ -17,6 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from mallbots.es import serde
 from mallbots.es.clock import Clock, system_clock
 from mallbots.es.events import EMPTY_METADATA, AggregateEvent, payload_fields
 from mallbots.es.ids import IdFactory, random_ids
@@ -31,6 +32,11 @@ class Aggregate(ABC):
     def __init__(self, id: str, *, clock: Clock | None = None, ids: IdFactory | None = None):
         if not isinstance(id, str) or not id:
             raise ValueError(f"{type(self).__name__} needs a non-empty string id, not {id!r}")
+        if not id.isascii():
+            try:
+                serde.check_text(id)
+            except serde.FieldError as error:
+                raise ValueError(f"{type(self).__name__} id {id!r} {error}") from None
         self.id = id
         self._version = 0
         self._pending: list[AggregateEvent] = []

@@ -24,6 +24,9 @@ import duckdb
 from mallbots.es.errors import DatabaseLockedError
 
 MEMORY = ":memory:"
+CATALOG = "mallbots_db"
+"""The name a database file is attached under (DuckDB would name it after the file)."""
+_CURSOR_SETUP = "SET TimeZone = 'UTC'"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 _OPEN: weakref.WeakValueDictionary[str, Database] = weakref.WeakValueDictionary()
 _OPEN_LOCK = threading.Lock()
@@ -47,6 +50,8 @@ class Database:
         self.path = str(path)
         self.read_only = read_only
         self._connection = _connect(self.path, read_only)
+        # Every cursor works in the file's catalog, with times in UTC.
+        self._setup = _CURSOR_SETUP + ("" if self.in_memory else f"; USE {CATALOG}")
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
@@ -62,7 +67,13 @@ class Database:
         """Open a database file (created if missing), or a fresh in-memory database.
 
         Opening a file that this process already has open returns the same object, so
-        every writer shares one lock and one position counter.
+        every writer shares one lock and one position counter (asking read-only for a
+        file this process writes gives that writer: DuckDB holds a file once per process).
+
+        Another process may hold the file: several processes can read one file together,
+        but while one process writes it no other may open it at all, not even read-only.
+        Either way the refusal is a :class:`DatabaseLockedError` that says which process
+        holds the file and what to do.
         """
         if str(path) == MEMORY:
             return cls(MEMORY, read_only=read_only)
@@ -122,7 +133,7 @@ class Database:
             if self.closed:
                 raise RuntimeError(f"{self!r} is closed")
             cursor = self._connection.cursor()
-            cursor.execute("SET TimeZone = 'UTC'")
+            cursor.execute(self._setup)
             with self._cursors_lock:
                 self._cursors.append(cursor)
             self._local.cursor = cursor
@@ -135,7 +146,7 @@ class Database:
     def fresh_cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor of its own, closed on exit: for long reads beside this thread's writes."""
         cursor = self._connection.cursor()
-        cursor.execute("SET TimeZone = 'UTC'")
+        cursor.execute(self._setup)
         try:
             yield cursor
         finally:
@@ -217,14 +228,14 @@ class Database:
         """Hand out ``count`` consecutive positions; returns the first.
 
         Call it holding the write lock, right before the insert that uses them, and
-        call :meth:`release_positions` if that insert fails outside a transaction.
+        call :meth:`release_positions` if that insert fails, so the log keeps no hole.
         """
         first = self._last_position + 1
         self._last_position += count
         return first
 
     def release_positions(self, first: int) -> None:
-        """Give back positions from ``first`` on after a failed autocommit insert."""
+        """Give back positions from ``first`` on after a failed insert."""
         self._last_position = first - 1
 
     def register_log_table(self, table: str) -> None:
@@ -248,18 +259,63 @@ def _rollback_quietly(cursor: duckdb.DuckDBPyConnection) -> None:
 
 
 def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if path == MEMORY:
+        connection = duckdb.connect(MEMORY, read_only=read_only)
+        connection.execute(_CURSOR_SETUP)
+        return connection
+    # DuckDB names a file's catalog after the file, so in "bank.duckdb" the table
+    # "bank.events" would be ambiguous (catalog bank, or schema bank?). Attached under a
+    # fixed name instead, any file name works with any schema name.
+    connection = duckdb.connect(MEMORY)
     try:
-        connection = duckdb.connect(path, read_only=read_only)
+        connection.execute(
+            f"ATTACH $1 AS {CATALOG}" + (" (READ_ONLY)" if read_only else ""), [path]
+        )
     except duckdb.IOException as error:
-        message = str(error)
-        if "lock" in message.lower():
-            holder = re.search(r"PID (\d+)", message)
-            who = f"process {holder.group(1)}" if holder else "another process"
-            raise DatabaseLockedError(
-                f"{path} is open read-write in {who}. DuckDB lets one process write a "
-                "file at a time: close that program or notebook kernel (or its "
-                "Database) and try again, or work on a copy of the file."
+        connection.close()
+        if "lock" in str(error).lower():
+            raise DatabaseLockedError(_lock_explained(path, read_only, str(error))) from None
+        if read_only and "does not exist" in str(error):
+            raise FileNotFoundError(
+                f"{path} does not exist, and a read-only Database cannot create it"
             ) from None
         raise
-    connection.execute("SET TimeZone = 'UTC'")
+    except duckdb.Error as error:
+        connection.close()
+        if "already attached" in str(error):
+            raise DatabaseLockedError(
+                f"{path} is already open in this process: use Database.open(path), which "
+                "hands every caller the same Database (DuckDB holds a file once per process)."
+            ) from None
+        raise
+    except BaseException:
+        connection.close()
+        raise
+    connection.execute(f"{_CURSOR_SETUP}; USE {CATALOG}")
     return connection
+
+
+def _lock_explained(path: str, read_only: bool, message: str) -> str:
+    """DuckDB's lock error, told as what happened and what to do."""
+    holder = re.search(r"PID (\d+)", message)
+    who = f"process {holder.group(1)}" if holder else "another process"
+    if "read-only mode" in message:  # DuckDB adds this hint when the holder only reads
+        return (
+            f"{path} is open read-only in {who}, and DuckDB lets a process write a file only "
+            "while no other process has it open. Close that reader (its Database, program "
+            "or notebook kernel) and try again, or open this one read-only too: "
+            "Database.open(path, read_only=True)."
+        )
+    if read_only:
+        return (
+            f"cannot open {path} read-only: it is open read-write in {who}, and DuckDB does "
+            "not let another process read a file while one process writes it, not even "
+            "read-only. Read it in that process (through its Database), or close it there "
+            "(Database.close(), or stop that program or notebook kernel) and open it again; "
+            "any number of processes may read a file together once nobody writes it."
+        )
+    return (
+        f"{path} is open read-write in {who}. DuckDB lets one process write a "
+        "file at a time: close that program or notebook kernel (or its "
+        "Database) and try again, or work on a copy of the file."
+    )

@@ -7,7 +7,6 @@ parsed in one call; only if that fails is each row parsed alone, to name the bad
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -94,20 +93,22 @@ def decode_rows(
     return events
 
 
-def _parse_batch(rows: Sequence[Row], column: int, stream: tuple[str, str] | None) -> list[Any]:
+def _parse_batch(
+    rows: Sequence[Row], column: int, stream: tuple[str, str] | None, loads=serde.loads
+) -> list[Any]:
     try:
-        values = serde.loads("[" + ",".join(row[column] for row in rows) + "]")
+        values = loads("[" + ",".join(row[column] for row in rows) + "]")
         if len(values) == len(rows):
             return values
-    except (json.JSONDecodeError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         pass
-    return [_parse_one(row, column, stream) for row in rows]
+    return [_parse_one(row, column, stream, loads) for row in rows]
 
 
-def _parse_one(row: Row, column: int, stream: tuple[str, str] | None) -> Any:
+def _parse_one(row: Row, column: int, stream: tuple[str, str] | None, loads=serde.loads) -> Any:
     try:
-        return serde.loads(row[column])
-    except (json.JSONDecodeError, TypeError) as error:
+        return loads(row[column])
+    except (ValueError, TypeError, RecursionError) as error:
         stream_name, stream_id = stream or (row[8], row[7])
         what = "event data" if column == 4 else "metadata"
         raise CorruptEventError(
@@ -118,4 +119,5 @@ def _parse_one(row: Row, column: int, stream: tuple[str, str] | None) -> Any:
 def _parse_metadata(rows: Sequence[Row], stream: tuple[str, str] | None) -> list[Any]:
     if all(row[5] == "{}" for row in rows):
         return [EMPTY_METADATA] * len(rows)
-    return [value or EMPTY_METADATA for value in _parse_batch(rows, 5, stream)]
+    values = _parse_batch(rows, 5, stream, serde.loads_metadata)
+    return [value or EMPTY_METADATA for value in values]

@@ -21,10 +21,11 @@ INSERT, so a conflict in any stream writes nothing.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import Counter, OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import duckdb
 import pandas as pd
@@ -41,7 +42,7 @@ StreamKey = tuple[str, str]
 """A stream is named by (stream_name, stream_id): ``("stores.Store", "store-1")``."""
 
 _HEAD_CACHE_SIZE = 100_000
-_COLUMNS = (
+_APPENDED = (
     "position",
     "stream_id",
     "stream_name",
@@ -52,6 +53,7 @@ _COLUMNS = (
     "metadata",
     "occurred_at",
 )
+APPEND_COLUMNS = ", ".join(_APPENDED)
 
 
 class StreamAppend(NamedTuple):
@@ -129,27 +131,38 @@ class EventStore:
 
         Returns the events as stored, each with its global position.
         """
+        key = checked_stream(stream_name, stream_id)
+        if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+            raise TypeError(f"an expected version is an int, not {expected_version!r}")
+        if expected_version < 0:
+            raise ValueError(f"an expected version cannot be negative: {expected_version}")
         if not events:
             return []
-        key = (stream_name, stream_id)
         rows = self._rows(key, expected_version, events)
         database = self.database
         with database.writing() as cursor:
             head = self._heads.get(key)
-            if head is None and expected_version > 0:
+            if head != expected_version and (head is not None or expected_version > 0):
+                # No cached head, or one that disagrees: the cache only knows this
+                # store's saves, and another store on the same table may have moved the
+                # stream since. The table decides.
                 head = self._head_from_table(cursor, key)
-            if head is not None and head != expected_version:
-                raise ConcurrencyError(stream_name, stream_id, expected_version, head)
+                if head != expected_version:
+                    self._heads.pop(key, None)
+                    raise ConcurrencyError(stream_name, stream_id, expected_version, head)
             first = database.claim_positions(len(rows))
             for offset, row in enumerate(rows):
                 row[0] = first + offset
             try:
                 self._insert(cursor, rows)
-            except duckdb.ConstraintException:
-                if not database.in_transaction:
-                    database.release_positions(first)
+            except BaseException as error:
+                # Nothing was inserted: give the positions back (in a transaction too, in
+                # case the caller carries on), or the log would have a hole.
+                database.release_positions(first)
                 self._heads.pop(key, None)
-                raise self._explain_refusal(key, expected_version, events) from None
+                if isinstance(error, duckdb.Error):
+                    raise self._explain_refusal(key, expected_version, events, error) from None
+                raise
             new_head = expected_version + len(rows)
             database.after_commit(
                 lambda: self._remember_head(key, new_head),
@@ -171,7 +184,7 @@ class EventStore:
         """
         rows: list[list] = []
         for append in appends:
-            key = (append.stream_name, append.stream_id)
+            key = checked_stream(append.stream_name, append.stream_id)
             rows += self._rows(key, append.expected_version, append.events)
         if not rows:
             return 0
@@ -200,18 +213,24 @@ class EventStore:
     def _check_heads(
         self, cursor: duckdb.DuckDBPyConnection, appends: Sequence[StreamAppend]
     ) -> dict[StreamKey, int]:
-        """Refuse the batch if any stream is not where its append expects it; new heads."""
-        unknown = {
-            (a.stream_name, a.stream_id)
-            for a in appends
-            if a.expected_version > 0 and (a.stream_name, a.stream_id) not in self._heads
-        }
-        stored = self._heads_from_table(cursor, unknown)
+        """Refuse the batch if any stream is not where its append expects it; new heads.
+
+        As for one append, a cached head that disagrees is checked against the table:
+        another store on the same table may have moved the stream.
+        """
+        unchecked = set()
+        for append in appends:
+            key = (append.stream_name, append.stream_id)
+            cached = self._heads.get(key)
+            if cached != append.expected_version and (cached is not None or append[2] > 0):
+                unchecked.add(key)
+        stored = self._heads_from_table(cursor, unchecked)
         heads: dict[StreamKey, int] = {}
         for append in appends:
             key = (append.stream_name, append.stream_id)
-            head = heads.get(key, self._heads.get(key, stored.get(key)))
+            head = heads[key] if key in heads else stored.get(key, self._heads.get(key))
             if head is not None and head != append.expected_version:
+                self._heads.pop(key, None)
                 raise ConcurrencyError(key[0], key[1], append.expected_version, head)
             heads[key] = append.expected_version + len(append.events)
         return heads
@@ -269,11 +288,9 @@ class EventStore:
                 )
             schema_version = version_of(event.name)
             if schema_version > 1:  # recorded so old payloads can be upcast one day
-                metadata = serde.dumps({**event.metadata, SCHEMA_VERSION: schema_version})
-            elif event.metadata:
-                metadata = serde.dumps(dict(event.metadata))
+                metadata = _metadata_json(event, {**event.metadata, SCHEMA_VERSION: schema_version})
             else:
-                metadata = "{}"
+                metadata = _metadata_json(event, event.metadata) if event.metadata else "{}"
             rows.append(
                 [
                     0,  # position: claimed under the write lock
@@ -303,16 +320,26 @@ class EventStore:
 
     def _insert_columns(self, cursor: duckdb.DuckDBPyConnection, rows: list[list]) -> None:
         """Insert many rows as one columnar INSERT from a DataFrame."""
-        appended = pd.DataFrame(dict(zip(_COLUMNS, zip(*rows, strict=True), strict=True)))  # noqa: F841 (DuckDB reads it by name)
-        columns = ", ".join(_COLUMNS)
-        cursor.execute(f"INSERT INTO {self.table} ({columns}) SELECT {columns} FROM appended")
+        appended = pd.DataFrame(dict(zip(_APPENDED, zip(*rows, strict=True), strict=True)))  # noqa: F841 (DuckDB reads it by name)
+        cursor.execute(
+            f"INSERT INTO {self.table} ({APPEND_COLUMNS}) SELECT {APPEND_COLUMNS} FROM appended"
+        )
 
     def _explain_refusal(
         self,
         key: StreamKey,
         expected_version: int,
         events: Sequence[AggregateEvent],
+        error: duckdb.Error,
     ) -> Exception:
+        """The error to raise for an insert DuckDB refused, in the caller's terms."""
+        unstorable = _unstorable(events)
+        if unstorable:
+            return ValueError(
+                f"cannot store events of {key[0]} {key[1]!r}: {unstorable}; nothing was written"
+            )
+        if not isinstance(error, duckdb.ConstraintException):
+            return error
         # DuckDB aborts an open transaction on a failed statement: look from a fresh cursor.
         with self.database.fresh_cursor() as cursor:
             head = self._head_from_table(cursor, key)
@@ -325,6 +352,8 @@ class EventStore:
                 [ids],
             ).fetchall()
         repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if not taken and not repeated:
+            return error
         return DuplicateEventError([row[0] for row in taken] + repeated)
 
     def _head_from_table(self, cursor: duckdb.DuckDBPyConnection, key: StreamKey) -> int:
@@ -351,7 +380,8 @@ class EventStore:
 
     def stream_version(self, stream_name: str, stream_id: str) -> int:
         """The stored version of a stream (0 if it has no events)."""
-        return self._head_from_table(self.database.cursor(), (stream_name, stream_id))
+        key = checked_stream(stream_name, stream_id)
+        return self._head_from_table(self.database.cursor(), key)
 
     def load_stream(
         self,
@@ -364,6 +394,9 @@ class EventStore:
 
         A missing version in the stored sequence is reported as corruption.
         """
+        checked_stream(stream_name, stream_id)
+        if after_version < 0:
+            raise ValueError(f"after_version cannot be negative: {after_version}")
         upper = "" if to_version is None else " AND stream_version <= $4"
         parameters: list = [stream_id, stream_name, after_version]
         if to_version is not None:
@@ -411,6 +444,42 @@ class EventStore:
 
     def __repr__(self) -> str:
         return f"EventStore({self.table!r} on {self.database!r})"
+
+
+def checked_stream(stream_name: str, stream_id: str) -> StreamKey:
+    """The stream key, if both parts are non-empty strings of valid Unicode."""
+    for what, value in (("stream name", stream_name), ("stream id", stream_id)):
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"a {what} must be a non-empty string, not {value!r}")
+        if not value.isascii():
+            try:
+                serde.check_text(value)
+            except serde.FieldError as error:
+                raise ValueError(f"the {what} {value!r} {error}") from None
+    return (stream_name, stream_id)
+
+
+def _metadata_json(event: AggregateEvent, metadata: Mapping[str, Any]) -> str:
+    try:
+        return serde.dumps_metadata(metadata)
+    except (ValueError, TypeError, RecursionError) as error:
+        raise ValueError(
+            f"metadata of event {event.name} (version {event.aggregate_version}) "
+            f"cannot be stored: {error}"
+        ) from None
+
+
+def _unstorable(events: Sequence[AggregateEvent]) -> str | None:
+    """What in ``events`` no event table can hold, if anything (checked after a refusal)."""
+    for event in events:
+        try:
+            uuid.UUID(event.id)
+        except (TypeError, ValueError, AttributeError):
+            return (
+                f"event {event.name} (version {event.aggregate_version}) has event id "
+                f"{event.id!r}, which is not a UUID"
+            )
+    return None
 
 
 def _positioned(event: AggregateEvent, position: int) -> AggregateEvent:

@@ -155,12 +155,13 @@ class RowProjection(Projection):
         return [self.table]
 
     def setup(self, cursor: duckdb.DuckDBPyConnection) -> None:
-        columns = ", ".join(
+        column_definitions = ", ".join(
             f"{checked_identifier(name)} {kind}" for name, kind in self.columns.items()
         )
+        key = checked_identifier(self.key)
         cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
         cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {self.table} ({columns}, PRIMARY KEY ({self.key}))"
+            f"CREATE TABLE IF NOT EXISTS {self.table} ({column_definitions}, PRIMARY KEY ({key}))"
         )
 
     def keys_of(self, event: AggregateEvent) -> Iterable[Any]:

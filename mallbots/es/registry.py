@@ -148,7 +148,9 @@ class Registry:
         value = self.to_json_value(name, payload)
         try:
             return serde.dumps(value)
-        except ValueError as error:  # NaN or infinity in a float field
+        except (ValueError, TypeError, RecursionError) as error:
+            # NaN or infinity in a float field, a lone surrogate in a string, an integer
+            # too long for JSON, or (in an ``Any`` field) a value JSON cannot hold.
             raise PayloadError(name, str(error)) from None
 
     def from_json_value(self, name: str, value: Any) -> Any:

@@ -7,6 +7,10 @@ fit its declared type fails when it is written, not months later when it is read
 Money is exact: a ``Decimal`` is written as a JSON string (``"9.99"``) and read back
 unchanged. JSON numbers are parsed as ``Decimal`` too, so an old event that stored a
 price as a number still reads back exactly what was written.
+
+What cannot read back equal is refused when written, with the path to it: NaN and
+infinite floats and Decimals (NaN never equals itself), and strings holding a lone
+surrogate (not Unicode text; DuckDB cannot store them).
 """
 
 from __future__ import annotations
@@ -48,13 +52,103 @@ _JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=Fa
 
 
 def dumps(value: Any) -> str:
-    """Compact, strict JSON text (NaN and infinity are refused: they are not JSON)."""
-    return _JSON.encode(value)
+    """Compact, strict JSON text.
+
+    NaN and infinity are refused (they are not JSON), and so is a string holding a
+    lone surrogate (``"\\ud800"``): it is not Unicode text, and no database stores it.
+    """
+    text = _JSON.encode(value)
+    if not text.isascii():
+        check_text(text, lambda: _surrogate_path(value))
+    return text
 
 
 def loads(text: str | bytes) -> Any:
     """Parse JSON text, reading every non-integer number as an exact ``Decimal``."""
     return json.loads(text, parse_float=Decimal)
+
+
+def check_text(text: str, where: str | Callable[[], str] = "") -> str:
+    """``text`` if it is valid Unicode (no lone surrogate), else a ``ValueError`` saying where."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        place = where() if callable(where) else where
+        raise FieldError(
+            place,
+            f"holds a lone surrogate {text[error.start]!r}, which is not valid Unicode "
+            "text and cannot be stored",
+        ) from None
+    return text
+
+
+def _surrogate_path(value: Any, path: str = "") -> str:
+    """The path of the first string (or key) in a JSON value that holds a lone surrogate."""
+    if isinstance(value, str):
+        return path if not _encodes(value) else ""
+    if isinstance(value, dict):
+        for key, element in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and not _encodes(key):
+                return f"{inner} (the key)"
+            found = _surrogate_path(element, inner)
+            if found:
+                return found
+    if isinstance(value, (list, tuple)):
+        for index, element in enumerate(value):
+            found = _surrogate_path(element, f"{path}[{index}]")
+            if found:
+                return found
+    return ""
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def dumps_metadata(value: Mapping[str, Any]) -> str:
+    """Event metadata as JSON text; it must be plain JSON, so that it reads back equal.
+
+    Keys are strings; values are strings, integers, finite floats, booleans, None, lists
+    and string-keyed dicts of those. Anything else (a tuple, a Decimal, a date) would
+    read back as something else, so it is refused with the path to it.
+    """
+    value = dict(value)
+    _check_plain_json(value, "")
+    return dumps(value)
+
+
+def loads_metadata(text: str | bytes) -> Any:
+    """Parse metadata JSON text (floats stay floats: metadata is plain JSON)."""
+    return json.loads(text)
+
+
+def _check_plain_json(value: Any, path: str) -> None:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return
+    if kind is float:
+        if value != value or value in (float("inf"), float("-inf")):
+            raise FieldError(path, f"{value!r} is not a JSON number")
+        return
+    if kind is list:
+        for index, element in enumerate(value):
+            _check_plain_json(element, f"{path}[{index}]")
+        return
+    if kind is dict:
+        for key, element in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if type(key) is not str:
+                raise FieldError(inner, f"keys must be strings, {_got(key)}")
+            _check_plain_json(element, inner)
+        return
+    raise FieldError(
+        path, f"{_got(value)}: only strings, numbers, booleans, None, lists and dicts read back"
+    )
 
 
 def encoder_for(tp: Any) -> Encoder:
@@ -145,6 +239,8 @@ def _encode_float(value: Any) -> Any:
 def _encode_decimal(value: Any) -> Any:
     if type(value) is not Decimal:
         raise FieldError("", f"expected Decimal, {_got(value)}")
+    if not value.is_finite():  # NaN never equals itself: no amount of money is NaN
+        raise FieldError("", f"expected a finite Decimal, {_got(value)}")
     return str(value)
 
 

@@ -26,12 +26,15 @@ from mallbots.es.aggregate_store import AggregateStore, Middleware
 from mallbots.es.clock import system_clock
 from mallbots.es.database import Database, checked_identifier
 from mallbots.es.errors import RegistryError
+from mallbots.es.event_store import checked_stream
 from mallbots.es.events import AggregateEvent
 from mallbots.es.registry import Registry
 
 log = logging.getLogger(__name__)
 
-_COLUMNS = "stream_id, stream_name, stream_version, snapshot_name, snapshot_data, updated_at"
+SNAPSHOT_COLUMNS = (
+    "stream_id, stream_name, stream_version, snapshot_name, snapshot_data, updated_at"
+)
 
 
 class Snapshot(NamedTuple):
@@ -126,7 +129,8 @@ class SnapshotStore:
     def write(self, aggregate: Aggregate) -> None:
         """Write the aggregate's current state as its snapshot at its pending version."""
         self.database.execute(
-            f"INSERT OR REPLACE INTO {self.table} ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)",
+            f"INSERT OR REPLACE INTO {self.table} ({SNAPSHOT_COLUMNS}) "
+            "VALUES ($1, $2, $3, $4, $5, $6)",
             self._row(self.capture(aggregate)),
         )
 
@@ -135,6 +139,7 @@ class SnapshotStore:
         # Stamped with the time of the newest event it covers, so it is reproducible.
         pending = aggregate.events
         taken_at = pending[-1].occurred_at if pending else system_clock()
+        checked_stream(aggregate.NAME, aggregate.id)
         return Snapshot(
             aggregate.id,
             aggregate.NAME,
@@ -148,9 +153,10 @@ class SnapshotStore:
         rows = [self._row(snapshot) for snapshot in snapshots]
         if not rows:
             return
-        frame = pd.DataFrame(rows, columns=_COLUMNS.split(", "))  # noqa: F841 (DuckDB reads it)
+        frame = pd.DataFrame(rows, columns=SNAPSHOT_COLUMNS.split(", "))  # noqa: F841 (DuckDB reads it)
         self.database.cursor().execute(
-            f"INSERT OR REPLACE INTO {self.table} ({_COLUMNS}) SELECT {_COLUMNS} FROM frame"
+            f"INSERT OR REPLACE INTO {self.table} ({SNAPSHOT_COLUMNS}) "
+            f"SELECT {SNAPSHOT_COLUMNS} FROM frame"
         )
 
     def _row(self, snapshot: Snapshot) -> list:
@@ -167,6 +173,7 @@ class SnapshotStore:
 
     def read(self, aggregate_name: str, aggregate_id: str) -> tuple[int, str, str] | None:
         """The stored snapshot of a stream as (version, name, JSON), or None."""
+        checked_stream(aggregate_name, aggregate_id)
         return self.database.execute(
             f"SELECT stream_version, snapshot_name, snapshot_data FROM {self.table} "
             "WHERE stream_id = $1 AND stream_name = $2",

@@ -1,0 +1,201 @@
+"""Kill a saving process with SIGKILL at random moments; nothing is lost or half-written.
+
+A child process (crash_child.py) saves in a loop from two threads, with snapshots and
+frequent checkpoints, and journals each save's intention before it and the outcome
+after it. The parent kills it at a random moment (mostly while it saves, sometimes
+while it opens the file and replays the log), then opens the database and checks:
+
+- it opens, and check_database finds no problem in it;
+- every stream has versions 1..n, every event decodes, and loading with the snapshot
+  gives the same state as replaying the events;
+- every save is there whole (all k of its marked events, in order, in one run of
+  versions and positions) or not at all, and every save found was intended;
+- every save the child saw succeed ("done") is there: none lost;
+- positions are 1..N, so the next child's saves continue the log without a hole;
+- the child's inline projection, resumed from its checkpoint, equals a full replay.
+
+Then the next child continues on the same file.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from mallbots.es import (
+    AggregateRepository,
+    Database,
+    EventLog,
+    EventStore,
+    EveryNEvents,
+    Projector,
+    SnapshotStore,
+    check_database,
+)
+from mallbots.es.time_travel import read_model_at
+from tests.es_support import Account, Balances, bank_registry
+from tests.reliability.figures import count
+
+KILLS = 30
+BUDGET_SECONDS = 55  # stop early (after at least 20 kills) rather than run long
+ROOT = Path(__file__).resolve().parents[2]
+MARKER = re.compile(r"^(c\d+-t\d+-s\d+)-p(\d+)/(\d+)$")
+
+
+def start_child(database: Path, journal: Path, child: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.reliability.crash_child",
+            str(database),
+            str(journal),
+            str(child),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(process: subprocess.Popen, word: str) -> None:
+    line = process.stdout.readline().strip()
+    if line != word:
+        process.kill()
+        _, errors = process.communicate(timeout=30)
+        pytest.fail(f"child said {line!r}, not {word!r}; stderr:\n{errors}")
+
+
+def read_journal(journal: Path) -> tuple[dict, set, set, list]:
+    intended, done, conflicts, errors = {}, set(), set(), []
+    for line in journal.read_text().splitlines():
+        word, marker, *rest = line.split(" ", 2)
+        if word == "intend":
+            account_id, k, version = rest[0].split()
+            intended[marker] = (account_id, int(k), int(version))
+        elif word == "done":
+            done.add(marker)
+        elif word == "conflict":
+            conflicts.add(marker)
+        elif word == "error":
+            errors.append(line)
+    return intended, done, conflicts, errors
+
+
+def _projection_resumes_to_a_rebuild(database: Database, registry) -> bool:
+    """The child's inline projection, resumed from its checkpoint, equals a full replay."""
+    log = EventLog(database, registry)
+    projector = Projector(database, log)
+    projection = projector.add(Balances("bank"), inline=False)
+    assert projector.position(projection.name) <= log.head()
+    projector.catch_up()
+    resumed = database.execute("SELECT * FROM bank.balances ORDER BY id").fetchall()
+    replayed = read_model_at(Balances("bank"), log, log.head())["bank.balances"]
+    assert resumed == [tuple(row) for row in replayed.itertuples(index=False, name=None)]
+    return True
+
+
+def verify(path: Path, journal: Path) -> dict[str, int]:
+    """Open the database after a kill and check everything; returns figures."""
+    intended, done, conflicts, errors = read_journal(journal)
+    assert errors == [], f"the child failed in a way other than being killed: {errors}"
+    with Database.open(path) as database:
+        registry = bank_registry()
+        events = EventStore(database, registry, "bank.events")
+        snapshot_store = SnapshotStore(
+            events, database, registry, "bank.snapshots", EveryNEvents(3)
+        )
+        report = check_database(database, registry)
+        assert report.ok, str(report)
+        log = list(EventLog(database, registry).events())  # every event decodes
+        assert [e.position for e in log] == list(range(1, len(log) + 1))
+
+        saves: dict[str, list] = defaultdict(list)
+        for event in log:
+            found = MARKER.match(event.payload.owner)
+            assert found, f"an event without a marker: {event}"
+            saves[found.group(1)].append((int(found.group(2)), int(found.group(3)), event))
+        half_written = 0
+        for marker, parts in saves.items():
+            assert marker in intended, f"save {marker} is in the log but was never intended"
+            account_id, k, from_version = intended[marker]
+            whole = (
+                [(part, of) for part, of, _ in parts] == [(p, k) for p in range(1, k + 1)]
+                and [e.aggregate_version for *_, e in parts]
+                == list(range(from_version + 1, from_version + k + 1))
+                and {e.aggregate_id for *_, e in parts} == {account_id}
+                and [e.position for *_, e in parts]
+                == list(range(parts[0][2].position, parts[0][2].position + k))
+            )
+            half_written += not whole
+        assert half_written == 0, f"{half_written} saves are in the log only in part"
+        lost = len(done - saves.keys())
+        assert lost == 0, f"{lost} acknowledged saves are missing"
+
+        by_account: dict[str, int] = defaultdict(int)
+        for marker in saves:
+            by_account[intended[marker][0]] += intended[marker][1]
+        projection_matches = _projection_resumes_to_a_rebuild(database, registry)
+        for account_id, length in by_account.items():
+            stream = events.load_stream("bank.Account", account_id)
+            assert [e.aggregate_version for e in stream] == list(range(1, length + 1))
+            with_snapshot = AggregateRepository(Account, snapshot_store).load(account_id)
+            replayed = AggregateRepository(Account, events).load(account_id)
+            assert with_snapshot.state() == replayed.state()
+            assert with_snapshot.version == replayed.version == length
+    in_flight = intended.keys() - done - conflicts  # a kill came between intent and outcome
+    return {
+        "projection_matches": projection_matches,
+        "in_flight": in_flight,
+        "committed_in_flight": in_flight & saves.keys(),
+        "events": len(log),
+        "saves": len(saves),
+        "done": len(done),
+        "half_written": half_written,
+        "lost": lost,
+    }
+
+
+@pytest.mark.slow
+def test_killed_writers_leave_whole_saves_and_lose_nothing(tmp_path):
+    path = tmp_path / "crash.duckdb"
+    journal = tmp_path / "journal.txt"
+    rng = random.Random(20240501)
+    started = time.monotonic()
+    kills = 0
+    last = {"events": 0}
+    while kills < KILLS and (kills < 20 or time.monotonic() - started < BUDGET_SECONDS):
+        child = start_child(path, journal, kills)
+        wait_for(child, "opening")
+        if kills % 5 == 4:  # now and then, while the file opens and the log replays
+            time.sleep(rng.uniform(0, 0.05))
+        else:
+            wait_for(child, "ready")
+            time.sleep(rng.uniform(0.02, 0.6))
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+        assert child.returncode == -signal.SIGKILL, child.stderr.read()
+        kills += 1
+        figures = verify(path, journal)
+        assert figures["events"] >= last["events"]  # nothing committed went away
+        last = figures
+
+    assert kills >= 20
+    assert last["saves"] > 100, "the children should have saved a good deal"
+    count("kills survived", kills)
+    count("saves acknowledged before a kill", last["done"])
+    count("saves in flight at a kill", len(last["in_flight"]))
+    count("  of which had committed", len(last["committed_in_flight"]))
+    count("half-written saves found", last["half_written"])
+    count("events lost", last["lost"])
+    count("projections resumed to match a rebuild", kills if last["projection_matches"] else 0)
