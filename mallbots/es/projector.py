@@ -118,14 +118,22 @@ class Projector:
     # --- catch-up and rebuild --------------------------------------------------------------------
 
     def catch_up(
-        self, names: Iterable[str] | None = None, *, max_batches: int | None = None
+        self,
+        names: Iterable[str] | None = None,
+        *,
+        max_batches: int | None = None,
+        window: int | None = None,
     ) -> int:
         """Bring projections (all by default) up to the log's head; returns events applied.
 
-        ``max_batches`` stops early, as a crash between batches would.
+        ``max_batches`` stops early, as a crash between batches would. ``window`` reads
+        that many positions a batch instead of ``batch_size``: after a bulk load, a
+        projection that handles a few kinds of events reads them in one go.
         """
         with self._lock:
-            return sum(self._catch_up(entry, max_batches) for entry in self._selected(names))
+            return sum(
+                self._catch_up(entry, max_batches, window) for entry in self._selected(names)
+            )
 
     def rebuild(self, names: Iterable[str] | None = None) -> int:
         """Empty read models, reset their checkpoints and replay the whole log."""
@@ -146,10 +154,12 @@ class Projector:
             names = [names]
         return [self._entry(name) for name in names]
 
-    def _catch_up(self, entry: _Entry, max_batches: int | None = None) -> int:
+    def _catch_up(
+        self, entry: _Entry, max_batches: int | None = None, window: int | None = None
+    ) -> int:
         applied = 0
         handles = entry.projection.handles
-        windows = self.log.windows(entry.position, self.batch_size, names=handles)
+        windows = self.log.windows(entry.position, window or self.batch_size, names=handles)
         for done, (upper, events) in enumerate(windows):
             if max_batches is not None and done >= max_batches:
                 break

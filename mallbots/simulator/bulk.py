@@ -69,6 +69,7 @@ class BulkRunner:
             shop.database,
             {kind.NAME: BulkTarget(m.events, m.snapshots) for kind, m in modules.items()},
             batch_size,
+            background=True,
         )
         self.stores: dict[str, Store] = {}
         self.products: dict[str, Product] = {}
@@ -111,9 +112,13 @@ class BulkRunner:
         handler(step.command)
 
     def finish(self) -> None:
-        """Write what is left of the batch, then bring the read models up to date."""
-        self.writer.flush()
-        self.shop.projector.catch_up()
+        """Write what is left of the batch, then bring the read models up to date.
+
+        The read models (mall, catalog) take only store and product events, a few in a
+        hundred: they read the whole bulk load in one window.
+        """
+        self.writer.close()
+        self.shop.projector.catch_up(window=max(self.writer.written, 1))
 
     # --- stores and products ----------------------------------------------------------------
 

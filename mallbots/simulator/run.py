@@ -8,7 +8,10 @@ ids, times, payloads and positions.
 
 from __future__ import annotations
 
+import gc
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -78,7 +81,7 @@ def run_simulation(
     runner = BulkRunner(shop, clock, batch_size) if bulk else CommandRunner(shop, clock)
     started = time.perf_counter()
     days = 0
-    with _bar(config, progress) as bar:
+    with _bar(config, progress) as bar, _cycle_collector_paused():
         for day, steps in Activity(config).days():
             before = runner.events
             for step in steps:
@@ -108,6 +111,25 @@ def simulate(
     except BaseException:
         shop.close()
         raise
+
+
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector for the run, and collect once at the end.
+
+    A run allocates millions of small objects (events, payloads, rows) that stay alive
+    until their batch is written; the collector would walk them over and over, which
+    costs about a third of the run's time. They hold no reference cycles, so reference
+    counting frees them as each batch is written, collector or not.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.collect()
 
 
 def _bar(config: SimulationConfig, progress: bool | None) -> tqdm:
