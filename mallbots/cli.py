@@ -203,12 +203,12 @@ def events(args: argparse.Namespace) -> int:
     with open_existing(args.db) as shop:
         filters = {"stream_name": args.stream, "stream_id": args.id, "event_name": args.name}
         chosen = {column: value for column, value in filters.items() if value is not None}
-        where = " AND ".join(f"{column} = ${i}" for i, column in enumerate(chosen, start=1))
+        where = " AND ".join(f"{column} = ${i}" for i, column in enumerate(chosen, start=2))
         frame = shop.database.execute(
             "SELECT * FROM (SELECT position, occurred_at, stream_name, stream_id, "
             f"stream_version AS version, event_name, event_data FROM ({shop.log.sql()}) "
-            f"WHERE {where or 'true'} ORDER BY position DESC LIMIT {args.last}) ORDER BY position",
-            list(chosen.values()),
+            f"WHERE {where or 'true'} ORDER BY position DESC LIMIT $1) ORDER BY position",
+            [args.last, *chosen.values()],
         ).df()
         if frame.empty:
             print("no events match")

@@ -181,3 +181,10 @@ def test_a_file_held_by_another_process_is_one_line(simulated):
     assert done.returncode == 1
     (line,) = done.stderr.splitlines()
     assert "is open read-write in process" in line and "Traceback" not in done.stderr
+
+
+def test_help_lists_every_command(tmp_path):
+    done = mallbots("--help", cwd=tmp_path)
+    assert done.returncode == 0
+    for command in ("demo", "simulate", "stats", "rebuild", "events", "check"):
+        assert f"    {command}" in done.stdout
