@@ -56,6 +56,13 @@ _APPENDED = (
 APPEND_COLUMNS = ", ".join(_APPENDED)
 
 
+class PreparedAppends(NamedTuple):
+    """Appends with their events checked and serialized into rows (see ``prepare``)."""
+
+    appends: Sequence[StreamAppend]
+    rows: list[list]
+
+
 class StreamAppend(NamedTuple):
     """Events for one stream that must be at ``expected_version`` (for :meth:`append_many`)."""
 
@@ -182,10 +189,25 @@ class EventStore:
         transaction) to interleave several tables in the order the events happened.
         Returns how many events were written.
         """
+        return self.append_prepared(self.prepare(appends), positions)
+
+    def prepare(self, appends: Sequence[StreamAppend]) -> PreparedAppends:
+        """Check and serialize the events of ``appends`` into rows, touching no table.
+
+        The Python half of :meth:`append_many`: a bulk writer does it on its own thread
+        while another thread inserts the batch before (DuckDB runs without the GIL).
+        """
         rows: list[list] = []
         for append in appends:
             key = checked_stream(append.stream_name, append.stream_id)
             rows += self._rows(key, append.expected_version, append.events)
+        return PreparedAppends(appends, rows)
+
+    def append_prepared(
+        self, prepared: PreparedAppends, positions: Sequence[int] | None = None
+    ) -> int:
+        """The database half of :meth:`append_many`, for appends made by :meth:`prepare`."""
+        appends, rows = prepared
         if not rows:
             return 0
         database = self.database

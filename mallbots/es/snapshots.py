@@ -150,7 +150,14 @@ class SnapshotStore:
 
     def write_many(self, snapshots: Iterable[Snapshot]) -> None:
         """Write captured snapshots (one per stream) in one statement."""
-        rows = [self._row(snapshot) for snapshot in snapshots]
+        self.write_rows(self.rows(snapshots))
+
+    def rows(self, snapshots: Iterable[Snapshot]) -> list[list]:
+        """Captured snapshots serialized into rows, touching no table."""
+        return [self._row(snapshot) for snapshot in snapshots]
+
+    def write_rows(self, rows: list[list]) -> None:
+        """Write rows made by :meth:`rows` in one statement."""
         if not rows:
             return
         frame = pd.DataFrame(rows, columns=SNAPSHOT_COLUMNS.split(", "))  # noqa: F841 (DuckDB reads it)
