@@ -240,21 +240,24 @@ class EventStore:
         As for one append, a cached head that disagrees is checked against the table:
         another store on the same table may have moved the stream.
         """
-        unchecked = set()
-        for append in appends:
-            key = (append.stream_name, append.stream_id)
-            cached = self._heads.get(key)
-            if cached != append.expected_version and (cached is not None or append[2] > 0):
-                unchecked.add(key)
-        stored = self._heads_from_table(cursor, unchecked)
-        heads: dict[StreamKey, int] = {}
-        for append in appends:
-            key = (append.stream_name, append.stream_id)
-            head = heads[key] if key in heads else stored.get(key, self._heads.get(key))
-            if head is not None and head != append.expected_version:
-                self._heads.pop(key, None)
-                raise ConcurrencyError(key[0], key[1], append.expected_version, head)
-            heads[key] = append.expected_version + len(append.events)
+        cache = self._heads
+        heads: dict[StreamKey, int] = {}  # where each stream stands after its appends
+        first_expected: dict[StreamKey, int] = {}  # streams the table must confirm
+        for name, stream_id, expected, events in appends:
+            key = (name, stream_id)
+            head = heads.get(key)
+            if head is None:
+                cached = cache.get(key)
+                if cached != expected and (cached is not None or expected > 0):
+                    first_expected[key] = expected
+            elif head != expected:
+                raise ConcurrencyError(name, stream_id, expected, head)
+            heads[key] = expected + len(events)
+        stored = self._heads_from_table(cursor, set(first_expected))
+        for key, expected in first_expected.items():
+            if stored[key] != expected:
+                cache.pop(key, None)
+                raise ConcurrencyError(key[0], key[1], expected, stored[key])
         return heads
 
     def _heads_from_table(

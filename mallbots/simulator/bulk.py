@@ -76,6 +76,7 @@ class BulkRunner:
         self.baskets: dict[str, Basket] = {}
         self.orders: dict[str, Order] = {}
         self.invoices: dict[str, str] = {}  # invoice id -> order id
+        self.repositories = shop.repositories
         self._handlers: dict[type, Callable[[Any], None]] = {
             CreateStore: self.create_store,
             EnableParticipation: lambda c: self._store(c, Store.enable_participation),
@@ -210,7 +211,7 @@ class BulkRunner:
     def _new(self, kind: type[A], aggregate_id: str | None) -> A:
         if aggregate_id is None:
             raise ValueError(f"the bulk path needs every new {kind.NAME} to name its id")
-        return self.shop.repositories[kind.NAME].new(aggregate_id)
+        return self.repositories[kind.NAME].new(aggregate_id)
 
 
 def _get(found: dict[str, Any], key: str, not_found: type[NotFoundError]) -> Any:
