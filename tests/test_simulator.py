@@ -7,7 +7,14 @@ import pytest
 from mallbots.app import MallBots
 from mallbots.baskets import AddItem
 from mallbots.baskets.errors import BasketNotFoundError
-from mallbots.simulator import PRESETS, Activity, SimulationConfig, Step, simulate
+from mallbots.simulator import (
+    PRESETS,
+    Activity,
+    SimulationConfig,
+    Step,
+    simulate,
+    simulation_shop,
+)
 from mallbots.simulator.bulk import BulkRunner
 
 TINY = SimulationConfig(seed=5, stores=3, products_per_store=4, customers=20, days=4)
@@ -116,10 +123,17 @@ def test_simulating_into_a_database_that_holds_events_is_refused(tmp_path):
         simulate(TINY, path, progress=False)
 
 
-def test_a_refused_command_stops_the_bulk_path():
-    shop, _ = simulate(TINY.with_changes(days=1), progress=False)
-    runner = BulkRunner(shop, shop.clock)
-    step = next(iter(Activity(TINY).days()))[1][0]
+def test_a_refused_command_stops_the_bulk_path_keeping_the_batches_written():
+    shop = simulation_shop(TINY)
+    threshold = "SELECT current_setting('checkpoint_threshold')"
+    (before,) = shop.database.execute(threshold).fetchone()
+    runner = BulkRunner(shop, shop.clock, batch_size=10)
+    steps = next(iter(Activity(TINY).days()))[1]
+    for step in steps[:30]:
+        runner.run(step)
     with pytest.raises(BasketNotFoundError):
-        runner.run(Step(step.moment, AddItem("no-basket", "no-product")))
+        runner.run(Step(steps[30].moment, AddItem("no-basket", "no-product")))
+    runner.abort()
+    assert shop.log.count() == runner.writer.written > 0  # whole batches, no more
+    assert shop.database.execute(threshold).fetchone() == (before,)
     shop.close()

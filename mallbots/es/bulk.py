@@ -119,6 +119,16 @@ class BulkWriter:
         self._wait()
         return pending
 
+    def discard(self) -> int:
+        """Drop the saves not yet handed over (a failed run), then close; returns how many.
+
+        Batches already handed over are written, as committed work.
+        """
+        dropped = self._batch.events
+        self._batch = _Batch()
+        self.close()
+        return dropped
+
     def close(self) -> None:
         """Write everything saved so far, stop the worker thread (if any), checkpoint."""
         try:

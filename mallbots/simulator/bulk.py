@@ -121,6 +121,10 @@ class BulkRunner:
         self.writer.close()
         self.shop.projector.catch_up(window=max(self.writer.written, 1))
 
+    def abort(self) -> None:
+        """After a refusal: drop the unwritten batch, keep what was written, close."""
+        self.writer.discard()
+
     # --- stores and products ----------------------------------------------------------------
 
     def create_store(self, cmd: CreateStore) -> None:

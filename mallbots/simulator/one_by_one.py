@@ -31,3 +31,6 @@ class CommandRunner:
 
     def finish(self) -> None:
         """Nothing is left to write: each command committed as it ran."""
+
+    def abort(self) -> None:
+        """Nothing to undo: a refused command rolled itself back."""

@@ -8,6 +8,7 @@ ids, times, payloads and positions.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import time
 from collections.abc import Iterator
@@ -81,7 +82,7 @@ def run_simulation(
     runner = BulkRunner(shop, clock, batch_size) if bulk else CommandRunner(shop, clock)
     started = time.perf_counter()
     days = 0
-    with _bar(config, progress) as bar, _cycle_collector_paused():
+    with _bar(config, progress) as bar, _cycle_collector_paused(), _aborting(runner):
         for day, steps in Activity(config).days():
             before = runner.events
             for step in steps:
@@ -110,6 +111,17 @@ def simulate(
         return shop, run_simulation(shop, config, bulk=bulk, progress=progress)
     except BaseException:
         shop.close()
+        raise
+
+
+@contextmanager
+def _aborting(runner: BulkRunner | CommandRunner) -> Iterator[None]:
+    """On an error, let the runner drop what it has not written (the error still raises)."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):  # the first error is the one to report
+            runner.abort()
         raise
 
 
