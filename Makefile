@@ -30,7 +30,8 @@ lint: venv
 
 notebooks: venv  ## re-execute every notebook in a fresh kernel and save its outputs
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-		--ExecutePreprocessor.timeout=300 notebooks/[0-9]*.ipynb
+		--ExecutePreprocessor.timeout=300 --ExecutePreprocessor.record_timing=False \
+		notebooks/[0-9]*.ipynb
 
 demo: venv
 	$(BIN)/python -m mallbots demo

@@ -44,6 +44,7 @@ from mallbots.es import (
     IdFactory,
     Projector,
     SeededIds,
+    SnapshotStrategy,
     SteppingClock,
     random_ids,
     system_clock,
@@ -70,7 +71,9 @@ class MallBots:
         clock: Clock | None = None,
         ids: IdFactory | None = None,
         snapshot_every: int = 3,
+        snapshot_strategy: SnapshotStrategy | None = None,
     ) -> None:
+        """``snapshot_strategy``, if given, replaces ``EveryNEvents(snapshot_every)``."""
         self.database = database
         self.dispatcher = EventDispatcher()
         monolith = Monolith(
@@ -78,7 +81,7 @@ class MallBots:
             self.dispatcher,
             clock or system_clock,
             ids or random_ids,
-            EveryNEvents(snapshot_every),
+            snapshot_strategy or EveryNEvents(snapshot_every),
         )
         self.clock = monolith.clock
         self.ids = monolith.ids
@@ -136,16 +139,17 @@ class MallBots:
             raise
 
     @classmethod
-    def in_memory(cls, seed: int | None = 42, snapshot_every: int = 3) -> MallBots:
+    def in_memory(
+        cls,
+        seed: int | None = 42,
+        snapshot_every: int = 3,
+        snapshot_strategy: SnapshotStrategy | None = None,
+    ) -> MallBots:
         """A fresh shop in memory; seeded (42) unless ``seed=None``."""
+        snapshotting = {"snapshot_every": snapshot_every, "snapshot_strategy": snapshot_strategy}
         if seed is None:
-            return cls(Database.memory(), snapshot_every=snapshot_every)
-        return cls(
-            Database.memory(),
-            clock=SteppingClock(),
-            ids=SeededIds(seed),
-            snapshot_every=snapshot_every,
-        )
+            return cls(Database.memory(), **snapshotting)
+        return cls(Database.memory(), clock=SteppingClock(), ids=SeededIds(seed), **snapshotting)
 
     def close(self) -> None:
         self.database.close()
@@ -170,6 +174,15 @@ class MallBots:
     def message_types(self) -> list[type]:
         """Every command and query type :meth:`execute` accepts, by module."""
         return list(self._routes)
+
+    @property
+    def command_types(self) -> list[type]:
+        """The command types only (those that write), by module in the book's order."""
+        return [
+            message
+            for module in self.modules.values()
+            for message in module.application.command_types()
+        ]
 
     def execute(self, message: Any) -> Any:
         """Run a command or query dataclass in the module that handles it.

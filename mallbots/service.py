@@ -54,6 +54,7 @@ def _handler_of(message_type: type, writes: bool) -> Callable[[Method], Method]:
                 return method(self, message)
 
         run.__handles__ = message_type  # type: ignore[attr-defined]
+        run.__writes__ = writes  # type: ignore[attr-defined]
         return run
 
     return mark
@@ -102,6 +103,13 @@ class ApplicationService:
                 found[handles] = getattr(self, name)
         return found
 
+    def command_types(self) -> list[type]:
+        """The command types among :meth:`routes` (those that write), by name."""
+        return sorted(
+            (message for message, method in self.routes().items() if _writes(method)),
+            key=lambda message: message.__name__,
+        )
+
     def new_id(self, given: str | None, what: str, blank: type[DomainError]) -> str:
         """The id a creating command asked for, or a fresh one from the id factory."""
         if given is None:
@@ -119,3 +127,7 @@ def load(
         return repository.load(aggregate_id)
     except AggregateNotFoundError:
         raise not_found(aggregate_id) from None
+
+
+def _writes(method: Callable[[Any], Any]) -> bool:
+    return getattr(method, "__writes__", False)

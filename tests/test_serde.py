@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -125,3 +126,58 @@ decimals = st.decimals(allow_nan=False, allow_infinity=False, places=2, max_valu
 @given(st.builds(Line, texts, st.integers(-(2**40), 2**40), decimals))
 def test_lines_round_trip(line):
     assert round_trip(Line, line) == line
+
+
+# --- the decoder may build a dataclass without calling its __init__; only when that is safe
+
+
+@dataclass(frozen=True)
+class Positive:
+    amount: Decimal
+
+    def __post_init__(self) -> None:
+        if self.amount <= 0:
+            raise ValueError("must be positive")
+
+
+@dataclass(frozen=True)
+class Shouting:
+    word: str
+
+    def __init__(self, word: str) -> None:
+        object.__setattr__(self, "word", word.upper())
+
+
+@dataclass(frozen=True, slots=True)
+class Slotted:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class WithComputed:
+    sku: str
+    label: str = field(init=False, default="?")
+
+
+def test_a_decoded_dataclass_is_the_object_its_constructor_makes():
+    decoded = serde.decoder_for(Line)(serde.loads('{"sku":"a","quantity":1,"price":"2.50"}'))
+    made = Line("a", 1, Decimal("2.50"))
+    assert decoded == made and hash(decoded) == hash(made) and vars(decoded) == vars(made)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        decoded.sku = "b"
+
+
+def test_post_init_checks_still_run_when_decoding():
+    assert serde.decoder_for(Positive)({"amount": "1"}) == Positive(Decimal("1"))
+    with pytest.raises(serde.FieldError, match="refused the values"):
+        serde.decoder_for(Positive)({"amount": "-1"})
+
+
+def test_a_written_init_is_still_called_when_decoding():
+    assert serde.decoder_for(Shouting)({"word": "hi"}).word == "HI"
+
+
+def test_slotted_dataclasses_and_init_false_fields_decode():
+    assert serde.decoder_for(Slotted)({"sku": "a", "quantity": 2}) == Slotted("a", 2)
+    assert serde.decoder_for(WithComputed)({"sku": "a"}).label == "?"

@@ -219,6 +219,35 @@ def test_execute_routes_every_command_and_query_of_the_modules(shop):
         shop.execute("CreateStore")
 
 
+def test_a_snapshot_strategy_can_be_injected_into_the_shop():
+    from mallbots.stores import Product
+
+    def products_only(aggregate) -> bool:
+        return isinstance(aggregate, Product)
+
+    with MallBots.in_memory(seed=1, snapshot_strategy=products_only) as shop:
+        store = shop.execute(CreateStore("Bits", "Level 3"))
+        shop.execute(EnableParticipation(store))
+        shop.execute(RebrandStore(store, "Bits & Bobs"))
+        assert shop.read_model("stores.snapshots").empty  # EveryNEvents(3) would take one
+        shop.execute(AddProduct(store, "Bolt", "0.10", product_id="bolt"))
+        assert shop.read_model("stores.snapshots")["stream_id"].tolist() == ["bolt"]
+
+
+def test_command_types_are_the_messages_that_write(shop):
+    commands = {message.__name__ for message in shop.command_types}
+    assert {
+        "CreateStore",
+        "AddItem",
+        "CheckoutBasket",
+        "RegisterCustomer",
+        "PayInvoice",
+    } <= commands
+    assert not {name for name in commands if name.startswith("Get")}
+    queries = {message.__name__ for message in shop.message_types} - commands
+    assert queries == {name for name in queries if name.startswith("Get")} and queries
+
+
 def test_streams_the_log_and_tables_are_frames(shop, world):
     stream = shop.stream_frame("baskets.Basket", world.basket)
     assert stream["event_name"].tolist() == ["baskets.BasketStarted", "baskets.BasketItemAdded"]

@@ -146,3 +146,26 @@ def test_write_many_stores_the_same_rows_as_write_one_at_a_time(tmp_path):
         rows[name] = db.execute("SELECT * FROM snapshots ORDER BY ALL").fetchall()
         db.close()
     assert rows["one"] == rows["many"] and len(rows["one"]) == 2
+
+
+def test_snapshots_of_streams_that_share_an_id_stay_apart(db):
+    class Branch(Account):
+        NAME = "bank.Branch"
+
+    bank = Bank(db, every=2)
+    branches = AggregateRepository(
+        Branch, bank.store, clock=bank.accounts.clock, ids=bank.accounts.ids
+    )
+    account, branch = bank.accounts.new("same"), branches.new("same")
+    account.open("Ada")
+    branch.open("HQ")
+    for _ in range(3):
+        account.deposit(Decimal("1"))
+        branch.deposit(Decimal("10"))
+    bank.accounts.save(account)
+    branches.save(branch)
+    assert bank.store.inner.read("bank.Account", "same")[0] == 4
+    assert '"balance":"30"' in bank.store.inner.read("bank.Branch", "same")[2]
+    assert bank.accounts.load("same").balance == Decimal("3")
+    assert branches.load("same").balance == Decimal("30")
+    assert bank.store.inner.read("bank.Nothing", "same") is None

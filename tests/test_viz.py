@@ -59,6 +59,29 @@ def test_timeline_data_has_one_row_per_event_on_its_stream_line(log):
     ]
 
 
+def test_a_returned_figure_is_drawn_as_a_png_by_ipython(log):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from mallbots.viz.plots import show_figures_inline
+
+    shell = InteractiveShell.instance()
+    assert show_figures_inline(shell)
+    data, _ = shell.display_formatter.format(plot_timeline(timeline_data(log)))
+    assert data["image/png"][:4] == b"\x89PNG"
+    assert data["text/plain"].startswith("<Figure size")
+
+
+def test_timeline_labels_keep_short_ids_whole_and_cut_long_ones(bank):
+    for account_id in ("basket-grace-1", "basket-grace-2", "0123456789abcdef-long"):
+        bank.open_account(account_id)
+    data = timeline_data(EventLog(bank.database, bank.registry))
+    assert list(data["stream"]) == [
+        "Account basket-grace-1",
+        "Account basket-grace-2",
+        "Account 01234567…",
+    ]
+
+
 def test_timeline_keeps_only_the_first_streams(log):
     data = timeline_data(log, max_streams=2)
     assert set(data["row"]) == {0, 1}
@@ -114,10 +137,26 @@ def test_the_stream_explorer_shows_the_state_at_the_chosen_version(log):
     assert explorer.version.max == 2 and explorer.version.value == 2
 
 
+def test_widgets_show_a_short_stable_text_form(log):
+    explorer = StreamExplorer(log, {"bank.Account": Account})
+    explorer.stream.value = ("bank.Account", "acct-2")
+    explorer.version.value = 3
+    text = "StreamExplorer(3 streams; showing bank.Account acct-2 at version 3 of 5)"
+    assert repr(explorer) == text
+    bundle = explorer._repr_mimebundle_()
+    assert bundle["text/plain"] == text
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert repr(StreamExplorer(log, {"bank.Nothing": Account})) == "StreamExplorer(no streams)"
+    viewer = ReadModelViewer(Balances("bank"), log, start=4)
+    assert viewer._repr_mimebundle_()["text/plain"] == (
+        "ReadModelViewer(bank.balances at position 4 of 10)"
+    )
+
+
 def test_the_read_model_viewer_shows_the_read_model_at_a_position(log):
     viewer = ReadModelViewer(Balances("bank"), log)
     assert viewer.position.max == 10
     now = viewer.pane.value
-    assert "acct-2" in now and "3 rows" in now
+    assert "acct-2" in now and "(3 rows)" in now
     viewer.position.value = 1
-    assert "acct-2" not in viewer.pane.value and "1 rows" in viewer.pane.value
+    assert "acct-2" not in viewer.pane.value and "(1 row)" in viewer.pane.value

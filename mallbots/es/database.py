@@ -58,6 +58,7 @@ class Database:
         self._write_lock = threading.RLock()
         self._last_position = 0
         self._log_tables: list[str] = []
+        self._parsed: dict[str, duckdb.Statement] = {}
         self.closed = False
 
     # --- opening ---------------------------------------------------------------------------
@@ -152,10 +153,25 @@ class Database:
         finally:
             cursor.close()
 
-    def execute(self, sql: str, parameters: object = None) -> duckdb.DuckDBPyConnection:
-        """Run one statement on this thread's cursor."""
+    def execute(
+        self, sql: str | duckdb.Statement, parameters: object = None
+    ) -> duckdb.DuckDBPyConnection:
+        """Run one statement (SQL text or :meth:`parsed`) on this thread's cursor."""
         cursor = self.cursor()
         return cursor.execute(sql, parameters) if parameters is not None else cursor.execute(sql)
+
+    def parsed(self, sql: str) -> duckdb.Statement:
+        """One statement of SQL, parsed once and kept: the stores' hot queries.
+
+        DuckDB's parser costs up to a tenth of a millisecond a statement, a fifth of a
+        point query; a parsed statement runs on any cursor, in any thread, with fresh
+        parameters each time.
+        """
+        statement = self._parsed.get(sql)
+        if statement is None:
+            (statement,) = self.cursor().extract_statements(sql)
+            self._parsed[sql] = statement
+        return statement
 
     # --- writing ---------------------------------------------------------------------------
 

@@ -1,15 +1,27 @@
 """Stored rows back into events, fast, with errors that name the stream and version.
 
 Every reader of events (a stream load, the global log, a projection) selects the same
-columns, :data:`EVENT_COLUMNS`, and hands the rows here. The JSON of a whole batch is
-parsed in one call; only if that fails is each row parsed alone, to name the bad one.
+columns, :data:`EVENT_COLUMNS`, and hands them here. Results are fetched by column
+(:func:`fetch_columns`: DuckDB fills a NumPy array per column, far cheaper than a
+Python tuple per row), and events are built with loops that run in C (``map``,
+``zip``): the JSON of a whole batch is parsed in one call, each event name's decoder
+is looked up once, and the payload decoders are the only Python code run per event.
+
+Payloads stored at an older schema version (the ``schema_version`` metadata key) go
+through their registered upcasters first. If anything in a batch does not decode, the
+batch is decoded again row by row, only to name the bad row in a
+:class:`CorruptEventError`.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import islice, repeat
 from typing import Any
+
+import duckdb
 
 from mallbots.es import serde
 from mallbots.es.errors import CorruptEventError, PayloadError, UnknownNameError
@@ -26,13 +38,34 @@ EVENT_COLUMNS = STREAM_EVENT_COLUMNS + ", stream_id, stream_name"
 """The select list of every other event query, in the order :func:`decode_rows` expects."""
 
 Row = tuple  # (position, version, event_id, name, data, metadata, occurred_us[, id, name])
+Columns = Sequence[list]
+"""The same values by column: one list per selected column, in select-list order."""
+
+POSITION, VERSION, EVENT_ID, NAME, DATA, METADATA, OCCURRED_US, STREAM_ID, STREAM_NAME = range(9)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FLOAT_EXACT_US = (1 << 33) * 1_000_000
+"""Within this many microseconds of the epoch (years 1698 to 2242), ``us / 1e6`` is
+less than half a microsecond from the true time, so ``datetime.fromtimestamp`` (which
+rounds to the nearest microsecond) returns it exactly."""
+_call = operator.call
+_UNREADABLE = (
+    ValueError,  # includes json.JSONDecodeError, serde.FieldError and PayloadError
+    TypeError,
+    RecursionError,  # JSON nested deeper than Python will parse
+    UnknownNameError,
+)
+_new_event = tuple.__new__  # all nine fields are given: skip the named tuple's defaults
 
 
 def timestamp_from_us(microseconds: int) -> datetime:
     """An aware UTC datetime from microseconds since the epoch, exactly."""
     return _EPOCH + timedelta(microseconds=microseconds)
+
+
+def fetch_columns(result: duckdb.DuckDBPyConnection) -> list[list]:
+    """The rest of a query's result as one Python list per column."""
+    return [array.tolist() for array in result.fetchnumpy().values()]
 
 
 def decode_rows(
@@ -45,27 +78,107 @@ def decode_rows(
     """
     if not rows:
         return []
-    payloads = _parse_batch(rows, 4, stream)
-    metadatas = _parse_metadata(rows, stream)
-    registrations: dict[str, Registration] = {}
+    return decode_columns([list(column) for column in zip(*rows, strict=True)], registry, stream)
+
+
+def decode_columns(
+    columns: Columns, registry: Registry, stream: tuple[str, str] | None = None
+) -> list[AggregateEvent]:
+    """Build events from columns selected with :data:`EVENT_COLUMNS`.
+
+    For columns of one stream selected with :data:`STREAM_EVENT_COLUMNS` (extra columns
+    after them are ignored), pass ``stream=(stream_name, stream_id)``.
+    """
+    count = len(columns[POSITION])
+    if not count:
+        return []
+    names = columns[NAME]
+    try:
+        values = serde.loads("[" + ",".join(columns[DATA]) + "]")
+        if len(values) != count:
+            raise ValueError("an event's data is not one JSON value")
+        registrations = {name: registry.registration(name) for name in set(names)}
+        metadatas = _metadatas(columns[METADATA])
+        if any(registration.upcasters for registration in registrations.values()):
+            metadatas = list(islice(metadatas, count))
+            values = list(map(_upcast, map(registrations.__getitem__, names), values, metadatas))
+        decoders = {name: registration.decode for name, registration in registrations.items()}
+        payloads = list(map(_call, map(decoders.__getitem__, names), values))
+    except _UNREADABLE:
+        return _decode_rows_one_by_one(list(zip(*columns, strict=False)), registry, stream)
+    if stream is None:
+        stream_names, stream_ids = columns[STREAM_NAME], columns[STREAM_ID]
+    else:
+        stream_names, stream_ids = repeat(stream[0]), repeat(stream[1])
+    occurred = _timestamps(columns[OCCURRED_US])
+    return list(
+        map(
+            _new_event,
+            repeat(AggregateEvent),
+            zip(
+                columns[EVENT_ID],
+                names,
+                payloads,
+                occurred,
+                stream_names,
+                stream_ids,
+                columns[VERSION],
+                metadatas,
+                columns[POSITION],
+                strict=False,  # the repeat()s are endless
+            ),
+        )
+    )
+
+
+def _timestamps(microseconds: list[int]) -> Any:
+    """Aware UTC datetimes from microseconds since the epoch, exactly."""
+    if min(microseconds) > -_FLOAT_EXACT_US and max(microseconds) < _FLOAT_EXACT_US:
+        seconds = map(operator.truediv, microseconds, repeat(1e6))
+        return map(datetime.fromtimestamp, seconds, repeat(UTC))
+    return map(_EPOCH.__add__, map(timedelta, repeat(0), repeat(0), microseconds))
+
+
+def _metadatas(texts: list[str]) -> Any:
+    if texts.count("{}") == len(texts):
+        return repeat(EMPTY_METADATA)
+    values = serde.loads_metadata("[" + ",".join(texts) + "]")
+    if len(values) != len(texts):
+        raise ValueError("an event's metadata is not one JSON value")
+    return [value or EMPTY_METADATA for value in values]
+
+
+def _upcast(registration: Registration, value: Any, metadata: Any) -> Any:
+    """The stored JSON value carried up to the registration's schema version."""
+    if not registration.upcasters:
+        return value
+    stored = metadata.get(SCHEMA_VERSION, 1)
+    if type(stored) is not int:
+        raise PayloadError(registration.name, f"schema version {stored!r} is not a number")
+    return registration.upcast(value, stored) if stored < registration.version else value
+
+
+# --- the slow path: one row at a time, to name the row at fault ---------------------------
+
+
+def _decode_rows_one_by_one(
+    rows: Sequence[Row], registry: Registry, stream: tuple[str, str] | None
+) -> list[AggregateEvent]:
     events = []
-    new_event = tuple.__new__  # all nine fields are given: skip the named tuple's defaults
     stream_name, stream_id = stream or ("", "")
-    for row, value, metadata in zip(rows, payloads, metadatas, strict=True):
+    for row in rows:
         if stream is None:
-            stream_id, stream_name = row[7], row[8]
+            stream_id, stream_name = row[STREAM_ID], row[STREAM_NAME]
         position, version, event_id, name, _, _, occurred_us = row[:7]
-        registration = registrations.get(name)
+        value = _parse_one(row, DATA, stream)
+        metadata = (
+            _parse_one(row, METADATA, stream, serde.loads_metadata)
+            if row[METADATA] != "{}"
+            else None
+        ) or EMPTY_METADATA
         try:
-            if registration is None:
-                registration = registrations[name] = registry.registration(name)
-            if registration.upcasters:
-                stored = metadata.get(SCHEMA_VERSION, 1)
-                if type(stored) is not int:
-                    raise PayloadError(name, f"schema version {stored!r} is not a number")
-                if stored < registration.version:
-                    value = registration.upcast(value, stored)
-            payload = registration.decode(value)
+            registration = registry.registration(name)
+            payload = registration.decode(_upcast(registration, value, metadata))
         except UnknownNameError as error:
             raise CorruptEventError(stream_name, stream_id, version, str(error)) from None
         except serde.FieldError as error:
@@ -73,15 +186,14 @@ def decode_rows(
             raise CorruptEventError(stream_name, stream_id, version, problem) from None
         except PayloadError as error:
             raise CorruptEventError(stream_name, stream_id, version, str(error)) from None
-        occurred_at = _EPOCH + timedelta(0, 0, occurred_us)
         events.append(
-            new_event(
+            _new_event(
                 AggregateEvent,
                 (
                     event_id,
                     name,
                     payload,
-                    occurred_at,
+                    _EPOCH + timedelta(0, 0, occurred_us),
                     stream_name,
                     stream_id,
                     version,
@@ -93,31 +205,12 @@ def decode_rows(
     return events
 
 
-def _parse_batch(
-    rows: Sequence[Row], column: int, stream: tuple[str, str] | None, loads=serde.loads
-) -> list[Any]:
-    try:
-        values = loads("[" + ",".join(row[column] for row in rows) + "]")
-        if len(values) == len(rows):
-            return values
-    except (ValueError, TypeError, RecursionError):
-        pass
-    return [_parse_one(row, column, stream, loads) for row in rows]
-
-
 def _parse_one(row: Row, column: int, stream: tuple[str, str] | None, loads=serde.loads) -> Any:
     try:
         return loads(row[column])
     except (ValueError, TypeError, RecursionError) as error:
-        stream_name, stream_id = stream or (row[8], row[7])
-        what = "event data" if column == 4 else "metadata"
+        stream_name, stream_id = stream or (row[STREAM_NAME], row[STREAM_ID])
+        what = "event data" if column == DATA else "metadata"
         raise CorruptEventError(
-            stream_name, stream_id, row[1], f"{row[3]}: {what} is not valid JSON ({error})"
+            stream_name, stream_id, row[VERSION], f"{row[NAME]}: {what} is not valid JSON ({error})"
         ) from None
-
-
-def _parse_metadata(rows: Sequence[Row], stream: tuple[str, str] | None) -> list[Any]:
-    if all(row[5] == "{}" for row in rows):
-        return [EMPTY_METADATA] * len(rows)
-    values = _parse_batch(rows, 5, stream, serde.loads_metadata)
-    return [value or EMPTY_METADATA for value in values]

@@ -13,6 +13,14 @@ as few as they can: a save is one INSERT, and the version check is answered from
 cache of stream heads kept under the write lock (the primary key stays the last word:
 a row at a taken version is refused by DuckDB itself).
 
+Reads are shaped for DuckDB's planner. It uses an index only for a scan with a single
+equality filter on the indexed column; a second filter (the stream name, a version)
+turns the scan into a sequential one over the whole table. So a stream is read by its
+id alone, through the ``stream_id`` index, and the stream name, the version window and
+the order are applied here, in Python, on a handful of rows. Only a load that skips
+many events (after a snapshot of a long stream) filters the version in SQL, where the
+zone maps skip the row groups that hold none of the newer events.
+
 A bulk load appends to many streams at once with :meth:`EventStore.append_many`: every
 stream's expected version is checked first, then all the rows go in as one columnar
 INSERT, so a conflict in any stream writes nothing.
@@ -20,11 +28,13 @@ INSERT, so a conflict in any stream writes nothing.
 
 from __future__ import annotations
 
+import operator
 import threading
 import uuid
 from collections import Counter, OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
+from itertools import count, islice
 from typing import Any, NamedTuple
 
 import duckdb
@@ -33,7 +43,13 @@ import pandas as pd
 from mallbots.es import serde
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.database import Database, checked_identifier
-from mallbots.es.decoding import STREAM_EVENT_COLUMNS, decode_rows
+from mallbots.es.decoding import (
+    STREAM_EVENT_COLUMNS,
+    VERSION,
+    Columns,
+    decode_columns,
+    fetch_columns,
+)
 from mallbots.es.errors import ConcurrencyError, CorruptEventError, DuplicateEventError
 from mallbots.es.events import AggregateEvent
 from mallbots.es.registry import SCHEMA_VERSION, Registry
@@ -72,6 +88,12 @@ class StreamAppend(NamedTuple):
     events: Sequence[AggregateEvent]
 
 
+SKIP_IN_PYTHON = 256
+"""A load that starts after fewer stored events than this reads the whole stream by id
+(an index scan) and drops the older events here; one that skips more asks DuckDB to
+filter the versions (a scan that zone maps shorten) rather than ship them over."""
+
+
 class EventStore:
     """Events of one module in one DuckDB table; also the innermost aggregate store."""
 
@@ -84,6 +106,16 @@ class EventStore:
         if not database.read_only:
             self._create_table()
         database.register_log_table(self.table)
+        select = (
+            f"SELECT {STREAM_EVENT_COLUMNS}, stream_name FROM {self.table} WHERE stream_id = $1"
+        )
+        self._select_stream = database.parsed(select)
+        self._select_stream_after = database.parsed(select + " AND stream_version > $2")
+        # Grouped by name so that the only filter is the indexed stream id.
+        self._select_heads = database.parsed(
+            f"SELECT stream_name, max(stream_version) FROM {self.table} "
+            "WHERE stream_id = $1 GROUP BY stream_name"
+        )
 
     def _create_table(self) -> None:
         schema, _, name = self.table.rpartition(".")
@@ -175,7 +207,10 @@ class EventStore:
                 lambda: self._remember_head(key, new_head),
                 on_rollback=lambda: self._heads.pop(key, None),
             )
-        return [_positioned(event, first + i) for i, event in enumerate(events)]
+        return [
+            _new_event(AggregateEvent, (*event[:-1], position))
+            for event, position in zip(events, count(first))
+        ]
 
     def append_many(
         self, appends: Sequence[StreamAppend], positions: Sequence[int] | None = None
@@ -382,12 +417,8 @@ class EventStore:
         return DuplicateEventError([row[0] for row in taken] + repeated)
 
     def _head_from_table(self, cursor: duckdb.DuckDBPyConnection, key: StreamKey) -> int:
-        (head,) = cursor.execute(
-            f"SELECT coalesce(max(stream_version), 0) FROM {self.table} "
-            "WHERE stream_id = $1 AND stream_name = $2",
-            [key[1], key[0]],
-        ).fetchone()
-        return head
+        heads = cursor.execute(self._select_heads, [key[1]]).fetchall()
+        return dict(heads).get(key[0], 0)
 
     def _remember_head(self, key: StreamKey, version: int) -> None:
         heads = self._heads
@@ -422,25 +453,21 @@ class EventStore:
         checked_stream(stream_name, stream_id)
         if after_version < 0:
             raise ValueError(f"after_version cannot be negative: {after_version}")
-        upper = "" if to_version is None else " AND stream_version <= $4"
-        parameters: list = [stream_id, stream_name, after_version]
-        if to_version is not None:
-            parameters.append(to_version)
-        rows = self.database.execute(
-            f"SELECT {STREAM_EVENT_COLUMNS} FROM {self.table} "
-            f"WHERE stream_id = $1 AND stream_name = $2 AND stream_version > $3{upper} "
-            "ORDER BY stream_version",
-            parameters,
-        ).fetchall()
-        for expected, row in enumerate(rows, start=after_version + 1):
-            if row[1] != expected:
-                raise CorruptEventError(
-                    stream_name,
-                    stream_id,
-                    expected,
-                    f"version {expected} is missing from the stream",
-                )
-        return decode_rows(rows, self.registry, (stream_name, stream_id))
+        if after_version < SKIP_IN_PYTHON:
+            result = self.database.execute(self._select_stream, [stream_id])
+        else:
+            result = self.database.execute(self._select_stream_after, [stream_id, after_version])
+        columns = _window(fetch_columns(result), stream_name, after_version, to_version)
+        versions = columns[VERSION]
+        if versions and (
+            versions[0] != after_version + 1 or versions[-1] != after_version + len(versions)
+        ):
+            # strictly increasing, so the first version that is not its place's is missing
+            expected = next(e for e, v in zip(count(after_version + 1), versions) if v != e)
+            raise CorruptEventError(
+                stream_name, stream_id, expected, f"version {expected} is missing from the stream"
+            )
+        return decode_columns(columns, self.registry, (stream_name, stream_id))
 
     def read_log(
         self, after_position: int = 0, batch_size: int = 1000
@@ -507,8 +534,30 @@ def _unstorable(events: Sequence[AggregateEvent]) -> str | None:
     return None
 
 
-def _positioned(event: AggregateEvent, position: int) -> AggregateEvent:
-    return tuple.__new__(AggregateEvent, (*event[:-1], position))
+_new_event = tuple.__new__
+
+
+def _window(columns: Columns, stream_name: str, after: int, upper: int | None) -> Columns:
+    """The rows of one stream (the last column is the stream name) in a version window,
+    in version order."""
+    names, versions = columns[-1], columns[VERSION]
+    size = len(versions)
+    if size and (
+        names.count(stream_name) != size
+        or min(versions) <= after
+        or (upper is not None and max(versions) > upper)
+    ):
+        keep = [
+            i
+            for i, (name, version) in enumerate(zip(names, versions, strict=True))
+            if name == stream_name and after < version and (upper is None or version <= upper)
+        ]
+        columns = [[column[i] for i in keep] for column in columns]
+        versions = columns[VERSION]
+    if not all(map(operator.lt, versions, islice(versions, 1, None))):
+        order = sorted(range(len(versions)), key=versions.__getitem__)
+        columns = [[column[i] for i in order] for column in columns]
+    return columns
 
 
 def _as_aware(moment: datetime) -> datetime:

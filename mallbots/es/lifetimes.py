@@ -43,7 +43,7 @@ def lifetime_summary(log: EventLog) -> pd.DataFrame:
         )
         SELECT stream_name,
                count(*)                          AS streams,
-               sum(events)                       AS events,
+               sum(events)::BIGINT               AS events,
                round(avg(events), 2)             AS mean_length,
                median(events)                    AS median_length,
                max(events)                       AS max_length,

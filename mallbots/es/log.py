@@ -4,18 +4,36 @@ Positions are handed out under the database's write lock as events commit, so th
 is read in commit order and a reader never sees a lower position appear later. Batches
 are read by position *range* (``position > a AND position <= b``), so DuckDB skips the
 rest of the table by its zone maps and each batch costs the same however long the log.
+
+A statement costs DuckDB a fixed fraction of a millisecond, so :meth:`EventLog.batches`
+asks for many batches' worth of positions at once (:data:`QUERY_SPAN`), by column,
+and cuts them into the caller's batches here, decoding each only when it is reached.
 """
 
 from __future__ import annotations
 
+import operator
+from bisect import bisect_right
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from itertools import islice
 
 import pandas as pd
 
 from mallbots.es.database import Database, checked_identifier
-from mallbots.es.decoding import EVENT_COLUMNS, decode_rows
+from mallbots.es.decoding import (
+    EVENT_COLUMNS,
+    POSITION,
+    STREAM_NAME,
+    VERSION,
+    decode_columns,
+    fetch_columns,
+)
 from mallbots.es.events import AggregateEvent
 from mallbots.es.registry import Registry
+
+QUERY_SPAN = 16_384
+"""How many positions :meth:`EventLog.batches` reads per statement (rounded to whole
+batches): enough that the statement's fixed cost vanishes, few enough to hold."""
 
 FRAME_COLUMNS = (
     "position, stream_name, stream_id, stream_version, event_name, event_data, occurred_at, "
@@ -68,14 +86,25 @@ class EventLog:
         self, after_position: int, up_to: int, names: Collection[str] | None = None
     ) -> list[AggregateEvent]:
         """The events with ``after_position < position <= up_to`` (of ``names``), in order."""
+        return decode_columns(self._read_columns(after_position, up_to, names), self.registry)
+
+    def _read_columns(
+        self, after_position: int, up_to: int, names: Collection[str] | None = None
+    ) -> list[list]:
         where = "position > $1 AND position <= $2"
         parameters: list = [after_position, up_to]
         if names is not None:
             where += " AND event_name IN (SELECT unnest($3::VARCHAR[]))"
             parameters.append(sorted(names))
-        sql = self._union(EVENT_COLUMNS, where)
-        rows = self.database.execute(f"{sql} ORDER BY 1", parameters).fetchall()
-        return decode_rows(rows, self.registry)
+        sql = self.database.parsed(self._union(EVENT_COLUMNS, where))
+        columns = fetch_columns(self.database.execute(sql, parameters))
+        positions = columns[POSITION]
+        # A scan returns rows in insertion order, which is position order unless rows
+        # were written by hand or come from several tables: sort only then.
+        if not all(map(operator.lt, positions, islice(positions, 1, None))):
+            order = sorted(range(len(positions)), key=positions.__getitem__)
+            columns = [[column[i] for i in order] for column in columns]
+        return columns
 
     def windows(
         self,
@@ -86,17 +115,26 @@ class EventLog:
     ) -> Iterator[tuple[int, list[AggregateEvent]]]:
         """``(upper, events)`` for each window of positions up to the head (or ``up_to``).
 
-        Every window is yielded, empty or not, so a reader can record how far it got.
-        The head is read when iteration starts; later appends wait for the next read.
+        Window by window, the positions ``(p, p + window]``, each yielded empty or not so
+        a reader can record how far it got. Many windows are read per statement
+        (:data:`QUERY_SPAN` positions) and decoded one at a time. The head is read when
+        iteration starts; later appends wait for the next read.
         """
         if window < 1:
             raise ValueError("the window must be at least 1 position wide")
         end = self.head() if up_to is None else up_to
+        span = max(1, QUERY_SPAN // window) * window
         position = after_position
         while position < end:
-            upper = min(position + window, end)
-            yield upper, self.read_range(position, upper, names)
-            position = upper
+            query_end = min(position + span, end)
+            columns = self._read_columns(position, query_end, names)
+            positions, start = columns[POSITION], 0
+            while position < query_end:
+                upper = min(position + window, query_end)
+                stop = bisect_right(positions, upper, start)
+                batch = [column[start:stop] for column in columns]
+                yield upper, decode_columns(batch, self.registry) if stop > start else []
+                position, start = upper, stop
 
     def batches(
         self,
@@ -112,9 +150,19 @@ class EventLog:
 
     def stream(self, stream_name: str, stream_id: str) -> list[AggregateEvent]:
         """One stream's events, from whichever table holds them, in version order."""
-        sql = self._union(EVENT_COLUMNS, "stream_id = $1 AND stream_name = $2")
-        rows = self.database.execute(f"{sql} ORDER BY 2", [stream_id, stream_name]).fetchall()
-        return decode_rows(rows, self.registry)
+        # One equality filter, so DuckDB uses each table's stream_id index; the name is
+        # checked here (streams of different types rarely share an id).
+        sql = self.database.parsed(self._union(EVENT_COLUMNS, "stream_id = $1"))
+        columns = fetch_columns(self.database.execute(sql, [stream_id]))
+        keep = sorted(
+            (version, i)
+            for i, (name, version) in enumerate(
+                zip(columns[STREAM_NAME], columns[VERSION], strict=True)
+            )
+            if name == stream_name
+        )
+        rows = [i for _, i in keep]
+        return decode_columns([[column[i] for i in rows] for column in columns], self.registry)
 
     def streams(self) -> pd.DataFrame:
         """Every stream: its name, id and length, in order of first appearance."""

@@ -1,5 +1,6 @@
 """Plots and widgets that show event streams and read models in the notebooks."""
 
+from mallbots.viz.measure import count_replayed, snapshot_load_times
 from mallbots.viz.plots import (
     events_over_time_data,
     plot_events_over_time,
@@ -10,11 +11,20 @@ from mallbots.viz.plots import (
     stream_length_data,
     timeline_data,
 )
-from mallbots.viz.widgets import ReadModelViewer, StreamExplorer, frame_html
+from mallbots.viz.widgets import (
+    CommandPanel,
+    ReadModelViewer,
+    StreamExplorer,
+    TableState,
+    frame_html,
+)
 
 __all__ = [
+    "CommandPanel",
     "ReadModelViewer",
     "StreamExplorer",
+    "TableState",
+    "count_replayed",
     "events_over_time_data",
     "frame_html",
     "plot_events_over_time",
@@ -22,6 +32,7 @@ __all__ = [
     "plot_projection_lag",
     "plot_stream_lengths",
     "plot_timeline",
+    "snapshot_load_times",
     "stream_length_data",
     "timeline_data",
 ]

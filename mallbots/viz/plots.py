@@ -3,20 +3,48 @@
 Each plot comes in two parts: a ``*_data`` function that computes exactly what will be
 drawn (a DataFrame, tested on its own, since nbval does not compare images) and a
 ``plot_*`` function that draws it and returns a matplotlib Figure. Figures are made
-without pyplot, so a notebook shows each one exactly once, where it is returned.
+without pyplot, so a notebook shows each one exactly once, where it is returned
+(importing this module tells IPython how to draw them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 from matplotlib import colormaps
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from mallbots.es.log import EventLog
 
-PALETTE = colormaps["tab20"].colors
+_TAB20 = colormaps["tab20"].colors
+PALETTE = _TAB20[0::2] + _TAB20[1::2]
+"""Ten strong colours, then their light versions: neighbouring event names (sorted, so
+one aggregate's events sit together) get different hues, not two shades of one."""
+
+
+def show_figures_inline(shell: Any = None) -> bool:
+    """Let IPython draw a returned Figure as a PNG (pyplot would register this; we skip pyplot).
+
+    Called when this module is imported; returns whether a shell was found.
+    """
+    try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import print_figure
+    except ImportError:  # pragma: no cover - IPython comes with the notebooks' extras
+        return False
+    shell = shell or get_ipython()
+    if shell is None:
+        return False
+    formatter = shell.display_formatter.formatters["image/png"]
+    formatter.for_type(Figure, lambda figure: print_figure(figure, "png", bbox_inches="tight"))
+    return True
+
+
+show_figures_inline()
 
 
 def _figure(size: tuple[float, float]):
@@ -37,8 +65,9 @@ def timeline_data(
 ) -> pd.DataFrame:
     """The events of the first ``max_streams`` streams (by first appearance), one row each.
 
-    Columns: position, occurred_at, stream (a ``name id`` label), row (the stream's line
-    on the plot, 0 at the top) and event_name.
+    Columns: position, occurred_at, stream (a ``name id`` label; ids longer than 16
+    characters are cut to 8 and an ellipsis), row (the stream's line on the plot, 0 at
+    the top) and event_name.
     """
     where = "" if stream_name is None else "WHERE stream_name = $2"
     parameters: list = [max_streams] if stream_name is None else [max_streams, stream_name]
@@ -53,7 +82,9 @@ def timeline_data(
             SELECT *, row_number() OVER (ORDER BY first_position) - 1 AS row FROM firsts
         )
         SELECT log.position, log.occurred_at,
-               split_part(log.stream_name, '.', 2) || ' ' || left(log.stream_id, 8) AS stream,
+               split_part(log.stream_name, '.', 2) || ' ' || CASE
+                   WHEN length(log.stream_id) <= 16 THEN log.stream_id
+                   ELSE left(log.stream_id, 8) || '…' END AS stream,
                picked.row, log.event_name
         FROM log JOIN picked USING (stream_name, stream_id)
         ORDER BY log.position
@@ -83,6 +114,12 @@ def plot_timeline(data: pd.DataFrame, x: str = "position", title: str | None = N
         axes.axhline(row, color="#dddddd", linewidth=0.8, zorder=1)
     axes.set_yticks(list(streams["row"]), list(streams["stream"]))
     axes.invert_yaxis()
+    if x == "position":
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    else:  # dates: short labels that never run into each other
+        locator = AutoDateLocator()
+        axes.xaxis.set_major_locator(locator)
+        axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     axes.set_xlabel("log position" if x == "position" else "time the event occurred")
     axes.set_title(title or "Events per stream, coloured by type")
     axes.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
@@ -114,6 +151,8 @@ def plot_stream_lengths(data: pd.DataFrame, title: str | None = None) -> Figure:
         axes.hist(lengths, bins=bins, color="#4c72b0", edgecolor="white", align="left")
         axes.set_title(f"{stream_type} ({len(lengths)} streams)")
         axes.set_xlabel("events in the stream")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     panels[0][0].set_ylabel("streams")
     figure.suptitle(title or "How long do streams grow?")
     figure.tight_layout()
@@ -172,7 +211,7 @@ def plot_load_times(data: pd.DataFrame, title: str | None = None) -> Figure:
         rows = rows.sort_values("length")
         axes.plot(rows["length"], rows["ms"], marker="o", label=mode)
     axes.set_xlabel("events in the stream")
-    axes.set_ylabel("median load time (ms)")
+    axes.set_ylabel("load time (ms, best of several)")
     axes.set_title(title or "Loading an aggregate: with and without a snapshot")
     axes.legend(frameon=False)
     axes.grid(alpha=0.3)
@@ -187,7 +226,16 @@ def plot_projection_lag(data: pd.DataFrame, title: str | None = None) -> Figure:
     """
     figure, axes = _figure((8, 3.8))
     head = data.drop_duplicates("step").sort_values("step")
-    axes.plot(head["step"], head["head"], color="black", linewidth=2, label="log head")
+    # Drawn as steps, like the positions: between two steps nothing moves.
+    axes.step(
+        head["step"],
+        head["head"],
+        where="post",
+        color="black",
+        linewidth=4,
+        alpha=0.3,
+        label="log head",
+    )
     for name, rows in data.groupby("projection", sort=True):
         axes.step(rows["step"], rows["position"], where="post", label=name)
     axes.set_xlabel("step")

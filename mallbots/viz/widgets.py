@@ -6,12 +6,17 @@ so what it shows is part of its state: a test can set a control and read the pan
 
 from __future__ import annotations
 
+import dataclasses
 import html
-from collections.abc import Mapping
+import typing
+from collections.abc import Mapping, Sequence
+from types import NoneType, UnionType
+from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
 
+from mallbots.errors import DomainError
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.events import AggregateEvent
 from mallbots.es.log import EventLog
@@ -24,16 +29,29 @@ TABLE_STYLE = (
 )
 
 
-def frame_html(frame: pd.DataFrame, caption: str | None = None, max_rows: int = 30) -> str:
-    """A DataFrame as a compact HTML table (with a caption and a row count)."""
-    shown = frame.head(max_rows).to_html(index=False, classes="mb-table", border=0)
+def frame_html(
+    frame: pd.DataFrame, caption: str | None = None, max_rows: int = 30, max_chars: int = 90
+) -> str:
+    """A DataFrame as a compact HTML table (with a caption and a row count).
+
+    Text longer than ``max_chars`` (a basket's items as JSON ...) is cut with an ellipsis.
+    """
+    head = frame.head(max_rows).apply(lambda column: column.map(lambda v: _cut(v, max_chars)))
+    shown = head.to_html(index=False, classes="mb-table", border=0)
     more = (
         f"<div style='color:#888'>… {len(frame) - max_rows} more rows</div>"
         if len(frame) > max_rows
         else ""
     )
-    title = f"<div><b>{html.escape(caption)}</b> ({len(frame)} rows)</div>" if caption else ""
+    count = f"{len(frame)} row" + ("" if len(frame) == 1 else "s")
+    title = f"<div><b>{html.escape(caption)}</b> ({count})</div>" if caption else ""
     return TABLE_STYLE + title + shown + more
+
+
+def _cut(value: Any, max_chars: int) -> Any:
+    if isinstance(value, str) and len(value) > max_chars:
+        return value[: max_chars - 1] + "…"
+    return value
 
 
 def state_html(aggregate: Aggregate) -> str:
@@ -111,6 +129,15 @@ class StreamExplorer:
     def _on_version(self, change: dict) -> None:
         self._show(change["new"])
 
+    def __repr__(self) -> str:
+        if not self.stream.options:
+            return "StreamExplorer(no streams)"
+        stream_name, stream_id = self.stream.value
+        return (
+            f"StreamExplorer({len(self.stream.options)} streams; showing {stream_name} "
+            f"{stream_id} at version {self.version.value} of {self.version.max})"
+        )
+
     def aggregate_at(self, version: int) -> Aggregate:
         """The selected stream's aggregate after ``version`` events."""
         stream_name, stream_id = self.stream.value
@@ -127,7 +154,7 @@ class StreamExplorer:
         self.state_pane.value = state_html(self.aggregate_at(version))
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        return _bundle(self, **kwargs)
 
 
 class ReadModelViewer:
@@ -159,5 +186,280 @@ class ReadModelViewer:
             for table, frame in self.frames(position).items()
         )
 
+    def __repr__(self) -> str:
+        return (
+            f"ReadModelViewer({self.projection.name} at position {self.position.value} "
+            f"of {self.position.max})"
+        )
+
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        return _bundle(self, **kwargs)
+
+
+def _bundle(owner: Any, **kwargs: Any) -> dict:
+    """The widget's display, with a short, stable text form instead of its full state."""
+    bundle = owner.widget._repr_mimebundle_(**kwargs)
+    bundle["text/plain"] = repr(owner)
+    return bundle
+
+
+# --- the command panel ---------------------------------------------------------------------
+
+ID_SOURCES: dict[str, str] = {
+    "store_id": "SELECT id FROM stores.stores",
+    "product_id": "SELECT id FROM stores.products",
+    "customer_id": "SELECT id FROM customers.customers",
+    "payment_id": "SELECT id FROM payments.payments",
+    "invoice_id": "SELECT id FROM payments.invoices",
+    "shopping_list_id": "SELECT id FROM depot.shopping_lists",
+    "basket_id": "SELECT DISTINCT stream_id FROM baskets.events",
+    "order_id": "SELECT DISTINCT stream_id FROM ordering.events",
+}
+"""Where the panel finds the ids it suggests for each kind of id field."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TableChange:
+    """Rows of one table that a command added, changed or removed."""
+
+    table: str
+    frame: pd.DataFrame
+    """A ``change`` column (added / changed / removed), then the row (as it is now, or
+    as it was for a removed row)."""
+
+    def counts(self) -> str:
+        counts = self.frame["change"].value_counts()
+        return ", ".join(
+            f"{counts[kind]} {kind}" for kind in ("added", "changed", "removed") if kind in counts
+        )
+
+
+class TableState:
+    """Every row of some tables, keyed by primary key, to compare before and after."""
+
+    def __init__(self, database: Any, tables: Sequence[str]) -> None:
+        self.columns: dict[str, list[str]] = {}
+        self.rows: dict[str, dict[tuple, tuple]] = {}
+        for table in tables:
+            schema, _, name = table.rpartition(".")
+            (key,) = database.execute(
+                "SELECT constraint_column_names FROM duckdb_constraints() "
+                "WHERE schema_name = $1 AND table_name = $2 AND constraint_type = 'PRIMARY KEY'",
+                [schema, name],
+            ).fetchone() or ([],)
+            result = database.execute(f"SELECT * FROM {table} ORDER BY ALL")
+            columns = [column[0] for column in result.description]
+            positions = [columns.index(column) for column in key] or list(range(len(columns)))
+            self.columns[table] = columns
+            self.rows[table] = {tuple(row[i] for i in positions): row for row in result.fetchall()}
+
+    def changes_since(self, before: TableState) -> list[TableChange]:
+        """What changed from ``before`` to this state, table by table (unchanged left out)."""
+        found = []
+        for table, rows in self.rows.items():
+            old = before.rows.get(table, {})
+            changed = [("added", row) for key, row in rows.items() if key not in old]
+            changed += [
+                ("changed", row) for key, row in rows.items() if key in old and old[key] != row
+            ]
+            changed += [("removed", row) for key, row in old.items() if key not in rows]
+            if changed:
+                frame = pd.DataFrame([row for _, row in changed], columns=self.columns[table])
+                frame.insert(0, "change", [kind for kind, _ in changed])
+                found.append(TableChange(table, frame))
+        return found
+
+
+class CommandPanel:
+    """Pick a command, fill its fields, run it on the shop, and see what it did.
+
+    After a run the panes show the new events and the rows each table gained, changed or
+    lost, or, if a rule refused the command, the refusal (and that nothing was written).
+    Id fields suggest the ids the shop knows; type any other to see it refused.
+    """
+
+    def __init__(self, shop: Any, commands: Sequence[type] | None = None) -> None:
+        self.shop = shop
+        offered = [c for c in (commands or shop.command_types) if _supported(c)]
+        if not offered:
+            raise ValueError("none of these commands has fields the panel can fill")
+        self.command = widgets.Dropdown(
+            options=[(c.__name__, c) for c in offered], description="command"
+        )
+        self.run_button = widgets.Button(description="run", button_style="primary")
+        self.fields = widgets.VBox()
+        self.inputs: dict[str, widgets.Widget] = {}
+        self.result_pane = widgets.HTML()
+        self.events_pane = widgets.HTML()
+        self.changes_pane = widgets.HTML()
+        self.result_pane.add_class("mallbots-result")
+        self.events_pane.add_class("mallbots-new-events")
+        self.changes_pane.add_class("mallbots-changes")
+        self.new_events = pd.DataFrame()
+        """The events the last run appended (empty after a refusal)."""
+        self.changes: list[TableChange] = []
+        """The rows the last run changed, table by table."""
+        self.error: Exception | None = None
+        """The last run's refusal, or None."""
+        self.result: Any = None
+        """What the last run returned (a new id, or None)."""
+        self.runs = 0
+        self.command.observe(lambda change: self._build_fields(change["new"]), names="value")
+        self.run_button.on_click(lambda _button: self.run())
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.command, self.run_button]),
+                self.fields,
+                self.result_pane,
+                self.events_pane,
+                self.changes_pane,
+            ]
+        )
+        self.widget.add_class("mallbots-command-panel")
+        self._build_fields(self.command.value)
+
+    # --- fields --------------------------------------------------------------------------
+
+    def _build_fields(self, command: type) -> None:
+        hints = typing.get_type_hints(command)
+        self.inputs = {
+            field.name: _field_input(field, hints[field.name], self._known_ids(field.name))
+            for field in dataclasses.fields(command)
+        }
+        self.fields.children = tuple(self.inputs.values())
+
+    def _known_ids(self, field_name: str) -> list[str]:
+        sql = ID_SOURCES.get(field_name)
+        if sql is None:
+            return []
+        return [row[0] for row in self.shop.database.execute(f"{sql} ORDER BY 1").fetchall()]
+
+    def _refresh_ids(self) -> None:
+        for name, control in self.inputs.items():
+            if isinstance(control, widgets.Combobox):
+                known = self._known_ids(name)
+                control.options = tuple(known)
+                control.placeholder = _id_placeholder(known)
+
+    def message(self) -> Any:
+        """The selected command, built from the fields as they are filled in now."""
+        command = self.command.value
+        hints = typing.get_type_hints(command)
+        values = {name: _read(control, hints[name]) for name, control in self.inputs.items()}
+        return command(**values)
+
+    # --- running -------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Run the command (what the button does); the panes show the outcome."""
+        self.runs += 1
+        tables = [t for t in self.shop.tables if not t.endswith(".events")]
+        head = self.shop.log.head()
+        before = TableState(self.shop.database, tables)
+        self.error, self.result = None, None
+        try:
+            message = self.message()
+            self.result = self.shop.execute(message)
+        except (DomainError, TypeError, ValueError) as error:
+            self.error = error
+        self.new_events = self.shop.log.frame(after_position=head)
+        self.changes = TableState(self.shop.database, tables).changes_since(before)
+        self._show()
+        self._refresh_ids()
+
+    def _show(self) -> None:
+        name = self.command.value.__name__
+        if self.error is not None:
+            kind = "refused" if isinstance(self.error, DomainError) else "could not run"
+            self.result_pane.value = (
+                f"<div style='color:#b00020'><b>#{self.runs} {name} {kind}:</b> "
+                f"{html.escape(type(self.error).__name__)}: {html.escape(str(self.error))}"
+                "<br>Nothing was written.</div>"
+            )
+        else:
+            returned = "" if self.result is None else f", returned {html.escape(repr(self.result))}"
+            self.result_pane.value = (
+                f"<div style='color:#1b5e20'><b>#{self.runs} {name} ran</b>{returned}.</div>"
+            )
+        events = self.new_events
+        self.events_pane.value = (
+            frame_html(
+                events[
+                    [
+                        "position",
+                        "stream_name",
+                        "stream_id",
+                        "stream_version",
+                        "event_name",
+                        "event_data",
+                    ]
+                ],
+                "new events",
+            )
+            if len(events)
+            else "<i>no new events</i>"
+        )
+        self.changes_pane.value = (
+            "".join(
+                frame_html(change.frame, f"{change.table}: {change.counts()}")
+                for change in self.changes
+            )
+            or "<i>no rows changed</i>"
+        )
+
+    def __repr__(self) -> str:
+        return f"CommandPanel({len(self.command.options)} commands; selected {self.command.label})"
+
+    def _repr_mimebundle_(self, **kwargs):
+        return _bundle(self, **kwargs)
+
+
+def _is_optional_text(hint: Any) -> bool:
+    return isinstance(hint, UnionType) and set(typing.get_args(hint)) == {str, NoneType}
+
+
+def _supported(command: type) -> bool:
+    """Whether every field of ``command`` is one the panel can fill (text, ids, money, int)."""
+    hints = typing.get_type_hints(command)
+    return all(
+        hints[field.name] in (str, int, Any) or _is_optional_text(hints[field.name])
+        for field in dataclasses.fields(command)
+    )
+
+
+def _field_input(field: dataclasses.Field, hint: Any, known_ids: list[str]) -> widgets.Widget:
+    style = {"description_width": "9em"}
+    layout = widgets.Layout(width="32em")
+    default = None if field.default is dataclasses.MISSING else field.default
+    name = field.name
+    if hint is int:
+        return widgets.IntText(value=default or 1, description=name, style=style, layout=layout)
+    if _is_optional_text(hint):
+        return widgets.Text(
+            placeholder="blank: the shop makes one", description=name, style=style, layout=layout
+        )
+    if hint is Any:
+        return widgets.Text(
+            placeholder="an amount, e.g. 9.99", description=name, style=style, layout=layout
+        )
+    if name in ID_SOURCES:
+        return widgets.Combobox(
+            options=tuple(known_ids),
+            ensure_option=False,
+            placeholder=_id_placeholder(known_ids),
+            description=name,
+            style=style,
+            layout=layout,
+        )
+    return widgets.Text(value=default or "", description=name, style=style, layout=layout)
+
+
+def _id_placeholder(known_ids: list[str]) -> str:
+    return f"one of {len(known_ids)} known ids, or any text"
+
+
+def _read(control: widgets.Widget, hint: Any) -> Any:
+    value = control.value
+    if _is_optional_text(hint):
+        return value if value.strip() else None
+    return value

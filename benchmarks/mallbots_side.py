@@ -1,0 +1,234 @@
+"""The MallBots side: the workloads on ``mallbots.es`` over a DuckDB file.
+
+The aggregate is a small bank account (an owner and a ``Decimal`` balance), the same
+as the peer's in :mod:`benchmarks.peer_side`. Each workload opens its own database file
+in the directory it is given, so workloads do not see each other's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from benchmarks.timing import Trials, clock, milliseconds, per_second, timed
+from mallbots.es import (
+    Aggregate,
+    AggregateEvent,
+    AggregateRepository,
+    Database,
+    EventLog,
+    EventStore,
+    EveryNEvents,
+    Registry,
+    snapshots,
+)
+
+NAME = "MallBots"
+ONE = Decimal("1.25")
+
+
+@dataclass(frozen=True)
+class Opened:
+    owner: str
+
+
+@dataclass(frozen=True)
+class Deposited:
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class AccountV1:
+    owner: str
+    balance: Decimal
+
+
+class Account(Aggregate):
+    NAME = "bench.Account"
+
+    def __init__(self, id: str, **kwargs) -> None:
+        super().__init__(id, **kwargs)
+        self.owner = ""
+        self.balance = Decimal(0)
+
+    def open(self, owner: str) -> None:
+        self.record("bench.Opened", Opened(owner))
+
+    def deposit(self, amount: Decimal) -> None:
+        self.record("bench.Deposited", Deposited(amount))
+
+    def apply(self, event: AggregateEvent) -> None:
+        payload = event.payload
+        if type(payload) is Deposited:
+            self.balance += payload.amount
+        elif type(payload) is Opened:
+            self.owner = payload.owner
+        else:
+            raise TypeError(f"unexpected event {event.name}")
+
+    def to_snapshot(self) -> AccountV1:
+        return AccountV1(self.owner, self.balance)
+
+    def apply_snapshot(self, snapshot: object) -> None:
+        if not isinstance(snapshot, AccountV1):
+            raise TypeError(f"unexpected snapshot {snapshot!r}")
+        self.owner, self.balance = snapshot.owner, snapshot.balance
+
+
+def registry() -> Registry:
+    registry = Registry()
+    registry.register_event("bench.Opened", Opened)
+    registry.register_event("bench.Deposited", Deposited)
+    registry.register_snapshot("bench.AccountV1", AccountV1)
+    return registry
+
+
+@dataclass
+class Wiring:
+    database: Database
+    registry: Registry
+    events: EventStore
+    accounts: AggregateRepository[Account]
+
+    def account(self, events: int) -> Account:
+        """A new account with ``events`` pending events (opened, then deposits)."""
+        account = self.accounts.new(_new_id())
+        account.open("Ada")
+        for _ in range(events - 1):
+            account.deposit(ONE)
+        return account
+
+
+_counter = iter(range(1, 1 << 62))
+
+
+def _new_id() -> str:
+    return f"account-{next(_counter)}"
+
+
+@contextmanager
+def wiring(workdir: Path, snapshot_every: int | None = None) -> Iterator[Wiring]:
+    """A database file in ``workdir`` with an account repository, closed on exit."""
+    database = Database.open(workdir / "mallbots.duckdb")
+    try:
+        reg = registry()
+        events = EventStore(database, reg, "bench.events")
+        store = events
+        if snapshot_every is not None:
+            store = snapshots(database, reg, "bench.snapshots", EveryNEvents(snapshot_every))(
+                events
+            )
+        yield Wiring(database, reg, events, AggregateRepository(Account, store))
+    finally:
+        database.close()
+
+
+# --- the workloads ------------------------------------------------------------------------
+
+
+def append_one(workdir: Path, appends: int) -> Trials:
+    with wiring(workdir) as w:
+        while True:
+            accounts = [w.account(1) for _ in range(appends)]
+            save = w.accounts.save
+            start = clock()
+            for account in accounts:
+                save(account)
+            yield per_second(appends, clock() - start)
+
+
+def append_threads(workdir: Path, appends: int, events: int, threads: int) -> Trials:
+    with wiring(workdir) as w, ThreadPoolExecutor(threads) as pool:
+        while True:
+            accounts = [w.account(events) for _ in range(appends)]
+            shares = [accounts[i::threads] for i in range(threads)]
+            start = clock()
+            for done in [pool.submit(_save_all, w.accounts.save, share) for share in shares]:
+                done.result()
+            yield per_second(appends * events, clock() - start)
+
+
+def _save_all(save: Callable[[Account], object], accounts: list[Account]) -> None:
+    for account in accounts:
+        save(account)
+
+
+def read_log(workdir: Path, events: int, page: int) -> Trials:
+    with wiring(workdir) as w:
+        for _ in range(events // 500):
+            w.accounts.save(w.account(500))
+        if events % 500:
+            w.accounts.save(w.account(events % 500))
+        log = EventLog(w.database, w.registry)
+        while True:
+            start = clock()
+            count = 0
+            for batch in log.batches(0, page):
+                count += len(batch)
+            elapsed = clock() - start
+            assert count == events, (count, events)
+            yield per_second(count, elapsed)
+
+
+def load_no_snapshot(workdir: Path, events: int, loads: int) -> Trials:
+    yield from _load(workdir, events, loads, snapshot_every=None)
+
+
+def load_snapshot(workdir: Path, events: int, loads: int) -> Trials:
+    yield from _load(workdir, events, loads, snapshot_every=events)
+
+
+def _load(workdir: Path, events: int, loads: int, snapshot_every: int | None) -> Trials:
+    with wiring(workdir, snapshot_every) as w:
+        account = w.account(events)
+        w.accounts.save(account)
+        expected = account.balance
+        load = w.accounts.load
+        while True:
+            start = clock()
+            for _ in range(loads):
+                loaded = load(account.id)
+            elapsed = clock() - start
+            assert loaded.version == events and loaded.balance == expected
+            yield milliseconds(elapsed / loads)
+
+
+def commands(workdir: Path, aggregates: int, commands: int) -> Trials:
+    with wiring(workdir) as w:
+        ids = []
+        for _ in range(aggregates):
+            account = w.account(1)
+            w.accounts.save(account)
+            ids.append(account.id)
+        load, save = w.accounts.load, w.accounts.save
+        while True:
+            start = clock()
+            for i in range(commands):
+                account = load(ids[i % aggregates])
+                account.deposit(ONE)
+                save(account)
+            yield per_second(commands, clock() - start)
+
+
+def save_500(workdir: Path, saves: int, events: int) -> Trials:
+    with wiring(workdir) as w:
+        save = w.accounts.save
+        while True:
+            accounts = [w.account(events) for _ in range(saves)]
+            elapsed = sum(timed(lambda a=account: save(a)) for account in accounts)
+            yield per_second(saves * events, elapsed)
+
+
+TRIALS: dict[str, Callable[..., Trials]] = {
+    "append_one": append_one,
+    "append_threads": append_threads,
+    "read_log": read_log,
+    "load_no_snapshot": load_no_snapshot,
+    "load_snapshot": load_snapshot,
+    "commands": commands,
+    "save_500": save_500,
+}

@@ -1,0 +1,153 @@
+"""What the run prints: the machine, then the figures as Markdown tables.
+
+Ratios are oriented so that > 1 always means MallBots is better: a rate is divided by
+the peer's rate, a duration divides the peer's duration.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+
+from benchmarks.timing import median, spread
+from benchmarks.workloads import Workload
+
+FLOOR_TARGET = 0.8
+"""Issue target: workloads 1 and 5 reach at least 0.8 of DuckDB's one-row INSERT."""
+
+
+@dataclass
+class Result:
+    """The figures of one workload, side by side name -> trial figures."""
+
+    workload: Workload
+    figures: dict[str, list[float]]
+
+    def median(self, side: str) -> float | None:
+        values = self.figures.get(side)
+        return median(values) if values else None
+
+    def ratio(self, side: str, other: str) -> float | None:
+        """``side`` against ``other``, > 1 when ``side`` is better."""
+        mine, theirs = self.median(side), self.median(other)
+        if mine is None or theirs is None:
+            return None
+        return mine / theirs if self.workload.higher_is_better else theirs / mine
+
+
+def machine() -> list[str]:
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return [
+        f"cores (nproc): {len(os.sched_getaffinity(0))}, CPU: {model}",
+        f"Python {platform.python_version()} ({sys.implementation.name}), "
+        f"{platform.system()} {platform.release()}",
+        f"duckdb {_version('duckdb')}, eventsourcing {_version('eventsourcing')}",
+        "load average (1, 5, 15 min) at start: "
+        + ", ".join(f"{load:.2f}" for load in os.getloadavg())
+        + " (other work on the machine inflates every figure; the ratios less so)",
+    ]
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def figure(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "ms":
+        return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+    return f"{value:,.0f}"
+
+
+def ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def tables(
+    results: list[Result],
+    sides: list[str],
+    floor: str,
+    pending: list[Workload],
+    quick: bool = False,
+) -> str:
+    """The comparison, the floor and the targets (full sizes only), as Markdown."""
+    mallbots, *peers = sides
+    lines = []
+    header = ["workload", "unit", mallbots, *peers]
+    header += [f"{mallbots} / {peer}" for peer in peers]
+    header += ["spread"]
+    lines += _row(header), _row(["---"] * len(header))
+    for result in results:
+        unit = result.workload.unit
+        cells = [result.workload.title, unit]
+        cells += [figure(result.median(side), unit) for side in sides]
+        cells += [ratio(result.ratio(mallbots, peer)) for peer in peers]
+        measured = [s for s in sides if s in result.figures]
+        cells.append(" / ".join(f"{spread(result.figures[s]):.0%}" for s in measured))
+        lines.append(_row(cells))
+    for workload in pending:
+        blank = ["-"] * (len(header) - 3)
+        lines.append(_row([workload.title, workload.unit, *blank, workload.pending]))
+    lines.append("")
+    lines.append(
+        "spread: interquartile range / median of each side's trials (MallBots first). "
+        "Ratios > 1 mean MallBots is better."
+    )
+
+    floored = [r for r in results if r.workload.against_floor and r.median(floor) is not None]
+    if floored:
+        lines += ["", f"Against DuckDB's own one-row INSERT on a file (target >= {FLOOR_TARGET}x):"]
+        lines += ["", _row(["workload", mallbots, f"{floor} rows/s", "ratio", "target met"])]
+        lines.append(_row(["---"] * 5))
+        for result in floored:
+            share = result.median(mallbots) / result.median(floor)
+            lines.append(
+                _row(
+                    [
+                        result.workload.title,
+                        f"{figure(result.median(mallbots), '')} {result.workload.unit}",
+                        figure(result.median(floor), ""),
+                        ratio(share),
+                        "yes" if share >= FLOOR_TARGET else "no",
+                    ]
+                )
+            )
+
+    targeted = [r for r in results if r.workload.target is not None]
+    if targeted and quick:
+        lines += ["", "MallBots' own targets: not judged on the quick run's small sizes."]
+    elif targeted:
+        lines += ["", "MallBots' own targets:", ""]
+        lines += [_row(["figure", mallbots, "target", "met"]), _row(["---"] * 4)]
+        for result in targeted:
+            target, value = result.workload.target, result.median(mallbots)
+            lines.append(
+                _row(
+                    [
+                        result.workload.title,
+                        f"{figure(value, result.workload.unit)} {result.workload.unit}",
+                        f"{target} {result.workload.unit}",
+                        "yes" if target.met_by(value) else "no",
+                    ]
+                )
+            )
+    return "\n".join(lines)
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"

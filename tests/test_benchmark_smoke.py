@@ -1,0 +1,47 @@
+"""The benchmark script still runs (quick mode, MallBots only). No timing is asserted."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks import run
+from benchmarks.workloads import WORKLOADS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_mode_measures_every_workload_without_the_peer(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "eventsourcing", None)  # as if it were not installed
+    monkeypatch.delitem(sys.modules, "benchmarks.peer_side", raising=False)
+    results = run.main(["--quick", "--rounds", "1"])
+    out = capsys.readouterr().out
+    assert "The peer is not installed" in out
+    assert [r.workload.key for r in results] == [w.key for w in WORKLOADS]
+    for result in results:
+        assert result.median("MallBots") > 0
+        assert "eventsourcing" not in result.figures
+    assert "needs projections" in out  # the catalog rows wait in the table
+
+
+def test_the_script_runs_from_the_command_line():
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            "--quick",
+            "--mallbots-only",
+            "--rounds",
+            "1",
+            "--only",
+            "append_one",
+            "load_snapshot",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "MallBots" in done.stdout and "DuckDB INSERT" in done.stdout
