@@ -35,6 +35,12 @@ from mallbots.payments.application import ConfirmPayment, CreateInvoice, Payment
 ORDERS_OF_BASKETS = uuid.UUID("6f1c58a2-4c1e-4b8e-9a57-0d5b1f3e2a10")
 """The namespace of order ids derived from basket ids."""
 
+SHOPPING_LISTS_OF_ORDERS = uuid.UUID("2b8e4c1d-7a3f-4e56-9b0c-5d1e8f2a6c34")
+"""The namespace of shopping list ids derived from order ids."""
+
+INVOICES_OF_ORDERS = uuid.UUID("9c4d2e7f-1b6a-4f83-8e5d-3a7c0b9f1e62")
+"""The namespace of invoice ids derived from order ids."""
+
 
 def order_id_for_basket(basket_id: str) -> str:
     """The id of the order a basket's checkout creates: a UUID derived from the basket id.
@@ -45,6 +51,37 @@ def order_id_for_basket(basket_id: str) -> str:
     for the same id is refused by the order itself.
     """
     return str(uuid.uuid5(ORDERS_OF_BASKETS, basket_id))
+
+
+def shopping_list_id_for_order(order_id: str) -> str:
+    """The id of an order's shopping list, derived from the order id.
+
+    Like the order id, it is derived rather than drawn: an order has one list, and its
+    ``OrderCreated`` payload is the same however the order was placed (one command at a
+    time or in a simulator's bulk load), because no other draw from the id factory can
+    shift it.
+    """
+    return str(uuid.uuid5(SHOPPING_LISTS_OF_ORDERS, order_id))
+
+
+def invoice_id_for_order(order_id: str) -> str:
+    """The id of the invoice a readied order gets, derived from the order id (see above)."""
+    return str(uuid.uuid5(INVOICES_OF_ORDERS, order_id))
+
+
+def order_items(items: Sequence[Item]) -> tuple[OrderItem, ...]:
+    """A checked-out basket's lines as the ordering module's items."""
+    return tuple(
+        OrderItem(
+            product_id=item.product_id,
+            store_id=item.store_id,
+            store_name=item.store_name,
+            product_name=item.product_name,
+            price=item.product_price,
+            quantity=item.quantity,
+        )
+        for item in items
+    )
 
 
 class BasketOrders:
@@ -63,17 +100,7 @@ class BasketOrders:
             CreateOrder(
                 customer_id=customer_id,
                 payment_id=payment_id,
-                items=tuple(
-                    OrderItem(
-                        product_id=item.product_id,
-                        store_id=item.store_id,
-                        store_name=item.store_name,
-                        product_name=item.product_name,
-                        price=item.product_price,
-                        quantity=item.quantity,
-                    )
-                    for item in items
-                ),
+                items=order_items(items),
                 order_id=order_id_for_basket(basket_id),
             )
         )
@@ -99,7 +126,9 @@ class OrderPayments:
         self.payments.confirm_payment(ConfirmPayment(payment_id, customer_id, amount))
 
     def create_invoice(self, order_id: str, payment_id: str, amount: Decimal) -> str:
-        return self.payments.create_invoice(CreateInvoice(order_id, payment_id, amount))
+        return self.payments.create_invoice(
+            CreateInvoice(order_id, payment_id, amount, invoice_id_for_order(order_id))
+        )
 
 
 class OrderShopping:
@@ -116,6 +145,7 @@ class OrderShopping:
                     ShoppingItem(item.store_id, item.product_id, item.product_name, item.quantity)
                     for item in items
                 ),
+                shopping_list_id=shopping_list_id_for_order(order_id),
             )
         )
 

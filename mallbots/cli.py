@@ -8,16 +8,25 @@ refused commands end with one line on stderr and a non-zero exit, never a traceb
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import NoReturn
 
 import duckdb
+import pandas as pd
 
 from mallbots.app import DEFAULT_DATABASE, MallBots
 from mallbots.demo import run_demo
 from mallbots.errors import DomainError
 from mallbots.es import EventSourcingError
+from mallbots.es.check import check_database
+from mallbots.es.database import MEMORY
+from mallbots.es.lifetimes import events_per_type, lifetime_summary
+from mallbots.simulator import PRESETS, simulate
+from mallbots.simulator.export import export_log
 
 PROGRAM = "mallbots"
 
@@ -62,7 +71,187 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- simulate --------------------------------------------------------------------------------
+
+
+def add_simulate(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "simulate",
+        help="fill a new database with seeded mall activity",
+        description="Simulate a mall (stores, products, customers, baskets, orders) through "
+        "the real aggregates into a new database file. The same preset and seed give the "
+        "same log, byte for byte.",
+    )
+    add_database_option(parser)
+    parser.add_argument("--preset", choices=list(PRESETS), default="classroom")
+    parser.add_argument("--seed", type=int, default=42, help="the seed (default: 42)")
+    parser.add_argument(
+        "--events", type=positive, metavar="N", help="stop once the log holds N events"
+    )
+    parser.add_argument(
+        "--per-command",
+        action="store_true",
+        help="run each step as one shop command (slow; also fills the plain tables)",
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    parser.add_argument("--parquet", metavar="PATH", help="also write the log to a Parquet file")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(run=simulate_command)
+
+
+def simulate_command(args: argparse.Namespace) -> int:
+    config = PRESETS[args.preset].with_changes(seed=args.seed)
+    if args.events is not None:
+        config = config.with_changes(max_events=args.events)
+    if args.db != MEMORY and Path(args.db).exists():
+        if not args.overwrite:
+            raise UsageError(f"{args.db} exists; pass --overwrite to replace it")
+        for path in (Path(args.db), Path(f"{args.db}.wal")):
+            path.unlink(missing_ok=True)
+    progress = False if args.no_progress else None
+    shop, result = simulate(config, args.db, bulk=not args.per_command, progress=progress)
+    with shop:
+        if args.parquet:
+            export_log(shop, args.parquet)
+    where = "memory" if args.db == MEMORY else args.db
+    print(
+        f"Simulated {result.days} day(s) of the {args.preset!r} mall (seed {args.seed}) into "
+        f"{where}: {result.events:,} events in {result.seconds:.1f} s "
+        f"({result.events_per_second:,.0f} events/s)."
+    )
+    return 0
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return value
+
+
+# --- stats -----------------------------------------------------------------------------------
+
+
+def add_stats(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "stats",
+        help="stream lifetimes and event counts",
+        description="How long each type of stream lives and grows, and how many events of "
+        "each name the log holds.",
+    )
+    add_database_option(parser)
+    parser.set_defaults(run=stats)
+
+
+def stats(args: argparse.Namespace) -> int:
+    with open_existing(args.db) as shop:
+        print(f"{args.db}: {shop.log.count():,} events\n")
+        print_frame("Stream lifetimes", lifetime_summary(shop.log))
+        print_frame("Events per type", events_per_type(shop.log))
+    return 0
+
+
+# --- rebuild ---------------------------------------------------------------------------------
+
+
+def add_rebuild(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "rebuild",
+        help="rebuild read models from the log, timed",
+        description="Empty read models and replay the whole log into them.",
+    )
+    add_database_option(parser)
+    parser.add_argument(
+        "projections", nargs="*", metavar="PROJECTION", help="e.g. stores.mall (default: all)"
+    )
+    parser.set_defaults(run=rebuild)
+
+
+def rebuild(args: argparse.Namespace) -> int:
+    with open_existing(args.db) as shop:
+        known = [projection.name for projection in shop.projector]
+        for name in args.projections or known:
+            if name not in known:
+                raise UsageError(f"no projection {name!r}; the shop has: {', '.join(known)}")
+            started = time.perf_counter()
+            applied = shop.projector.rebuild([name])
+            seconds = time.perf_counter() - started
+            print(f"{name}: {applied:,} events applied in {seconds:.2f} s")
+    return 0
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+def add_events(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "events",
+        help="show the log: the last events, or those of a stream or name",
+        description="Show events in position order, filtered by stream and event name.",
+    )
+    add_database_option(parser)
+    parser.add_argument("--stream", metavar="NAME", help="a stream name, e.g. baskets.Basket")
+    parser.add_argument("--id", metavar="ID", help="a stream id")
+    parser.add_argument("--name", metavar="EVENT", help="an event name, e.g. stores.ProductAdded")
+    parser.add_argument(
+        "--last", type=positive, default=20, metavar="N", help="show the last N (default: 20)"
+    )
+    parser.set_defaults(run=events)
+
+
+def events(args: argparse.Namespace) -> int:
+    with open_existing(args.db) as shop:
+        filters = {"stream_name": args.stream, "stream_id": args.id, "event_name": args.name}
+        chosen = {column: value for column, value in filters.items() if value is not None}
+        where = " AND ".join(f"{column} = ${i}" for i, column in enumerate(chosen, start=2))
+        frame = shop.database.execute(
+            "SELECT * FROM (SELECT position, occurred_at, stream_name, stream_id, "
+            f"stream_version AS version, event_name, event_data FROM ({shop.log.sql()}) "
+            f"WHERE {where or 'true'} ORDER BY position DESC LIMIT $1) ORDER BY position",
+            [args.last, *chosen.values()],
+        ).df()
+        if frame.empty:
+            print("no events match")
+        else:
+            print(frame.to_string(index=False, max_colwidth=60))
+    return 0
+
+
+# --- check -----------------------------------------------------------------------------------
+
+
+def add_check(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "check",
+        help="look for damage in the event tables",
+        description="Scan every event table for version gaps, repeated positions or ids, "
+        "and payloads that no longer fit their types. Exits 1 if anything is wrong.",
+    )
+    add_database_option(parser)
+    parser.set_defaults(run=check)
+
+
+def check(args: argparse.Namespace) -> int:
+    with open_existing(args.db) as shop:
+        report = check_database(shop.database, shop.registry)
+        print(report)
+    return 0 if report.ok else 1
+
+
 # --- shared ----------------------------------------------------------------------------------
+
+
+def open_existing(path: str) -> MallBots:
+    """The shop on a database file that must already exist."""
+    if not Path(path).is_file():
+        raise UsageError(f"no database file {path} (make one with: mallbots simulate --db {path})")
+    return MallBots.open(path)
+
+
+def print_frame(title: str, frame: pd.DataFrame) -> None:
+    print(f"{title}:")
+    print(frame.to_string(index=False))
+    print()
 
 
 def add_database_option(parser: argparse.ArgumentParser) -> None:
@@ -80,7 +269,14 @@ def print_table(shop: MallBots, table: str) -> None:
     print()
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_demo]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    add_demo,
+    add_simulate,
+    add_stats,
+    add_rebuild,
+    add_events,
+    add_check,
+]
 
 
 def parser() -> Parser:
@@ -105,6 +301,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except UsageError as error:
         return fail(str(error), 2)
+    except BrokenPipeError:  # the reader went away (``mallbots events | head``)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (Python flushes it at exit)
+        return 0
     except (DomainError, EventSourcingError, duckdb.Error, OSError) as error:
         return fail(str(error), 1)
     except KeyboardInterrupt:

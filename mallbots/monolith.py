@@ -23,9 +23,9 @@ from mallbots.es import (
     EventStore,
     IdFactory,
     Registry,
+    SnapshotStore,
     SnapshotStrategy,
     publisher,
-    snapshots,
     with_middleware,
 )
 from mallbots.es.books import Continuations
@@ -56,21 +56,23 @@ class Monolith:
         pointers = (
             Continuations(self.database, f"{schema}.continuations") if continuations else None
         )
+        snapshot_store = SnapshotStore(
+            events, self.database, registry, f"{schema}.snapshots", self.snapshot_strategy
+        )
         middleware = [publisher(self.dispatcher)]
         if pointers is not None:
             middleware.append(following(pointers))
-        middleware.append(
-            snapshots(self.database, registry, f"{schema}.snapshots", self.snapshot_strategy)
-        )
-        return EventSourcing(self, events, with_middleware(events, *middleware), pointers)
+        store = with_middleware(snapshot_store, *middleware)
+        return EventSourcing(self, events, snapshot_store, store, pointers)
 
 
 @dataclass(frozen=True)
 class EventSourcing:
-    """A module's event store and the aggregate store around it."""
+    """A module's event store, its snapshot store, and the aggregate store around them."""
 
     monolith: Monolith
     events: EventStore
+    snapshots: SnapshotStore
     store: AggregateStore
     continuations: Continuations | None = None
 

@@ -64,3 +64,21 @@ def test_events_and_aggregates_show_themselves_as_html():
     account.open("Ada <script>")
     assert "&lt;script&gt;" in account._repr_html_()
     assert "bank.AccountOpened" in account.events[0]._repr_html_()
+
+
+def test_a_stepping_clock_jumps_forward_to_a_moment_but_never_back():
+    start = datetime(2024, 3, 4, 8, tzinfo=UTC)
+    clock = SteppingClock(start, timedelta(milliseconds=1))
+    clock.advance_to(start + timedelta(hours=1))
+    assert clock() == start + timedelta(hours=1)
+    clock.advance_to(start)  # already passed: the clock keeps its place
+    assert clock() == start + timedelta(hours=1, milliseconds=1)
+
+
+def test_seeded_ids_are_the_version_4_uuids_of_the_seeded_generator():
+    import random
+    import uuid
+
+    ids, bits = SeededIds(11), random.Random(11)
+    for _ in range(2000):
+        assert ids() == str(uuid.UUID(int=bits.getrandbits(128), version=4))

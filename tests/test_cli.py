@@ -69,3 +69,127 @@ def test_help_names_the_default_database(capsys):
     assert "default: mallbots.duckdb in the current directory" in " ".join(
         capsys.readouterr().out.split()
     )
+
+
+# --- simulate, stats, rebuild, events, check ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    done = mallbots("simulate", "--seed", "3", "--events", "600", "--no-progress", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert "600 events" in done.stdout or "601 events" in done.stdout
+    return folder
+
+
+def test_simulate_refuses_to_overwrite_unless_asked(simulated, tmp_path):
+    done = mallbots("simulate", "--events", "50", cwd=simulated)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "mallbots: error: mallbots.duckdb exists; pass --overwrite to replace it"
+    ]
+    parquet = tmp_path / "log.parquet"
+    done = mallbots(
+        "simulate",
+        "--db",
+        str(tmp_path / "x.duckdb"),
+        "--events",
+        "50",
+        "--parquet",
+        str(parquet),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert parquet.stat().st_size > 0
+
+
+def test_stats_shows_lifetimes_and_counts(simulated):
+    done = mallbots("stats", cwd=simulated)
+    assert done.returncode == 0, done.stderr
+    assert "Stream lifetimes:" in done.stdout and "Events per type:" in done.stdout
+    assert "baskets.BasketItemAdded" in done.stdout
+
+
+def test_rebuild_times_each_projection(simulated):
+    done = mallbots("rebuild", cwd=simulated)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "stores.mall",
+        "stores.catalog",
+        "reporting.history",
+        "reporting.sales",
+    ]
+    assert all(" s" in line for line in lines)
+
+
+def test_events_filters_by_stream_and_name_and_keeps_the_last(simulated):
+    done = mallbots("events", "--name", "stores.StoreCreated", "--last", "2", cwd=simulated)
+    assert done.returncode == 0, done.stderr
+    rows = done.stdout.splitlines()[1:]
+    assert len(rows) == 2 and all("stores.StoreCreated" in row for row in rows)
+    done = mallbots("events", "--stream", "nope.Nothing", cwd=simulated)
+    assert done.stdout.strip() == "no events match"
+
+
+def test_check_finds_no_problem_in_a_simulated_log(simulated):
+    done = mallbots("check", cwd=simulated)
+    assert done.returncode == 0, done.stderr
+    assert "no problems found" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "error"),
+    [
+        (["stats", "--db", "missing.duckdb"], 2, "no database file missing.duckdb"),
+        (["rebuild", "--db", "missing.duckdb"], 2, "no database file missing.duckdb"),
+        (["events", "--db", "missing.duckdb"], 2, "no database file missing.duckdb"),
+        (["check", "--db", "missing.duckdb"], 2, "no database file missing.duckdb"),
+        (["simulate", "--preset", "huge"], 2, "argument --preset: invalid choice: 'huge'"),
+        (["simulate", "--events", "0"], 2, "expected a whole number of at least 1"),
+        (["events", "--last", "x"], 2, "argument --last: invalid positive value: 'x'"),
+    ],
+)
+def test_bad_arguments_and_missing_files_fail_in_one_line(tmp_path, argv, status, error):
+    done = mallbots(*argv, cwd=tmp_path)
+    assert done.returncode == status
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("mallbots: error: ") and error in line, line
+    assert not (tmp_path / "missing.duckdb").exists()
+
+
+def test_rebuild_of_an_unknown_projection_names_the_known_ones(simulated):
+    done = mallbots("rebuild", "stores.nope", cwd=simulated)
+    assert done.returncode == 2
+    assert "no projection 'stores.nope'; the shop has: stores.mall, stores.catalog" in done.stderr
+
+
+def test_a_file_held_by_another_process_is_one_line(simulated):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; held = duckdb.connect(sys.argv[1]); "
+            "print('open', flush=True); time.sleep(60)",
+            str(simulated / "mallbots.duckdb"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        done = mallbots("stats", cwd=simulated)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 1
+    (line,) = done.stderr.splitlines()
+    assert "is open read-write in process" in line and "Traceback" not in done.stderr
+
+
+def test_help_lists_every_command(tmp_path):
+    done = mallbots("--help", cwd=tmp_path)
+    assert done.returncode == 0
+    for command in ("demo", "simulate", "stats", "rebuild", "events", "check"):
+        assert f"    {command}" in done.stdout

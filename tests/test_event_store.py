@@ -13,6 +13,7 @@ from mallbots.es import (
     EventLog,
     EventStore,
 )
+from mallbots.es.event_store import StreamAppend
 from tests.es_support import Account, Bank, bank_registry
 
 
@@ -203,6 +204,93 @@ def test_saved_events_reach_handlers_after_commit_with_positions(db):
     bank.accounts.save(account)
     assert seen_counts == [2]  # the handler saw the event already in the table
     assert [e.position for e in bank.published] == [1, 2]
+
+
+# --- appending to many streams at once ---------------------------------------------------------
+
+
+def pending(account: Account) -> StreamAppend:
+    return StreamAppend(account.NAME, account.id, account.version, account.events)
+
+
+def test_append_many_writes_every_stream_in_one_go_with_positions_in_order(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    a, b = account_with_events("a", 2), account_with_events("b", 1)
+    assert store.append_many([pending(a), pending(b)]) == 5
+    assert [e.position for e in store.load_stream("bank.Account", "a")] == [1, 2, 3]
+    assert [e.position for e in store.load_stream("bank.Account", "b")] == [4, 5]
+    a.commit_events()
+    a.deposit(Decimal("1"))  # a stream already stored continues from its version
+    store.append_many([pending(a)])
+    assert store.stream_version("bank.Account", "a") == 4
+
+
+def test_a_stream_may_appear_twice_if_the_second_append_continues_the_first(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    account = account_with_events("a", 1)
+    first = pending(account)
+    account.commit_events()
+    account.deposit(Decimal("2"))
+    assert store.append_many([first, pending(account)]) == 3
+    assert store.stream_version("bank.Account", "a") == 3
+
+
+def test_a_conflict_in_any_stream_writes_nothing(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.save(account_with_events("b", 0))
+    stale = account_with_events("b", 1)  # a second "b" at version 0: b is already at 1
+    with pytest.raises(ConcurrencyError):
+        store.append_many([pending(account_with_events("a", 2)), pending(stale)])
+    assert rows_in(db) == 1
+    assert db.last_position == 1
+    assert store.append_many([pending(account_with_events("c", 0))]) == 1
+    assert [e.position for e in store.load_stream("bank.Account", "c")] == [2]
+
+
+def test_a_conflict_missed_by_the_head_cache_is_caught_by_the_table(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.save(account_with_events("a", 1))
+    EventStore(db, bank_registry(), "bank.events").forget_heads()
+    store.forget_heads()
+    late = Account("a")
+    late.load_event(store.load_stream("bank.Account", "a")[0])  # believes a is at 1, it is at 2
+    late.deposit(Decimal("1"))
+    with pytest.raises(ConcurrencyError, match="expected version 1"):
+        store.append_many([pending(late)])
+    assert rows_in(db) == 2
+
+
+def test_a_repeated_event_id_writes_nothing_and_is_named(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.save(account_with_events("a", 0))
+    (taken,) = db.execute("SELECT event_id::VARCHAR FROM bank.events").fetchone()
+    b = account_with_events("b", 0)
+    clash = StreamAppend("bank.Account", "b", 0, [b.events[0]._replace(id=taken)])
+    with pytest.raises(DuplicateEventError, match=taken):
+        store.append_many([pending(account_with_events("c", 1)), clash])
+    assert rows_in(db) == 1
+
+
+def test_positions_given_by_the_caller_interleave_two_tables(db):
+    first, second = (EventStore(db, bank_registry(), f"bank{i}.events") for i in (1, 2))
+    a, b = account_with_events("a", 1), account_with_events("b", 1)
+    with db.transaction():
+        start = db.claim_positions(4)
+        first.append_many([pending(a)], positions=[start, start + 2])
+        second.append_many([pending(b)], positions=[start + 1, start + 3])
+    log = EventLog(db, bank_registry())
+    assert [(e.aggregate_id, e.position) for e in log.events()] == [
+        ("a", 1),
+        ("b", 2),
+        ("a", 3),
+        ("b", 4),
+    ]
+
+
+def test_an_empty_append_many_writes_nothing(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    assert store.append_many([]) == 0
+    assert db.last_position == 0
 
 
 @pytest.mark.parametrize("bad_id", ["not-a-uuid", None, 42])

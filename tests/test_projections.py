@@ -183,3 +183,17 @@ def test_a_rolled_back_transaction_takes_its_positions_back_from_inline_projecti
         "a1",
         "a2",
     ]
+
+
+def test_a_wider_window_catches_up_to_the_same_read_model(tmp_path):
+    frames = []
+    for window in (None, 1_000):
+        bank = Bank(Database.open(tmp_path / f"w{window}.duckdb"))
+        for i in range(5):
+            bank.open_account(f"a{i}")
+        projector = Projector(bank.database, EventLog(bank.database, bank.registry))
+        projection = projector.add(Balances("read"), inline=False)
+        assert projector.catch_up(window=window) == 5
+        frames.append(projection.frame(bank.database.cursor()))
+        bank.database.close()
+    assert frames[0].equals(frames[1])

@@ -8,13 +8,15 @@ import pytest
 
 from mallbots.es import (
     AggregateRepository,
+    Database,
     EventStore,
     EveryNEvents,
     PayloadError,
     SnapshotStore,
+    SteppingClock,
     never,
 )
-from tests.es_support import Account, AccountV1, Bank
+from tests.es_support import Account, AccountV1, Bank, bank_registry
 
 
 def deposit(bank: Bank, account_id: str, times: int) -> Account:
@@ -124,6 +126,26 @@ def test_any_callable_is_a_strategy(db):
     repository.save(account)
     assert picky.read("bank.Account", "a1")[0] == 2
     assert list(picky.frame()["stream_version"]) == [2]
+
+
+def test_write_many_stores_the_same_rows_as_write_one_at_a_time(tmp_path):
+    rows = {}
+    for name in ("one", "many"):
+        db = Database.open(tmp_path / f"{name}.duckdb")
+        registry = bank_registry()
+        store = SnapshotStore(EventStore(db, registry, "bank.events"), db, registry)
+        accounts = [Account(i, clock=SteppingClock()) for i in ("a", "b")]
+        for account in accounts:
+            account.open("Ada")
+            account.deposit(Decimal("2.50"))
+        if name == "one":
+            for account in accounts:
+                store.write(account)
+        else:
+            store.write_many([store.capture(account) for account in accounts])
+        rows[name] = db.execute("SELECT * FROM snapshots ORDER BY ALL").fetchall()
+        db.close()
+    assert rows["one"] == rows["many"] and len(rows["one"]) == 2
 
 
 def test_snapshots_of_streams_that_share_an_id_stay_apart(db):

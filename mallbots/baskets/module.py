@@ -35,6 +35,7 @@ class BasketsModule:
         self.registry = registrations(Registry())
         sourcing = monolith.event_sourcing(self.registry, SCHEMA)
         self.events = sourcing.events
+        self.snapshots = sourcing.snapshots
         self.baskets = sourcing.repository(Basket)
         self.application = BasketsApplication(
             monolith.database, self.baskets, catalog, orders, monolith.ids

@@ -16,11 +16,13 @@ book (Go)              here
 read-model handlers    :class:`Projection`, :class:`RowProjection` (``projection``),
                        :class:`Projector` with checkpoints (``projector``)
 (not in the book)      :func:`check_database`: damage in the event tables (``check``)
+(not in the book)      :class:`BulkWriter`: saves a batch at a time, for big loads (``bulk``)
 =====================  ==============================================================
 """
 
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.aggregate_store import AggregateStore, Middleware, with_middleware
+from mallbots.es.bulk import BulkTarget, BulkWriter
 from mallbots.es.check import CheckReport, Problem, check_database
 from mallbots.es.clock import UTC, Clock, SteppingClock, system_clock
 from mallbots.es.database import Database
@@ -36,7 +38,7 @@ from mallbots.es.errors import (
     RegistryError,
     UnknownNameError,
 )
-from mallbots.es.event_store import EventStore
+from mallbots.es.event_store import EventStore, StreamAppend
 from mallbots.es.events import AggregateEvent, Event
 from mallbots.es.ids import IdFactory, SeededIds, random_ids
 from mallbots.es.log import EventLog
@@ -54,6 +56,8 @@ __all__ = [
     "AggregateNotFoundError",
     "AggregateRepository",
     "AggregateStore",
+    "BulkTarget",
+    "BulkWriter",
     "CheckReport",
     "Clock",
     "ConcurrencyError",
@@ -84,6 +88,7 @@ __all__ = [
     "SnapshotStore",
     "SnapshotStrategy",
     "SteppingClock",
+    "StreamAppend",
     "UnknownNameError",
     "check_database",
     "never",

@@ -48,5 +48,10 @@ class SteppingClock:
         with self._lock:
             self._now += delta
 
+    def advance_to(self, moment: datetime) -> None:
+        """Jump forward to ``moment``; a moment already passed leaves the clock as it is."""
+        with self._lock:
+            self._now = max(self._now, moment.astimezone(UTC))
+
     def __repr__(self) -> str:
         return f"SteppingClock(next={self._now.isoformat()}, step={self.step})"

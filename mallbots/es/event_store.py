@@ -20,17 +20,21 @@ id alone, through the ``stream_id`` index, and the stream name, the version wind
 the order are applied here, in Python, on a handful of rows. Only a load that skips
 many events (after a snapshot of a long stream) filters the version in SQL, where the
 zone maps skip the row groups that hold none of the newer events.
+
+A bulk load appends to many streams at once with :meth:`EventStore.append_many`: every
+stream's expected version is checked first, then all the rows go in as one columnar
+INSERT, so a conflict in any stream writes nothing.
 """
 
 from __future__ import annotations
 
 import threading
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import count
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import pandas as pd
@@ -54,6 +58,37 @@ StreamKey = tuple[str, str]
 """A stream is named by (stream_name, stream_id): ``("stores.Store", "store-1")``."""
 
 _HEAD_CACHE_SIZE = 100_000
+_APPENDED = (
+    "position",
+    "stream_id",
+    "stream_name",
+    "stream_version",
+    "event_id",
+    "event_name",
+    "event_data",
+    "metadata",
+    "occurred_at",
+)
+APPEND_COLUMNS = ", ".join(_APPENDED)
+
+
+class PreparedAppends(NamedTuple):
+    """Appends with their events checked and serialized into rows (see ``prepare``)."""
+
+    appends: Sequence[StreamAppend]
+    rows: list[list]
+
+
+class StreamAppend(NamedTuple):
+    """Events for one stream that must be at ``expected_version`` (for :meth:`append_many`)."""
+
+    stream_name: str
+    stream_id: str
+    expected_version: int
+    events: Sequence[AggregateEvent]
+    aggregate_id: str | None = None
+    """The events' aggregate, when it is not the stream's id (a continuation stream)."""
+
 
 SKIP_IN_PYTHON = 256
 """A load that starts after fewer stored events than this reads the whole stream by id
@@ -191,6 +226,123 @@ class EventStore:
             for event, position in zip(events, count(first))
         ]
 
+    def append_many(
+        self, appends: Sequence[StreamAppend], positions: Sequence[int] | None = None
+    ) -> int:
+        """Append to many streams in one columnar INSERT: all of it, or none of it.
+
+        Each stream must be at its expected version; a stream may appear more than once
+        if each append takes up where the one before left it. Positions follow the
+        order of ``appends``, unless the caller passes ``positions`` (one per event, in
+        order, claimed with :meth:`Database.claim_positions` in the caller's open
+        transaction) to interleave several tables in the order the events happened.
+        Returns how many events were written.
+        """
+        return self.append_prepared(self.prepare(appends), positions)
+
+    def prepare(self, appends: Sequence[StreamAppend]) -> PreparedAppends:
+        """Check and serialize the events of ``appends`` into rows, touching no table.
+
+        The Python half of :meth:`append_many`: a bulk writer does it on its own thread
+        while another thread inserts the batch before (DuckDB runs without the GIL).
+        """
+        rows: list[list] = []
+        for append in appends:
+            key = checked_stream(append.stream_name, append.stream_id)
+            aggregate_id = append.aggregate_id or append.stream_id
+            rows += self._rows(key, aggregate_id, append.expected_version, append.events)
+        return PreparedAppends(appends, rows)
+
+    def append_prepared(
+        self, prepared: PreparedAppends, positions: Sequence[int] | None = None
+    ) -> int:
+        """The database half of :meth:`append_many`, for appends made by :meth:`prepare`."""
+        appends, rows = prepared
+        if not rows:
+            return 0
+        database = self.database
+        with database.transaction() as cursor:
+            new_heads = self._check_heads(cursor, appends)
+            if positions is None:
+                first = database.claim_positions(len(rows))
+                positions = range(first, first + len(rows))
+            elif len(positions) != len(rows):
+                raise ValueError(f"{len(positions)} positions for {len(rows)} events")
+            for row, position in zip(rows, positions, strict=True):
+                row[0] = position
+            try:
+                self._insert_columns(cursor, rows)
+            except duckdb.ConstraintException:
+                for key in new_heads:
+                    self._heads.pop(key, None)
+                raise self._explain_bulk_refusal(appends) from None
+            database.after_commit(
+                lambda: [self._remember_head(k, v) for k, v in new_heads.items()],
+                on_rollback=lambda: [self._heads.pop(k, None) for k in new_heads],
+            )
+        return len(rows)
+
+    def _check_heads(
+        self, cursor: duckdb.DuckDBPyConnection, appends: Sequence[StreamAppend]
+    ) -> dict[StreamKey, int]:
+        """Refuse the batch if any stream is not where its append expects it; new heads.
+
+        As for one append, a cached head that disagrees is checked against the table:
+        another store on the same table may have moved the stream.
+        """
+        cache = self._heads
+        heads: dict[StreamKey, int] = {}  # where each stream stands after its appends
+        first_expected: dict[StreamKey, int] = {}  # streams the table must confirm
+        for name, stream_id, expected, events, _ in appends:
+            key = (name, stream_id)
+            head = heads.get(key)
+            if head is None:
+                cached = cache.get(key)
+                if cached != expected and (cached is not None or expected > 0):
+                    first_expected[key] = expected
+            elif head != expected:
+                raise ConcurrencyError(name, stream_id, expected, head)
+            heads[key] = expected + len(events)
+        stored = self._heads_from_table(cursor, set(first_expected))
+        for key, expected in first_expected.items():
+            if stored[key] != expected:
+                cache.pop(key, None)
+                raise ConcurrencyError(key[0], key[1], expected, stored[key])
+        return heads
+
+    def _heads_from_table(
+        self, cursor: duckdb.DuckDBPyConnection, keys: set[StreamKey]
+    ) -> dict[StreamKey, int]:
+        """The stored versions of many streams in one query (0 for a stream with none)."""
+        if not keys:
+            return {}
+        names, ids = zip(*sorted(keys), strict=True)
+        found = cursor.execute(
+            f"SELECT e.stream_name, e.stream_id, max(e.stream_version) FROM {self.table} e "
+            "JOIN (SELECT unnest($1::VARCHAR[]) AS n, unnest($2::VARCHAR[]) AS i) k "
+            "ON e.stream_id = k.i AND e.stream_name = k.n GROUP BY ALL",
+            [list(names), list(ids)],
+        ).fetchall()
+        heads = dict.fromkeys(keys, 0)
+        heads.update({(name, id_): head for name, id_, head in found})
+        return heads
+
+    def _explain_bulk_refusal(self, appends: Sequence[StreamAppend]) -> Exception:
+        # The failed INSERT aborted the transaction: look from a fresh cursor.
+        ids = [event.id for append in appends for event in append.events]
+        with self.database.fresh_cursor() as cursor:
+            stored = self._heads_from_table(cursor, {(a[0], a[1]) for a in appends})
+            taken = cursor.execute(
+                f"SELECT event_id::VARCHAR FROM {self.table} "
+                "WHERE event_id IN (SELECT unnest($1::UUID[]))",
+                [ids],
+            ).fetchall()
+        for name, stream_id, expected, *_ in appends:
+            if expected < stored[(name, stream_id)]:
+                return ConcurrencyError(name, stream_id, expected, stored[(name, stream_id)])
+        repeated = [event_id for event_id, n in Counter(ids).items() if n > 1]
+        return DuplicateEventError(sorted({row[0] for row in taken} | set(repeated)))
+
     def _rows(
         self,
         key: StreamKey,
@@ -249,6 +401,13 @@ class EventStore:
         except BaseException:
             appender.clear()
             raise
+
+    def _insert_columns(self, cursor: duckdb.DuckDBPyConnection, rows: list[list]) -> None:
+        """Insert many rows as one columnar INSERT from a DataFrame."""
+        appended = pd.DataFrame(dict(zip(_APPENDED, zip(*rows, strict=True), strict=True)))  # noqa: F841 (DuckDB reads it by name)
+        cursor.execute(
+            f"INSERT INTO {self.table} ({APPEND_COLUMNS}) SELECT {APPEND_COLUMNS} FROM appended"
+        )
 
     def _explain_refusal(
         self,

@@ -20,6 +20,11 @@ def random_ids() -> str:
     return str(uuid.uuid4())
 
 
+_VERSION_BITS = (0xF000 << 64) | (0xC000 << 48)
+_VERSION_4 = (4 << 76) | (0x8000 << 48)
+"""The version (4) and variant (RFC 4122) bits of a UUID, as ``uuid.UUID(version=4)`` sets them."""
+
+
 class SeededIds:
     """Version-4 UUIDs from a seeded generator: the same seed, the same ids."""
 
@@ -31,7 +36,9 @@ class SeededIds:
     def __call__(self) -> str:
         with self._lock:
             bits = self._random.getrandbits(128)
-        return str(uuid.UUID(int=bits, version=4))
+        # str(uuid.UUID(int=bits, version=4)), three times faster: bulk loads draw millions.
+        text = "%032x" % ((bits & ~_VERSION_BITS) | _VERSION_4)
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
     def __repr__(self) -> str:
         return f"SeededIds(seed={self.seed})"

@@ -152,14 +152,22 @@ class Projector:
     # --- catch-up and rebuild --------------------------------------------------------------------
 
     def catch_up(
-        self, names: Iterable[str] | None = None, *, max_batches: int | None = None
+        self,
+        names: Iterable[str] | None = None,
+        *,
+        max_batches: int | None = None,
+        window: int | None = None,
     ) -> int:
         """Bring projections (all by default) up to the log's head; returns events applied.
 
-        ``max_batches`` stops early, as a crash between batches would.
+        ``max_batches`` stops early, as a crash between batches would. ``window`` reads
+        that many positions a batch instead of ``batch_size``: after a bulk load, a
+        projection that handles a few kinds of events reads them in one go.
         """
         with self._lock:
-            return sum(self._catch_up(entry, max_batches) for entry in self._selected(names))
+            return sum(
+                self._catch_up(entry, max_batches, window) for entry in self._selected(names)
+            )
 
     def rebuild(self, names: Iterable[str] | None = None, *, set_based: bool = False) -> int:
         """Empty read models, reset their checkpoints and replay the whole log.
@@ -205,9 +213,12 @@ class Projector:
             names = [names]
         return [self._entry(name) for name in names]
 
-    def _catch_up(self, entry: _Entry, max_batches: int | None = None) -> int:
+    def _catch_up(
+        self, entry: _Entry, max_batches: int | None = None, window: int | None = None
+    ) -> int:
         """Apply the log from the checkpoint, committing now and then (see the module)."""
-        windows = self.log.windows(entry.position, self.batch_size, names=entry.projection.handles)
+        width = window or self.batch_size
+        windows = self.log.windows(entry.position, width, names=entry.projection.handles)
         if max_batches is not None:
             windows = itertools.islice(windows, max_batches)
         # One writer for the whole catch-up: rows it has read stay valid between commits,

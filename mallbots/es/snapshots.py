@@ -15,7 +15,9 @@ a snapshot is a cache, the events are the truth.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -29,6 +31,21 @@ from mallbots.es.events import AggregateEvent
 from mallbots.es.registry import Registry
 
 log = logging.getLogger(__name__)
+
+SNAPSHOT_COLUMNS = (
+    "stream_id, stream_name, stream_version, snapshot_name, snapshot_data, updated_at"
+)
+
+
+class Snapshot(NamedTuple):
+    """An aggregate's state captured at a version, ready to be written."""
+
+    stream_id: str
+    stream_name: str
+    version: int
+    payload: Any
+    taken_at: datetime
+
 
 SnapshotStrategy = Callable[[Aggregate], bool]
 """Decides, before a save, whether to snapshot the aggregate at its pending version."""
@@ -125,17 +142,51 @@ class SnapshotStore:
 
     def write(self, aggregate: Aggregate) -> None:
         """Write the aggregate's current state as its snapshot at its pending version."""
-        snapshot = aggregate.to_snapshot()
-        name = self.registry.snapshot_name_of(type(snapshot))
-        data = self.registry.serialize(name, snapshot)
+        self.database.execute(self._upsert, self._row(self.capture(aggregate)))
+
+    def capture(self, aggregate: Aggregate) -> Snapshot:
+        """The aggregate's current state as a snapshot at its pending version (not stored)."""
         # Stamped with the time of the newest event it covers, so it is reproducible.
         pending = aggregate.events
         taken_at = pending[-1].occurred_at if pending else system_clock()
         checked_stream(aggregate.NAME, aggregate.stream_id)
-        self.database.execute(
-            self._upsert,
-            [aggregate.stream_id, aggregate.NAME, aggregate.pending_version, name, data, taken_at],
+        return Snapshot(
+            aggregate.stream_id,
+            aggregate.NAME,
+            aggregate.pending_version,
+            aggregate.to_snapshot(),
+            taken_at,
         )
+
+    def write_many(self, snapshots: Iterable[Snapshot]) -> None:
+        """Write captured snapshots (one per stream) in one statement."""
+        self.write_rows(self.rows(snapshots))
+
+    def rows(self, snapshots: Iterable[Snapshot]) -> list[list]:
+        """Captured snapshots serialized into rows, touching no table."""
+        return [self._row(snapshot) for snapshot in snapshots]
+
+    def write_rows(self, rows: list[list]) -> None:
+        """Write rows made by :meth:`rows` in one statement."""
+        if not rows:
+            return
+        frame = pd.DataFrame(rows, columns=SNAPSHOT_COLUMNS.split(", "))  # noqa: F841 (read by SQL)
+        self.database.cursor().execute(
+            f"INSERT OR REPLACE INTO {self.table} ({SNAPSHOT_COLUMNS}) "
+            f"SELECT {SNAPSHOT_COLUMNS} FROM frame"
+        )
+
+    def _row(self, snapshot: Snapshot) -> list:
+        name = self.registry.snapshot_name_of(type(snapshot.payload))
+        data = self.registry.serialize(name, snapshot.payload)
+        return [
+            snapshot.stream_id,
+            snapshot.stream_name,
+            snapshot.version,
+            name,
+            data,
+            snapshot.taken_at,
+        ]
 
     def read(self, stream_name: str, stream_id: str) -> tuple[int, str, str] | None:
         """The stored snapshot of a stream as (version, name, JSON), or None."""

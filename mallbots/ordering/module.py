@@ -42,6 +42,7 @@ class OrderingModule:
         self.registry = registrations(Registry())
         sourcing = monolith.event_sourcing(self.registry, SCHEMA)
         self.events = sourcing.events
+        self.snapshots = sourcing.snapshots
         self.orders = sourcing.repository(Order)
         self.application = OrderingApplication(
             monolith.database, self.orders, customers, payments, shopping, monolith.ids

@@ -47,6 +47,7 @@ class StoresModule:
         sourcing = monolith.event_sourcing(self.registry, SCHEMA, continuations=True)
         self.events = sourcing.events
         self.continuations = sourcing.continuations
+        self.snapshots = sourcing.snapshots
         self.stores = sourcing.repository(Store)
         self.products = sourcing.repository(Product)
         self.mall_projection = MallProjection(SCHEMA)

@@ -474,6 +474,8 @@ SAFE_IN_SQL = {
     "upper": "a constant condition with a $n parameter, or empty",
     "STREAM_EVENT_COLUMNS": "a constant column list",
     "EVENT_COLUMNS": "a constant column list",
+    "APPEND_COLUMNS": "a constant column list",
+    "SNAPSHOT_COLUMNS": "a constant column list",
     "stream": "a constant window clause of check.py",
     "union": "SQL text assembled from checked identifiers",
     "self.sql()": "the union of EventLog.tables: checked identifiers",

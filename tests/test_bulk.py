@@ -1,0 +1,113 @@
+"""The bulk writer: the same events and snapshots as repository saves, a batch at a time."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from mallbots.es import (
+    ConcurrencyError,
+    Database,
+    EventLog,
+    EventStore,
+    EveryNEvents,
+    SnapshotStore,
+)
+from mallbots.es.bulk import BulkTarget, BulkWriter
+from tests.es_support import Account, Bank, bank_registry
+
+
+def story(new_account, save) -> None:
+    """Two accounts, changed in turns, each change saved."""
+    accounts = [new_account(i) for i in ("a", "b")]
+    for account in accounts:
+        account.open("Ada")
+        save(account)
+    for round in range(4):
+        for account in accounts:
+            account.deposit(Decimal(round + 1))
+            if round == 2:
+                account.rename("Bo")
+            save(account)
+
+
+def table(bank: Bank, name: str) -> list[tuple]:
+    return bank.database.execute(f"SELECT * FROM bank.{name} ORDER BY ALL").fetchall()
+
+
+def bulk_writer(bank: Bank, batch_size: int, background: bool = False) -> BulkWriter:
+    snapshots = SnapshotStore(
+        bank.events, bank.database, bank.registry, "bank.snapshots", EveryNEvents(3)
+    )
+    targets = {Account.NAME: BulkTarget(bank.events, snapshots)}
+    return BulkWriter(bank.database, targets, batch_size, background=background)
+
+
+@pytest.mark.parametrize("background", [False, True])
+@pytest.mark.parametrize("batch_size", [1, 4, 1000])
+def test_bulk_saves_write_what_repository_saves_write(tmp_path, batch_size, background):
+    banks = [Bank(Database.open(tmp_path / f"{n}.duckdb")) for n in ("repository", "bulk")]
+    story(banks[0].accounts.new, banks[0].accounts.save)
+    writer = bulk_writer(banks[1], batch_size, background)
+    story(banks[1].accounts.new, writer.save)
+    if not background:
+        assert writer.pending == 12 % batch_size  # full batches were written as they filled
+    writer.close()
+    assert writer.written == 12 and writer.pending == 0
+    for name in ("events", "snapshots"):
+        assert table(banks[0], name) == table(banks[1], name), name
+    for bank in banks:
+        bank.database.close()
+
+
+def test_positions_follow_the_order_of_saves_across_tables(db):
+    registry = bank_registry()
+    stores = {name: EventStore(db, registry, f"{name}.events") for name in ("one", "two")}
+
+    class Other(Account):
+        NAME = "bank.Other"
+
+    writer = BulkWriter(
+        db, {Account.NAME: BulkTarget(stores["one"]), Other.NAME: BulkTarget(stores["two"])}
+    )
+    for i, kind in enumerate([Account, Other, Account]):
+        account = kind(f"id{i}")
+        account.open("Ada")
+        writer.save(account)
+    assert db.last_position == 0  # nothing is written before the batch is flushed
+    writer.flush()
+    log = EventLog(db, registry)
+    assert [(e.aggregate_name, e.position) for e in log.events()] == [
+        ("bank.Account", 1),
+        ("bank.Other", 2),
+        ("bank.Account", 3),
+    ]
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_a_conflicting_batch_writes_nothing(db, background):
+    bank = Bank(db)
+    bank.open_account("a")
+    writer = bulk_writer(bank, 1000, background)
+    fresh = Account("b")
+    fresh.open("Bo")
+    writer.save(fresh)
+    stale = Account("a")  # "a" is stored at version 1; this one thinks it is new
+    stale.open("Cy")
+    writer.save(stale)
+    with pytest.raises(ConcurrencyError):  # raised here, even when a worker wrote it
+        writer.close()
+    assert bank.events.stream_version("bank.Account", "b") == 0
+    assert db.last_position == 1
+
+
+def test_checkpoints_wait_while_a_writer_is_open_and_come_back_after(db):
+    def threshold() -> str:
+        return db.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]
+
+    before = threshold()
+    writer = bulk_writer(Bank(db), 10)
+    assert threshold() != before
+    writer.close()
+    assert threshold() == before
