@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from mallbots.es import SeededIds, SteppingClock
 from tests.es_support import Account, AccountOpened
 
@@ -82,3 +85,13 @@ def test_seeded_ids_are_the_version_4_uuids_of_the_seeded_generator():
     ids, bits = SeededIds(11), random.Random(11)
     for _ in range(2000):
         assert ids() == str(uuid.UUID(int=bits.getrandbits(128), version=4))
+
+
+@given(st.text(max_size=40))
+def test_derived_ids_are_the_standard_libraries_version_5_uuids(name):
+    import uuid
+
+    from mallbots.adapters import ORDERS_OF_BASKETS
+    from mallbots.es.ids import uuid5
+
+    assert uuid5(ORDERS_OF_BASKETS, name) == str(uuid.uuid5(ORDERS_OF_BASKETS, name))
