@@ -95,3 +95,18 @@ def test_derived_ids_are_the_standard_libraries_version_5_uuids(name):
     from mallbots.es.ids import uuid5
 
     assert uuid5(ORDERS_OF_BASKETS, name) == str(uuid.uuid5(ORDERS_OF_BASKETS, name))
+
+
+def test_seeded_ids_drawn_by_many_threads_are_the_same_ids_each_once():
+    import random
+    import uuid
+    from concurrent.futures import ThreadPoolExecutor
+
+    ids, bits = SeededIds(5), random.Random(5)
+    with ThreadPoolExecutor(4) as pool:
+        drawn = list(pool.map(lambda _: [ids() for _ in range(700)], range(8)))
+    everything = [i for share in drawn for i in share]
+    expected = [str(uuid.UUID(int=bits.getrandbits(128), version=4)) for _ in range(5600)]
+    assert sorted(everything) == sorted(expected)
+    for share in drawn:  # each thread sees its ids in the order they were drawn
+        assert share == sorted(share, key=expected.index)
