@@ -119,18 +119,17 @@ class BulkRunner:
         that offers a set-based rebuild is built from the whole log in SQL (the rows its
         handlers would write, as ``tests/test_set_based.py`` checks on random logs), in
         seconds where replaying a million events through Python handlers takes half a
-        minute. Any other catches up, reading the bulk load in one window. The writer
-        closes last, so that one checkpoint takes the read models in with the events.
+        minute. Any other catches up, reading the bulk load in one window.
+
+        The writer closes (and checkpoints) first: rebuilding while the events were
+        still only in memory cost 500 MiB more at the peak and saved no time.
         """
-        self.writer.flush()
-        try:
-            projector = self.shop.projector
-            unseen = [p.name for p in projector if p.set_based and projector.position(p.name) == 0]
-            if unseen:
-                projector.rebuild(unseen, set_based=True)
-            projector.catch_up(window=max(self.writer.written, 1))
-        finally:
-            self.writer.close()
+        self.writer.close()
+        projector = self.shop.projector
+        unseen = [p.name for p in projector if p.set_based and projector.position(p.name) == 0]
+        if unseen:
+            projector.rebuild(unseen, set_based=True)
+        projector.catch_up(window=max(self.writer.written, 1))
 
     def abort(self) -> None:
         """After a refusal: drop the unwritten batch, keep what was written, close."""
