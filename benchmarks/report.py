@@ -128,6 +128,19 @@ def tables(
                 )
             )
 
+    against_peer = [r for r in results if r.workload.peer_target is not None and peers]
+    if against_peer and quick:
+        lines += ["", "Ratio targets against the peer: not judged on the quick run's small sizes."]
+    elif against_peer:
+        peer = peers[0]
+        lines += ["", f"Ratio targets, {mallbots} / {peer}:", ""]
+        lines += [_row(["workload", "ratio", "target", "met"]), _row(["---"] * 4)]
+        for result in against_peer:
+            share = result.ratio(mallbots, peer)
+            target = result.workload.peer_target
+            met = "-" if share is None else ("yes" if target.met_by(share) else "no")
+            lines.append(_row([result.workload.title, ratio(share), f"{target}x", met]))
+
     targeted = [r for r in results if r.workload.target is not None]
     if targeted and quick:
         lines += ["", "MallBots' own targets: not judged on the quick run's small sizes."]

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> list[report.Result]:
                 workdir.mkdir()
                 trials[side.NAME] = make(workdir, **params)
             try:
-                figures = alternate(trials, rounds)
+                figures = alternate(trials, min(rounds, workload.rounds or rounds))
             finally:
                 for generator in trials.values():
                     generator.close()
