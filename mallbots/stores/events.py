@@ -60,7 +60,7 @@ class ProductFacts:
 
 @dataclass(frozen=True)
 class ProductAdded(ProductFacts):
-    pass
+    """A product joined a store's catalog (schema version 2: with a sku)."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class ProductPriceChanged:
 
 @dataclass(frozen=True)
 class ProductRemoved:
-    pass
+    """A product left its store's catalog; nothing else to say."""
 
 
 @dataclass(frozen=True)
