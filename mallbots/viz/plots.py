@@ -256,7 +256,7 @@ def plot_rebuild_times(data: pd.DataFrame, title: str | None = None) -> Figure:
     projections = list(dict.fromkeys(data["projection"]))
     modes = list(dict.fromkeys(data["mode"]))
     height = 0.8 / len(modes)
-    figure, axes = _figure((8, 0.6 * len(projections) * len(modes) + 1.4))
+    figure, axes = _figure((8, 0.4 * len(projections) * len(modes) + 1.2))
     for i, mode in enumerate(modes):
         rows = data[data["mode"] == mode].set_index("projection").reindex(projections)
         places = [n + i * height for n in range(len(projections))]
