@@ -8,8 +8,9 @@ A product whose price changes every day would grow its stream without end, so it
 can be closed (:mod:`mallbots.es.books`): ``ProductBooksClosed`` ends the stream with
 the product as it stands, ``ProductBooksOpened`` starts the next one from there.
 
-``ProductAdded`` is at schema version 2: version 1, as the book's service wrote it, had
-no ``sku`` and kept the price as a JSON number (:mod:`mallbots.stores.upcasters`).
+``ProductAdded`` is at schema version 2: version 1, an earlier release, had no ``sku``
+and kept the price as the book does, a float, so a JSON number
+(:mod:`mallbots.stores.upcasters`).
 """
 
 from __future__ import annotations
