@@ -67,15 +67,21 @@ def _check_message(message: Any, message_type: type) -> None:
 
 @contextmanager
 def unit_of_work(database: Database) -> Iterator[None]:
-    """One transaction; a refusal raised inside a handler comes out as itself."""
+    """One transaction; a refusal raised inside a handler comes out as itself.
+
+    Any other handler failure rolls the whole command back, its events included, and
+    says so (a handler error on its own would report the event as stored).
+    """
     try:
         with database.transaction():
             yield
     except HandlerError as error:
         refusal = _refusal_behind(error)
-        if refusal is None:
+        if refusal is not None:
+            raise refusal from None
+        if not error.stored or database.in_transaction:  # said already, or not ours to say
             raise
-        raise refusal from None
+        raise HandlerError(error.handler, error.event, error.cause, stored=False) from error.cause
 
 
 def _refusal_behind(error: BaseException) -> DomainError | None:

@@ -6,8 +6,19 @@ from decimal import Decimal
 
 import pytest
 
-from mallbots.viz.measure import ProductStreams, best_ms, count_replayed, snapshot_load_times
+from mallbots import MallBots
+from mallbots.stores import CloseProductBooks, IncreaseProductPrice
+from mallbots.viz.measure import (
+    ProductStreams,
+    best_ms,
+    count_replayed,
+    load_replays,
+    rebuild_times,
+    snapshot_load_times,
+)
+from mallbots.workbook import small_mall
 from tests.es_support import Account
+from tests.test_shop import tables_of
 
 
 def test_count_replayed_sees_what_a_snapshot_saves(bank):
@@ -64,3 +75,44 @@ def test_best_ms_runs_the_action_each_time():
     assert len(calls) == 3
     with pytest.raises(ValueError):
         best_ms(lambda: None, repeats=0)
+
+
+def test_rebuild_times_counts_the_events_each_way_and_leaves_the_read_models_as_they_were():
+    with MallBots.in_memory(seed=4) as shop:
+        small_mall(shop)
+        live = tables_of(shop)
+        data = rebuild_times(shop.projector, ["stores.mall", "reporting.sales"], repeats=2)
+        assert list(data.columns) == ["projection", "mode", "events", "ms"]
+        assert data[["projection", "mode", "events"]].to_dict("records") == [
+            {"projection": "stores.mall", "mode": "per event", "events": 6},
+            {"projection": "stores.mall", "mode": "set-based", "events": 6},
+            {"projection": "reporting.sales", "mode": "per event", "events": 5},
+            {"projection": "reporting.sales", "mode": "set-based", "events": 5},
+        ]
+        assert (data["ms"] > 0).all()
+        assert tables_of(shop) == live
+        assert shop.projector.status()["lag"].tolist() == [0, 0, 0, 0]
+        every = rebuild_times(shop.projector, repeats=1)
+        assert list(dict.fromkeys(every["projection"])) == [p.name for p in shop.projector]
+
+
+def test_load_replays_counts_what_a_load_replays_before_and_after_the_books_close():
+    with MallBots.in_memory(seed=4) as shop:
+        small_mall(shop)  # the sprocket: added, then one price increase
+        for cents in range(76, 86):
+            shop.execute(IncreaseProductPrice("sprocket", f"4.{cents}"))
+        assert load_replays(shop, "stores.Product", "sprocket") == {
+            "stream": "sprocket",
+            "version": 12,
+            "events only": 12,
+            "snapshot + newer events": 0,  # a snapshot every 3 events: one at 12
+        }
+        stream = shop.execute(CloseProductBooks("sprocket"))
+        shop.execute(IncreaseProductPrice("sprocket", "5.00"))
+        assert load_replays(shop, "stores.Product", "sprocket") == {
+            "stream": stream,
+            "version": 2,
+            "events only": 2,
+            "snapshot + newer events": 2,
+        }
+        assert load_replays(shop, "stores.Store", "bits")["events only"] == 1

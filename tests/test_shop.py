@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
@@ -11,6 +12,7 @@ from mallbots import DomainError, MallBots
 from mallbots.baskets import AddItem, CancelBasket, CheckoutBasket, RemoveItem, StartBasket
 from mallbots.customers import DisableCustomer, RegisterCustomer
 from mallbots.demo import run_demo
+from mallbots.es import AggregateEvent, EventStore, HandlerError, Registry
 from mallbots.ordering import CancelOrder, GetOrder, OrderStatus, ReadyOrder
 from mallbots.payments import AuthorizePayment, GetOrderInvoices, PayInvoice
 from mallbots.stores import (
@@ -259,3 +261,33 @@ def test_streams_the_log_and_tables_are_frames(shop, world):
         shop.read_model("stores.secrets")
     with pytest.raises(KeyError, match=r"no stream type 'stores\.Mall'"):
         shop.stream_frame("stores.Mall", "x")
+
+
+def test_a_command_whose_read_model_fails_says_it_was_rolled_back_and_stores_nothing():
+    with MallBots.in_memory(seed=8) as shop:
+        store = shop.execute(CreateStore("Bits", "Level 1"))
+        product = shop.execute(AddProduct(store, "Widget", "1.00"))
+        foreign = Registry()  # another tool's ProductAdded, which the catalog cannot read
+        foreign.register_event("stores.ProductAdded", Foreign)
+        odd = AggregateEvent(
+            "00000000-0000-4000-8000-000000000001",
+            "stores.ProductAdded",
+            Foreign(1.0),
+            shop.clock(),
+            "stores.Product",
+            "odd",
+            1,
+        )
+        EventStore(shop.database, foreign, "stores.events").append(
+            "stores.Product", "odd", 0, [odd]
+        )
+        events = shop.log.count()
+        with pytest.raises(HandlerError, match="nothing was stored: the command's transaction"):
+            shop.execute(IncreaseProductPrice(product, "2.00"))
+        assert shop.log.count() == events
+        assert shop.load("stores.Product", product).price == Decimal("1.00")
+
+
+@dataclass(frozen=True)
+class Foreign:
+    Price: float

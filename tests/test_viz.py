@@ -15,6 +15,7 @@ from mallbots.viz import (
     plot_events_over_time,
     plot_load_times,
     plot_projection_lag,
+    plot_rebuild_times,
     plot_stream_lengths,
     plot_timeline,
     stream_length_data,
@@ -119,6 +120,22 @@ def test_load_time_and_lag_plots_draw_one_line_per_series():
     )
     lines = plot_projection_lag(lag).axes[0].lines
     assert next(list(line.get_ydata()) for line in lines) == [5, 9, 12]
+
+
+def test_the_rebuild_plot_draws_a_labelled_bar_per_projection_and_mode():
+    times = pd.DataFrame(
+        {
+            "projection": ["stores.mall", "stores.mall", "reporting.sales", "reporting.sales"],
+            "mode": ["per event", "set-based", "per event", "set-based"],
+            "events": [6, 6, 5, 5],
+            "ms": [30.0, 10.0, 1200.0, 300.0],
+        }
+    )
+    axes = plot_rebuild_times(times).axes[0]
+    assert [patch.get_width() for patch in axes.patches] == [30.0, 1200.0, 10.0, 300.0]
+    assert [t.get_text() for t in axes.get_yticklabels()] == ["stores.mall", "reporting.sales"]
+    assert [t.get_text() for t in axes.texts] == ["30 ms", "1,200 ms", "10 ms", "300 ms"]
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["per event", "set-based"]
 
 
 def test_the_stream_explorer_shows_the_state_at_the_chosen_version(log):

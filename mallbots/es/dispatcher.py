@@ -18,18 +18,29 @@ Handler = Callable[[AggregateEvent], None]
 class HandlerError(Exception):
     """A handler failed on an event that was already stored.
 
-    The event is safe in the log; what failed is a reaction to it (a read model, a
-    follow-up command). A projection with a checkpoint catches up from the log later.
+    Saved on its own, the event is safe in the log; what failed is a reaction to it (a
+    read model, a follow-up command), and a projection with a checkpoint catches up from
+    the log later. Saved inside a caller's transaction (a shop command), the event is
+    only as safe as that transaction: ``stored=False`` says it was rolled back with it.
     """
 
-    def __init__(self, handler: Handler, event: AggregateEvent, cause: BaseException) -> None:
+    def __init__(
+        self, handler: Handler, event: AggregateEvent, cause: BaseException, stored: bool = True
+    ) -> None:
         self.handler = handler
         self.event = event
+        self.cause = cause
+        self.stored = stored
         name = getattr(handler, "__qualname__", None) or type(handler).__name__
+        outcome = (
+            "the event itself is stored"
+            if stored
+            else "nothing was stored: the command's transaction was rolled back"
+        )
         super().__init__(
             f"handler {name} failed on {event.name} (position {event.position}, "
             f"{event.aggregate_name} {event.aggregate_id!r} v{event.aggregate_version}); "
-            f"the event itself is stored: {type(cause).__name__}: {cause}"
+            f"{outcome}: {type(cause).__name__}: {cause}"
         )
 
 

@@ -20,7 +20,7 @@ class GetCustomerHistory:
 
 @dataclass(frozen=True)
 class GetStoreSales:
-    pass
+    """Sales per store, from the sales read model."""
 
 
 class ReportingApplication(ApplicationService):

@@ -108,12 +108,12 @@ class GetStore:
 
 @dataclass(frozen=True)
 class GetStores:
-    pass
+    """Every store of the mall (the mall read model)."""
 
 
 @dataclass(frozen=True)
 class GetParticipatingStores:
-    pass
+    """The stores taking part in automated shopping."""
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ A product whose price changes every day would grow its stream without end, so it
 can be closed (:mod:`mallbots.es.books`): ``ProductBooksClosed`` ends the stream with
 the product as it stands, ``ProductBooksOpened`` starts the next one from there.
 
-``ProductAdded`` is at schema version 2: version 1, as the book's service wrote it, had
-no ``sku`` and kept the price as a JSON number (:mod:`mallbots.stores.upcasters`).
+``ProductAdded`` is at schema version 2: version 1, an earlier release, had no ``sku``
+and kept the price as the book does, a float, so a JSON number
+(:mod:`mallbots.stores.upcasters`).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class ProductFacts:
 
 @dataclass(frozen=True)
 class ProductAdded(ProductFacts):
-    pass
+    """A product joined a store's catalog (schema version 2: with a sku)."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class ProductPriceChanged:
 
 @dataclass(frozen=True)
 class ProductRemoved:
-    pass
+    """A product left its store's catalog; nothing else to say."""
 
 
 @dataclass(frozen=True)

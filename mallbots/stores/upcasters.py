@@ -1,8 +1,9 @@
 """Schema evolution of the stores module's events: old payloads read as current types.
 
-``stores.ProductAdded`` is at schema version 2. Version 1 is what the book's Go service
-wrote: no ``sku`` yet, and the price a ``float64``, so a JSON number (``9.99``, or
-``9.990000000000002`` after some float arithmetic). The log is never rewritten: a
+``stores.ProductAdded`` is at schema version 2. Version 1 is an earlier release that
+kept money as the book's Go code does: the price a ``float64``, so a JSON number
+(``9.99``, or ``9.990000000000002`` after some float arithmetic); it had no ``sku`` yet
+(the book's event has one). The log is never rewritten: a
 registered upcaster carries each version 1 payload up to version 2 every time it is
 read, and new events are stored at version 2 (their metadata says so).
 

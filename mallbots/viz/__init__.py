@@ -1,11 +1,12 @@
 """Plots and widgets that show event streams and read models in the notebooks."""
 
-from mallbots.viz.measure import count_replayed, snapshot_load_times
+from mallbots.viz.measure import count_replayed, load_replays, rebuild_times, snapshot_load_times
 from mallbots.viz.plots import (
     events_over_time_data,
     plot_events_over_time,
     plot_load_times,
     plot_projection_lag,
+    plot_rebuild_times,
     plot_stream_lengths,
     plot_timeline,
     stream_length_data,
@@ -27,11 +28,14 @@ __all__ = [
     "count_replayed",
     "events_over_time_data",
     "frame_html",
+    "load_replays",
     "plot_events_over_time",
     "plot_load_times",
     "plot_projection_lag",
+    "plot_rebuild_times",
     "plot_stream_lengths",
     "plot_timeline",
+    "rebuild_times",
     "snapshot_load_times",
     "stream_length_data",
     "timeline_data",

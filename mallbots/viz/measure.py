@@ -1,9 +1,11 @@
-"""Measuring loads: how many events a load replays, and how long it takes.
+"""Measuring loads and rebuilds: how many events each replays, and how long it takes.
 
 Timings depend on the machine and on what else it is doing, so a notebook should draw
 them (nbval does not compare images) and print only what is exact: the number of
-events each load replays. :func:`snapshot_load_times` gives both, for streams of
-several lengths loaded with and without a snapshot.
+events each load or rebuild replays. :func:`snapshot_load_times` gives both for
+streams of several lengths loaded with and without a snapshot, :func:`rebuild_times`
+for read models rebuilt event by event and in one SQL pass, and :func:`load_replays`
+counts what one aggregate's load replays (following closed books).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from mallbots.es import (
     snapshots,
     with_middleware,
 )
+from mallbots.es.books import ContinuationStore
 from mallbots.stores.module import registrations
 from mallbots.stores.product import Product
 
@@ -162,3 +165,60 @@ def snapshot_load_times(
     finally:
         streams.close()
     return pd.DataFrame(rows)
+
+
+# --- rebuilding read models ---------------------------------------------------------------------
+
+REBUILD_MODES = (("per event", False), ("set-based", True))
+
+
+def rebuild_times(
+    projector: Any, names: Iterable[str] | None = None, repeats: int = 3
+) -> pd.DataFrame:
+    """How long each projection takes to rebuild, event by event and in one SQL pass.
+
+    One row per (projection, mode): ``projection``, ``mode`` (``"per event"`` or
+    ``"set-based"``), ``events`` (how many events the rebuild took into account: exact,
+    and the same both ways) and ``ms`` (the best of ``repeats`` rebuilds: it varies).
+    Every rebuild leaves the read model as the handlers would, so the projector ends
+    where it started.
+    """
+    selected = [p.name for p in projector] if names is None else list(names)
+    rows = []
+    for name in selected:
+        for mode, set_based in REBUILD_MODES:
+            events = projector.rebuild([name], set_based=set_based)
+            ms = best_ms(lambda n=name, s=set_based: projector.rebuild([n], set_based=s), repeats)
+            rows.append({"projection": name, "mode": mode, "events": events, "ms": ms})
+    return pd.DataFrame(rows, columns=["projection", "mode", "events", "ms"])
+
+
+# --- how much a load replays --------------------------------------------------------------------
+
+
+def load_replays(shop: Any, stream_name: str, aggregate_id: str) -> dict[str, Any]:
+    """Where a shop loads an aggregate from, and how many events that load replays.
+
+    ``stream``: the stream the aggregate lives in now (its id, or a continuation once its
+    books were closed); ``version``: its version there; ``events only``: the events a
+    load replays without snapshots; ``snapshot + newer events``: those it replays through
+    the shop's own chain, which starts from the latest snapshot.
+    """
+    repository = shop.repositories[stream_name]
+    module = shop.modules[stream_name.partition(".")[0]]
+    events_only: AggregateStore = module.events
+    continuations = getattr(module, "continuations", None)
+    if continuations is not None:  # follow closed books, as the shop's chain does
+        events_only = ContinuationStore(events_only, continuations)
+    bare = repository.aggregate_type(aggregate_id)
+    replayed = count_replayed(events_only, bare)
+    cached = repository.aggregate_type(aggregate_id)
+    from_snapshot = count_replayed(repository.store, cached)
+    if (cached.version, cached.state()) != (bare.version, bare.state()):
+        raise AssertionError(f"{stream_name} {aggregate_id!r} loads differently from a snapshot")
+    return {
+        "stream": bare.stream_id,
+        "version": bare.version,
+        "events only": replayed,
+        "snapshot + newer events": from_snapshot,
+    }

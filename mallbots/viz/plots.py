@@ -245,3 +245,29 @@ def plot_projection_lag(data: pd.DataFrame, title: str | None = None) -> Figure:
     axes.grid(alpha=0.3)
     figure.tight_layout()
     return figure
+
+
+def plot_rebuild_times(data: pd.DataFrame, title: str | None = None) -> Figure:
+    """Rebuild time per read model, one bar per way of rebuilding.
+
+    ``data`` has columns ``projection``, ``mode`` and ``ms`` (see
+    ``mallbots.viz.measure.rebuild_times``); each bar is labelled with its time.
+    """
+    projections = list(dict.fromkeys(data["projection"]))
+    modes = list(dict.fromkeys(data["mode"]))
+    height = 0.8 / len(modes)
+    figure, axes = _figure((8, 0.4 * len(projections) * len(modes) + 1.2))
+    for i, mode in enumerate(modes):
+        rows = data[data["mode"] == mode].set_index("projection").reindex(projections)
+        places = [n + i * height for n in range(len(projections))]
+        bars = axes.barh(places, rows["ms"], height=height, label=mode, color=PALETTE[i])
+        axes.bar_label(bars, labels=[f"{ms:,.0f} ms" for ms in rows["ms"]], padding=3, fontsize=8)
+    axes.set_yticks([n + height * (len(modes) - 1) / 2 for n in range(len(projections))])
+    axes.set_yticklabels(projections)
+    axes.invert_yaxis()
+    axes.margins(x=0.15)
+    axes.set_xlabel("rebuild time (ms, best of several)")
+    axes.set_title(title or "Rebuilding read models: event by event, or in one SQL pass")
+    axes.legend(frameon=False, loc="lower right")
+    figure.tight_layout()
+    return figure
