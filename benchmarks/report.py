@@ -82,7 +82,6 @@ def tables(
     results: list[Result],
     sides: list[str],
     floor: str,
-    pending: list[Workload],
     quick: bool = False,
 ) -> str:
     """The comparison, the floor and the targets (full sizes only), as Markdown."""
@@ -100,9 +99,6 @@ def tables(
         measured = [s for s in sides if s in result.figures]
         cells.append(" / ".join(f"{spread(result.figures[s]):.0%}" for s in measured))
         lines.append(_row(cells))
-    for workload in pending:
-        blank = ["-"] * (len(header) - 3)
-        lines.append(_row([workload.title, workload.unit, *blank, workload.pending]))
     lines.append("")
     lines.append(
         "spread: interquartile range / median of each side's trials (MallBots first). "

@@ -51,8 +51,6 @@ class Workload:
     """The ratio MallBots / peer the issue asks for, if it sets one."""
     rounds: int | None = None
     """At most this many timed rounds (a long workload), whatever the run asks."""
-    pending: str = ""
-    """Why the row is not measured yet (empty: it is)."""
     notes: tuple[str, ...] = field(default=())
 
 
@@ -140,9 +138,6 @@ WORKLOADS: list[Workload] = [
     ),
 ]
 """Measured on every run, in this order."""
-
-PENDING: list[Workload] = []
-"""Listed in the report but not measured yet (none left: workloads 7 and 8 came last)."""
 
 
 def by_key(keys: list[str] | None) -> list[Workload]:
