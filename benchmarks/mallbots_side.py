@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from benchmarks.catalog_log import copy_log, expected_catalog
 from benchmarks.timing import Trials, clock, milliseconds, per_second, timed
+from mallbots import MallBots
 from mallbots.es import (
     Aggregate,
     AggregateEvent,
@@ -223,6 +225,32 @@ def save_500(workdir: Path, saves: int, events: int) -> Trials:
             yield per_second(saves * events, elapsed)
 
 
+def catalog_rebuild(workdir: Path, events: int) -> Trials:
+    """Rebuild ``stores.catalog`` event by event: every event decoded and handled in Python."""
+    yield from _catalog(workdir, events, set_based=False)
+
+
+def catalog_rebuild_set_based(workdir: Path, events: int) -> Trials:
+    """Rebuild ``stores.catalog`` in one SQL pass over the log."""
+    yield from _catalog(workdir, events, set_based=True)
+
+
+def _catalog(workdir: Path, events: int, set_based: bool) -> Trials:
+    path = copy_log(workdir, events)
+    expected = expected_catalog(path)
+    with MallBots.open(path) as shop:
+        catalog = shop.stores.catalog_projection
+        while True:
+            start = clock()
+            shop.projector.rebuild([catalog.name], set_based=set_based)
+            elapsed = clock() - start
+            (count, total) = shop.database.execute(
+                f"SELECT count(*), sum(price) FROM {catalog.table}"
+            ).fetchone()
+            assert (count, total) == expected, ((count, total), expected)
+            yield per_second(events, elapsed)
+
+
 TRIALS: dict[str, Callable[..., Trials]] = {
     "append_one": append_one,
     "append_threads": append_threads,
@@ -231,4 +259,6 @@ TRIALS: dict[str, Callable[..., Trials]] = {
     "load_snapshot": load_snapshot,
     "commands": commands,
     "save_500": save_500,
+    "catalog_rebuild": catalog_rebuild,
+    "catalog_rebuild_set_based": catalog_rebuild_set_based,
 }

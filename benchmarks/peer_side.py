@@ -11,16 +11,20 @@ the same state as MallBots' benchmark account: an owner and a ``Decimal`` balanc
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.utils import get_topic
 
+from benchmarks.catalog_log import cached_log, expected_catalog, stored_events
 from benchmarks.timing import Trials, clock, milliseconds, per_second, timed
 
 NAME = "eventsourcing"
@@ -173,6 +177,197 @@ def save_500(workdir: Path, saves: int, events: int) -> Trials:
             yield per_second(saves * events, elapsed)
 
 
+# --- the catalog rebuild (workloads 7 and 8) ------------------------------------------------
+
+
+def _key_id(kind: str, key: str) -> UUID:
+    """The peer's aggregate id for the log's stream id (its aggregates are named by UUIDs)."""
+    return uuid5(NAMESPACE_URL, f"/mallbots/{kind}/{key}")
+
+
+class Store(Aggregate):
+    @staticmethod
+    def create_id(key: str, name: str, location: str) -> UUID:
+        return _key_id("stores", key)
+
+    @event("Created")
+    def __init__(self, key: str, name: str, location: str) -> None:
+        self.name, self.location, self.participating = name, location, False
+
+    @event("ParticipationEnabled")
+    def enable_participation(self) -> None:
+        self.participating = True
+
+    @event("ParticipationDisabled")
+    def disable_participation(self) -> None:
+        self.participating = False
+
+    @event("Rebranded")
+    def rebrand(self, name: str) -> None:
+        self.name = name
+
+
+class Product(Aggregate):
+    @staticmethod
+    def create_id(
+        key: str, store_id: str, name: str, description: str, sku: str, price: Decimal
+    ) -> UUID:
+        return _key_id("products", key)
+
+    @event("Added")
+    def __init__(
+        self, key: str, store_id: str, name: str, description: str, sku: str, price: Decimal
+    ) -> None:
+        self.store_id, self.name, self.description = store_id, name, description
+        self.sku, self.price, self.removed = sku, price, False
+
+    @event("Rebranded")
+    def rebrand(self, name: str, description: str) -> None:
+        self.name, self.description = name, description
+
+    @event("PriceIncreased")
+    def increase_price(self, delta: Decimal) -> None:
+        self.price += delta
+
+    @event("PriceDecreased")
+    def decrease_price(self, delta: Decimal) -> None:
+        self.price += delta  # the delta is negative, as in MallBots' payload
+
+    @event("Removed")
+    def remove(self) -> None:
+        self.removed = True
+
+
+PRODUCT_TOPICS = [
+    get_topic(cls)
+    for cls in (
+        Product.Added,
+        Product.Rebranded,
+        Product.PriceIncreased,
+        Product.PriceDecreased,
+        Product.Removed,
+    )
+]
+
+
+def _apply(aggregates: dict, stream_name: str, key: str, name: str, data: dict) -> Aggregate:
+    """Record one of the log's events on the peer's aggregate of its stream."""
+    if name == "stores.StoreCreated":
+        aggregate = aggregates[key] = Store(key, data["name"], data["location"])
+    elif name == "stores.ProductAdded":
+        aggregate = aggregates[key] = Product(
+            key,
+            data["store_id"],
+            data["name"],
+            data["description"],
+            data.get("sku", ""),
+            Decimal(data["price"]),
+        )
+    else:
+        aggregate = aggregates[key]
+        match name:
+            case "stores.StoreParticipationEnabled":
+                aggregate.enable_participation()
+            case "stores.StoreParticipationDisabled":
+                aggregate.disable_participation()
+            case "stores.StoreRebranded":
+                aggregate.rebrand(data["name"])
+            case "stores.ProductRebranded":
+                aggregate.rebrand(data["name"], data["description"])
+            case "stores.ProductPriceIncreased":
+                aggregate.increase_price(Decimal(data["delta"]))
+            case "stores.ProductPriceDecreased":
+                aggregate.decrease_price(Decimal(data["delta"]))
+            case "stores.ProductRemoved":
+                aggregate.remove()
+            case _:
+                raise ValueError(f"{stream_name} event {name} is not in the benchmark's log")
+    return aggregate
+
+
+def store_log(app: Application, rows, chunk: int = 10_000) -> int:
+    """Store the log's events through the peer's aggregates, saving ``chunk`` at a time.
+
+    Each stream's events are recorded in their order; a chunk's aggregates are saved
+    together, so the notification log follows the log's order chunk by chunk.
+    """
+    aggregates: dict[str, Aggregate] = {}
+    pending: dict[str, Aggregate] = {}
+    stored = 0
+    for stream_name, key, _version, name, data in rows:
+        pending[key] = _apply(aggregates, stream_name, key, name, json.loads(data))
+        stored += 1
+        if stored % chunk == 0:
+            app.save(*pending.values())
+            pending.clear()
+    if pending:
+        app.save(*pending.values())
+    return stored
+
+
+def catalog_rebuild(workdir: Path, events: int, page: int = 1000) -> Trials:
+    """Rebuild an in-memory catalog from the peer's notification log, page by page.
+
+    The peer's own way to run a projection: ``select_notifications`` (filtered to the
+    product events' topics, as MallBots reads only the events its projection handles)
+    and ``mapper.to_domain_event``, each event applied to a dict of products.
+    """
+    expected = expected_catalog(cached_log(workdir, events))
+    shutil.copyfile(_peer_log(workdir, events), workdir / "peer.sqlite")
+    with application(workdir) as app:
+        select, to_event = app.recorder.select_notifications, app.mapper.to_domain_event
+        while True:
+            start = clock()
+            catalog: dict[UUID, dict] = {}
+            first = 1
+            while notifications := select(start=first, limit=page, topics=PRODUCT_TOPICS):
+                for notification in notifications:
+                    _catalog_apply(catalog, to_event(notification))
+                first = notifications[-1].id + 1
+            elapsed = clock() - start
+            total = sum((row["price"] for row in catalog.values()), Decimal(0))
+            assert (len(catalog), total) == expected, ((len(catalog), total), expected)
+            yield per_second(events, elapsed)
+
+
+def _peer_log(workdir: Path, events: int) -> Path:
+    """The peer's SQLite file holding the log's events, stored once per run and size."""
+    source = cached_log(workdir, events)
+    path = source.with_name(f"peer-{events}.sqlite")
+    if not path.exists():
+        building = source.with_name(f"peer-{events}-building")
+        shutil.rmtree(building, ignore_errors=True)
+        building.mkdir()
+        with application(building) as app:
+            assert store_log(app, stored_events(source)) == events
+        (building / "peer.sqlite").rename(path)
+        shutil.rmtree(building)
+    return path
+
+
+def _catalog_apply(catalog: dict[UUID, dict], domain_event: object) -> None:
+    kind = type(domain_event)
+    product_id = domain_event.originator_id
+    if kind is Product.Added:
+        catalog[product_id] = {
+            "store_id": domain_event.store_id,
+            "name": domain_event.name,
+            "description": domain_event.description,
+            "sku": domain_event.sku,
+            "price": domain_event.price,
+        }
+    elif kind is Product.Removed:
+        catalog.pop(product_id, None)
+    else:
+        row = catalog.get(product_id)
+        if row is None:
+            return
+        if kind is Product.Rebranded:
+            row["name"], row["description"] = domain_event.name, domain_event.description
+        else:  # a price change
+            row["price"] += domain_event.delta
+
+
 TRIALS: dict[str, Callable[..., Trials]] = {
     "append_one": append_one,
     "append_threads": append_threads,
@@ -181,4 +376,6 @@ TRIALS: dict[str, Callable[..., Trials]] = {
     "load_snapshot": load_snapshot,
     "commands": commands,
     "save_500": save_500,
+    "catalog_rebuild": catalog_rebuild,
+    "catalog_rebuild_set_based": catalog_rebuild,  # the peer has one way: per event
 }

@@ -82,7 +82,6 @@ def tables(
     results: list[Result],
     sides: list[str],
     floor: str,
-    pending: list[Workload],
     quick: bool = False,
 ) -> str:
     """The comparison, the floor and the targets (full sizes only), as Markdown."""
@@ -100,9 +99,6 @@ def tables(
         measured = [s for s in sides if s in result.figures]
         cells.append(" / ".join(f"{spread(result.figures[s]):.0%}" for s in measured))
         lines.append(_row(cells))
-    for workload in pending:
-        blank = ["-"] * (len(header) - 3)
-        lines.append(_row([workload.title, workload.unit, *blank, workload.pending]))
     lines.append("")
     lines.append(
         "spread: interquartile range / median of each side's trials (MallBots first). "
@@ -127,6 +123,19 @@ def tables(
                     ]
                 )
             )
+
+    against_peer = [r for r in results if r.workload.peer_target is not None and peers]
+    if against_peer and quick:
+        lines += ["", "Ratio targets against the peer: not judged on the quick run's small sizes."]
+    elif against_peer:
+        peer = peers[0]
+        lines += ["", f"Ratio targets, {mallbots} / {peer}:", ""]
+        lines += [_row(["workload", "ratio", "target", "met"]), _row(["---"] * 4)]
+        for result in against_peer:
+            share = result.ratio(mallbots, peer)
+            target = result.workload.peer_target
+            met = "-" if share is None else ("yes" if target.met_by(share) else "no")
+            lines.append(_row([result.workload.title, ratio(share), f"{target}x", met]))
 
     targeted = [r for r in results if r.workload.target is not None]
     if targeted and quick:

@@ -7,11 +7,10 @@ measures a row on every side that implements it, alternating between them.
 
 Adding a workload is: one :class:`Workload` row here, one generator per side.
 
-**Waiting for projections.** The rows in :data:`PENDING` (rebuilding the catalog read
-model from 100,000 and 1,000,000 events) are listed but not measured: no side
-implements them until ``mallbots/es`` has projections. To add them, implement a
-``catalog_rebuild`` generator in each side's ``TRIALS`` (events: int) and move the
-rows from :data:`PENDING` to :data:`WORKLOADS`.
+**Rebuilding the catalog** (7 and 8) is measured twice per size: MallBots' per-event
+catch-up and its set-based rebuild, each against the peer's one way (its notification
+log read in pages and applied to a dict). Both sides read the same events
+(:mod:`benchmarks.catalog_log`). The 1,000,000-event rows run at most 3 rounds.
 """
 
 from __future__ import annotations
@@ -48,8 +47,10 @@ class Workload:
     """MallBots' own target (independent of the peer), if the issue sets one."""
     against_floor: bool = False
     """Also compare MallBots with DuckDB's own one-row INSERT (row 6 of the issue)."""
-    pending: str = ""
-    """Why the row is not measured yet (empty: it is)."""
+    peer_target: Target | None = None
+    """The ratio MallBots / peer the issue asks for, if it sets one."""
+    rounds: int | None = None
+    """At most this many timed rounds (a long workload), whatever the run asks."""
     notes: tuple[str, ...] = field(default=())
 
 
@@ -70,6 +71,7 @@ WORKLOADS: list[Workload] = [
         higher_is_better=True,
         params={"appends": 60, "events": 500, "threads": 4},
         quick={"appends": 8, "events": 50, "threads": 4},
+        peer_target=Target(">=", 1),
     ),
     Workload(
         key="read_log",
@@ -78,6 +80,7 @@ WORKLOADS: list[Workload] = [
         higher_is_better=True,
         params={"events": 100_000, "page": 1000},
         quick={"events": 2000, "page": 500},
+        peer_target=Target(">=", 1),
     ),
     Workload(
         key="load_no_snapshot",
@@ -87,6 +90,7 @@ WORKLOADS: list[Workload] = [
         params={"events": 10_000, "loads": 5},
         quick={"events": 500, "loads": 2},
         target=Target("<=", 40),
+        peer_target=Target(">=", 5),
     ),
     Workload(
         key="load_snapshot",
@@ -115,30 +119,25 @@ WORKLOADS: list[Workload] = [
         quick={"saves": 3, "events": 50},
         target=Target(">=", 100_000),
     ),
+    *(
+        Workload(
+            key=key,
+            title=f"{number}{letter}. rebuild the catalog from {size:,} events, {how}",
+            unit="events/s",
+            higher_is_better=True,
+            params={"events": size},
+            quick={"events": quick},
+            peer_target=Target(">=", 10),
+            rounds=rounds,
+        )
+        for number, size, quick, rounds in ((7, 100_000, 2_000, None), (8, 1_000_000, 5_000, 3))
+        for letter, key, how in (
+            ("a", "catalog_rebuild", "MallBots per event (catch-up)"),
+            ("b", "catalog_rebuild_set_based", "MallBots set-based (SQL)"),
+        )
+    ),
 ]
 """Measured on every run, in this order."""
-
-PENDING: list[Workload] = [
-    Workload(
-        key="catalog_rebuild",
-        title="7. rebuild the catalog read model from 100,000 events",
-        unit="events/s",
-        higher_is_better=True,
-        params={"events": 100_000},
-        quick={"events": 2000},
-        pending="needs projections (not built yet)",
-    ),
-    Workload(
-        key="catalog_rebuild",
-        title="8. rebuild the catalog read model from 1,000,000 events",
-        unit="events/s",
-        higher_is_better=True,
-        params={"events": 1_000_000},
-        quick={"events": 5000},
-        pending="needs projections (not built yet)",
-    ),
-]
-"""Listed in the report, measured once a side implements them (see the module notes)."""
 
 
 def by_key(keys: list[str] | None) -> list[Workload]:

@@ -22,6 +22,7 @@ from mallbots.depot.application import (
     DepotApplication,
     ShoppingItem,
 )
+from mallbots.es.ids import uuid5
 from mallbots.notifications.application import (
     NotificationsApplication,
     NotifyOrderCanceled,
@@ -50,7 +51,7 @@ def order_id_for_basket(basket_id: str) -> str:
     order id, and means a basket can never make two orders: a second ``OrderCreated``
     for the same id is refused by the order itself.
     """
-    return str(uuid.uuid5(ORDERS_OF_BASKETS, basket_id))
+    return uuid5(ORDERS_OF_BASKETS, basket_id)
 
 
 def shopping_list_id_for_order(order_id: str) -> str:
@@ -61,12 +62,12 @@ def shopping_list_id_for_order(order_id: str) -> str:
     time or in a simulator's bulk load), because no other draw from the id factory can
     shift it.
     """
-    return str(uuid.uuid5(SHOPPING_LISTS_OF_ORDERS, order_id))
+    return uuid5(SHOPPING_LISTS_OF_ORDERS, order_id)
 
 
 def invoice_id_for_order(order_id: str) -> str:
     """The id of the invoice a readied order gets, derived from the order id (see above)."""
-    return str(uuid.uuid5(INVOICES_OF_ORDERS, order_id))
+    return uuid5(INVOICES_OF_ORDERS, order_id)
 
 
 def order_items(items: Sequence[Item]) -> tuple[OrderItem, ...]:

@@ -31,6 +31,8 @@ class MoneyError(InvalidInputError):
 
 def money(value: Any, what: str = "amount") -> Decimal:
     """``value`` as exact money (two decimal places), or :class:`MoneyError` saying why."""
+    if type(value) is Decimal and value.same_quantum(CENT) and -LIMIT < value < LIMIT:
+        return value  # already exact money (finite, two places): quantizing gives its twin
     if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
         raise MoneyError(
             f"the {what} must be a Decimal, an int or a string like '9.99', "

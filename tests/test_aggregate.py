@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from mallbots.es import SeededIds, SteppingClock
 from tests.es_support import Account, AccountOpened
 
@@ -82,3 +85,28 @@ def test_seeded_ids_are_the_version_4_uuids_of_the_seeded_generator():
     ids, bits = SeededIds(11), random.Random(11)
     for _ in range(2000):
         assert ids() == str(uuid.UUID(int=bits.getrandbits(128), version=4))
+
+
+@given(st.text(max_size=40))
+def test_derived_ids_are_the_standard_libraries_version_5_uuids(name):
+    import uuid
+
+    from mallbots.adapters import ORDERS_OF_BASKETS
+    from mallbots.es.ids import uuid5
+
+    assert uuid5(ORDERS_OF_BASKETS, name) == str(uuid.uuid5(ORDERS_OF_BASKETS, name))
+
+
+def test_seeded_ids_drawn_by_many_threads_are_the_same_ids_each_once():
+    import random
+    import uuid
+    from concurrent.futures import ThreadPoolExecutor
+
+    ids, bits = SeededIds(5), random.Random(5)
+    with ThreadPoolExecutor(4) as pool:
+        drawn = list(pool.map(lambda _: [ids() for _ in range(700)], range(8)))
+    everything = [i for share in drawn for i in share]
+    expected = [str(uuid.UUID(int=bits.getrandbits(128), version=4)) for _ in range(5600)]
+    assert sorted(everything) == sorted(expected)
+    for share in drawn:  # each thread sees its ids in the order they were drawn
+        assert share == sorted(share, key=expected.index)

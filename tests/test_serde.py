@@ -181,3 +181,69 @@ def test_a_written_init_is_still_called_when_decoding():
 def test_slotted_dataclasses_and_init_false_fields_decode():
     assert serde.decoder_for(Slotted)({"sku": "a", "quantity": 2}) == Slotted("a", 2)
     assert serde.decoder_for(WithComputed)({"sku": "a"}).label == "?"
+
+
+# --- the text encoder: one pass to JSON text, the same text as the checked way
+
+
+def checked_text(tp, value):
+    """What the checked way writes, or the error it raises."""
+    try:
+        return serde.dumps(serde.encoder_for(tp)(value))
+    except (ValueError, TypeError) as error:
+        return type(error)
+
+
+def test_the_text_encoder_writes_what_the_checked_way_writes():
+    ascii_sample = dataclasses.replace(SAMPLE, text="plain 'quoted' \"double\" \\ \n\t\x01")
+    for value in (ascii_sample, dataclasses.replace(ascii_sample, note="a note", ratio=3)):
+        text = serde.text_encoder_for(Everything)(value)
+        assert text is not None and text == checked_text(Everything, value)
+        assert round_trip(Everything, value) == value
+
+
+def test_the_text_encoder_leaves_what_it_does_not_expect_to_the_checked_way():
+    fast = serde.text_encoder_for(Everything)
+    for value in (
+        SAMPLE,  # not ASCII: the checked way looks for lone surrogates
+        dataclasses.replace(SAMPLE, ratio=float("nan")),
+        dataclasses.replace(SAMPLE, money=Decimal("Infinity")),
+        dataclasses.replace(SAMPLE, count=True),
+        dataclasses.replace(SAMPLE, flag=1),
+        dataclasses.replace(SAMPLE, colour="blue"),
+        dataclasses.replace(SAMPLE, lines="ab"),
+        dataclasses.replace(SAMPLE, by_sku={1: Line("a", 1, Decimal(1))}),
+        Line("a", 1, Decimal(1)),  # another type altogether
+    ):
+        assert fast(value) is None
+
+
+anything = st.one_of(
+    st.text(max_size=8),
+    st.integers(-(2**70), 2**70),
+    st.booleans(),
+    st.none(),
+    st.floats(),
+    st.decimals(places=2),
+    st.decimals(),
+)
+
+
+@given(
+    st.builds(Line, anything, anything, anything),
+    st.lists(st.builds(Line, texts, st.integers(), decimals), max_size=3),
+)
+def test_the_text_encoder_agrees_with_the_checked_way_on_any_values(line, lines):
+    for tp, value in ((Line, line), (Everything, dataclasses.replace(SAMPLE, lines=lines))):
+        text = serde.text_encoder_for(tp)(value)
+        assert text is None or text == checked_text(tp, value)
+
+
+def test_every_payload_of_the_shop_has_a_text_encoder():
+    from mallbots.app import MallBots
+
+    with MallBots.in_memory() as shop:
+        registry = shop.registry
+        for name in registry.names():
+            payload_type = registry.type_of(name)
+            assert serde._fragment(payload_type) is not None, name

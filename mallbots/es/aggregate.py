@@ -26,6 +26,8 @@ from mallbots.es.clock import Clock, system_clock
 from mallbots.es.events import EMPTY_METADATA, AggregateEvent, payload_fields
 from mallbots.es.ids import IdFactory, random_ids
 
+_new_event = tuple.__new__
+
 
 class Aggregate(ABC):
     """Base class of event-sourced aggregates (``stores.Store``, ``baskets.Basket``...)."""
@@ -80,18 +82,23 @@ class Aggregate(ABC):
         self, name: str, payload: Any, metadata: Mapping[str, Any] | None = None
     ) -> AggregateEvent:
         """Record an event at the next version and apply it to the state."""
-        event = AggregateEvent(
-            id=self._ids(),
-            name=name,
-            payload=payload,
-            occurred_at=self._clock(),
-            aggregate_name=self.NAME,
-            aggregate_id=self.id,
-            aggregate_version=self.pending_version + 1,
-            metadata=dict(metadata) if metadata else EMPTY_METADATA,
+        pending = self._pending
+        event = _new_event(  # AggregateEvent(id=..., name=...), without the keyword handling
+            AggregateEvent,
+            (
+                self._ids(),
+                name,
+                payload,
+                self._clock(),
+                self.NAME,
+                self.id,
+                self._version + len(pending) + 1,
+                dict(metadata) if metadata else EMPTY_METADATA,
+                None,  # position: given when stored
+            ),
         )
         self.apply(event)
-        self._pending.append(event)
+        pending.append(event)
         return event
 
     def commit_events(self) -> None:

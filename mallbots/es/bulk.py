@@ -33,6 +33,8 @@ from mallbots.es.database import Database
 from mallbots.es.event_store import EventStore, PreparedAppends, StreamAppend
 from mallbots.es.snapshots import Snapshot, SnapshotStore
 
+_new_append = tuple.__new__  # a StreamAppend without the keyword-handling constructor
+
 DEFERRED_CHECKPOINTS = "1TB"
 """DuckDB's checkpoint threshold while a bulk writer is open: in effect, never."""
 
@@ -47,7 +49,8 @@ class BulkTarget:
 
 @dataclass
 class _Batch:
-    appends: list[tuple[BulkTarget, StreamAppend]] = field(default_factory=list)
+    appends: dict[EventStore, tuple[list[StreamAppend], list[int]]] = field(default_factory=dict)
+    """Each event store's appends, with the offset of each one's first event in the batch."""
     snapshots: dict[tuple[str, str], tuple[BulkTarget, Snapshot]] = field(default_factory=dict)
     events: int = 0
 
@@ -55,7 +58,7 @@ class _Batch:
 @dataclass
 class _Prepared:
     events: int
-    events_by_store: list[tuple[EventStore, PreparedAppends, list[int]]]
+    events_by_store: list[tuple[EventStore, PreparedAppends]]
     snapshot_rows: list[tuple[SnapshotStore, list[list]]]
 
 
@@ -101,10 +104,15 @@ class BulkWriter:
             return
         target = self.targets[aggregate.NAME]
         batch = self._batch
-        append = StreamAppend(
-            aggregate.NAME, aggregate.stream_id, aggregate.version, events, aggregate.id
+        append = _new_append(
+            StreamAppend,
+            (aggregate.NAME, aggregate.stream_id, aggregate.version, events, aggregate.id),
         )
-        batch.appends.append((target, append))
+        appends = batch.appends.get(target.events)
+        if appends is None:
+            appends = batch.appends[target.events] = ([], [])
+        appends[0].append(append)
+        appends[1].append(batch.events)
         batch.events += len(events)
         snapshots = target.snapshots
         if snapshots is not None and snapshots.strategy(aggregate):
@@ -166,14 +174,7 @@ class BulkWriter:
                 self._in_flight = 0
 
     def _prepare(self, batch: _Batch) -> _Prepared:
-        """Rows for each table, with each event's place in the batch; snapshot rows."""
-        by_store: dict[int, tuple[EventStore, list[StreamAppend], list[int]]] = {}
-        offset = 0
-        for target, append in batch.appends:
-            _, appends, offsets = by_store.setdefault(id(target.events), (target.events, [], []))
-            appends.append(append)
-            offsets.extend(range(offset, offset + len(append.events)))
-            offset += len(append.events)
+        """Rows for each table, each event at its offset in the batch; snapshot rows."""
         taken: dict[int, tuple[SnapshotStore, list[Snapshot]]] = {}
         for target, snapshot in batch.snapshots.values():
             if target.snapshots is not None:
@@ -181,8 +182,8 @@ class BulkWriter:
         return _Prepared(
             batch.events,
             [
-                (store, store.prepare(appends), offsets)
-                for store, appends, offsets in by_store.values()
+                (store, store.prepare(appends, offsets))
+                for store, (appends, offsets) in batch.appends.items()
             ],
             [(store, store.rows(snapshots)) for store, snapshots in taken.values()],
         )
@@ -191,8 +192,8 @@ class BulkWriter:
         """One transaction: positions in the order of saves, a columnar INSERT per table."""
         with self.database.transaction():
             first = self.database.claim_positions(prepared.events)
-            for store, rows, offsets in prepared.events_by_store:
-                store.append_prepared(rows, [first + offset for offset in offsets])
+            for store, rows in prepared.events_by_store:
+                store.append_prepared(rows, first=first)
             for snapshots, rows in prepared.snapshot_rows:
                 snapshots.write_rows(rows)
         return prepared.events

@@ -32,7 +32,6 @@ import threading
 import uuid
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
 from itertools import count
 from typing import Any, NamedTuple
 
@@ -70,6 +69,8 @@ _APPENDED = (
     "occurred_at",
 )
 APPEND_COLUMNS = ", ".join(_APPENDED)
+OFFSET_COLUMNS = ", ".join(["position + $1", *_APPENDED[1:]])
+"""What a columnar INSERT selects from prepared rows, whose positions are offsets."""
 
 
 class PreparedAppends(NamedTuple):
@@ -104,6 +105,7 @@ class EventStore:
         self.registry = registry
         self.table = checked_identifier(table)
         self._heads: OrderedDict[StreamKey, int] = OrderedDict()
+        self._schema_versions: dict[str, int] = {}  # event name -> its registered version
         self._appenders = threading.local()
         self.archive_table = checked_identifier(f"{self.table}_archive")
         if not database.read_only:
@@ -191,7 +193,8 @@ class EventStore:
             raise ValueError(f"an expected version cannot be negative: {expected_version}")
         if not events:
             return []
-        rows = self._rows(key, aggregate_id or stream_id, expected_version, events)
+        rows: list[list] = []
+        self._rows(key, aggregate_id or stream_id, expected_version, events, rows, 0)
         database = self.database
         with database.writing() as cursor:
             head = self._heads.get(key)
@@ -204,8 +207,8 @@ class EventStore:
                     self._heads.pop(key, None)
                     raise ConcurrencyError(stream_name, stream_id, expected_version, head)
             first = database.claim_positions(len(rows))
-            for offset, row in enumerate(rows):
-                row[0] = first + offset
+            for row in rows:
+                row[0] += first
             try:
                 self._insert(cursor, rows)
             except BaseException as error:
@@ -240,38 +243,55 @@ class EventStore:
         """
         return self.append_prepared(self.prepare(appends), positions)
 
-    def prepare(self, appends: Sequence[StreamAppend]) -> PreparedAppends:
+    def prepare(
+        self, appends: Sequence[StreamAppend], offsets: Sequence[int] | None = None
+    ) -> PreparedAppends:
         """Check and serialize the events of ``appends`` into rows, touching no table.
 
         The Python half of :meth:`append_many`: a bulk writer does it on its own thread
         while another thread inserts the batch before (DuckDB runs without the GIL).
+        Each row starts with its event's offset among the positions the write will use:
+        from 0 in the order of ``appends``, unless ``offsets`` says where each append's
+        first event goes (a bulk writer interleaving several tables in one transaction).
         """
         rows: list[list] = []
-        for append in appends:
-            key = checked_stream(append.stream_name, append.stream_id)
-            aggregate_id = append.aggregate_id or append.stream_id
-            rows += self._rows(key, aggregate_id, append.expected_version, append.events)
+        offset = 0
+        for index, (name, stream_id, expected, events, aggregate_id) in enumerate(appends):
+            if offsets is not None:
+                offset = offsets[index]
+            key = checked_stream(name, stream_id)
+            self._rows(key, aggregate_id or stream_id, expected, events, rows, offset)
+            offset += len(events)
         return PreparedAppends(appends, rows)
 
     def append_prepared(
-        self, prepared: PreparedAppends, positions: Sequence[int] | None = None
+        self,
+        prepared: PreparedAppends,
+        positions: Sequence[int] | None = None,
+        *,
+        first: int | None = None,
     ) -> int:
-        """The database half of :meth:`append_many`, for appends made by :meth:`prepare`."""
+        """The database half of :meth:`append_many`, for appends made by :meth:`prepare`.
+
+        Positions are claimed here for rows prepared without offsets; ``first`` (claimed
+        by the caller in its open transaction) puts each event at ``first`` plus its
+        offset; ``positions`` gives them one by one, in order.
+        """
         appends, rows = prepared
         if not rows:
             return 0
         database = self.database
         with database.transaction() as cursor:
             new_heads = self._check_heads(cursor, appends)
-            if positions is None:
+            if positions is not None:
+                if len(positions) != len(rows):
+                    raise ValueError(f"{len(positions)} positions for {len(rows)} events")
+                rows = [[position, *row[1:]] for row, position in zip(rows, positions, strict=True)]
+                first = 0
+            elif first is None:
                 first = database.claim_positions(len(rows))
-                positions = range(first, first + len(rows))
-            elif len(positions) != len(rows):
-                raise ValueError(f"{len(positions)} positions for {len(rows)} events")
-            for row, position in zip(rows, positions, strict=True):
-                row[0] = position
             try:
-                self._insert_columns(cursor, rows)
+                self._insert_columns(cursor, rows, first)
             except duckdb.ConstraintException:
                 for key in new_heads:
                     self._heads.pop(key, None)
@@ -349,46 +369,56 @@ class EventStore:
         aggregate_id: str,
         expected_version: int,
         events: Sequence[AggregateEvent],
-    ) -> list[list]:
+        rows: list[list],
+        offset: int,
+    ) -> None:
+        """Check the events of one stream; add a row for each to ``rows``, from ``offset``."""
         stream_name, stream_id = key
         serialize = self.registry.serialize
-        version_of = self.registry.version_of
-        rows = []
-        for offset, event in enumerate(events, start=1):
-            if (event.aggregate_name, event.aggregate_id) != (stream_name, aggregate_id):
+        schema_versions = self._schema_versions
+        continuation = aggregate_id != stream_id  # a continuation stream names its aggregate
+        version = expected_version
+        offset -= expected_version + 1  # the offset of an event is this plus its version
+        for event in events:
+            version += 1
+            if event.aggregate_id != aggregate_id or event.aggregate_name != stream_name:
                 raise ValueError(
                     f"event {event.name} belongs to {event.aggregate_name} "
                     f"{event.aggregate_id!r}, not to {stream_name} {aggregate_id!r}"
                 )
-            if event.aggregate_version != expected_version + offset:
+            if event.aggregate_version != version:
                 raise ValueError(
-                    f"event {event.name} has version {event.aggregate_version}, "
-                    f"expected {expected_version + offset}"
+                    f"event {event.name} has version {event.aggregate_version}, expected {version}"
                 )
-            recorded = {}
-            schema_version = version_of(event.name)
-            if schema_version > 1:  # recorded so old payloads can be upcast one day
-                recorded[SCHEMA_VERSION] = schema_version
-            if aggregate_id != stream_id:  # a continuation stream names its aggregate
-                recorded[AGGREGATE_ID] = aggregate_id
-            if recorded:
+            name = event.name
+            schema_version = schema_versions.get(name)
+            if schema_version is None:
+                schema_version = schema_versions[name] = self.registry.version_of(name)
+            if schema_version > 1 or continuation:
+                recorded = {}
+                if schema_version > 1:  # recorded so old payloads can be upcast one day
+                    recorded[SCHEMA_VERSION] = schema_version
+                if continuation:
+                    recorded[AGGREGATE_ID] = aggregate_id
                 metadata = _metadata_json(event, {**event.metadata, **recorded})
             else:
                 metadata = _metadata_json(event, event.metadata) if event.metadata else "{}"
+            occurred_at = event.occurred_at
+            if occurred_at.tzinfo is None:
+                raise ValueError(f"event times must be timezone-aware, not {occurred_at!r}")
             rows.append(
                 [
-                    0,  # position: claimed under the write lock
+                    offset + version,  # the position, once the write adds the first one
                     stream_id,
                     stream_name,
-                    event.aggregate_version,
+                    version,
                     event.id,
-                    event.name,
-                    serialize(event.name, event.payload),
+                    name,
+                    serialize(name, event.payload),
                     metadata,
-                    _as_aware(event.occurred_at),
+                    occurred_at,
                 ]
             )
-        return rows
 
     def _insert(self, cursor: duckdb.DuckDBPyConnection, rows: list[list]) -> None:
         appender = getattr(self._appenders, "appender", None)
@@ -402,11 +432,14 @@ class EventStore:
             appender.clear()
             raise
 
-    def _insert_columns(self, cursor: duckdb.DuckDBPyConnection, rows: list[list]) -> None:
-        """Insert many rows as one columnar INSERT from a DataFrame."""
+    def _insert_columns(
+        self, cursor: duckdb.DuckDBPyConnection, rows: list[list], first: int
+    ) -> None:
+        """Insert many rows as one columnar INSERT from a DataFrame, positions from ``first``."""
         appended = pd.DataFrame(dict(zip(_APPENDED, zip(*rows, strict=True), strict=True)))  # noqa: F841 (DuckDB reads it by name)
         cursor.execute(
-            f"INSERT INTO {self.table} ({APPEND_COLUMNS}) SELECT {APPEND_COLUMNS} FROM appended"
+            f"INSERT INTO {self.table} ({APPEND_COLUMNS}) SELECT {OFFSET_COLUMNS} FROM appended",
+            [first],
         )
 
     def _explain_refusal(
@@ -586,9 +619,3 @@ def _unstorable(events: Sequence[AggregateEvent]) -> str | None:
 
 
 _new_event = tuple.__new__
-
-
-def _as_aware(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        raise ValueError(f"event times must be timezone-aware, not {moment!r}")
-    return moment

@@ -39,6 +39,8 @@ class Registration:
     decode: serde.Decoder
     version: int = 1
     upcasters: Mapping[int, Upcaster] = field(default_factory=dict)
+    dump: serde.TextEncoder | None = None
+    """The payload straight to JSON text, or None where only the checked path can say."""
 
     def upcast(self, value: Any, from_version: int) -> Any:
         """The JSON object of ``from_version`` carried up to the current version."""
@@ -65,6 +67,7 @@ class Registry:
 
     def __init__(self) -> None:
         self._by_name: dict[str, Registration] = {}
+        self._snapshot_names: dict[type, str] = {}  # found by snapshot_name_of
 
     def register_event(self, name: str, payload_type: type, *, version: int = 1) -> None:
         """Register an event name and the frozen dataclass its payload is.
@@ -103,6 +106,7 @@ class Registry:
             if same == (payload_type, kind, version):
                 return
             raise ValueError(f"{name!r} is already registered as {existing.payload_type.__name__}")
+        self._snapshot_names.clear()
         self._by_name[name] = Registration(
             name=name,
             payload_type=payload_type,
@@ -110,6 +114,7 @@ class Registry:
             encode=serde.encoder_for(payload_type),
             decode=serde.decoder_for(payload_type),
             version=version,
+            dump=serde.text_encoder_for(payload_type),
         )
 
     def registration(self, name: str) -> Registration:
@@ -128,8 +133,12 @@ class Registry:
 
     def snapshot_name_of(self, payload_type: type) -> str:
         """The snapshot name registered for ``payload_type`` (``StoreV1`` -> ``stores.StoreV1``)."""
+        found = self._snapshot_names.get(payload_type)
+        if found is not None:
+            return found
         for registration in self._by_name.values():
             if registration.kind == "snapshot" and registration.payload_type is payload_type:
+                self._snapshot_names[payload_type] = registration.name
                 return registration.name
         raise RegistryError(f"no snapshot name is registered for {payload_type.__name__}")
 
@@ -153,6 +162,10 @@ class Registry:
 
     def serialize(self, name: str, payload: Any) -> str:
         """The payload of ``name`` as compact JSON text."""
+        registration = self.registration(name)
+        text = registration.dump(payload) if registration.dump is not None else None
+        if text is not None:
+            return text
         value = self.to_json_value(name, payload)
         try:
             return serde.dumps(value)

@@ -183,12 +183,18 @@ def _item(item: OrderItem) -> OrderItem:
     """The item with its price as exact money; refused if it could not be shopped for."""
     if not isinstance(item, OrderItem):
         raise InvalidOrderItemError(f"expected an OrderItem, not {type(item).__name__}")
-    for field in ("product_id", "store_id", "store_name", "product_name"):
-        require_text(getattr(item, field), f"item {field.replace('_', ' ')}")
+    for field, what in _ITEM_TEXTS:
+        require_text(getattr(item, field), what)
     quantity = item.quantity
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         raise InvalidOrderItemError(f"the quantity of {item.product_name!r} is {quantity!r}")
     price = money(item.price, "item price")
     if price < 0:
         raise InvalidOrderItemError(f"the price of {item.product_name!r} is negative")
-    return replace(item, price=price)
+    return item if price is item.price else replace(item, price=price)
+
+
+_ITEM_TEXTS = tuple(
+    (field, f"item {field.replace('_', ' ')}")
+    for field in ("product_id", "store_id", "store_name", "product_name")
+)

@@ -475,6 +475,7 @@ SAFE_IN_SQL = {
     "STREAM_EVENT_COLUMNS": "a constant column list",
     "EVENT_COLUMNS": "a constant column list",
     "APPEND_COLUMNS": "a constant column list",
+    "OFFSET_COLUMNS": "a constant column list",
     "SNAPSHOT_COLUMNS": "a constant column list",
     "stream": "a constant window clause of check.py",
     "union": "SQL text assembled from checked identifiers",
