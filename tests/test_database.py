@@ -154,3 +154,16 @@ def test_a_file_may_be_named_like_a_schema_in_it(tmp_path, stem):
         bank.accounts.save(account)
     with Database.open(path) as db:
         assert Bank(db).accounts.load("a1").balance == Decimal("5")
+
+
+def test_a_setting_changed_for_a_while_is_put_back_even_after_an_error(db):
+    def limit() -> str:
+        return db.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+    before = limit()
+    with pytest.raises(RuntimeError), db.setting("memory_limit", "300MB"):
+        assert limit() != before
+        raise RuntimeError("the work inside failed")
+    assert limit() == before
+    with pytest.raises(ValueError, match="identifier"), db.setting("memory_limit; x", "1GB"):
+        pass

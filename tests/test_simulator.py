@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 
 from mallbots.app import MallBots
@@ -117,6 +118,16 @@ def test_a_run_stops_once_it_has_max_events():
     assert 100 <= result.events <= 101  # a checkout records two events
     assert shop.log.count() == result.events
     shop.close()
+
+
+def test_a_bulk_run_into_a_file_leaves_duckdbs_memory_limit_as_it_found_it(tmp_path):
+    shop, result = simulate(TINY, tmp_path / "shop.duckdb", progress=False)
+    with shop:
+        (limit,) = shop.database.execute("SELECT current_setting('memory_limit')").fetchone()
+        with duckdb.connect() as fresh:
+            (default,) = fresh.execute("SELECT current_setting('memory_limit')").fetchone()
+        assert limit == default
+        assert shop.log.count() == result.events
 
 
 def test_simulating_into_a_database_that_holds_events_is_refused(tmp_path):

@@ -173,6 +173,24 @@ class Database:
             self._parsed[sql] = statement
         return statement
 
+    @contextmanager
+    def setting(self, name: str, value: str) -> Iterator[None]:
+        """Change one of DuckDB's settings (``memory_limit``...) for a while, then put it back.
+
+        Back means the default if it was the default: DuckDB shows sizes rounded, and
+        setting the shown value again would not give the same limit.
+        """
+        checked = checked_identifier(name)
+        current = f"SELECT current_setting('{checked}')"
+        (before,) = self.execute(current).fetchone()
+        self.execute(f"SET {checked} = $1", [value])
+        try:
+            yield
+        finally:
+            self.execute(f"RESET {checked}")
+            if self.execute(current).fetchone()[0] != before:
+                self.execute(f"SET {checked} = $1", [before])
+
     # --- writing ---------------------------------------------------------------------------
 
     @property

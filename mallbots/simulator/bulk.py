@@ -17,6 +17,7 @@ A refusal stops the run: the activity only issues commands the shop accepts.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 from mallbots.adapters import (
@@ -31,7 +32,7 @@ from mallbots.baskets.basket import Basket
 from mallbots.baskets.errors import BasketNotFoundError, UnknownProductError
 from mallbots.customers import RegisterCustomer
 from mallbots.errors import NotFoundError
-from mallbots.es import Aggregate, SteppingClock
+from mallbots.es import Aggregate, Database, SteppingClock
 from mallbots.es.bulk import BulkTarget, BulkWriter
 from mallbots.ordering import CancelOrder, ReadyOrder
 from mallbots.ordering.errors import OrderNotFoundError
@@ -55,6 +56,14 @@ from mallbots.stores.product import Product
 from mallbots.stores.store import Store
 
 A = TypeVar("A", bound=Aggregate)
+
+FINISH_MEMORY_LIMIT = "640MB"
+"""DuckDB's memory limit while a bulk run checkpoints and rebuilds its read models.
+
+By then every event is in the file, so DuckDB can drop cached blocks rather than
+grow beside the aggregates the run still holds. (An in-memory database keeps its
+whole log in that memory, so it runs without the limit.)
+"""
 
 
 class BulkRunner:
@@ -122,13 +131,18 @@ class BulkRunner:
         minute. Any other catches up, reading the bulk load in one window.
 
         The writer closes (and checkpoints) first: rebuilding while the events were
-        still only in memory cost 500 MiB more at the peak and saved no time.
+        still only in memory cost 500 MiB more at the peak and saved no time. On a file,
+        both run under :data:`FINISH_MEMORY_LIMIT`: the million-event preset's peak fell
+        from 1,456 to 1,163 MiB, at the same speed.
         """
-        self.writer.close()
         projector = self.shop.projector
-        unseen = [p.name for p in projector if p.set_based and projector.position(p.name) == 0]
-        if unseen:
-            projector.rebuild(unseen, set_based=True)
+        database = self.shop.database
+        limit = nullcontext() if database.in_memory else _limited_memory(database)
+        with limit:
+            self.writer.close()
+            unseen = [p.name for p in projector if p.set_based and projector.position(p.name) == 0]
+            if unseen:
+                projector.rebuild(unseen, set_based=True)
         projector.catch_up(window=max(self.writer.written, 1))
 
     def abort(self) -> None:
@@ -233,6 +247,10 @@ def _get(found: dict[str, Any], key: str, not_found: type[NotFoundError]) -> Any
         return found[key]
     except KeyError:
         raise not_found(key) from None
+
+
+def _limited_memory(database: Database) -> AbstractContextManager[None]:
+    return database.setting("memory_limit", FINISH_MEMORY_LIMIT)
 
 
 def _no_events(command: Any) -> None:
