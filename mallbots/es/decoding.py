@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 
 from mallbots.es import serde
+from mallbots.es.collector import collector_paused
 from mallbots.es.errors import CorruptEventError, PayloadError, UnknownNameError
 from mallbots.es.events import EMPTY_METADATA, AggregateEvent
 from mallbots.es.registry import SCHEMA_VERSION, Registration, Registry
@@ -94,8 +95,23 @@ def decode_columns(
     """Build events from columns selected with :data:`EVENT_COLUMNS`.
 
     For columns of one stream selected with :data:`STREAM_EVENT_COLUMNS` (extra columns
-    after them are ignored), pass ``stream=(stream_name, stream_id)``.
+    after them are ignored), pass ``stream=(stream_name, stream_id)``. From
+    :data:`PAUSE_COLLECTOR_FROM` events on, the cyclic garbage collector is paused
+    meanwhile (see :mod:`mallbots.es.collector`).
     """
+    if len(columns[POSITION]) < PAUSE_COLLECTOR_FROM:
+        return _decode_columns(columns, registry, stream)
+    with collector_paused():
+        return _decode_columns(columns, registry, stream)
+
+
+PAUSE_COLLECTOR_FROM = 1000
+"""Fewer events than this cause at most one collection: not worth the pause."""
+
+
+def _decode_columns(
+    columns: Columns, registry: Registry, stream: tuple[str, str] | None
+) -> list[AggregateEvent]:
     count = len(columns[POSITION])
     if not count:
         return []

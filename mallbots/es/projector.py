@@ -24,33 +24,19 @@ nothing (a quarter of the time of a catch-up, measured).
 
 from __future__ import annotations
 
-import gc
 import itertools
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
 
+from mallbots.es.collector import collector_paused
 from mallbots.es.database import Database
 from mallbots.es.events import AggregateEvent
 from mallbots.es.log import EventLog
 from mallbots.es.projection import Projection
 
 CHECKPOINTS = "projections.checkpoints"
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector (reference counting still frees everything)."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 @dataclass
@@ -225,7 +211,7 @@ class Projector:
         # since every writer of this database waits for the lock held here.
         writer = entry.projection.writer(self.database.cursor())
         applied = 0
-        with _collector_paused():
+        with collector_paused():
             window = next(windows, None)
             while window is not None:
                 with self.database.transaction():

@@ -463,6 +463,7 @@ SQL_MODULES = [
 SQL_WORDS = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|FROM|WHERE|UNION|ORDER BY|LIMIT)\b")
 # What may be interpolated into SQL text, and why each is safe:
 SAFE_IN_SQL = {
+    "checked": "a setting name passed through checked_identifier() in Database.setting",
     "self.table": "passed through checked_identifier() in __init__",
     "table": "a checked identifier (checked_identifier() or database.log_tables)",
     "t": "one of EventLog.tables: checked identifiers",
