@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from mallbots.app import MallBots
 from mallbots.es import Database, SeededIds, SteppingClock
+from mallbots.es.collector import collector_paused
 from mallbots.es.database import MEMORY
 from mallbots.simulator.activity import Activity
 from mallbots.simulator.bulk import BulkRunner
@@ -134,13 +135,10 @@ def _cycle_collector_paused() -> Iterator[None]:
     costs about a third of the run's time. They hold no reference cycles, so reference
     counting frees them as each batch is written, collector or not.
     """
-    enabled = gc.isenabled()
-    gc.disable()
     try:
-        yield
+        with collector_paused():
+            yield
     finally:
-        if enabled:
-            gc.enable()
         gc.collect()
 
 
