@@ -508,6 +508,15 @@ def _fragment(tp: Any) -> TextEncoder | None:
     return None
 
 
+_INLINE_FIELDS: dict[type, Callable[[str], tuple[str, str]]] = {
+    str: lambda v: (f"type({v}) is not str", f"{{escape({v})}}"),
+    int: lambda v: (f"type({v}) is not int", f"{{{v}}}"),
+    bool: lambda v: (f"type({v}) is not bool", f'{{"true" if {v} else "false"}}'),
+    Decimal: lambda v: (f"type({v}) is not Decimal or not {v}.is_finite()", f'"{{{v}!s}}"'),
+}
+"""Field types a dataclass encoder writes inline: variable -> (refusal test, f-string part)."""
+
+
 def _dataclass_fragment(tp: type) -> TextEncoder | None:
     """One generated function for a dataclass; simple fields are checked inline."""
     lines = ["def fragment(value):", "    if type(value) is not tp:", "        raise Unfit"]
@@ -517,18 +526,11 @@ def _dataclass_fragment(tp: type) -> TextEncoder | None:
         key = _escape(name)[1:-1].replace("{", "{{").replace("}", "}}")
         v = f"v{i}"
         lines.append(f"    {v} = value.{name}")
-        if ftype is str:
-            lines.append(f"    if type({v}) is not str: raise Unfit")
-            parts.append(f'"{key}":{{escape({v})}}')
-        elif ftype is int:
-            lines.append(f"    if type({v}) is not int: raise Unfit")
-            parts.append(f'"{key}":{{{v}}}')
-        elif ftype is bool:
-            lines.append(f"    if type({v}) is not bool: raise Unfit")
-            parts.append(f'"{key}":{{"true" if {v} else "false"}}')
-        elif ftype is Decimal:
-            lines.append(f"    if type({v}) is not Decimal or not {v}.is_finite(): raise Unfit")
-            parts.append(f'"{key}":"{{{v}!s}}"')
+        inline = _INLINE_FIELDS.get(ftype)
+        if inline is not None:
+            check, text = inline(v)
+            lines.append(f"    if {check}: raise Unfit")
+            parts.append(f'"{key}":{text}')
         elif (
             isinstance(ftype, type)
             and issubclass(ftype, enum.Enum)
