@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from mallbots.es import EventLog
+from mallbots.es.time_travel import history_frame
 from mallbots.viz import (
     ReadModelViewer,
     StreamExplorer,
@@ -16,8 +17,10 @@ from mallbots.viz import (
     plot_load_times,
     plot_projection_lag,
     plot_rebuild_times,
+    plot_state_history,
     plot_stream_lengths,
     plot_timeline,
+    state_history_data,
     stream_length_data,
     timeline_data,
 )
@@ -177,3 +180,28 @@ def test_the_read_model_viewer_shows_the_read_model_at_a_position(log):
     assert "acct-2" in now and "(3 rows)" in now
     viewer.position.value = 1
     assert "acct-2" not in viewer.pane.value and "(1 row)" in viewer.pane.value
+
+
+def test_the_state_history_plot_steps_through_each_value_and_marks_a_moment(bank):
+    account = bank.open_account("steps")
+    for amount in ("5", "2.50"):
+        account.deposit(Decimal(amount))
+    account.withdraw(Decimal("1"))
+    bank.accounts.save(account)
+    history = history_frame(Account, bank.events, "steps")
+    data = state_history_data(history, "balance")
+    assert list(data["event"]) == ["AccountOpened", *["MoneyDeposited"] * 2, "MoneyWithdrawn"]
+    assert list(data["value"]) == [Decimal("0"), Decimal("5"), Decimal("7.50"), Decimal("6.50")]
+    assert list(data["version"]) == [1, 2, 3, 4]
+
+    moment = data["occurred_at"][2]  # the second deposit: 7.50 holds from then
+    figure = plot_state_history(data, "balance", moment=moment)
+    axes = figure.axes[0]
+    (step, moment_line, then) = axes.lines
+    assert list(step.get_ydata()) == [0.0, 5.0, 7.5, 6.5]
+    assert list(moment_line.get_xdata()) == [moment] * 2
+    assert (list(then.get_xdata()), list(then.get_ydata())) == ([moment], [7.5])
+    assert scatter_points(figure) == 4  # one dot per event, coloured by its name
+    assert [text.get_text() for text in axes.texts] == ["7.50 at version 3"]
+    with pytest.raises(ValueError, match="no field 'price'"):
+        state_history_data(history, "price")

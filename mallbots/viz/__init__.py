@@ -7,8 +7,10 @@ from mallbots.viz.plots import (
     plot_load_times,
     plot_projection_lag,
     plot_rebuild_times,
+    plot_state_history,
     plot_stream_lengths,
     plot_timeline,
+    state_history_data,
     stream_length_data,
     timeline_data,
 )
@@ -33,10 +35,12 @@ __all__ = [
     "plot_load_times",
     "plot_projection_lag",
     "plot_rebuild_times",
+    "plot_state_history",
     "plot_stream_lengths",
     "plot_timeline",
     "rebuild_times",
     "snapshot_load_times",
+    "state_history_data",
     "stream_length_data",
     "timeline_data",
 ]

@@ -271,3 +271,69 @@ def plot_rebuild_times(data: pd.DataFrame, title: str | None = None) -> Figure:
     axes.legend(frameon=False, loc="lower right")
     figure.tight_layout()
     return figure
+
+
+# --- one field of an aggregate through its history -------------------------------------------
+
+
+def state_history_data(history: pd.DataFrame, field: str) -> pd.DataFrame:
+    """``field`` after each event of an aggregate's history (``shop.history(...)``).
+
+    Columns: version, occurred_at, event (the name without its module) and value.
+    """
+    if field not in history.columns:
+        raise ValueError(f"the history has no field {field!r}; it has {list(history.columns)}")
+    data = history[["version", "occurred_at", "event", field]].rename(columns={field: "value"})
+    data["event"] = data["event"].str.split(".").str[-1]
+    return data.reset_index(drop=True)
+
+
+def plot_state_history(
+    data: pd.DataFrame,
+    label: str,
+    title: str | None = None,
+    moment: Any = None,
+) -> Figure:
+    """A step line of the value over time (it holds until the next event changes it),
+    each event a dot coloured by its name; ``moment`` is marked with a dashed line and
+    the value that held then (the last event at or before it)."""
+    figure, axes = _figure((9, 3.6))
+    times, values = list(data["occurred_at"]), [float(v) for v in data["value"]]
+    axes.step(times, values, where="post", color="#555555", linewidth=1.5, zorder=2)
+    colours = colours_for(data["event"])
+    for name, events in data.groupby("event", sort=True):
+        axes.scatter(
+            events["occurred_at"],
+            [float(v) for v in events["value"]],
+            s=44,
+            color=colours[name],
+            label=name,
+            zorder=3,
+            edgecolor="white",
+            linewidth=0.6,
+        )
+    if moment is not None:
+        axes.axvline(moment, color="#222222", linestyle="--", linewidth=1.2, zorder=1)
+        before = data[data["occurred_at"] <= moment]
+        if len(before):
+            value = before["value"].iloc[-1]
+            axes.plot([moment], [float(value)], marker="o", color="#222222", zorder=4)
+            axes.annotate(
+                f"{value} at version {before['version'].iloc[-1]}",
+                (moment, float(value)),
+                xytext=(6, -14),
+                textcoords="offset points",
+                color="#222222",
+                fontsize=9,
+            )
+    locator = AutoDateLocator()
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    axes.margins(y=0.12)
+    axes.set_xlabel("time the event occurred")
+    axes.set_ylabel(label)
+    axes.set_title(title or f"{label}, event by event")
+    axes.grid(alpha=0.3)
+    axes.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
+    figure.tight_layout()
+    return figure
