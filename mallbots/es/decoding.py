@@ -287,3 +287,18 @@ def check_contiguous(columns: Columns, after: int, stream_name: str, stream_id: 
         raise CorruptEventError(
             stream_name, stream_id, expected, f"version {expected} is missing from the stream"
         )
+
+
+def decode_stream(
+    result: duckdb.DuckDBPyConnection,
+    registry: Registry,
+    stream_name: str,
+    stream_id: str,
+    after: int = 0,
+    upper: int | None = None,
+) -> list[AggregateEvent]:
+    """A stream's events from a query selected by its id: the rows of ``stream_name``
+    after version ``after`` (up to ``upper``), checked for gaps, then decoded."""
+    columns = stream_window(fetch_columns(result), stream_name, after, upper)
+    check_contiguous(columns, after, stream_name, stream_id)
+    return decode_columns(columns, registry, (stream_name, stream_id))

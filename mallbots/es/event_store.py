@@ -41,14 +41,7 @@ import pandas as pd
 from mallbots.es import serde
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.database import Database, checked_identifier
-from mallbots.es.decoding import (
-    AGGREGATE_ID,
-    STREAM_EVENT_COLUMNS,
-    check_contiguous,
-    decode_columns,
-    fetch_columns,
-    stream_window,
-)
+from mallbots.es.decoding import AGGREGATE_ID, STREAM_EVENT_COLUMNS, decode_stream
 from mallbots.es.errors import ConcurrencyError, DuplicateEventError
 from mallbots.es.events import AggregateEvent
 from mallbots.es.registry import SCHEMA_VERSION, Registry
@@ -550,9 +543,9 @@ class EventStore:
             result = self.database.execute(self._select_stream, [stream_id])
         else:
             result = self.database.execute(self._select_stream_after, [stream_id, after_version])
-        columns = stream_window(fetch_columns(result), stream_name, after_version, to_version)
-        check_contiguous(columns, after_version, stream_name, stream_id)
-        return decode_columns(columns, self.registry, (stream_name, stream_id))
+        return decode_stream(
+            result, self.registry, stream_name, stream_id, after_version, to_version
+        )
 
     def read_log(
         self, after_position: int = 0, batch_size: int = 1000

@@ -24,10 +24,9 @@ from mallbots.es.decoding import (
     AGGREGATE_ID_SQL,
     EVENT_COLUMNS,
     POSITION,
-    check_contiguous,
     decode_columns,
+    decode_stream,
     fetch_columns,
-    stream_window,
 )
 from mallbots.es.events import AggregateEvent
 from mallbots.es.registry import Registry
@@ -180,10 +179,10 @@ class EventLog:
         """Like :meth:`EventStore.load_stream`, but also from archived events."""
         # One equality filter, so DuckDB uses each table's stream_id index.
         sql = self.database.parsed(self._union(EVENT_COLUMNS + ", stream_name", "stream_id = $1"))
-        columns = fetch_columns(self.database.execute(sql, [stream_id]))
-        columns = stream_window(columns, stream_name, after_version, to_version)
-        check_contiguous(columns, after_version, stream_name, stream_id)
-        return decode_columns(columns, self.registry, (stream_name, stream_id))
+        result = self.database.execute(sql, [stream_id])
+        return decode_stream(
+            result, self.registry, stream_name, stream_id, after_version, to_version
+        )
 
     def stream_frame(self, stream_name: str, stream_id: str) -> pd.DataFrame:
         """One stream as a DataFrame, one row per event, from whichever table holds it."""
