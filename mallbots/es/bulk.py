@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 from mallbots.es.aggregate import Aggregate
@@ -80,10 +81,10 @@ class BulkWriter:
         self.batch_size = batch_size
         self.written = 0
         self._batch = _Batch()
-        (self._checkpoint_threshold,) = database.execute(
-            "SELECT current_setting('checkpoint_threshold')"
-        ).fetchone()
-        database.execute("SET checkpoint_threshold = $1", [DEFERRED_CHECKPOINTS])
+        self._checkpoints_deferred = ExitStack()
+        self._checkpoints_deferred.enter_context(
+            database.setting("checkpoint_threshold", DEFERRED_CHECKPOINTS)
+        )
         self._worker = ThreadPoolExecutor(1, "bulk-writer") if background else None
         self._writing: Future[int] | None = None
         self._in_flight = 0
@@ -146,7 +147,7 @@ class BulkWriter:
         finally:
             if self._worker is not None:
                 self._worker.shutdown()
-            self.database.execute("SET checkpoint_threshold = $1", [self._checkpoint_threshold])
+            self._checkpoints_deferred.close()
         self.database.execute("CHECKPOINT")
 
     def _hand_over(self) -> None:

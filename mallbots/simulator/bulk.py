@@ -17,7 +17,7 @@ A refusal stops the run: the activity only issues commands the shop accepts.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import nullcontext
 from typing import Any, TypeVar
 
 from mallbots.adapters import (
@@ -32,7 +32,7 @@ from mallbots.baskets.basket import Basket
 from mallbots.baskets.errors import BasketNotFoundError, UnknownProductError
 from mallbots.customers import RegisterCustomer
 from mallbots.errors import NotFoundError
-from mallbots.es import Aggregate, Database, SteppingClock
+from mallbots.es import Aggregate, SteppingClock
 from mallbots.es.bulk import BulkTarget, BulkWriter
 from mallbots.ordering import CancelOrder, ReadyOrder
 from mallbots.ordering.errors import OrderNotFoundError
@@ -137,8 +137,8 @@ class BulkRunner:
         """
         projector = self.shop.projector
         database = self.shop.database
-        limit = nullcontext() if database.in_memory else _limited_memory(database)
-        with limit:
+        limited = database.setting("memory_limit", FINISH_MEMORY_LIMIT)
+        with nullcontext() if database.in_memory else limited:
             self.writer.close()
             unseen = [p.name for p in projector if p.set_based and projector.position(p.name) == 0]
             if unseen:
@@ -247,10 +247,6 @@ def _get(found: dict[str, Any], key: str, not_found: type[NotFoundError]) -> Any
         return found[key]
     except KeyError:
         raise not_found(key) from None
-
-
-def _limited_memory(database: Database) -> AbstractContextManager[None]:
-    return database.setting("memory_limit", FINISH_MEMORY_LIMIT)
 
 
 def _no_events(command: Any) -> None:
