@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from mallbots.es import Database
-from mallbots.es.database import checked_identifier
+from mallbots.es.database import checked_identifier, create_schema_of
 from mallbots.frames import exact_frame
 
 Row = dict[str, Any]
@@ -29,11 +29,9 @@ class Table:
         self.name = checked_identifier(name)
         self.columns = [checked_identifier(column) for column in columns]
         self.key = checked_identifier(key)
-        schema = self.name.rpartition(".")[0]
         definitions = ", ".join(f"{column} {kind}" for column, kind in columns.items())
         with database.writing() as cursor:
-            if schema:
-                cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            create_schema_of(cursor, self.name)
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.name} ({definitions}, PRIMARY KEY ({key}))"
             )

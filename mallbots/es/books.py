@@ -24,7 +24,7 @@ from typing import TypeVar
 
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.aggregate_store import AggregateStore, Middleware
-from mallbots.es.database import Database, checked_identifier
+from mallbots.es.database import Database, checked_identifier, create_schema_of
 from mallbots.es.events import AggregateEvent
 from mallbots.es.log import EventLog
 from mallbots.es.repository import AggregateRepository
@@ -50,10 +50,8 @@ class Continuations:
         self.table = checked_identifier(table)
         self._lock = threading.Lock()
         if not database.read_only:
-            schema = self.table.rpartition(".")[0]
             with database.writing() as cursor:
-                if schema:
-                    cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                create_schema_of(cursor, self.table)
                 cursor.execute(
                     f"""
                     CREATE TABLE IF NOT EXISTS {self.table} (

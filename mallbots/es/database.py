@@ -43,6 +43,13 @@ def checked_identifier(name: str) -> str:
     return name
 
 
+def create_schema_of(cursor: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Create the schema of a qualified table name (``stores`` of ``stores.events``)."""
+    schema = checked_identifier(table).rpartition(".")[0]
+    if schema:
+        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+
+
 class Database:
     """A DuckDB database (a file or in memory) shared by the stores of one process."""
 

@@ -40,7 +40,7 @@ import pandas as pd
 
 from mallbots.es import serde
 from mallbots.es.aggregate import Aggregate
-from mallbots.es.database import Database, checked_identifier
+from mallbots.es.database import Database, checked_identifier, create_schema_of
 from mallbots.es.decoding import AGGREGATE_ID, STREAM_EVENT_COLUMNS, decode_stream
 from mallbots.es.errors import ConcurrencyError, DuplicateEventError
 from mallbots.es.events import AggregateEvent
@@ -119,10 +119,9 @@ class EventStore:
 
     def _create_table(self, table: str | None = None) -> None:
         table = table or self.table
-        schema, _, name = table.rpartition(".")
+        name = table.rpartition(".")[2]
         with self.database.writing() as cursor:
-            if schema:
-                cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            create_schema_of(cursor, table)
             cursor.execute(
                 f"""
                 CREATE TABLE IF NOT EXISTS {table} (

@@ -24,7 +24,7 @@ import pandas as pd
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.aggregate_store import AggregateStore, Middleware
 from mallbots.es.clock import system_clock
-from mallbots.es.database import Database, checked_identifier
+from mallbots.es.database import Database, checked_identifier, create_schema_of
 from mallbots.es.errors import RegistryError
 from mallbots.es.event_store import checked_stream
 from mallbots.es.events import AggregateEvent
@@ -100,10 +100,9 @@ class SnapshotStore:
         )
 
     def _create_table(self) -> None:
-        schema, _, name = self.table.rpartition(".")
+        name = self.table.rpartition(".")[2]
         with self.database.writing() as cursor:
-            if schema:
-                cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            create_schema_of(cursor, self.table)
             cursor.execute(
                 f"""
                 CREATE TABLE IF NOT EXISTS {self.table} (
