@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from benchmarks.catalog_log import copy_log, expected_catalog
-from benchmarks.timing import Trials, clock, milliseconds, per_second, timed
+from benchmarks.timing import Trials, clock, command_trials, load_trials, per_second, timed
 from mallbots import MallBots
 from mallbots.es import (
     Aggregate,
@@ -188,15 +188,12 @@ def _load(workdir: Path, events: int, loads: int, snapshot_every: int | None) ->
     with wiring(workdir, snapshot_every) as w:
         account = w.account(events)
         w.accounts.save(account)
-        expected = account.balance
-        load = w.accounts.load
-        while True:
-            start = clock()
-            for _ in range(loads):
-                loaded = load(account.id)
-            elapsed = clock() - start
-            assert loaded.version == events and loaded.balance == expected
-            yield milliseconds(elapsed / loads)
+        expected = (events, account.balance)
+        yield from load_trials(
+            lambda: w.accounts.load(account.id),
+            loads,
+            lambda loaded: (loaded.version, loaded.balance) == expected,
+        )
 
 
 def commands(workdir: Path, aggregates: int, commands: int) -> Trials:
@@ -206,14 +203,7 @@ def commands(workdir: Path, aggregates: int, commands: int) -> Trials:
             account = w.account(1)
             w.accounts.save(account)
             ids.append(account.id)
-        load, save = w.accounts.load, w.accounts.save
-        while True:
-            start = clock()
-            for i in range(commands):
-                account = load(ids[i % aggregates])
-                account.deposit(ONE)
-                save(account)
-            yield per_second(commands, clock() - start)
+        yield from command_trials(w.accounts.load, w.accounts.save, ids, commands, ONE)
 
 
 def save_500(workdir: Path, saves: int, events: int) -> Trials:

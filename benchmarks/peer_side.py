@@ -25,7 +25,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
 from benchmarks.catalog_log import cached_log, expected_catalog, stored_events
-from benchmarks.timing import Trials, clock, milliseconds, per_second, timed
+from benchmarks.timing import Trials, clock, command_trials, load_trials, per_second, timed
 
 NAME = "eventsourcing"
 ONE = Decimal("1.25")
@@ -140,15 +140,12 @@ def _load(workdir: Path, events: int, loads: int, snapshotting: bool) -> Trials:
         app.save(account)
         if snapshotting:
             app.take_snapshot(account.id)
-        expected = account.balance
-        get = app.repository.get
-        while True:
-            start = clock()
-            for _ in range(loads):
-                loaded = get(account.id)
-            elapsed = clock() - start
-            assert loaded.version == events and loaded.balance == expected
-            yield milliseconds(elapsed / loads)
+        expected = (events, account.balance)
+        yield from load_trials(
+            lambda: app.repository.get(account.id),
+            loads,
+            lambda loaded: (loaded.version, loaded.balance) == expected,
+        )
 
 
 def commands(workdir: Path, aggregates: int, commands: int) -> Trials:
@@ -158,14 +155,7 @@ def commands(workdir: Path, aggregates: int, commands: int) -> Trials:
             account = new_account(1)
             app.save(account)
             ids.append(account.id)
-        get, save = app.repository.get, app.save
-        while True:
-            start = clock()
-            for i in range(commands):
-                account = get(ids[i % aggregates])
-                account.deposit(ONE)
-                save(account)
-            yield per_second(commands, clock() - start)
+        yield from command_trials(app.repository.get, app.save, ids, commands, ONE)
 
 
 def save_500(workdir: Path, saves: int, events: int) -> Trials:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import gc
 import statistics
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 Trials = Iterator[float]
 """A side's workload: yields one figure per trial."""
@@ -34,6 +35,35 @@ def timed(action: Callable[[], object]) -> float:
     start = clock()
     action()
     return clock() - start
+
+
+def load_trials(load: Callable[[], Any], loads: int, check: Callable[[Any], bool]) -> Trials:
+    """Milliseconds per ``load()``, the mean of ``loads`` calls a round; ``check`` must
+    accept what the last call returned."""
+    while True:
+        start = clock()
+        for _ in range(loads):
+            loaded = load()
+        elapsed = clock() - start
+        assert check(loaded), loaded
+        yield milliseconds(elapsed / loads)
+
+
+def command_trials(
+    load: Callable[[Any], Any],
+    save: Callable[[Any], object],
+    ids: Sequence[Any],
+    commands: int,
+    deposit: Any,
+) -> Trials:
+    """Commands a second: load an account (the ids in turn), deposit, save it."""
+    while True:
+        start = clock()
+        for i in range(commands):
+            account = load(ids[i % len(ids)])
+            account.deposit(deposit)
+            save(account)
+        yield per_second(commands, clock() - start)
 
 
 def alternate(trials: Mapping[str, Trials], rounds: int, warmup: int = 1) -> dict[str, list[float]]:
