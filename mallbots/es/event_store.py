@@ -119,28 +119,10 @@ class EventStore:
 
     def _create_table(self, table: str | None = None) -> None:
         table = table or self.table
-        name = table.rpartition(".")[2]
         with self.database.writing() as cursor:
             create_schema_of(cursor, table)
-            cursor.execute(
-                f"""
-                CREATE TABLE IF NOT EXISTS {table} (
-                    position       BIGINT      NOT NULL,
-                    stream_id      VARCHAR     NOT NULL,
-                    stream_name    VARCHAR     NOT NULL,
-                    stream_version INTEGER     NOT NULL,
-                    event_id       UUID        NOT NULL UNIQUE,
-                    event_name     VARCHAR     NOT NULL,
-                    event_data     VARCHAR     NOT NULL,
-                    metadata       VARCHAR     NOT NULL DEFAULT '{{}}',
-                    occurred_at    TIMESTAMPTZ NOT NULL,
-                    PRIMARY KEY (stream_id, stream_name, stream_version)
-                )
-                """
-            )
-            # The primary key cannot serve "all events of stream X" (DuckDB does not scan
-            # a prefix of a composite key), so the stream id gets an index of its own.
-            cursor.execute(f"CREATE INDEX IF NOT EXISTS {name}_by_stream ON {table} (stream_id)")
+            for statement in event_table_sql(table):
+                cursor.execute(statement)
 
     # --- the aggregate store interface -----------------------------------------------------
 
@@ -572,6 +554,32 @@ class EventStore:
 
     def __repr__(self) -> str:
         return f"EventStore({self.table!r} on {self.database!r})"
+
+
+def event_table_sql(table: str) -> list[str]:
+    """The statements that create an event table (the book's columns plus a global
+    position and metadata) and its stream index, if missing."""
+    table = checked_identifier(table)
+    name = table.rpartition(".")[2]
+    return [
+        f"""
+        CREATE TABLE IF NOT EXISTS {table} (
+            position       BIGINT      NOT NULL,
+            stream_id      VARCHAR     NOT NULL,
+            stream_name    VARCHAR     NOT NULL,
+            stream_version INTEGER     NOT NULL,
+            event_id       UUID        NOT NULL UNIQUE,
+            event_name     VARCHAR     NOT NULL,
+            event_data     VARCHAR     NOT NULL,
+            metadata       VARCHAR     NOT NULL DEFAULT '{{}}',
+            occurred_at    TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (stream_id, stream_name, stream_version)
+        )
+        """,
+        # The primary key cannot serve "all events of stream X" (DuckDB does not scan a
+        # prefix of a composite key), so the stream id gets an index of its own.
+        f"CREATE INDEX IF NOT EXISTS {name}_by_stream ON {table} (stream_id)",
+    ]
 
 
 def checked_stream(stream_name: str, stream_id: str) -> StreamKey:
