@@ -52,6 +52,18 @@ def _figure(size: tuple[float, float]):
     return figure, figure.subplots()
 
 
+def _dates_on_x(axes: Any) -> None:
+    """Short date labels on the x axis that never run into each other."""
+    locator = AutoDateLocator()
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+
+
+def _legend_beside(axes: Any) -> None:
+    """The legend to the right of the plot, where it hides no data."""
+    axes.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
+
+
 def colours_for(names: Sequence[str]) -> dict[str, tuple]:
     """A stable colour per event name (sorted, so the same names get the same colours)."""
     return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(sorted(set(names)))}
@@ -116,13 +128,11 @@ def plot_timeline(data: pd.DataFrame, x: str = "position", title: str | None = N
     axes.invert_yaxis()
     if x == "position":
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    else:  # dates: short labels that never run into each other
-        locator = AutoDateLocator()
-        axes.xaxis.set_major_locator(locator)
-        axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    else:
+        _dates_on_x(axes)
     axes.set_xlabel("log position" if x == "position" else "time the event occurred")
     axes.set_title(title or "Events per stream, coloured by type")
-    axes.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
+    _legend_beside(axes)
     figure.tight_layout()
     return figure
 
@@ -193,7 +203,7 @@ def plot_events_over_time(data: pd.DataFrame, title: str | None = None) -> Figur
     axes.set_xticks(list(positions)[::step], labels[::step], rotation=30, ha="right")
     axes.set_ylabel("events")
     axes.set_title(title or "Events per type over time")
-    axes.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
+    _legend_beside(axes)
     figure.tight_layout()
     return figure
 
@@ -326,14 +336,12 @@ def plot_state_history(
                 color="#222222",
                 fontsize=9,
             )
-    locator = AutoDateLocator()
-    axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    _dates_on_x(axes)
     axes.margins(y=0.12)
     axes.set_xlabel("time the event occurred")
     axes.set_ylabel(label)
     axes.set_title(title or f"{label}, event by event")
     axes.grid(alpha=0.3)
-    axes.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
+    _legend_beside(axes)
     figure.tight_layout()
     return figure
