@@ -2,6 +2,7 @@
 
     python benchmarks/simulate.py            # 3 runs of each, medians printed
     python benchmarks/simulate.py --runs 5 --presets classroom
+    python benchmarks/simulate.py --stages --presets million   # where the time goes
 
 Each run is a fresh subprocess (so peak memory is that run's own, read with
 ``resource.getrusage``), simulating into a new DuckDB file in a temporary folder with
@@ -20,6 +21,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mallbots.es import Aggregate
 
 
 def child(preset: str, path: str) -> None:
@@ -48,28 +53,101 @@ def child(preset: str, path: str) -> None:
     )
 
 
-def run(preset: str) -> dict:
+class CommitOnlyWriter:
+    """Stands in for the bulk writer: takes each save and writes nothing anywhere."""
+
+    written = 0
+    pending = 0
+
+    def save(self, aggregate: Aggregate) -> None:
+        self.written += len(aggregate.events)
+        aggregate.commit_events()
+
+    def close(self) -> None:
+        pass
+
+
+def stages_child(preset: str) -> None:
+    """The run's Python work alone, in two parts: the activity deciding what happens,
+    and the aggregates' command methods doing it (recording every event); nothing is
+    serialized or saved. Prints a JSON line with each part's seconds."""
+    from mallbots.es.collector import collector_paused
+    from mallbots.simulator import PRESETS, simulation_shop
+    from mallbots.simulator.activity import Activity
+    from mallbots.simulator.bulk import BulkRunner
+
+    config = PRESETS[preset]
+    shop = simulation_shop(config)
+    runner = BulkRunner(shop, shop.clock)
+    runner.writer.close()
+    runner.writer = CommitOnlyWriter()
+    activity_s = commands_s = 0.0
+    limit = config.max_events or float("inf")
+    with collector_paused():
+        days = Activity(config).days()
+        while runner.events < limit:
+            started = time.perf_counter()
+            day = next(days, None)
+            activity_s += time.perf_counter() - started
+            if day is None:
+                break
+            started = time.perf_counter()
+            for step in day[1]:
+                runner.run(step)
+                if runner.events >= limit:
+                    break
+            commands_s += time.perf_counter() - started
+    shop.close()
+    print(json.dumps({"events": runner.events, "activity_s": activity_s, "commands_s": commands_s}))
+
+
+def run(preset: str, stages: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         path = str(Path(folder) / "shop.duckdb")
+        child_args = ["--stages-child", preset] if stages else ["--child", preset, path]
         done = subprocess.run(
-            [sys.executable, __file__, "--child", preset, path],
+            [sys.executable, __file__, *child_args],
             capture_output=True,
             text=True,
             check=True,
         )
         figures = json.loads(done.stdout.splitlines()[-1])
-        figures["file_mib"] = Path(path).stat().st_size / 2**20
+        if not stages:
+            figures["file_mib"] = Path(path).stat().st_size / 2**20
         return figures
+
+
+def print_stages(preset: str, runs: int) -> None:
+    """Median seconds of the run's parts: its Python work alone, and the whole run."""
+    both = [(run(preset, stages=True), run(preset)) for _ in range(runs)]
+    activity = statistics.median(parts["activity_s"] for parts, _ in both)
+    commands = statistics.median(parts["commands_s"] for parts, _ in both)
+    total = statistics.median(whole["end_to_end_s"] for _, whole in both)
+    rest = statistics.median(w["end_to_end_s"] - p["activity_s"] - p["commands_s"] for p, w in both)
+    print(f"{preset}: medians of {runs} runs (the Python work alone, then the whole run)")
+    print(f"  the activity deciding what happens      {activity:7.2f} s")
+    print(f"  the aggregates' command methods         {commands:7.2f} s")
+    print(f"  saving, catching up, closing (the rest) {rest:7.2f} s")
+    print(f"  the whole run, end to end               {total:7.2f} s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--presets", nargs="+", default=["classroom", "million"])
+    parser.add_argument("--stages", action="store_true", help="time the parts of each run")
     parser.add_argument("--child", nargs=2, metavar=("PRESET", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--stages-child", metavar="PRESET", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
+        return
+    if args.stages_child:
+        stages_child(args.stages_child)
+        return
+    if args.stages:
+        for preset in args.presets:
+            print_stages(preset, args.runs)
         return
     header = ("preset", "events", "seconds", "events/s", "CPU s", "peak MiB", "file MiB")
     print(f"{header[0]:<10}" + "".join(f" {name:>9}" for name in header[1:]))
