@@ -45,3 +45,30 @@ def test_the_script_runs_from_the_command_line():
     )
     assert done.returncode == 0, done.stderr
     assert "MallBots" in done.stdout and "DuckDB INSERT" in done.stdout
+
+
+def test_the_simulator_benchmark_times_a_run_and_its_stages():
+    def simulate(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "simulate.py"), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    runs = simulate("--presets", "classroom", "--runs", "1")
+    assert "classroom" in runs and "runs:" in runs
+    stages = simulate("--stages", "--presets", "classroom", "--runs", "1")
+    seconds = {
+        line.rsplit(None, 2)[0].strip(): float(line.split()[-2]) for line in stages.splitlines()[1:]
+    }
+    assert set(seconds) == {
+        "the activity deciding what happens",
+        "the aggregates' command methods",
+        "saving, catching up, closing (the rest)",
+        "the whole run, end to end",
+    }
+    assert all(value > 0 for value in seconds.values())
