@@ -305,3 +305,16 @@ def test_an_event_duckdb_cannot_store_is_refused_clearly_and_takes_no_position(d
     assert rows_in(db) == 1
     assert db.last_position == 1  # the refused save gave its positions back
     assert [e.position for e in store.save(account_with_events("a3", 0))] == [2]
+
+
+def test_a_copy_loaded_before_its_stream_was_archived_cannot_save_into_the_hot_table(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    account = account_with_events("a", 2)
+    store.save(account)
+    account.commit_events()  # as a repository does: the copy is at the stream's head, 3
+    assert store.archive([("bank.Account", "a")]) == 3
+    account.deposit(Decimal("5"))
+    with pytest.raises(ConcurrencyError, match="expected version 3"):
+        store.save(account)
+    assert rows_in(db) == 0
+    assert rows_in(db, "bank.events_archive") == 3

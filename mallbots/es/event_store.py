@@ -488,6 +488,10 @@ class EventStore:
             (moved,) = cursor.execute(
                 f"DELETE FROM {self.table} WHERE {where}", [names, ids]
             ).fetchone()
+            # An archived stream has no head here any more: a save from a copy loaded
+            # before the move must be checked against the table, and so refused.
+            for key in zip(names, ids, strict=True):
+                self._heads.pop(key, None)
         return moved
 
     def _archive_exists(self) -> bool:
