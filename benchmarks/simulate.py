@@ -87,12 +87,13 @@ def stages_child(preset: str) -> None:
         days = Activity(config).days()
         while runner.events < limit:
             started = time.perf_counter()
-            day = next(days, None)
+            today = next(days, None)
             activity_s += time.perf_counter() - started
-            if day is None:
+            if today is None:
                 break
+            _, steps = today
             started = time.perf_counter()
-            for step in day[1]:
+            for step in steps:
                 runner.run(step)
                 if runner.events >= limit:
                     break
@@ -101,25 +102,26 @@ def stages_child(preset: str) -> None:
     print(json.dumps({"events": runner.events, "activity_s": activity_s, "commands_s": commands_s}))
 
 
-def run(preset: str, stages: bool = False) -> dict:
+def _child_figures(*child_args: str) -> dict:
+    """Run this script as a child with ``child_args``; the JSON line it printed last."""
+    done = subprocess.run(
+        [sys.executable, __file__, *child_args], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def run(preset: str) -> dict:
+    """One whole run into a new file in a fresh process: its figures and the file's size."""
     with tempfile.TemporaryDirectory() as folder:
         path = str(Path(folder) / "shop.duckdb")
-        child_args = ["--stages-child", preset] if stages else ["--child", preset, path]
-        done = subprocess.run(
-            [sys.executable, __file__, *child_args],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        figures = json.loads(done.stdout.splitlines()[-1])
-        if not stages:
-            figures["file_mib"] = Path(path).stat().st_size / 2**20
+        figures = _child_figures("--child", preset, path)
+        figures["file_mib"] = Path(path).stat().st_size / 2**20
         return figures
 
 
 def print_stages(preset: str, runs: int) -> None:
     """Median seconds of the run's parts: its Python work alone, and the whole run."""
-    both = [(run(preset, stages=True), run(preset)) for _ in range(runs)]
+    both = [(_child_figures("--stages-child", preset), run(preset)) for _ in range(runs)]
     activity = statistics.median(parts["activity_s"] for parts, _ in both)
     commands = statistics.median(parts["commands_s"] for parts, _ in both)
     total = statistics.median(whole["end_to_end_s"] for _, whole in both)
