@@ -36,6 +36,7 @@ from mallbots.customers.module import CustomersModule
 from mallbots.depot.module import DepotModule
 from mallbots.es import (
     Aggregate,
+    AggregateCache,
     AggregateRepository,
     Clock,
     Database,
@@ -87,16 +88,24 @@ class MallBots:
         ids: IdFactory | None = None,
         snapshot_every: int = 3,
         snapshot_strategy: SnapshotStrategy | None = None,
+        aggregate_cache: int = 0,
     ) -> None:
-        """``snapshot_strategy``, if given, replaces ``EveryNEvents(snapshot_every)``."""
+        """``snapshot_strategy``, if given, replaces ``EveryNEvents(snapshot_every)``.
+
+        ``aggregate_cache`` keeps that many recently used aggregates in memory, so a
+        command on one of them skips its load (:mod:`mallbots.es.cache`; 0: none, every
+        load reads the database). Only for a shop that is the sole writer of its file.
+        """
         self.database = database
         self.dispatcher = EventDispatcher()
+        self.aggregate_cache = AggregateCache(aggregate_cache) if aggregate_cache else None
         monolith = Monolith(
             database,
             self.dispatcher,
             clock or system_clock,
             ids or random_ids,
             snapshot_strategy or EveryNEvents(snapshot_every),
+            self.aggregate_cache,
         )
         self.clock = monolith.clock
         self.ids = monolith.ids
@@ -135,7 +144,12 @@ class MallBots:
 
     @classmethod
     def open(
-        cls, path: str | Path = DEFAULT_DATABASE, seed: int | None = None, snapshot_every: int = 3
+        cls,
+        path: str | Path = DEFAULT_DATABASE,
+        seed: int | None = None,
+        snapshot_every: int = 3,
+        *,
+        aggregate_cache: int = 0,
     ) -> MallBots:
         """The shop on a database file (created if missing).
 
@@ -146,10 +160,11 @@ class MallBots:
         """
         database = Database.open(path)
         try:
+            options = {"snapshot_every": snapshot_every, "aggregate_cache": aggregate_cache}
             if seed is None:
-                return cls(database, snapshot_every=snapshot_every)
+                return cls(database, **options)
             clock, ids = _seeded(database, seed)
-            return cls(database, clock=clock, ids=ids, snapshot_every=snapshot_every)
+            return cls(database, clock=clock, ids=ids, **options)
         except BaseException:
             database.close()
             raise
@@ -160,12 +175,18 @@ class MallBots:
         seed: int | None = 42,
         snapshot_every: int = 3,
         snapshot_strategy: SnapshotStrategy | None = None,
+        *,
+        aggregate_cache: int = 0,
     ) -> MallBots:
         """A fresh shop in memory; seeded (42) unless ``seed=None``."""
-        snapshotting = {"snapshot_every": snapshot_every, "snapshot_strategy": snapshot_strategy}
+        options = {
+            "snapshot_every": snapshot_every,
+            "snapshot_strategy": snapshot_strategy,
+            "aggregate_cache": aggregate_cache,
+        }
         if seed is None:
-            return cls(Database.memory(), **snapshotting)
-        return cls(Database.memory(), clock=SteppingClock(), ids=SeededIds(seed), **snapshotting)
+            return cls(Database.memory(), **options)
+        return cls(Database.memory(), clock=SteppingClock(), ids=SeededIds(seed), **options)
 
     def close(self) -> None:
         self.database.close()

@@ -5,7 +5,8 @@ modules, so a seeded shop is reproducible end to end. An event-sourced module as
 its aggregate store here: its own ``<schema>.events`` and ``<schema>.snapshots`` tables,
 wrapped as in the book (publisher outermost, then snapshots, then the event store).
 A module whose streams may have their books closed also gets ``<schema>.continuations``
-and the middleware that follows them, between the publisher and the snapshots.
+and the middleware that follows them, between the publisher and the snapshots. With an
+aggregate cache, its middleware goes outside them all.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TypeVar
 
 from mallbots.es import (
     Aggregate,
+    AggregateCache,
     AggregateRepository,
     AggregateStore,
     Clock,
@@ -25,6 +27,7 @@ from mallbots.es import (
     Registry,
     SnapshotStore,
     SnapshotStrategy,
+    cached,
     publisher,
     with_middleware,
 )
@@ -43,6 +46,8 @@ class Monolith:
     clock: Clock
     ids: IdFactory
     snapshot_strategy: SnapshotStrategy
+    aggregate_cache: AggregateCache | None = None
+    """Shared by every module's aggregate store (keys hold the aggregate name)."""
 
     def event_sourcing(
         self, registry: Registry, schema: str, *, continuations: bool = False
@@ -60,6 +65,8 @@ class Monolith:
             events, self.database, registry, f"{schema}.snapshots", self.snapshot_strategy
         )
         middleware = [publisher(self.dispatcher)]
+        if self.aggregate_cache is not None:
+            middleware.insert(0, cached(self.aggregate_cache, self.database))
         if pointers is not None:
             middleware.append(following(pointers))
         store = with_middleware(snapshot_store, *middleware)

@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from mallbots.es import (
     Aggregate,
+    AggregateCache,
     AggregateEvent,
     AggregateRepository,
     Database,
@@ -20,6 +21,7 @@ from mallbots.es import (
     Registry,
     SeededIds,
     SteppingClock,
+    cached,
     publisher,
     snapshots,
     with_middleware,
@@ -152,8 +154,15 @@ def bank_registry() -> Registry:
 class Bank:
     """The core wired as the book wires a module: store, publisher, snapshots, repository."""
 
-    def __init__(self, database: Database, every: int | None = 3, seed: int = 7) -> None:
+    def __init__(
+        self,
+        database: Database,
+        every: int | None = 3,
+        seed: int = 7,
+        cache: AggregateCache | None = None,
+    ) -> None:
         self.database = database
+        self.cache = cache
         self.registry = bank_registry()
         self.events = EventStore(database, self.registry, "bank.events")
         self.dispatcher = EventDispatcher()
@@ -164,6 +173,8 @@ class Bank:
             middleware.append(
                 snapshots(database, self.registry, "bank.snapshots", EveryNEvents(every))
             )
+        if cache is not None:
+            middleware.insert(0, cached(cache, database))
         self.store = with_middleware(self.events, *middleware)
         self.accounts = AggregateRepository(
             Account, self.store, clock=SteppingClock(), ids=SeededIds(seed)

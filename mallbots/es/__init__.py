@@ -17,12 +17,14 @@ read-model handlers    :class:`Projection`, :class:`RowProjection` (``projection
                        :class:`Projector` with checkpoints (``projector``)
 (not in the book)      :func:`check_database`: damage in the event tables (``check``)
 (not in the book)      :class:`BulkWriter`: saves a batch at a time, for big loads (``bulk``)
+(not in the book)      :class:`AggregateCache`, :func:`cached`: loads served from memory (``cache``)
 =====================  ==============================================================
 """
 
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.aggregate_store import AggregateStore, Middleware, with_middleware
 from mallbots.es.bulk import BulkTarget, BulkWriter
+from mallbots.es.cache import AggregateCache, CachingStore, cached
 from mallbots.es.check import CheckReport, Problem, check_database
 from mallbots.es.clock import UTC, Clock, SteppingClock, system_clock
 from mallbots.es.database import Database
@@ -52,12 +54,14 @@ from mallbots.es.snapshots import EveryNEvents, SnapshotStore, SnapshotStrategy,
 __all__ = [
     "UTC",
     "Aggregate",
+    "AggregateCache",
     "AggregateEvent",
     "AggregateNotFoundError",
     "AggregateRepository",
     "AggregateStore",
     "BulkTarget",
     "BulkWriter",
+    "CachingStore",
     "CheckReport",
     "Clock",
     "ConcurrencyError",
@@ -90,6 +94,7 @@ __all__ = [
     "SteppingClock",
     "StreamAppend",
     "UnknownNameError",
+    "cached",
     "check_database",
     "never",
     "on",

@@ -16,6 +16,7 @@ and ``version`` counts the events of that stream.
 
 from __future__ import annotations
 
+import copy
 import html
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -27,6 +28,8 @@ from mallbots.es.events import EMPTY_METADATA, AggregateEvent, payload_fields
 from mallbots.es.ids import IdFactory, random_ids
 
 _new_event = tuple.__new__
+_NOT_IN_MEMENTO = frozenset({"_clock", "_ids", "_pending"})
+"""What a memento leaves out: the clock and ids are the repository's, not state."""
 
 
 class Aggregate(ABC):
@@ -120,6 +123,26 @@ class Aggregate(ABC):
     def state(self) -> dict[str, Any]:
         """The aggregate's public state as a dict (for tables, displays and comparisons)."""
         return {key: value for key, value in vars(self).items() if not key.startswith("_")}
+
+    # --- mementos (for an aggregate cache) ---------------------------------------------------
+
+    def memento(self) -> dict[str, Any]:
+        """A deep copy of the state as it is stored once the pending events are saved.
+
+        Unlike a snapshot it needs nothing of the aggregate type: it is every attribute
+        but the clock and id factory, with the version moved past the pending events.
+        """
+        copied = copy.deepcopy({k: v for k, v in vars(self).items() if k not in _NOT_IN_MEMENTO})
+        copied["_version"] = self.pending_version
+        return copied
+
+    def restore(self, memento: Mapping[str, Any]) -> None:
+        """Take on the state of a :meth:`memento` (a copy of it: the memento stays intact)."""
+        if self.pending_version:
+            raise ValueError(f"{self.NAME} {self.id!r} is loaded already; restore a new one")
+        if memento.get("id") != self.id:
+            raise ValueError(f"a memento of {memento.get('id')!r} cannot restore {self.id!r}")
+        vars(self).update(copy.deepcopy(dict(memento)))
 
     # --- snapshots (override both to make an aggregate snapshottable) -----------------------
 

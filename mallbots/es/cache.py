@@ -1,0 +1,171 @@
+"""The aggregate cache: recently used aggregates kept in memory, so a command skips its load.
+
+Loading an aggregate reads its stream (or its snapshot and what came after) from DuckDB,
+a point query of half a millisecond or more: as much as the save that follows it. A
+:class:`AggregateCache` keeps a *memento* of each aggregate as this process last loaded
+or saved it, and a load hands out a fresh copy of it. Middleware made by :func:`cached`
+puts the cache in front of a module's aggregate store (outermost: a hit skips the
+publisher, the continuations, the snapshots and the events alike).
+
+It trusts the saves made through it, and these rules keep that trust safe:
+
+- a save through the cache takes the aggregate out at once and puts the new state back
+  only when its transaction commits; a rollback puts nothing back;
+- a copy that another writer overtook cannot be saved: the event store refuses it
+  (``ConcurrencyError``, and its primary key is the last word), and the next load
+  reads the table, since the entry left when that save began;
+- a load or save that another change to the same entry overtook while it ran does not
+  put its state back: every entry remembers when it last changed, and a state is kept
+  only if it was read after that.
+
+What it cannot see are events that reach a stream around it: another process, a
+:class:`~mallbots.es.bulk.BulkWriter`, a store built beside it. A load can return the
+state from before them until the stream's next save through the cache is refused.
+After writing around it, :meth:`AggregateCache.evict` or :meth:`AggregateCache.clear`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from mallbots.es.aggregate import Aggregate
+from mallbots.es.aggregate_store import AggregateStore, Middleware
+from mallbots.es.database import Database
+from mallbots.es.events import AggregateEvent
+
+CacheKey = tuple[str, str]
+"""An aggregate in the cache: (aggregate name, aggregate id)."""
+
+Memento = Mapping[str, Any]
+
+
+class _Entry(NamedTuple):
+    changed: int
+    """The tick of this entry's last change."""
+    memento: Memento | None
+    """None: taken out, and nothing newer known yet."""
+
+
+class AggregateCache:
+    """Mementos of the ``maxsize`` most recently used aggregates; safe across threads.
+
+    ``hits`` and ``misses`` count the lookups, for a look at how well it works.
+    """
+
+    def __init__(self, maxsize: int = 10_000) -> None:
+        if maxsize < 1:
+            raise ValueError("an aggregate cache holds at least one aggregate")
+        self.maxsize = maxsize
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[CacheKey, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        self._ticks = 0
+        """Counts the changes; a put carries the tick its state was read at."""
+        self._forgotten = 0
+        """The newest change among the entries dropped for room (or cleared)."""
+
+    def get(self, key: CacheKey) -> Memento | None:
+        """The memento kept for ``key`` (do not change it: copy it), or None."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.memento is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry.memento
+
+    def tick(self) -> int:
+        """Now, for a :meth:`put` of a state about to be read."""
+        with self._lock:
+            return self._ticks
+
+    def evict(self, key: CacheKey) -> int:
+        """Take ``key`` out, refusing any state of it read before now; returns now."""
+        with self._lock:
+            return self._change(key, None)
+
+    def put(self, key: CacheKey, memento: Memento, read_at: int) -> bool:
+        """Keep ``memento``, read at tick ``read_at``, unless ``key``'s entry changed since."""
+        with self._lock:
+            entry = self._entries.get(key)
+            changed = entry.changed if entry is not None else self._forgotten
+            if read_at < changed:
+                return False
+            self._change(key, memento)
+            return True
+
+    def clear(self) -> None:
+        """Drop everything, and refuse any state read before now."""
+        with self._lock:
+            self._ticks += 1
+            self._forgotten = self._ticks
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return sum(entry.memento is not None for entry in self._entries.values())
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            entry = self._entries.get(key) if isinstance(key, tuple) else None
+            return entry is not None and entry.memento is not None
+
+    def __repr__(self) -> str:
+        return (
+            f"AggregateCache({len(self)} of {self.maxsize} aggregates, "
+            f"{self.hits} hits, {self.misses} misses)"
+        )
+
+    def _change(self, key: CacheKey, memento: Memento | None) -> int:
+        self._ticks += 1
+        entries = self._entries
+        entries[key] = _Entry(self._ticks, memento)
+        entries.move_to_end(key)
+        while len(entries) > self.maxsize:
+            _, dropped = entries.popitem(last=False)
+            self._forgotten = max(self._forgotten, dropped.changed)
+        return self._ticks
+
+
+class CachingStore:
+    """Middleware: loads from the cache when it can, and keeps what is loaded and saved."""
+
+    def __init__(self, inner: AggregateStore, cache: AggregateCache, database: Database) -> None:
+        self.inner = inner
+        self.cache = cache
+        self.database = database
+
+    def load(self, aggregate: Aggregate) -> None:
+        if aggregate.pending_version:  # not a new one: bring it up to date the long way
+            self.inner.load(aggregate)
+            return
+        key = (aggregate.NAME, aggregate.id)
+        memento = self.cache.get(key)
+        if memento is not None:
+            aggregate.restore(memento)
+            return
+        read_at = self.cache.tick()
+        self.inner.load(aggregate)
+        if aggregate.version:  # an aggregate with no events is not kept: it may be created
+            self._keep_on_commit(key, aggregate.memento(), read_at)
+
+    def save(self, aggregate: Aggregate) -> list[AggregateEvent]:
+        key = (aggregate.NAME, aggregate.id)
+        read_at = self.cache.evict(key)
+        events = self.inner.save(aggregate)  # a refusal leaves the aggregate out
+        self._keep_on_commit(key, aggregate.memento(), read_at)
+        return events
+
+    def _keep_on_commit(self, key: CacheKey, memento: Memento, read_at: int) -> None:
+        """Keep the state once it is committed (now, outside a transaction)."""
+        self.database.after_commit(lambda: self.cache.put(key, memento, read_at))
+
+
+def cached(cache: AggregateCache, database: Database) -> Middleware:
+    """Middleware that serves loads from ``cache`` (place it outermost)."""
+    return lambda inner: CachingStore(inner, cache, database)
