@@ -98,5 +98,6 @@ def _commands(workdir: Path, aggregates: int, commands: int) -> Trials:
 TRIALS: dict[str, Callable[..., Trials]] = {
     "append_one": _append_one,
     "commands": _commands,
+    "commands_cached": _commands,
     "save_500": batch_appends,
 }

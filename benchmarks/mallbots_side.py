@@ -19,6 +19,7 @@ from benchmarks.timing import Trials, clock, command_trials, load_trials, per_se
 from mallbots import MallBots
 from mallbots.es import (
     Aggregate,
+    AggregateCache,
     AggregateEvent,
     AggregateRepository,
     Database,
@@ -26,7 +27,9 @@ from mallbots.es import (
     EventStore,
     EveryNEvents,
     Registry,
+    cached,
     snapshots,
+    with_middleware,
 )
 
 NAME = "MallBots"
@@ -113,17 +116,19 @@ def _new_id() -> str:
 
 
 @contextmanager
-def wiring(workdir: Path, snapshot_every: int | None = None) -> Iterator[Wiring]:
+def wiring(
+    workdir: Path, snapshot_every: int | None = None, cache: AggregateCache | None = None
+) -> Iterator[Wiring]:
     """A database file in ``workdir`` with an account repository, closed on exit."""
     database = Database.open(workdir / "mallbots.duckdb")
     try:
         reg = registry()
         events = EventStore(database, reg, "bench.events")
-        store = events
+        middleware = [] if cache is None else [cached(cache, database)]
         if snapshot_every is not None:
-            store = snapshots(database, reg, "bench.snapshots", EveryNEvents(snapshot_every))(
-                events
-            )
+            every = EveryNEvents(snapshot_every)
+            middleware.append(snapshots(database, reg, "bench.snapshots", every))
+        store = with_middleware(events, *middleware)
         yield Wiring(database, reg, events, AggregateRepository(Account, store))
     finally:
         database.close()
@@ -197,7 +202,17 @@ def _load(workdir: Path, events: int, loads: int, snapshot_every: int | None) ->
 
 
 def commands(workdir: Path, aggregates: int, commands: int) -> Trials:
-    with wiring(workdir) as w:
+    yield from _commands(workdir, aggregates, commands, cache=None)
+
+
+def commands_cached(workdir: Path, aggregates: int, commands: int) -> Trials:
+    yield from _commands(workdir, aggregates, commands, cache=AggregateCache(aggregates))
+
+
+def _commands(
+    workdir: Path, aggregates: int, commands: int, cache: AggregateCache | None
+) -> Trials:
+    with wiring(workdir, cache=cache) as w:
         ids = []
         for _ in range(aggregates):
             account = w.account(1)
@@ -248,6 +263,7 @@ TRIALS: dict[str, Callable[..., Trials]] = {
     "load_no_snapshot": load_no_snapshot,
     "load_snapshot": load_snapshot,
     "commands": commands,
+    "commands_cached": commands_cached,
     "save_500": save_500,
     "catalog_rebuild": catalog_rebuild,
     "catalog_rebuild_set_based": catalog_rebuild_set_based,

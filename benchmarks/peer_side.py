@@ -59,15 +59,22 @@ def new_account(events: int) -> Account:
 
 
 @contextmanager
-def application(workdir: Path, snapshotting: bool = False) -> Iterator[Application]:
-    """An application on an SQLite file in ``workdir``, closed on exit."""
+def application(
+    workdir: Path, snapshotting: bool = False, cache_maxsize: int | None = None
+) -> Iterator[Application]:
+    """An application on an SQLite file in ``workdir``, closed on exit.
+
+    With ``cache_maxsize``, its repository keeps that many aggregates and trusts them
+    (no fast-forward query before handing one out), as MallBots' aggregate cache does.
+    """
     cls = SnapshottingBank if snapshotting else Bank
-    app = cls(
-        env={
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(workdir / "peer.sqlite"),
-        }
-    )
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(workdir / "peer.sqlite"),
+    }
+    if cache_maxsize is not None:
+        env |= {"AGGREGATE_CACHE_MAXSIZE": str(cache_maxsize), "AGGREGATE_CACHE_FASTFORWARD": "n"}
+    app = cls(env=env)
     try:
         yield app
     finally:
@@ -149,7 +156,15 @@ def _load(workdir: Path, events: int, loads: int, snapshotting: bool) -> Trials:
 
 
 def commands(workdir: Path, aggregates: int, commands: int) -> Trials:
-    with application(workdir) as app:
+    yield from _commands(workdir, aggregates, commands, cache_maxsize=None)
+
+
+def commands_cached(workdir: Path, aggregates: int, commands: int) -> Trials:
+    yield from _commands(workdir, aggregates, commands, cache_maxsize=aggregates)
+
+
+def _commands(workdir: Path, aggregates: int, commands: int, cache_maxsize: int | None) -> Trials:
+    with application(workdir, cache_maxsize=cache_maxsize) as app:
         ids: list[UUID] = []
         for _ in range(aggregates):
             account = new_account(1)
@@ -365,6 +380,7 @@ TRIALS: dict[str, Callable[..., Trials]] = {
     "load_no_snapshot": load_no_snapshot,
     "load_snapshot": load_snapshot,
     "commands": commands,
+    "commands_cached": commands_cached,
     "save_500": save_500,
     "catalog_rebuild": catalog_rebuild,
     "catalog_rebuild_set_based": catalog_rebuild,  # the peer has one way: per event

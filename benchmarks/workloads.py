@@ -111,6 +111,20 @@ WORKLOADS: list[Workload] = [
         against_floor=True,
     ),
     Workload(
+        key="commands_cached",
+        title="5c. load, change, save a small aggregate, with each side's aggregate cache",
+        unit="commands/s",
+        higher_is_better=True,
+        params={"aggregates": 100, "commands": 500},
+        quick={"aggregates": 5, "commands": 20},
+        against_floor=True,
+        notes=(
+            "MallBots: AggregateCache in front of the store; eventsourcing: its repository "
+            "cache without fast-forward (AGGREGATE_CACHE_FASTFORWARD=n), so neither reads "
+            "the database for a load once the aggregate is in memory.",
+        ),
+    ),
+    Workload(
         key="save_500",
         title="F. save 500 events to a new stream, one call",
         unit="events/s",
