@@ -290,3 +290,15 @@ def test_a_memento_restores_only_a_new_aggregate_of_the_same_id(db):
     restored = Account("a1", clock=SteppingClock())
     restored.restore(memento)
     assert (restored.state(), restored.version) == (account.state(), 1)
+
+
+def test_an_aggregate_whose_state_cannot_be_copied_stores_nothing(db):
+    bank = cached_bank(db)
+    bank.open_account("a1")
+    account = bank.accounts.load("a1")
+    account.deposit(Decimal("1"))
+    account.owner_lock = threading.Lock()  # state a deep copy cannot take
+    with pytest.raises(TypeError):
+        bank.accounts.save(account)
+    assert stream_versions(db, "a1") == [1]
+    assert bank.accounts.load("a1").balance == 0

@@ -156,9 +156,10 @@ class CachingStore:
 
     def save(self, aggregate: Aggregate) -> list[AggregateEvent]:
         key = (aggregate.NAME, aggregate.id)
+        memento = aggregate.memento()  # first: a state that cannot be copied stores nothing
         read_at = self.cache.evict(key)
         events = self.inner.save(aggregate)  # a refusal leaves the aggregate out
-        self._keep_on_commit(key, aggregate.memento(), read_at)
+        self._keep_on_commit(key, memento, read_at)
         return events
 
     def _keep_on_commit(self, key: CacheKey, memento: Memento, read_at: int) -> None:
