@@ -74,6 +74,26 @@ def test_a_projection_stopped_after_any_batch_resumes_to_the_same_read_model(db,
     assert read_model(db, "resumed") == read_model(db, "whole")
 
 
+def test_two_projectors_of_one_read_model_on_one_database_apply_each_event_once(db):
+    # Two apps on one database in one process (a notebook cell run twice): each wires its
+    # own inline projector for the same read model, and they take turns saving.
+    first, second = Bank(db, every=None, seed=1), Bank(db, every=None, seed=2)
+    projectors = [projector_for(first), projector_for(second)]
+    first.open_account("a1")
+    for n in range(6):
+        bank = (first, second)[n % 2]
+        account = bank.accounts.load("a1")
+        account.deposit(Decimal(10**n))
+        bank.accounts.save(account)
+    (row,) = read_model(db)
+    assert (row[2], row[4]) == (Decimal("111111"), 7)  # each deposit counted once
+    replayed = projector_for(first, "replayed", inline=False)
+    replayed.catch_up()
+    assert read_model(db, "replayed") == read_model(db)
+    head = EventLog(db, first.registry).head()
+    assert [p.position("bank.balances") for p in projectors] == [head, head]
+
+
 def test_replaying_an_event_twice_does_not_double_count(db):
     bank = Bank(db, every=None)
     projector = projector_for(bank)

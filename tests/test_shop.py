@@ -22,6 +22,7 @@ from mallbots.stores import (
     DisableParticipation,
     EnableParticipation,
     GetCatalog,
+    GetProduct,
     IncreaseProductPrice,
     RebrandProduct,
     RebrandStore,
@@ -212,6 +213,23 @@ def test_a_seeded_file_reopened_continues_without_repeating_ids(tmp_path):
             assert frame["occurred_at"].is_monotonic_increasing
             logs.append(frame)
     assert logs[0].equals(logs[1])
+
+
+def test_two_shops_opened_on_one_file_take_turns_and_keep_one_read_model(tmp_path):
+    path = tmp_path / "mall.duckdb"
+    first = MallBots.open(path)
+    second = MallBots.open(path)  # the same file in the same process: the same database
+    assert second.database is first.database
+    store = first.execute(CreateStore("Widgets", "Level 1"))
+    product = second.execute(AddProduct(store, "Sprocket", "4.00", "A fine one", "SPR-1"))
+    for n, price in enumerate(("4.50", "5.10", "5.75", "6.00")):
+        (first, second)[n % 2].execute(IncreaseProductPrice(product, price))
+    for shop in (first, second):
+        assert shop.execute(GetProduct(product)).price == Decimal("6.00")
+    live = tables_of(first)
+    first.projector.rebuild()
+    assert tables_of(first) == live
+    first.close()
 
 
 def test_execute_routes_every_command_and_query_of_the_modules(shop):

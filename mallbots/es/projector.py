@@ -14,6 +14,10 @@ Three ways to run a projection, all through the same handlers (its writer):
   or, for a projection that offers it, ``rebuild(set_based=True)``: one SQL pass over the
   log, written in one transaction with the checkpoint moved to the head it read.
 
+Every projector of one read model on one :class:`Database` shares its position in
+memory, as they share its checkpoint row: two apps opened on the same file in one process
+(a notebook cell run twice) then take turns saving without replaying each other's events.
+
 A catch-up commits every ``commit_every`` events, or sooner once ``commit_rows`` rows
 wait to be written (and at the end), so a crash loses at most that much work, memory
 stays bounded, and a restart resumes from the last commit. It pauses Python's
@@ -25,6 +29,7 @@ nothing (a quarter of the time of a catch-up, measured).
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -40,10 +45,29 @@ CHECKPOINTS = "projections.checkpoints"
 
 
 @dataclass
+class _Checkpoint:
+    """A projection's position in memory, mirroring its row of the checkpoint table."""
+
+    position: int  # every event up to here has been taken into account
+
+
+_SHARED: weakref.WeakKeyDictionary[Database, dict[str, _Checkpoint]] = weakref.WeakKeyDictionary()
+"""Each database's checkpoints in memory, by projection name (used under its write lock)."""
+
+
+@dataclass
 class _Entry:
     projection: Projection
     inline: bool
-    position: int  # every event up to here has been taken into account
+    checkpoint: _Checkpoint
+
+    @property
+    def position(self) -> int:
+        return self.checkpoint.position
+
+    @position.setter
+    def position(self, position: int) -> None:
+        self.checkpoint.position = position
 
 
 class Projector:
@@ -87,7 +111,11 @@ class Projector:
                 [projection.name],
             )
             position = self._stored_position(projection.name)
-        self._entries[projection.name] = _Entry(projection, inline, position)
+            checkpoint = _SHARED.setdefault(self.database, {}).setdefault(
+                projection.name, _Checkpoint(position)
+            )
+            checkpoint.position = position
+        self._entries[projection.name] = _Entry(projection, inline, checkpoint)
         return projection
 
     def __getitem__(self, name: str) -> Projection:
