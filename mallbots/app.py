@@ -198,6 +198,8 @@ class MallBots:
         self.close()
 
     def __repr__(self) -> str:
+        if self.database.closed:
+            return f"MallBots({self.database.path!r}, closed)"
         return f"MallBots({self.database.path!r}, {self.log.count()} events)"
 
     # --- modules and commands ----------------------------------------------------------------

@@ -229,7 +229,10 @@ def test_two_shops_opened_on_one_file_take_turns_and_keep_one_read_model(tmp_pat
     live = tables_of(first)
     first.projector.rebuild()
     assert tables_of(first) == live
-    first.close()
+    first.close()  # closes the database both shops share: the other says so plainly
+    with pytest.raises(RuntimeError, match="is closed"):
+        second.execute(GetProduct(product))
+    assert repr(second).endswith("mall.duckdb', closed)")
 
 
 def test_execute_routes_every_command_and_query_of_the_modules(shop):

@@ -136,10 +136,13 @@ class Database:
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's cursor (created on first use)."""
+        if self.closed:  # this thread's cursor, if any, was closed with it
+            raise RuntimeError(
+                f"{self!r} is closed; whatever was opened on it in this process, "
+                "such as every shop opened on the same file, was closed with it"
+            )
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
-            if self.closed:
-                raise RuntimeError(f"{self!r} is closed")
             cursor = self._connection.cursor()
             cursor.execute(self._setup)
             with self._cursors_lock:
