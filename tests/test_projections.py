@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 
 import pytest
@@ -92,6 +93,36 @@ def test_two_projectors_of_one_read_model_on_one_database_apply_each_event_once(
     assert read_model(db, "replayed") == read_model(db)
     head = EventLog(db, first.registry).head()
     assert [p.position("bank.balances") for p in projectors] == [head, head]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    turns=st.lists(
+        st.tuples(st.sampled_from([0, 1]), st.integers(1, 9), st.booleans()), max_size=12
+    )
+)
+def test_projectors_sharing_a_read_model_agree_with_the_log_through_rollbacks(turns):
+    with Database.memory() as db:
+        banks = [Bank(db, every=None, seed=1), Bank(db, every=None, seed=2)]
+        projectors = [projector_for(bank) for bank in banks]
+        banks[0].open_account("a1")
+        expected = Decimal(0)
+        for which, amount, rolled_back in turns:
+            bank = banks[which]
+            with contextlib.suppress(RuntimeError), db.transaction():
+                account = bank.accounts.load("a1")
+                account.deposit(Decimal(amount))
+                bank.accounts.save(account)
+                if rolled_back:
+                    raise RuntimeError("the command changed its mind")
+            expected += 0 if rolled_back else amount
+        (row,) = read_model(db)
+        assert row[2] == expected
+        replayed = projector_for(banks[0], "replayed", inline=False)
+        replayed.catch_up()
+        assert read_model(db, "replayed") == read_model(db)
+        head = EventLog(db, banks[0].registry).head()
+        assert [p.position("bank.balances") for p in projectors] == [head, head]
 
 
 def test_replaying_an_event_twice_does_not_double_count(db):
