@@ -169,3 +169,30 @@ def test_snapshots_of_streams_that_share_an_id_stay_apart(db):
     assert bank.accounts.load("same").balance == Decimal("3")
     assert branches.load("same").balance == Decimal("30")
     assert bank.store.inner.read("bank.Nothing", "same") is None
+
+    # later snapshots replace each stream's own row, and only its own
+    for deposits, repository, amount in ((2, bank.accounts, "1"), (4, branches, "10")):
+        aggregate = repository.load("same")
+        for _ in range(deposits):
+            aggregate.deposit(Decimal(amount))
+        repository.save(aggregate)
+    stored = db.execute("SELECT stream_name, stream_version FROM bank.snapshots ORDER BY ALL")
+    assert stored.fetchall() == [("bank.Account", 6), ("bank.Branch", 8)]
+    assert bank.accounts.load("same").balance == Decimal("5")
+    assert branches.load("same").balance == Decimal("70")
+
+
+def test_a_snapshot_is_inserted_once_then_updated_in_place(db):
+    bank = Bank(db, every=2)
+    bank.open_account("solo")  # version 1: no snapshot yet
+    bank.open_account("other")
+    for round_ in range(1, 4):
+        account = bank.accounts.load("solo")
+        account.deposit(Decimal(round_))
+        account.deposit(Decimal(round_))
+        bank.accounts.save(account)
+        rows = db.execute(
+            "SELECT stream_id, stream_version FROM bank.snapshots ORDER BY ALL"
+        ).fetchall()
+        assert rows == [("solo", 1 + 2 * round_)]
+    assert bank.accounts.load("solo").balance == Decimal("12")
