@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import cached_property
 from operator import attrgetter, itemgetter
 from typing import Any, ClassVar
 
@@ -212,6 +213,14 @@ class RowBuffer:
             yield key, self._rows[key]
 
 
+ROWS_WRITTEN_IN_PLACE = 2
+"""A write of this many rows or fewer (an inline command's) goes row by row, each found
+through the key's index: on a file, an UPDATE and its commit took 1.0 ms where a
+DELETE, an appender flush and the commit took 2.2 ms. More rows go in one DELETE and
+one flush, whatever their number. (Composite keys always take that path: DuckDB finds
+a row by its index only for an equality on one column.)"""
+
+
 class RowProjection(Projection):
     """A read model table keyed by one column (or several), changed by per-event handlers.
 
@@ -331,6 +340,10 @@ class RowProjection(Projection):
         changed = list(rows.written())
         if not changed:
             return
+        if len(changed) <= ROWS_WRITTEN_IN_PLACE and isinstance(self.key, str):
+            for key, row in changed:
+                self._write_in_place(cursor, key, row)
+            return
         where, parameters = self._key_filter(key for key, _ in changed)
         cursor.execute(f"DELETE FROM {self.table} WHERE {where}", parameters)
         names = list(self.columns)
@@ -341,6 +354,31 @@ class RowProjection(Projection):
             appender = cursor.appender(self.table, columns=names)
             appender.append_rows(fresh)
             appender.flush()
+
+    def _write_in_place(self, cursor: duckdb.DuckDBPyConnection, key: Any, row: Row | None) -> None:
+        """Update one row through the key's index (insert it if absent, delete it if None)."""
+        statements = self._in_place
+        if row is None:
+            cursor.execute(statements["delete"], [key])
+            return
+        values = [row[column] for column in self.columns if column != self.key]
+        (updated,) = cursor.execute(statements["update"], [key, *values]).fetchone()
+        if not updated:
+            cursor.execute(statements["insert"], [key, *values])
+
+    @cached_property
+    def _in_place(self) -> dict[str, duckdb.Statement]:
+        """The statements of :meth:`_write_in_place`, parsed once."""
+        others = [column for column in self.columns if column != self.key]
+        changes = ", ".join(f"{column} = ${n}" for n, column in enumerate(others, 2))
+        holes = ", ".join(f"${n}" for n in range(1, len(others) + 2))
+        sql = {
+            "delete": f"DELETE FROM {self.table} WHERE {self.key} = $1",
+            "update": f"UPDATE {self.table} SET {changes} WHERE {self.key} = $1",
+            "insert": f"INSERT INTO {self.table} ({self.key}, {', '.join(others)}) "
+            f"VALUES ({holes})",
+        }
+        return {name: duckdb.extract_statements(text)[0] for name, text in sql.items()}
 
 
 class RowWriter(ProjectionWriter):
