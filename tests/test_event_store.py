@@ -318,3 +318,61 @@ def test_a_copy_loaded_before_its_stream_was_archived_cannot_save_into_the_hot_t
         store.save(account)
     assert rows_in(db) == 0
     assert rows_in(db, "bank.events_archive") == 3
+
+
+def test_a_load_tells_the_save_after_it_where_the_stream_stands(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.save(account_with_events("a", 2))
+    store.forget_heads()  # as in a new process: no head known
+    account = Account("a")
+    store.load(account)
+    other = Account("a")
+    EventStore(db, bank_registry(), "bank.events").load(other)
+    other.deposit(Decimal("1"))
+    EventStore(db, bank_registry(), "bank.events").save(other)  # another store moves on
+    account.deposit(Decimal("5"))  # the head this load remembered is now behind
+    with pytest.raises(ConcurrencyError, match="3, but the stream is at version 4"):
+        store.save(account)  # the primary key refuses what the head let through
+    fresh = Account("a")
+    store.load(fresh)
+    fresh.deposit(Decimal("5"))
+    store.save(fresh)
+    assert [e.aggregate_version for e in store.load_stream("bank.Account", "a")] == [1, 2, 3, 4, 5]
+
+
+def test_a_head_read_inside_a_rolled_back_transaction_is_forgotten(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.save(account_with_events("a", 0))
+    other = EventStore(db, bank_registry(), "bank.events")
+    with pytest.raises(RuntimeError), db.transaction():
+        moved = Account("a")
+        other.load(moved)
+        moved.deposit(Decimal("1"))
+        other.save(moved)  # another store on the table: its rollback is its own
+        seen = Account("a")
+        store.load(seen)  # reads the transaction's own event: version 2
+        raise RuntimeError("the command changed its mind")
+    assert seen.version == 2
+    seen.deposit(Decimal("1"))  # would land at 3, after a version 2 that never was
+    with pytest.raises(ConcurrencyError, match="2, but the stream is at version 1"):
+        store.save(seen)
+    assert [e.aggregate_version for e in store.load_stream("bank.Account", "a")] == [1]
+
+
+def test_a_head_read_while_its_stream_was_archived_is_not_kept(db):
+    class ArchivedMidLoad(EventStore):
+        """Archives the stream between a load's read and its end, as another thread could."""
+
+        def load_stream(self, *args, **kwargs):
+            events = super().load_stream(*args, **kwargs)
+            self.archive([("bank.Account", "a")])
+            return events
+
+    store = ArchivedMidLoad(db, bank_registry(), "bank.events")
+    store.save(account_with_events("a", 1))
+    late = Account("a")
+    store.load(late)  # read at version 2; the stream left the hot table meanwhile
+    late.deposit(Decimal("1"))
+    with pytest.raises(ConcurrencyError, match="2, but the stream is at version 0"):
+        store.save(late)
+    assert rows_in(db) == 0

@@ -98,6 +98,7 @@ class EventStore:
         self.registry = registry
         self.table = checked_identifier(table)
         self._heads: OrderedDict[StreamKey, int] = OrderedDict()
+        self._removals = 0  # times stored events left the table (see _head_loaded)
         self._schema_versions: dict[str, int] = {}  # event name -> its registered version
         self._appenders = threading.local()
         self.archive_table = checked_identifier(f"{self.table}_archive")
@@ -128,10 +129,12 @@ class EventStore:
 
     def load(self, aggregate: Aggregate) -> None:
         """Replay the aggregate's stored events after its current version."""
+        removals = self._removals
         for event in self.load_stream(
             aggregate.NAME, aggregate.stream_id, after_version=aggregate.version
         ):
             aggregate.load_event(event)
+        self._head_loaded((aggregate.NAME, aggregate.stream_id), aggregate.version, removals)
 
     def save(self, aggregate: Aggregate) -> list[AggregateEvent]:
         """Append the aggregate's pending events, expecting its stored version."""
@@ -451,6 +454,28 @@ class EventStore:
         heads = cursor.execute(self._select_heads, [key[1]]).fetchall()
         return dict(heads).get(key[0], 0)
 
+    def _head_loaded(self, key: StreamKey, version: int, removals: int) -> None:
+        """Remember the head a load read to, so the save that follows need not ask the table.
+
+        Only a head that cannot be ahead of the table: none if events were removed
+        since the read began, and, inside a transaction (whose own events the read may
+        have seen), forgotten if it rolls back. One that another writer has passed
+        since is harmless, as the save it lets through is refused by the primary key.
+        A load never waits for a writer: if another thread holds the lock, the head is
+        not kept.
+        """
+        database = self.database
+        if not database.write_lock.acquire(blocking=False):
+            return
+        try:
+            if removals != self._removals:
+                return
+            self._remember_head(key, version)
+            if database.in_transaction:
+                database.after_commit(_nothing, on_rollback=lambda: self._heads.pop(key, None))
+        finally:
+            database.write_lock.release()
+
     def _remember_head(self, key: StreamKey, version: int) -> None:
         heads = self._heads
         heads[key] = version
@@ -462,6 +487,7 @@ class EventStore:
         """Drop the cache of stream heads (after editing the table by hand)."""
         with self.database.writing():
             self._heads.clear()
+            self._removals += 1
 
     # --- archiving -------------------------------------------------------------------------
 
@@ -492,6 +518,7 @@ class EventStore:
             # before the move must be checked against the table, and so refused.
             for key in zip(names, ids, strict=True):
                 self._heads.pop(key, None)
+            self._removals += 1
         return moved
 
     def _archive_exists(self) -> bool:
@@ -584,6 +611,10 @@ def event_table_sql(table: str) -> list[str]:
         # prefix of a composite key), so the stream id gets an index of its own.
         f"CREATE INDEX IF NOT EXISTS {name}_by_stream ON {table} (stream_id)",
     ]
+
+
+def _nothing() -> None:
+    """A commit hook with nothing to do (where only the rollback needs one)."""
 
 
 def checked_stream(stream_name: str, stream_id: str) -> StreamKey:
