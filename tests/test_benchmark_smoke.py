@@ -72,3 +72,17 @@ def test_the_simulator_benchmark_times_a_run_and_its_stages():
         "the whole run, end to end",
     }
     assert all(value > 0 for value in seconds.values())
+
+
+def test_the_shop_command_benchmark_times_each_kind_of_command(capsys):
+    from benchmarks import shop_commands
+
+    figures = shop_commands.main(["--preset", "classroom", "--rounds", "2", "--commands", "3"])
+    assert list(figures) == [
+        "change a product's price",
+        "add an item to a basket",
+        "start a basket",
+        "check out a basket",
+    ]
+    assert all(len(values) == 2 and min(values) > 0 for values in figures.values())
+    assert "check out a basket" in capsys.readouterr().out

@@ -1,0 +1,128 @@
+"""Measure the shop's own commands on a simulated mall: milliseconds per command.
+
+    python benchmarks/shop_commands.py                   # the medium mall, 7 rounds
+    python benchmarks/shop_commands.py --preset small --rounds 5 --commands 50
+
+``run.py`` compares the libraries on a bank account, so that both sides do the same
+work. This script times what a user of the shop runs instead: ``shop.execute`` on a
+database file, through the book's middleware, with a snapshot every 3 events and the
+inline read models. The mall is simulated into a temporary file first (``medium``:
+about 100,000 events, so the tables and their indexes are not toy-sized), then each
+kind of command runs ``--commands`` times a round, the kinds in turns, round after
+round. A checkout's basket is filled and its payment authorised outside the timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.timing import milliseconds, timed
+from mallbots import MallBots
+from mallbots.baskets import AddItem, CheckoutBasket, StartBasket
+from mallbots.customers import RegisterCustomer
+from mallbots.payments import AuthorizePayment
+from mallbots.simulator import PRESETS, simulate
+from mallbots.stores import IncreaseProductPrice
+
+Command = Callable[[int], object]
+"""Runs the i-th command of a kind (timed); anything it needs first is set up untimed."""
+
+
+class ShopCommands:
+    """The kinds of command timed, each taking its turn on one shop."""
+
+    def __init__(self, shop: MallBots, baskets: int = 100) -> None:
+        self.shop = shop
+        rows = shop.database.execute(
+            "SELECT p.id, p.price FROM stores.products p JOIN stores.stores s "
+            "ON s.id = p.store_id WHERE s.participating ORDER BY p.id"
+        ).fetchall()
+        if not rows:
+            raise ValueError("the simulated mall has no product on sale")
+        self.products = [product_id for product_id, _ in rows]
+        self.prices = {product_id: Decimal(price) for product_id, price in rows}
+        self.customer = shop.execute(RegisterCustomer("Bench Marker", "555-0199"))
+        self.baskets = [shop.execute(StartBasket(self.customer)) for _ in range(baskets)]
+
+    def kinds(self) -> dict[str, Command]:
+        return {
+            "change a product's price": self.reprice,
+            "add an item to a basket": self.add_item,
+            "start a basket": self.start_basket,
+            "check out a basket": self.checkout,
+        }
+
+    def product(self, i: int) -> str:
+        return self.products[i * 7 % len(self.products)]
+
+    def reprice(self, i: int) -> float:
+        product = self.product(i)
+        self.prices[product] += Decimal("0.01")
+        return timed(lambda: self.shop.execute(IncreaseProductPrice(product, self.prices[product])))
+
+    def add_item(self, i: int) -> float:
+        basket = self.baskets[i % len(self.baskets)]
+        return timed(lambda: self.shop.execute(AddItem(basket, self.product(i), 1)))
+
+    def start_basket(self, i: int) -> float:
+        return timed(lambda: self.shop.execute(StartBasket(self.customer)))
+
+    def checkout(self, i: int) -> float:
+        run = self.shop.execute
+        basket = run(StartBasket(self.customer))
+        product = self.product(i)
+        run(AddItem(basket, product, 2))
+        payment = run(AuthorizePayment(self.customer, self.prices[product] * 2))
+        return timed(lambda: run(CheckoutBasket(basket, payment)))
+
+
+def rounds(commands: ShopCommands, per_round: int, count: int) -> Iterator[dict[str, float]]:
+    """Milliseconds per command of each kind, one dict per round, the kinds in turns."""
+    done = 0
+    for _ in range(count):
+        figures = {}
+        for name, command in commands.kinds().items():
+            seconds = sum(command(done + i) for i in range(per_round))
+            figures[name] = milliseconds(seconds / per_round)
+        done += per_round
+        yield figures
+
+
+def main(argv: list[str] | None = None) -> dict[str, list[float]]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", choices=list(PRESETS), default="medium")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--commands", type=int, default=100, help="of each kind, a round")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "mall.duckdb"
+        shop, simulated = simulate(PRESETS[args.preset], path, progress=False)
+        shop.close()
+        with MallBots.open(path, seed=7) as shop:
+            print(f"{args.preset} mall: {simulated.events:,} events in a DuckDB file")
+            commands = ShopCommands(shop)
+            list(rounds(commands, max(args.commands // 10, 1), 1))  # warm-up, not counted
+            figures: dict[str, list[float]] = {name: [] for name in commands.kinds()}
+            for result in rounds(commands, args.commands, args.rounds):
+                for name, ms in result.items():
+                    figures[name].append(ms)
+    print(f"{'command':<28} {'ms (median)':>12} {'commands/s':>11} {'spread':>7}")
+    for name, values in figures.items():
+        median = statistics.median(values)
+        quartiles = statistics.quantiles(values, n=4) if len(values) > 1 else [median] * 3
+        spread = (quartiles[2] - quartiles[0]) / median
+        print(f"{name:<28} {median:>12.2f} {1000 / median:>11,.0f} {spread:>7.0%}")
+    return figures
+
+
+if __name__ == "__main__":
+    main()
