@@ -134,7 +134,7 @@ class MallBots:
         self.projector = Projector(database, self.log)
         for projection in self.stores.projections + self.reporting.projections:
             self.projector.add(projection, inline=True)
-        self.dispatcher.subscribe(self.projector.handle)
+        self.dispatcher.subscribe(self.projector.handle, first=True)  # before any reaction
         self.projector.catch_up()  # a file may hold events its read models have not seen
         self._routes: dict[type, Any] = {}
         for module in self.modules.values():

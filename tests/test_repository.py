@@ -106,3 +106,27 @@ def test_the_publisher_outside_snapshots_sees_events_after_their_snapshot(db):
     )
     bank.open_account("a1")
     assert seen == [1]
+
+
+def test_handlers_subscribed_first_see_an_event_before_the_reactions_to_it(db):
+    bank = Bank(db, every=None)
+    seen: list[tuple[str, int]] = []
+
+    def react(event) -> None:  # a deposit of 10 or more earns a bonus, saved at once
+        seen.append(("reaction", event.position))
+        if event.payload.amount >= 10:
+            account = bank.accounts.load(event.aggregate_id)
+            account.deposit(Decimal("1"))
+            bank.accounts.save(account)
+
+    bank.dispatcher.subscribe(lambda event: seen.append(("every", event.position)))
+    bank.dispatcher.subscribe(react, names=["bank.MoneyDeposited"])
+    bank.dispatcher.subscribe(lambda event: seen.append(("first", event.position)), first=True)
+    account = bank.open_account("a1")
+    seen.clear()
+    account.deposit(Decimal("10"))
+    bank.accounts.save(account)
+    first_seen = [position for who, position in seen if who == "first"]
+    assert first_seen == [2, 3]  # in log order, though the bonus was saved mid-reaction
+    assert seen[0] == ("first", 2)
+    assert seen.index(("reaction", 2)) < seen.index(("first", 3))

@@ -1,7 +1,9 @@
 """The event dispatcher: handlers subscribe to event names; published events reach them.
 
-Handlers run in the order they subscribed, synchronously, right after the events they
-receive were committed (the book's in-process ``ddd.EventDispatcher``).
+Handlers run synchronously, right after the events they receive were saved (the book's
+in-process ``ddd.EventDispatcher``): those subscribed ``first`` before the others; within
+each group, those subscribed to the event's name before those subscribed to every
+event, each in the order they subscribed.
 """
 
 from __future__ import annotations
@@ -48,23 +50,25 @@ class EventDispatcher:
     """Routes events to the handlers subscribed to their names."""
 
     def __init__(self) -> None:
-        self._by_name: dict[str, list[Handler]] = {}
-        self._for_all: list[Handler] = []
+        self._groups = (_Group(), _Group())  # those subscribed first, then the others
         self._lock = threading.Lock()
 
-    def subscribe(self, handler: Handler, names: Iterable[str] | None = None) -> Handler:
-        """Call ``handler`` for each published event named in ``names`` (all if None)."""
+    def subscribe(
+        self, handler: Handler, names: Iterable[str] | None = None, *, first: bool = False
+    ) -> Handler:
+        """Call ``handler`` for each published event named in ``names`` (all if None).
+
+        ``first`` runs it before every handler subscribed without it: for inline read
+        models, which take an event into account before the reactions to it (a checkout
+        creating its order) save more, and so see the log in order.
+        """
         with self._lock:
-            if names is None:
-                self._for_all.append(handler)
-            else:
-                for name in names:
-                    self._by_name.setdefault(name, []).append(handler)
+            self._groups[0 if first else 1].add(handler, names)
         return handler
 
     def handlers_for(self, name: str) -> list[Handler]:
-        """The handlers an event of this name reaches, in subscription order."""
-        return self._by_name.get(name, []) + self._for_all
+        """The handlers an event of this name reaches, in the order they run."""
+        return [handler for group in self._groups for handler in group.handlers_for(name)]
 
     def publish(self, *events: AggregateEvent) -> None:
         """Hand each event to its handlers; the first failure stops and is raised."""
@@ -76,3 +80,21 @@ class EventDispatcher:
                     raise
                 except Exception as error:
                     raise HandlerError(handler, event, error) from error
+
+
+class _Group:
+    """Handlers by event name, and handlers of every event, each in subscription order."""
+
+    def __init__(self) -> None:
+        self.by_name: dict[str, list[Handler]] = {}
+        self.for_all: list[Handler] = []
+
+    def add(self, handler: Handler, names: Iterable[str] | None) -> None:
+        if names is None:
+            self.for_all.append(handler)
+        else:
+            for name in names:
+                self.by_name.setdefault(name, []).append(handler)
+
+    def handlers_for(self, name: str) -> list[Handler]:
+        return self.by_name.get(name, []) + self.for_all

@@ -280,15 +280,23 @@ class Projector:
         if self._rollback_guarded or not self.database.in_transaction:
             return
         self._rollback_guarded = True
-        self.database.after_commit(self._end_guard, on_rollback=self._reload_positions)
+        before = {name: entry.position for name, entry in self._entries.items()}
+        self.database.after_commit(
+            self._end_guard, on_rollback=lambda: self._restore_positions(before)
+        )
 
     def _end_guard(self) -> None:
         self._rollback_guarded = False
 
-    def _reload_positions(self) -> None:
+    def _restore_positions(self, before: dict[str, int]) -> None:
+        """Put back the positions held when the transaction first reached this projector.
+
+        Not the stored checkpoints: a projection passed by events it does not handle
+        moves on in memory only, and would otherwise fall back and catch up for nothing.
+        """
         self._rollback_guarded = False
         for name, entry in self._entries.items():
-            entry.position = self._stored_position(name)
+            entry.position = before[name] if name in before else self._stored_position(name)
 
     def _write_checkpoint(self, name: str, position: int) -> None:
         self.database.execute(
