@@ -7,12 +7,16 @@ from decimal import Decimal
 import pytest
 
 from mallbots import MallBots
+from mallbots.adapters import order_id_for_basket
 from mallbots.baskets import AddItem, CancelBasket, CheckoutBasket, StartBasket
+from mallbots.baskets.status import BasketStatus
 from mallbots.customers import RegisterCustomer
-from mallbots.ordering import CancelOrder, ReadyOrder
+from mallbots.ordering import CancelOrder, OrderStatus, ReadyOrder
 from mallbots.payments import AuthorizePayment, GetOrderInvoices, PayInvoice
 from mallbots.reporting import GetCustomerHistory, GetStoreSales
+from mallbots.reporting.history import CustomerHistoryProjection
 from mallbots.stores import AddProduct, CreateStore, RebrandStore
+from tests.es_support import Balances
 from tests.test_books import read_models
 
 
@@ -109,3 +113,32 @@ def test_the_reports_rebuilt_from_the_log_equal_the_live_ones(shop):
     shop.projector.catch_up()
     shop.projector.catch_up()  # again: nothing new, nothing counted twice
     assert read_models(shop) == live
+
+
+def test_a_basket_and_an_order_that_share_an_id_keep_their_own_history_rows(shop):
+    run = shop.execute
+    shared = order_id_for_basket("b2")  # the id of the fixture's paid order
+    run(StartBasket("ada", basket_id=shared))
+    run(AddItem(shared, "cup", 2))
+    run(CancelBasket(shared))
+    rows = shop.database.execute(
+        "SELECT kind, status FROM reporting.customer_history WHERE id = $1 ORDER BY kind",
+        [shared],
+    ).fetchall()
+    assert rows == [("basket", BasketStatus.CANCELED.value), ("order", OrderStatus.COMPLETED.value)]
+    live = read_models(shop)
+    shop.projector.rebuild()
+    assert read_models(shop) == live
+
+
+def test_find_by_must_name_a_column_of_a_composite_key():
+    class ByStatus(CustomerHistoryProjection):
+        find_by = "status"
+
+    class OneColumn(Balances):
+        find_by = "id"
+
+    with MallBots.in_memory() as shop:
+        for projection in (ByStatus("wrong"), OneColumn("wrong")):
+            with pytest.raises(ValueError, match="find_by names a column of a composite key"):
+                shop.projector.add(projection, inline=False)

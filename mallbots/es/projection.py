@@ -234,6 +234,11 @@ class RowProjection(Projection):
     table_name: ClassVar[str]
     columns: ClassVar[dict[str, str]]
     key: ClassVar[str | tuple[str, ...]] = "id"
+    find_by: ClassVar[str | None] = None
+    """For a composite key: one of its columns, given an index of its own at setup, that
+    narrows a key to a row or two. Rows are then read and deleted through it, since
+    DuckDB finds rows by an index only for an equality on one column: by the composite
+    key alone, every read and write of a command would scan the whole table."""
     _handlers: ClassVar[dict[str, EventHandler]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -269,6 +274,13 @@ class RowProjection(Projection):
         cursor.execute(
             f"CREATE TABLE IF NOT EXISTS {self.table} ({column_definitions}, PRIMARY KEY ({key}))"
         )
+        if self.find_by is not None:
+            if isinstance(self.key, str) or self.find_by not in self.key_columns:
+                raise ValueError(
+                    f"find_by names a column of a composite key, not {self.find_by!r} of ({key})"
+                )
+            name = f"{checked_identifier(self.table_name)}_by_{checked_identifier(self.find_by)}"
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {self.table} ({self.find_by})")
 
     def keys_of(self, event: AggregateEvent) -> Iterable[Any]:
         """The keys of the rows an event may touch (preloaded before handlers run)."""
@@ -326,15 +338,32 @@ class RowProjection(Projection):
         if not keys:
             return loaded
         names = list(self.columns)
-        where, parameters = self._key_filter(keys)
+        where, parameters = self._found_by(keys) if self.find_by else self._key_filter(keys)
         result = cursor.execute(
             f"SELECT {', '.join(names)} FROM {self.table} WHERE {where}", parameters
         ).fetchall()
         key_of = self.key_of
         for values in result:
             row = dict(zip(names, values, strict=True))
-            loaded[key_of(row)] = row
+            key = key_of(row)
+            if key in loaded:  # through find_by, rows of other keys come along
+                loaded[key] = row
         return loaded
+
+    def _found_by(self, keys: Iterable[Any]) -> tuple[str, list[list[Any]]]:
+        """``find_by IN (...)``: the rows of these keys, and any sharing their value."""
+        at = self.key_columns.index(self.find_by)
+        return f"{self.find_by} IN (SELECT unnest($1))", [sorted({key[at] for key in keys})]
+
+    def _rowids(self, cursor: duckdb.DuckDBPyConnection, keys: Iterable[Any]) -> list[int]:
+        """Where the stored rows of these keys are, found through ``find_by``."""
+        wanted = set(keys)
+        where, parameters = self._found_by(wanted)
+        found = cursor.execute(
+            f"SELECT rowid, {', '.join(self.key_columns)} FROM {self.table} WHERE {where}",
+            parameters,
+        ).fetchall()
+        return [rowid for rowid, *key in found if tuple(key) in wanted]
 
     def _write(self, cursor: duckdb.DuckDBPyConnection, rows: RowBuffer) -> None:
         changed = list(rows.written())
@@ -344,8 +373,15 @@ class RowProjection(Projection):
             for key, row in changed:
                 self._write_in_place(cursor, key, row)
             return
-        where, parameters = self._key_filter(key for key, _ in changed)
-        cursor.execute(f"DELETE FROM {self.table} WHERE {where}", parameters)
+        if self.find_by:
+            rowids = self._rowids(cursor, [key for key, _ in changed])
+            if rowids:
+                cursor.execute(
+                    f"DELETE FROM {self.table} WHERE rowid IN (SELECT unnest($1))", [rowids]
+                )
+        else:
+            where, parameters = self._key_filter(key for key, _ in changed)
+            cursor.execute(f"DELETE FROM {self.table} WHERE {where}", parameters)
         names = list(self.columns)
         values = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
         fresh = [values(row) for _, row in changed if row is not None]

@@ -55,6 +55,7 @@ class CustomerHistoryProjection(RowProjection):
     NAME = "history"
     table_name = "customer_history"
     key = ("kind", "id")
+    find_by = "id"  # a basket and an order rarely share an id: rows are found by it
     columns: ClassVar[dict[str, str]] = {
         "kind": "VARCHAR",
         "id": "VARCHAR",
