@@ -257,9 +257,14 @@ class Database:
         if self.in_transaction:
             self._local.on_commit.append(hook)
             if on_rollback is not None:
-                self._local.on_rollback.append(on_rollback)
+                self.on_rollback(on_rollback)
         else:
             hook()
+
+    def on_rollback(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` if the current transaction rolls back (nothing outside one)."""
+        if self.in_transaction:
+            self._local.on_rollback.append(hook)
 
     # --- the global log --------------------------------------------------------------------
 

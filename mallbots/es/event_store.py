@@ -471,8 +471,7 @@ class EventStore:
             if removals != self._removals:
                 return
             self._remember_head(key, version)
-            if database.in_transaction:
-                database.after_commit(_nothing, on_rollback=lambda: self._heads.pop(key, None))
+            database.on_rollback(lambda: self._heads.pop(key, None))
         finally:
             database.write_lock.release()
 
@@ -611,10 +610,6 @@ def event_table_sql(table: str) -> list[str]:
         # prefix of a composite key), so the stream id gets an index of its own.
         f"CREATE INDEX IF NOT EXISTS {name}_by_stream ON {table} (stream_id)",
     ]
-
-
-def _nothing() -> None:
-    """A commit hook with nothing to do (where only the rollback needs one)."""
 
 
 def checked_stream(stream_name: str, stream_id: str) -> StreamKey:
