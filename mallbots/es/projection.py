@@ -217,8 +217,9 @@ ROWS_WRITTEN_IN_PLACE = 2
 """A write of this many rows or fewer (an inline command's) goes row by row, each found
 through the key's index: on a file, an UPDATE and its commit took 1.0 ms where a
 DELETE, an appender flush and the commit took 2.2 ms. More rows go in one DELETE and
-one flush, whatever their number. (Composite keys always take that path: DuckDB finds
-a row by its index only for an equality on one column.)"""
+one flush, whatever their number. (Composite keys always take that path, their rows
+found through ``find_by`` if set: DuckDB finds a row by an index only for an equality
+on one column.)"""
 
 
 class RowProjection(Projection):
