@@ -2,6 +2,7 @@
 
     python benchmarks/shop_commands.py                   # the medium mall, 7 rounds
     python benchmarks/shop_commands.py --preset small --rounds 5 --commands 50
+    python benchmarks/shop_commands.py --copy-of mall.duckdb   # a mall simulated before
 
 ``run.py`` compares the libraries on a bank account, so that both sides do the same
 work. This script times what a user of the shop runs instead: ``shop.execute`` on a
@@ -9,12 +10,15 @@ database file, through the book's middleware, with a snapshot every 3 events and
 inline read models. The mall is simulated into a temporary file first (``medium``:
 about 100,000 events, so the tables and their indexes are not toy-sized), then each
 kind of command runs ``--commands`` times a round, the kinds in turns, round after
-round. A checkout's basket is filled and its payment authorised outside the timing.
+round. A checkout's basket is filled and its payment authorised outside the timing, and
+so is the checkout of an order then cancelled. ``--copy-of`` times a copy of a mall
+file made before (``mallbots simulate --preset million``, say) instead of simulating.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -27,8 +31,10 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from benchmarks.timing import milliseconds, timed
 from mallbots import MallBots
+from mallbots.adapters import order_id_for_basket
 from mallbots.baskets import AddItem, CheckoutBasket, StartBasket
 from mallbots.customers import RegisterCustomer
+from mallbots.ordering import CancelOrder
 from mallbots.payments import AuthorizePayment
 from mallbots.simulator import PRESETS, simulate
 from mallbots.stores import IncreaseProductPrice
@@ -59,6 +65,7 @@ class ShopCommands:
             "add an item to a basket": self.add_item,
             "start a basket": self.start_basket,
             "check out a basket": self.checkout,
+            "cancel an order": self.cancel_order,
         }
 
     def product(self, i: int) -> str:
@@ -77,12 +84,22 @@ class ShopCommands:
         return timed(lambda: self.shop.execute(StartBasket(self.customer)))
 
     def checkout(self, i: int) -> float:
+        basket, payment = self.filled_basket(i)
+        return timed(lambda: self.shop.execute(CheckoutBasket(basket, payment)))
+
+    def cancel_order(self, i: int) -> float:
+        basket, payment = self.filled_basket(i)
+        self.shop.execute(CheckoutBasket(basket, payment))
+        order = order_id_for_basket(basket)
+        return timed(lambda: self.shop.execute(CancelOrder(order)))
+
+    def filled_basket(self, i: int) -> tuple[str, str]:
+        """A new basket holding two of a product, and a payment authorised for it."""
         run = self.shop.execute
         basket = run(StartBasket(self.customer))
         product = self.product(i)
         run(AddItem(basket, product, 2))
-        payment = run(AuthorizePayment(self.customer, self.prices[product] * 2))
-        return timed(lambda: run(CheckoutBasket(basket, payment)))
+        return basket, run(AuthorizePayment(self.customer, self.prices[product] * 2))
 
 
 def rounds(commands: ShopCommands, per_round: int, count: int) -> Iterator[dict[str, float]]:
@@ -102,13 +119,20 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     parser.add_argument("--preset", choices=list(PRESETS), default="medium")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--commands", type=int, default=100, help="of each kind, a round")
+    parser.add_argument("--copy-of", metavar="FILE", type=Path, help="a mall file to copy")
     args = parser.parse_args(argv)
+    if args.copy_of is not None and not args.copy_of.is_file():
+        parser.error(f"no mall file at {args.copy_of}")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "mall.duckdb"
-        shop, simulated = simulate(PRESETS[args.preset], path, progress=False)
-        shop.close()
+        if args.copy_of is not None:
+            shutil.copyfile(args.copy_of, path)
+            mall = f"a copy of {args.copy_of}"
+        else:
+            simulate(PRESETS[args.preset], path, progress=False)[0].close()
+            mall = f"the {args.preset} mall"
         with MallBots.open(path, seed=7) as shop:
-            print(f"{args.preset} mall: {simulated.events:,} events in a DuckDB file")
+            print(f"{mall}: {shop.log.head():,} events in a DuckDB file")
             commands = ShopCommands(shop)
             list(rounds(commands, max(args.commands // 10, 1), 1))  # warm-up, not counted
             figures: dict[str, list[float]] = {name: [] for name in commands.kinds()}

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from benchmarks import run
 from benchmarks.workloads import WORKLOADS
 
@@ -83,6 +85,23 @@ def test_the_shop_command_benchmark_times_each_kind_of_command(capsys):
         "add an item to a basket",
         "start a basket",
         "check out a basket",
+        "cancel an order",
     ]
     assert all(len(values) == 2 and min(values) > 0 for values in figures.values())
     assert "check out a basket" in capsys.readouterr().out
+
+
+def test_the_shop_command_benchmark_times_a_copy_and_leaves_the_mall_alone(tmp_path, capsys):
+    from benchmarks import shop_commands
+    from mallbots.simulator import PRESETS, simulate
+
+    mall = tmp_path / "mall.duckdb"
+    shop, simulated = simulate(PRESETS["classroom"], mall, progress=False)
+    shop.close()
+    before = mall.read_bytes()
+    shop_commands.main(["--copy-of", str(mall), "--rounds", "1", "--commands", "2"])
+    assert f"a copy of {mall}: {simulated.events:,} events" in capsys.readouterr().out
+    assert mall.read_bytes() == before
+    with pytest.raises(SystemExit):
+        shop_commands.main(["--copy-of", str(tmp_path / "missing.duckdb")])
+    assert "no mall file at" in capsys.readouterr().err
