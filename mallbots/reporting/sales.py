@@ -8,10 +8,12 @@ now (``stores.StoreCreated``, ``stores.StoreRebranded``). Two tables:
 - ``<schema>.store_sales``: one row per store, totals over its lines, cancelled apart.
 
 A cancellation carries no lines of its own, so this projection is SQL rather than Python
-handlers: each batch adds its lines, marks its cancellations, and recounts the totals of
-the stores it touched from their lines. Recounting from the facts, rather than adding
-and subtracting, is what keeps a total from ever counting a line twice; and the same
-totals query serves the set-based rebuild.
+handlers: each batch replaces the lines of the orders it creates and marks those it
+cancels, and every statement that changes a line returns it (``RETURNING``). The totals
+move by exactly those rows, so a line never counts twice: a cancellation applied again
+marks nothing, an order created again takes its old lines out before adding the new
+ones. A batch costs the same on a long log as on a short one; the set-based rebuild
+counts the totals from all the lines at once.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ STORE_COLUMNS = (
     "store_id, name, orders, quantity, revenue, canceled_orders, canceled_quantity, "
     "canceled_revenue"
 )
+
+_COUNTED = STORE_COLUMNS.split(", ")[2:]
+"""The totals: ``orders, quantity, revenue``, then the same three of cancelled lines."""
 
 
 class StoreSalesProjection(Projection):
@@ -62,6 +67,10 @@ class StoreSalesProjection(Projection):
                 PRIMARY KEY (order_id, store_id)
             )
             """
+        )
+        # An order's lines by its id alone: the composite key cannot serve that.
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS sales_lines_by_order ON {self.lines} (order_id)"
         )
         cursor.execute(
             f"""
@@ -96,26 +105,25 @@ class StoreSalesProjection(Projection):
                 "ON CONFLICT (store_id) DO UPDATE SET name = excluded.name",
                 [list(names), list(names.values())],
             )
-        touched = self._replace_lines(cursor, created)
-        if canceled:
-            touched |= {
-                store_id
-                for (store_id,) in cursor.execute(
-                    f"UPDATE {self.lines} SET canceled = true "
-                    "WHERE order_id IN (SELECT unnest($1)) RETURNING store_id",
-                    [sorted(canceled)],
-                ).fetchall()
-            }
-        if touched:
-            self._recount(cursor, "(SELECT unnest($1) AS store_id)", [sorted(touched)])
+        totals = _TotalsChange()
+        self._replace_lines(cursor, created, totals)
+        self._cancel_lines(cursor, canceled, totals)
+        if totals:
+            self._move_totals(cursor, totals)
 
-    def _replace_lines(self, cursor: duckdb.DuckDBPyConnection, created: dict) -> set[str]:
-        """Write the lines of orders created in this batch; returns the stores they touch."""
+    def _replace_lines(
+        self, cursor: duckdb.DuckDBPyConnection, created: dict, totals: _TotalsChange
+    ) -> None:
+        """Write the lines of orders created in this batch, in place of any they had."""
         if not created:
-            return set()
-        cursor.execute(
-            f"DELETE FROM {self.lines} WHERE order_id IN (SELECT unnest($1))", [list(created)]
-        )
+            return
+        removed = cursor.execute(
+            f"DELETE FROM {self.lines} WHERE order_id IN (SELECT unnest($1)) "
+            "RETURNING store_id, quantity, revenue, canceled",
+            [list(created)],
+        ).fetchall()
+        for store_id, quantity, revenue, was_canceled in removed:
+            totals.count(store_id, quantity, revenue, canceled=was_canceled, sign=-1)
         orders, stores, quantities, revenues = zip(
             *(row for lines in created.values() for row in lines), strict=True
         )
@@ -124,10 +132,60 @@ class StoreSalesProjection(Projection):
             "unnest($4)::DECIMAL(38, 2), false",
             [list(orders), list(stores), list(quantities), [str(r) for r in revenues]],
         )
-        return set(stores)
+        for store_id, quantity, revenue in zip(stores, quantities, revenues, strict=True):
+            totals.count(store_id, quantity, revenue, canceled=False)
 
-    def _recount(self, cursor: duckdb.DuckDBPyConnection, stores: str, parameters: list) -> None:
-        """Set the totals of ``stores`` (a relation of ``store_id``) from their lines."""
+    def _cancel_lines(
+        self, cursor: duckdb.DuckDBPyConnection, canceled: set[str], totals: _TotalsChange
+    ) -> None:
+        """Mark the lines of these orders cancelled, those not marked already."""
+        if not canceled:
+            return
+        # Found through the order index, then marked by row id: an UPDATE filtered on
+        # the order id scans the whole table (4-5 ms on a million-event log, not 1.7).
+        marked = []
+        for rowid, store_id, quantity, revenue, was_canceled in cursor.execute(
+            f"SELECT rowid, store_id, quantity, revenue, canceled FROM {self.lines} "
+            "WHERE order_id IN (SELECT unnest($1))",
+            [sorted(canceled)],
+        ).fetchall():
+            if not was_canceled:
+                marked.append(rowid)
+                totals.cancel(store_id, quantity, revenue)
+        if marked:
+            cursor.execute(
+                f"UPDATE {self.lines} SET canceled = true WHERE rowid IN (SELECT unnest($1))",
+                [marked],
+            )
+
+    def _move_totals(self, cursor: duckdb.DuckDBPyConnection, totals: _TotalsChange) -> None:
+        """Add each store's change to its totals; a store without a row gets one.
+
+        An UPDATE joined to the changes, then an INSERT for any store it missed (rare:
+        a store's row is made by its ``StoreCreated``): 1.4 ms, where one INSERT ... ON
+        CONFLICT DO UPDATE took 2.4 ms on the same 60 stores.
+        """
+        changes = (
+            "(SELECT unnest($1) AS store_id, unnest($2) AS orders, unnest($3) AS quantity, "
+            "unnest($4)::DECIMAL(38, 2) AS revenue, unnest($5) AS canceled_orders, "
+            "unnest($6) AS canceled_quantity, unnest($7)::DECIMAL(38, 2) AS canceled_revenue)"
+        )
+        moved = ", ".join(f"{column} = t.{column} + c.{column}" for column in _COUNTED)
+        updated = cursor.execute(
+            f"UPDATE {self.stores} t SET {moved} FROM {changes} c "
+            "WHERE t.store_id = c.store_id RETURNING t.store_id",
+            totals.columns(),
+        ).fetchall()
+        missed = set(totals.by_store).difference(store_id for (store_id,) in updated)
+        if missed:
+            cursor.execute(
+                f"INSERT INTO {self.stores} (store_id, {', '.join(_COUNTED)}) "
+                f"SELECT * FROM {changes}",
+                totals.columns(missed),
+            )
+
+    def _count_totals(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        """Set every store's totals from all its lines (named stores without lines: 0)."""
         cursor.execute(
             f"""
             INSERT OR REPLACE INTO {self.stores} ({STORE_COLUMNS})
@@ -138,12 +196,11 @@ class StoreSalesProjection(Projection):
                 count(l.order_id) FILTER (WHERE l.canceled),
                 coalesce(sum(l.quantity) FILTER (WHERE l.canceled), 0),
                 coalesce(sum(l.revenue) FILTER (WHERE l.canceled), 0)
-            FROM {stores} s
+            FROM (SELECT store_id FROM {self.stores} UNION SELECT store_id FROM {self.lines}) s
             LEFT JOIN {self.stores} n ON n.store_id = s.store_id
             LEFT JOIN {self.lines} l ON l.store_id = s.store_id
             GROUP BY s.store_id
-            """,
-            parameters,
+            """
         )
 
     # --- the whole log at once -------------------------------------------------------------
@@ -180,11 +237,47 @@ class StoreSalesProjection(Projection):
             FROM events WHERE {sql.where_name(*named)} GROUP BY aggregate_id
             """
         )
-        self._recount(
-            cursor,
-            f"(SELECT store_id FROM {self.stores} UNION SELECT store_id FROM {self.lines})",
-            [],
-        )
+        self._count_totals(cursor)
+
+
+class _TotalsChange:
+    """How a batch moves each store's totals: per store, the change of ``orders,
+    quantity, revenue`` and of the same three for cancelled lines."""
+
+    def __init__(self) -> None:
+        self.by_store: dict[str, list] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.by_store)
+
+    def count(
+        self, store_id: str, quantity: int, revenue: Decimal, *, canceled: bool, sign: int = 1
+    ) -> None:
+        """Count a line into its store's totals (``sign=-1``: out of them)."""
+        change = self._of(store_id)
+        at = 3 if canceled else 0
+        change[at] += sign
+        change[at + 1] += sign * quantity
+        change[at + 2] += sign * revenue
+
+    def cancel(self, store_id: str, quantity: int, revenue: Decimal) -> None:
+        """Move a line from its store's live totals to the cancelled ones."""
+        self.count(store_id, quantity, revenue, canceled=False, sign=-1)
+        self.count(store_id, quantity, revenue, canceled=True)
+
+    def columns(self, stores: Iterable[str] | None = None) -> list[list]:
+        """Store ids, then each change as a column (revenues as exact text)."""
+        ids = list(self.by_store if stores is None else stores)
+        columns = [list(column) for column in zip(*map(self.by_store.get, ids), strict=True)]
+        for revenue in (2, 5):
+            columns[revenue] = [str(value) for value in columns[revenue]]
+        return [ids, *columns]
+
+    def _of(self, store_id: str) -> list:
+        change = self.by_store.get(store_id)
+        if change is None:
+            change = self.by_store[store_id] = [0, 0, Decimal(0), 0, 0, Decimal(0)]
+        return change
 
 
 def _lines(event: AggregateEvent) -> list[list]:
