@@ -26,6 +26,7 @@ import duckdb
 import pandas as pd
 
 from mallbots.es import AggregateEvent, Database, Projection, sql
+from mallbots.es.projection import ROWS_WRITTEN_IN_PLACE
 from mallbots.frames import exact_frame
 from mallbots.ordering.events import ORDER_CANCELED, ORDER_CREATED
 from mallbots.stores.events import STORE_CREATED, STORE_REBRANDED
@@ -37,6 +38,13 @@ STORE_COLUMNS = (
 
 _COUNTED = STORE_COLUMNS.split(", ")[2:]
 """The totals: ``orders, quantity, revenue``, then the same three of cancelled lines."""
+
+_CHANGES = (
+    "(SELECT unnest($1) AS store_id, unnest($2) AS orders, unnest($3) AS quantity, "
+    "unnest($4)::DECIMAL(38, 2) AS revenue, unnest($5) AS canceled_orders, "
+    "unnest($6) AS canceled_quantity, unnest($7)::DECIMAL(38, 2) AS canceled_revenue)"
+)
+"""A relation of each store's change to its totals, from :meth:`_TotalsChange.columns`."""
 
 
 class StoreSalesProjection(Projection):
@@ -161,28 +169,40 @@ class StoreSalesProjection(Projection):
     def _move_totals(self, cursor: duckdb.DuckDBPyConnection, totals: _TotalsChange) -> None:
         """Add each store's change to its totals; a store without a row gets one.
 
-        An UPDATE joined to the changes, then an INSERT for any store it missed (rare:
-        a store's row is made by its ``StoreCreated``): 1.4 ms, where one INSERT ... ON
-        CONFLICT DO UPDATE took 2.4 ms on the same 60 stores.
+        A command's order touches a store or two: each is updated through the key's
+        index (1.0 ms a store on the million-event mall, where the UPDATE joined to the
+        changes took 3.0 ms for one). More stores, as in a catch-up, take that one
+        UPDATE. Then an INSERT for any store missed (rare: ``StoreCreated`` makes the row).
         """
-        changes = (
-            "(SELECT unnest($1) AS store_id, unnest($2) AS orders, unnest($3) AS quantity, "
-            "unnest($4)::DECIMAL(38, 2) AS revenue, unnest($5) AS canceled_orders, "
-            "unnest($6) AS canceled_quantity, unnest($7)::DECIMAL(38, 2) AS canceled_revenue)"
-        )
-        moved = ", ".join(f"{column} = t.{column} + c.{column}" for column in _COUNTED)
-        updated = cursor.execute(
-            f"UPDATE {self.stores} t SET {moved} FROM {changes} c "
-            "WHERE t.store_id = c.store_id RETURNING t.store_id",
-            totals.columns(),
-        ).fetchall()
-        missed = set(totals.by_store).difference(store_id for (store_id,) in updated)
+        if len(totals.by_store) <= ROWS_WRITTEN_IN_PLACE:
+            missed = set()
+            for store_id, *change in zip(*totals.columns(), strict=True):
+                (updated,) = cursor.execute(self._move_one_store, [store_id, *change]).fetchone()
+                if not updated:
+                    missed.add(store_id)
+        else:
+            moved = ", ".join(f"{column} = t.{column} + c.{column}" for column in _COUNTED)
+            updated = cursor.execute(
+                f"UPDATE {self.stores} t SET {moved} FROM {_CHANGES} c "
+                "WHERE t.store_id = c.store_id RETURNING t.store_id",
+                totals.columns(),
+            ).fetchall()
+            missed = set(totals.by_store).difference(store_id for (store_id,) in updated)
         if missed:
             cursor.execute(
                 f"INSERT INTO {self.stores} (store_id, {', '.join(_COUNTED)}) "
-                f"SELECT * FROM {changes}",
+                f"SELECT * FROM {_CHANGES}",
                 totals.columns(missed),
             )
+
+    @property
+    def _move_one_store(self) -> str:
+        """``UPDATE``: the store ``$1``'s totals plus ``$2``..``$7`` (one row of ``columns``)."""
+        moved = ", ".join(
+            f"{column} = {column} + ${n}" + ("::DECIMAL(38, 2)" if "revenue" in column else "")
+            for n, column in enumerate(_COUNTED, 2)
+        )
+        return f"UPDATE {self.stores} SET {moved} WHERE store_id = $1"
 
     def _count_totals(self, cursor: duckdb.DuckDBPyConnection) -> None:
         """Set every store's totals from all its lines (named stores without lines: 0)."""
