@@ -93,6 +93,62 @@ def test_rows_may_have_a_composite_key(db):
     assert db.execute("SELECT * FROM bank.by_owner ORDER BY ALL").fetchall() == expected
 
 
+class Movements(RowProjection):
+    """Deposits and withdrawals counted apart: two rows per account, sharing its id,
+    found through it (``find_by``); closing an account deletes its withdrawals row."""
+
+    NAME = "movements"
+    table_name = "movements"
+    key = ("kind", "id")
+    find_by = "id"
+    columns: ClassVar[dict[str, str]] = {"kind": "VARCHAR", "id": "VARCHAR", "count": "INT"}
+
+    def keys_of(self, event: AggregateEvent):
+        return (("deposits", event.aggregate_id), ("withdrawals", event.aggregate_id))
+
+    @on("bank.AccountOpened")
+    def opened(self, rows: RowBuffer, event: AggregateEvent) -> None:
+        for kind in ("deposits", "withdrawals"):
+            rows.put({"kind": kind, "id": event.aggregate_id, "count": 0})
+
+    @on("bank.MoneyDeposited", "bank.MoneyWithdrawn")
+    def moved(self, rows: RowBuffer, event: AggregateEvent) -> None:
+        key = (
+            "deposits" if event.name == "bank.MoneyDeposited" else "withdrawals",
+            event.aggregate_id,
+        )
+        rows.update(key, count=rows.get(key)["count"] + 1)
+
+    @on("bank.AccountClosed")
+    def closed(self, rows: RowBuffer, event: AggregateEvent) -> None:
+        rows.delete(("withdrawals", event.aggregate_id))
+
+
+def test_rows_found_through_find_by_are_written_in_place_or_in_batches_alike(db):
+    """Inline, each event changes a row or two (updated, inserted or deleted by rowid);
+    a catch-up writes two events' rows, or many at once: all keep the rows of an id apart."""
+    bank = Bank(db, every=None)
+    projector = Projector(db, EventLog(db, bank.registry))
+    projector.add(Movements("inline"))
+    bank.dispatcher.subscribe(projector.handle)
+    busy_bank_on(bank)
+    rows = db.execute("SELECT * FROM inline.movements ORDER BY id, kind").fetchall()
+    expected = []
+    for n in range(6):
+        deposits = 4 if n == 2 else 5  # a2 closed in its fourth round
+        withdrawals = sum((n + r) % 3 == 0 for r in range(deposits))
+        expected.append(("deposits", f"a{n}", deposits))
+        if n != 2:
+            expected.append(("withdrawals", f"a{n}", withdrawals))
+    assert rows == expected
+    # two events a write: an account's two rows change together, found by rowid
+    for schema, batch in (("pairs", 2), ("batches", 50)):
+        replica = Projector(db, EventLog(db, bank.registry), batch_size=batch, commit_every=batch)
+        replica.add(Movements(schema), inline=False)
+        replica.catch_up()
+        assert db.execute(f"SELECT * FROM {schema}.movements ORDER BY id, kind").fetchall() == rows
+
+
 def test_the_log_relation_names_each_events_aggregate_even_in_a_continuation_stream():
     with MallBots.in_memory(seed=5) as shop:
         store = shop.execute(CreateStore("Bits", "Level 1"))

@@ -217,9 +217,9 @@ ROWS_WRITTEN_IN_PLACE = 2
 """A write of this many rows or fewer (an inline command's) goes row by row, each found
 through the key's index: on a file, an UPDATE and its commit took 1.0 ms where a
 DELETE, an appender flush and the commit took 2.2 ms. More rows go in one DELETE and
-one flush, whatever their number. (Composite keys always take that path, their rows
-found through ``find_by`` if set: DuckDB finds a row by an index only for an equality
-on one column.)"""
+one flush, whatever their number. A composite key's rows are found by rowid, looked up
+through ``find_by`` (DuckDB finds a row by an index only for an equality on one
+column); without ``find_by`` they always take the batch path."""
 
 
 class RowProjection(Projection):
@@ -237,9 +237,10 @@ class RowProjection(Projection):
     key: ClassVar[str | tuple[str, ...]] = "id"
     find_by: ClassVar[str | None] = None
     """For a composite key: one of its columns, given an index of its own at setup, that
-    narrows a key to a row or two. Rows are then read and deleted through it, since
-    DuckDB finds rows by an index only for an equality on one column: by the composite
-    key alone, every read and write of a command would scan the whole table."""
+    narrows a key to a row or two. Rows are then read through it, and written by the
+    rowids it finds, since DuckDB finds rows by an index only for an equality on one
+    column: by the composite key alone, every read and write of a command would scan
+    the whole table."""
     _handlers: ClassVar[dict[str, EventHandler]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -356,31 +357,31 @@ class RowProjection(Projection):
         at = self.key_columns.index(self.find_by)
         return f"{self.find_by} IN (SELECT unnest($1))", [sorted({key[at] for key in keys})]
 
-    def _rowids(self, cursor: duckdb.DuckDBPyConnection, keys: Iterable[Any]) -> list[int]:
-        """Where the stored rows of these keys are, found through ``find_by``."""
+    def _rowids(self, cursor: duckdb.DuckDBPyConnection, keys: Iterable[Any]) -> dict[Any, int]:
+        """Where the stored rows of these keys are (key -> rowid), found through ``find_by``."""
         wanted = set(keys)
         where, parameters = self._found_by(wanted)
         found = cursor.execute(
             f"SELECT rowid, {', '.join(self.key_columns)} FROM {self.table} WHERE {where}",
             parameters,
         ).fetchall()
-        return [rowid for rowid, *key in found if tuple(key) in wanted]
+        return {tuple(key): rowid for rowid, *key in found if tuple(key) in wanted}
 
     def _write(self, cursor: duckdb.DuckDBPyConnection, rows: RowBuffer) -> None:
         changed = list(rows.written())
         if not changed:
             return
-        if len(changed) <= ROWS_WRITTEN_IN_PLACE and isinstance(self.key, str):
+        rowids = self._rowids(cursor, [key for key, _ in changed]) if self.find_by else None
+        if len(changed) <= ROWS_WRITTEN_IN_PLACE and (isinstance(self.key, str) or self.find_by):
             for key, row in changed:
-                self._write_in_place(cursor, key, row)
+                self._write_in_place(cursor, key, row, rowids)
             return
-        if self.find_by:
-            rowids = self._rowids(cursor, [key for key, _ in changed])
-            if rowids:
-                cursor.execute(
-                    f"DELETE FROM {self.table} WHERE rowid IN (SELECT unnest($1))", [rowids]
-                )
-        else:
+        if rowids:
+            cursor.execute(
+                f"DELETE FROM {self.table} WHERE rowid IN (SELECT unnest($1))",
+                [list(rowids.values())],
+            )
+        elif rowids is None:
             where, parameters = self._key_filter(key for key, _ in changed)
             cursor.execute(f"DELETE FROM {self.table} WHERE {where}", parameters)
         names = list(self.columns)
@@ -392,28 +393,41 @@ class RowProjection(Projection):
             appender.append_rows(fresh)
             appender.flush()
 
-    def _write_in_place(self, cursor: duckdb.DuckDBPyConnection, key: Any, row: Row | None) -> None:
-        """Update one row through the key's index (insert it if absent, delete it if None)."""
+    def _write_in_place(
+        self,
+        cursor: duckdb.DuckDBPyConnection,
+        key: Any,
+        row: Row | None,
+        rowids: dict[Any, int] | None,
+    ) -> None:
+        """Write one row through an index: the key's own, or (given ``rowids``, found
+        through ``find_by``) its rowid. An absent row is inserted, a row of None deleted."""
         statements = self._in_place
-        if row is None:
-            cursor.execute(statements["delete"], [key])
+        if rowids is None:
+            where = key
+        elif (where := rowids.get(key)) is None:
+            if row is not None:
+                cursor.execute(statements["insert"], [row[column] for column in self.columns])
             return
-        values = [row[column] for column in self.columns if column != self.key]
-        (updated,) = cursor.execute(statements["update"], [key, *values]).fetchone()
+        if row is None:
+            cursor.execute(statements["delete"], [where])
+            return
+        values = [row[column] for column in self.columns if column not in self.key_columns]
+        (updated,) = cursor.execute(statements["update"], [where, *values]).fetchone()
         if not updated:
-            cursor.execute(statements["insert"], [key, *values])
+            cursor.execute(statements["insert"], [row[column] for column in self.columns])
 
     @cached_property
     def _in_place(self) -> dict[str, duckdb.Statement]:
         """The statements of :meth:`_write_in_place`, parsed once."""
-        others = [column for column in self.columns if column != self.key]
+        where = "rowid = $1" if self.find_by else f"{self.key} = $1"
+        others = [column for column in self.columns if column not in self.key_columns]
         changes = ", ".join(f"{column} = ${n}" for n, column in enumerate(others, 2))
-        holes = ", ".join(f"${n}" for n in range(1, len(others) + 2))
+        holes = ", ".join(f"${n}" for n in range(1, len(self.columns) + 1))
         sql = {
-            "delete": f"DELETE FROM {self.table} WHERE {self.key} = $1",
-            "update": f"UPDATE {self.table} SET {changes} WHERE {self.key} = $1",
-            "insert": f"INSERT INTO {self.table} ({self.key}, {', '.join(others)}) "
-            f"VALUES ({holes})",
+            "delete": f"DELETE FROM {self.table} WHERE {where}",
+            "update": f"UPDATE {self.table} SET {changes} WHERE {where}",
+            "insert": f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({holes})",
         }
         return {name: duckdb.extract_statements(text)[0] for name, text in sql.items()}
 

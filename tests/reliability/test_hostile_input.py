@@ -499,7 +499,7 @@ SAFE_IN_SQL = {
     "changed": "a constant SET list of snapshot columns with $n parameters",
     "changes": "column = $n pairs of a RowProjection's columns, checked at setup",
     "holes": "$n placeholders, one per column",
-    "', '.join(others)": "the column names of a RowProjection, checked at setup",
+    "', '.join(self.columns)": "the column names of a RowProjection, checked at setup",
     "self.find_by": "a key column of a RowProjection, checked at setup",
     "', '.join(self.key_columns)": "the key columns of a RowProjection, checked at setup",
 }
