@@ -21,7 +21,7 @@ prove it.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from operator import attrgetter, itemgetter
 from typing import Any, ClassVar
@@ -335,21 +335,37 @@ class RowProjection(Projection):
         unnests = ", ".join(f"unnest(${i})" for i in range(1, len(columns) + 1))
         return f"({', '.join(columns)}) IN (SELECT {unnests})", lists
 
-    def _load(self, cursor: duckdb.DuckDBPyConnection, keys: set[Any]) -> dict[Any, Row | None]:
+    def _load(
+        self,
+        cursor: duckdb.DuckDBPyConnection,
+        keys: set[Any],
+        rowids: dict[Any, int | None] | None = None,
+    ) -> dict[Any, Row | None]:
+        """The stored rows of ``keys`` (None if absent). Through ``find_by``, each key's
+        rowid (or None) goes into ``rowids`` too, so a write can skip looking it up."""
         loaded: dict[Any, Row | None] = dict.fromkeys(keys)
         if not keys:
             return loaded
         names = list(self.columns)
-        where, parameters = self._found_by(keys) if self.find_by else self._key_filter(keys)
+        if self.find_by is None:
+            where, parameters = self._key_filter(keys)
+            rowids = None
+        else:  # the rowid comes last
+            where, parameters = self._found_by(keys)
+            if rowids is not None:
+                rowids.update(loaded)
+        selected = ", ".join([*names, "rowid"])
         result = cursor.execute(
-            f"SELECT {', '.join(names)} FROM {self.table} WHERE {where}", parameters
+            f"SELECT {selected} FROM {self.table} WHERE {where}", parameters
         ).fetchall()
         key_of = self.key_of
         for values in result:
-            row = dict(zip(names, values, strict=True))
+            row = dict(zip(names, values))  # noqa: B905 (the rowid is left out)
             key = key_of(row)
             if key in loaded:  # through find_by, rows of other keys come along
                 loaded[key] = row
+                if rowids is not None:
+                    rowids[key] = values[-1]
         return loaded
 
     def _found_by(self, keys: Iterable[Any]) -> tuple[str, list[list[Any]]]:
@@ -367,11 +383,34 @@ class RowProjection(Projection):
         ).fetchall()
         return {tuple(key): rowid for rowid, *key in found if tuple(key) in wanted}
 
-    def _write(self, cursor: duckdb.DuckDBPyConnection, rows: RowBuffer) -> None:
+    def _rowids_of(
+        self,
+        keys: list[Any],
+        cursor: duckdb.DuckDBPyConnection,
+        loaded: Mapping[Any, int | None],
+    ) -> dict[Any, int] | None:
+        """The rowids of the stored rows of ``keys`` (None without ``find_by``): those a
+        load found, and the rest looked up."""
+        if not self.find_by:
+            return None
+        rowids = {key: loaded[key] for key in keys if loaded.get(key) is not None}
+        unknown = [key for key in keys if key not in loaded]
+        if unknown:
+            rowids.update(self._rowids(cursor, unknown))
+        return rowids
+
+    def _write(
+        self,
+        cursor: duckdb.DuckDBPyConnection,
+        rows: RowBuffer,
+        loaded_rowids: Mapping[Any, int | None] | None = None,
+    ) -> None:
+        """Write the changed rows back. ``loaded_rowids`` holds the rowids (None: no row)
+        that loads through ``find_by`` found since the table was last written."""
         changed = list(rows.written())
         if not changed:
             return
-        rowids = self._rowids(cursor, [key for key, _ in changed]) if self.find_by else None
+        rowids = self._rowids_of([key for key, _ in changed], cursor, loaded_rowids or {})
         if len(changed) <= ROWS_WRITTEN_IN_PLACE and (isinstance(self.key, str) or self.find_by):
             for key, row in changed:
                 self._write_in_place(cursor, key, row, rowids)
@@ -440,9 +479,13 @@ class RowWriter(ProjectionWriter):
     def __init__(self, projection: RowProjection, cursor: duckdb.DuckDBPyConnection) -> None:
         super().__init__(projection, cursor)
         self.rows = RowBuffer(projection.key_of, {}, self._load_one)
+        self._rowids: dict[Any, int | None] = {}  # found by loads since the last flush
+
+    def _load(self, keys: set[Any]) -> dict[Any, Row | None]:
+        return self.projection._load(self.cursor, keys, self._rowids)
 
     def _load_one(self, key: Any) -> Row | None:
-        return self.projection._load(self.cursor, {key})[key]
+        return self._load({key})[key]
 
     def apply(self, events: Sequence[AggregateEvent]) -> None:
         projection = self.projection
@@ -454,7 +497,7 @@ class RowWriter(ProjectionWriter):
             keys: Iterable[Any] = set(map(_aggregate_id, handled))
         else:
             keys = {key for event in handled for key in projection.keys_of(event)}
-        self.rows.preload(keys, lambda missing: projection._load(self.cursor, missing))
+        self.rows.preload(keys, self._load)
         rows = self.rows
         for event in handled:
             handlers[event.name](projection, rows, event)
@@ -464,7 +507,8 @@ class RowWriter(ProjectionWriter):
         return len(self.rows.changed)
 
     def flush(self) -> None:
-        self.projection._write(self.cursor, self.rows)
+        self.projection._write(self.cursor, self.rows, self._rowids)
         self.rows.changed.clear()
+        self._rowids.clear()  # the write may have moved rows
         if len(self.rows) > CACHED_ROWS:  # keep memory bounded on a long catch-up
             self.rows = RowBuffer(self.projection.key_of, {}, self._load_one)

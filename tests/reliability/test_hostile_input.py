@@ -500,6 +500,7 @@ SAFE_IN_SQL = {
     "changes": "column = $n pairs of a RowProjection's columns, checked at setup",
     "holes": "$n placeholders, one per column",
     "', '.join(self.columns)": "the column names of a RowProjection, checked at setup",
+    "selected": "the column names of a RowProjection, checked at setup, and rowid",
     "self.find_by": "a key column of a RowProjection, checked at setup",
     "', '.join(self.key_columns)": "the key columns of a RowProjection, checked at setup",
 }
