@@ -350,11 +350,11 @@ class RowProjection(Projection):
         if self.find_by is None:
             where, parameters = self._key_filter(keys)
             rowids = None
-        else:  # the rowid comes last
+        else:
             where, parameters = self._found_by(keys)
             if rowids is not None:
                 rowids.update(loaded)
-        selected = ", ".join([*names, "rowid"])
+        selected = ", ".join([*names, "rowid"])  # the rowid last
         result = cursor.execute(
             f"SELECT {selected} FROM {self.table} WHERE {where}", parameters
         ).fetchall()
@@ -385,8 +385,8 @@ class RowProjection(Projection):
 
     def _rowids_of(
         self,
-        keys: list[Any],
         cursor: duckdb.DuckDBPyConnection,
+        keys: list[Any],
         loaded: Mapping[Any, int | None],
     ) -> dict[Any, int] | None:
         """The rowids of the stored rows of ``keys`` (None without ``find_by``): those a
@@ -410,7 +410,7 @@ class RowProjection(Projection):
         changed = list(rows.written())
         if not changed:
             return
-        rowids = self._rowids_of([key for key, _ in changed], cursor, loaded_rowids or {})
+        rowids = self._rowids_of(cursor, [key for key, _ in changed], loaded_rowids or {})
         if len(changed) <= ROWS_WRITTEN_IN_PLACE and (isinstance(self.key, str) or self.find_by):
             for key, row in changed:
                 self._write_in_place(cursor, key, row, rowids)
