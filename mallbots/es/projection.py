@@ -373,16 +373,6 @@ class RowProjection(Projection):
         at = self.key_columns.index(self.find_by)
         return f"{self.find_by} IN (SELECT unnest($1))", [sorted({key[at] for key in keys})]
 
-    def _rowids(self, cursor: duckdb.DuckDBPyConnection, keys: Iterable[Any]) -> dict[Any, int]:
-        """Where the stored rows of these keys are (key -> rowid), found through ``find_by``."""
-        wanted = set(keys)
-        where, parameters = self._found_by(wanted)
-        found = cursor.execute(
-            f"SELECT rowid, {', '.join(self.key_columns)} FROM {self.table} WHERE {where}",
-            parameters,
-        ).fetchall()
-        return {tuple(key): rowid for rowid, *key in found if tuple(key) in wanted}
-
     def _rowids_of(
         self,
         cursor: duckdb.DuckDBPyConnection,
@@ -390,14 +380,14 @@ class RowProjection(Projection):
         loaded: Mapping[Any, int | None],
     ) -> dict[Any, int] | None:
         """The rowids of the stored rows of ``keys`` (None without ``find_by``): those a
-        load found, and the rest looked up."""
+        load found, and the rest looked up by loading them again."""
         if not self.find_by:
             return None
-        rowids = {key: loaded[key] for key in keys if loaded.get(key) is not None}
-        unknown = [key for key in keys if key not in loaded]
+        found = dict(loaded)
+        unknown = {key for key in keys if key not in found}
         if unknown:
-            rowids.update(self._rowids(cursor, unknown))
-        return rowids
+            self._load(cursor, unknown, found)
+        return {key: found[key] for key in keys if found.get(key) is not None}
 
     def _write(
         self,

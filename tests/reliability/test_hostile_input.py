@@ -502,7 +502,6 @@ SAFE_IN_SQL = {
     "', '.join(self.columns)": "the column names of a RowProjection, checked at setup",
     "selected": "the column names of a RowProjection, checked at setup, and rowid",
     "self.find_by": "a key column of a RowProjection, checked at setup",
-    "', '.join(self.key_columns)": "the key columns of a RowProjection, checked at setup",
 }
 
 
