@@ -93,18 +93,15 @@ class SnapshotStore:
             "SELECT stream_name, stream_version, snapshot_name, snapshot_data "
             f"FROM {self.table} WHERE stream_id = $1"
         )
-        self._names_of_id = database.parsed(
-            f"SELECT stream_name FROM {self.table} WHERE stream_id = $1"
+        self._rows_of_id = database.parsed(
+            f"SELECT rowid, stream_name FROM {self.table} WHERE stream_id = $1"
         )
         self._insert = database.parsed(
             f"INSERT INTO {self.table} ({SNAPSHOT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
         )
-        changed = "stream_version = $2, snapshot_name = $3, snapshot_data = $4, updated_at = $5"
-        self._update_by_id = database.parsed(
-            f"UPDATE {self.table} SET {changed} WHERE stream_id = $1"
-        )
-        self._update_by_key = database.parsed(
-            f"UPDATE {self.table} SET {changed} WHERE stream_id = $1 AND stream_name = $6"
+        self._update = database.parsed(
+            f"UPDATE {self.table} SET stream_version = $2, snapshot_name = $3, "
+            "snapshot_data = $4, updated_at = $5 WHERE rowid = $1"
         )
 
     def _create_table(self) -> None:
@@ -151,19 +148,19 @@ class SnapshotStore:
         """Write the aggregate's current state as its snapshot at its pending version.
 
         The stream's row is found through the stream index, then inserted or updated in
-        place. ``INSERT OR REPLACE`` would delete and re-insert it in both indexes: 3 to
-        7 ms a snapshot on a file, where this costs about 1 ms (the statements filter by
-        the stream id alone, so DuckDB uses the index; see ``event_store``).
+        place by its rowid. ``INSERT OR REPLACE`` would delete and re-insert it in both
+        indexes: 3 to 7 ms a snapshot on a file, where this costs about 1.4 ms (the
+        lookup filters by the stream id alone, so DuckDB uses the index; see
+        ``event_store``).
         """
         stream_id, stream_name, *values = self._row(self.capture(aggregate))
         with self.database.transaction() as cursor:
-            names = [name for (name,) in cursor.execute(self._names_of_id, [stream_id]).fetchall()]
-            if stream_name not in names:
+            found = cursor.execute(self._rows_of_id, [stream_id]).fetchall()
+            rowid = next((rowid for rowid, name in found if name == stream_name), None)
+            if rowid is None:
                 cursor.execute(self._insert, [stream_id, stream_name, *values])
-            elif len(names) == 1:  # the id is this stream's alone
-                cursor.execute(self._update_by_id, [stream_id, *values])
-            else:  # another stream of the table shares the id: rare, and slower
-                cursor.execute(self._update_by_key, [stream_id, *values, stream_name])
+            else:
+                cursor.execute(self._update, [rowid, *values])
 
     def capture(self, aggregate: Aggregate) -> Snapshot:
         """The aggregate's current state as a snapshot at its pending version (not stored)."""

@@ -496,7 +496,6 @@ SAFE_IN_SQL = {
     "', '.join(columns)": "the key columns of a RowProjection, checked at setup",
     "columns[0]": "the key column of a RowProjection, checked at setup",
     "unnests": "unnest($n) placeholders, one per key column",
-    "changed": "a constant SET list of snapshot columns with $n parameters",
     "changes": "column = $n pairs of a RowProjection's columns, checked at setup",
     "holes": "$n placeholders, one per column",
     "', '.join(self.columns)": "the column names of a RowProjection, checked at setup",
