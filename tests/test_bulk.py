@@ -15,6 +15,7 @@ from mallbots.es import (
     SnapshotStore,
 )
 from mallbots.es.bulk import BulkTarget, BulkWriter
+from mallbots.es.frames import frame_of_rows
 from tests.es_support import Account, Bank, bank_registry
 
 
@@ -111,3 +112,12 @@ def test_checkpoints_wait_while_a_writer_is_open_and_come_back_after(db):
     assert threshold() != before
     writer.close()
     assert threshold() == before
+
+
+def test_rows_go_to_duckdb_with_their_text_as_python_strings():
+    """Not copied into Arrow first, whether or not pyarrow is installed (see frame_of_rows)."""
+    frame = frame_of_rows([["a", 1, "é"], ["b", 2, None]], ["name", "number", "note"])
+    assert list(frame.columns) == ["name", "number", "note"]
+    assert frame["name"].dtype == object and frame["note"].dtype == object
+    assert frame["number"].dtype.kind == "i"
+    assert frame.to_dict("list") == {"name": ["a", "b"], "number": [1, 2], "note": ["é", None]}

@@ -44,6 +44,7 @@ from mallbots.es.database import Database, checked_identifier, create_schema_of
 from mallbots.es.decoding import AGGREGATE_ID, STREAM_EVENT_COLUMNS, decode_stream
 from mallbots.es.errors import ConcurrencyError, DuplicateEventError
 from mallbots.es.events import AggregateEvent
+from mallbots.es.frames import frame_of_rows
 from mallbots.es.registry import SCHEMA_VERSION, Registry
 
 StreamKey = tuple[str, str]
@@ -413,7 +414,7 @@ class EventStore:
         self, cursor: duckdb.DuckDBPyConnection, rows: list[list], first: int
     ) -> None:
         """Insert many rows as one columnar INSERT from a DataFrame, positions from ``first``."""
-        appended = pd.DataFrame(dict(zip(_APPENDED, zip(*rows, strict=True), strict=True)))  # noqa: F841 (DuckDB reads it by name)
+        appended = frame_of_rows(rows, _APPENDED)  # noqa: F841 (DuckDB reads it by name)
         cursor.execute(
             f"INSERT INTO {self.table} ({APPEND_COLUMNS}) SELECT {OFFSET_COLUMNS} FROM appended",
             [first],

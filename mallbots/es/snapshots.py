@@ -28,6 +28,7 @@ from mallbots.es.database import Database, checked_identifier, create_schema_of
 from mallbots.es.errors import RegistryError
 from mallbots.es.event_store import checked_stream
 from mallbots.es.events import AggregateEvent
+from mallbots.es.frames import frame_of_rows
 from mallbots.es.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,7 @@ class SnapshotStore:
         """Write rows made by :meth:`rows` in one statement."""
         if not rows:
             return
-        frame = pd.DataFrame(rows, columns=SNAPSHOT_COLUMNS.split(", "))  # noqa: F841 (read by SQL)
+        frame = frame_of_rows(rows, SNAPSHOT_COLUMNS.split(", "))  # noqa: F841 (read by SQL)
         self.database.cursor().execute(
             f"INSERT OR REPLACE INTO {self.table} ({SNAPSHOT_COLUMNS}) "
             f"SELECT {SNAPSHOT_COLUMNS} FROM frame"
