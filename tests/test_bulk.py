@@ -103,15 +103,25 @@ def test_a_conflicting_batch_writes_nothing(db, background):
     assert db.last_position == 1
 
 
-def test_checkpoints_wait_while_a_writer_is_open_and_come_back_after(db):
-    def threshold() -> str:
-        return db.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]
+def _setting(db, name: str) -> str:
+    return db.execute(f"SELECT current_setting('{name}')").fetchone()[0]
 
-    before = threshold()
+
+def test_checkpoints_wait_while_a_writer_is_open_and_come_back_after(db):
+    before = _setting(db, "checkpoint_threshold")
     writer = bulk_writer(Bank(db), 10)
-    assert threshold() != before
+    assert _setting(db, "checkpoint_threshold") != before
     writer.close()
-    assert threshold() == before
+    assert _setting(db, "checkpoint_threshold") == before
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_a_background_writer_keeps_duckdb_to_one_thread_until_it_closes(db, background):
+    db.execute("SET threads = 2")  # as on the two-core machine, whatever this one has
+    writer = bulk_writer(Bank(db), 10, background=background)
+    assert _setting(db, "threads") == (1 if background else 2)
+    writer.close()
+    assert _setting(db, "threads") == 2
 
 
 def test_rows_go_to_duckdb_with_their_text_as_python_strings():
