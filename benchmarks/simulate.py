@@ -21,10 +21,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mallbots.es import Aggregate
+    from mallbots.es.bulk import BulkWriter
+    from mallbots.simulator.bulk import BulkRunner
 
 
 def child(preset: str, path: str) -> None:
@@ -67,10 +69,25 @@ class CommitOnlyWriter:
         pass
 
 
-def stages_child(preset: str) -> None:
+def serializing_writer(runner: BulkRunner) -> BulkWriter:
+    """A bulk writer like the runner's (closed) one that serializes each batch and writes
+    nothing."""
+    from mallbots.es.bulk import BulkWriter
+
+    class SerializingWriter(BulkWriter):
+        def _write(self, prepared: Any) -> int:
+            return prepared.events
+
+    old = runner.writer
+    return SerializingWriter(old.database, old.targets, old.batch_size)
+
+
+def stages_child(preset: str, serialize: bool = False) -> None:
     """The run's Python work alone, in two parts: the activity deciding what happens,
     and the aggregates' command methods doing it (recording every event); nothing is
-    serialized or saved. Prints a JSON line with each part's seconds."""
+    saved, and nothing serialized unless ``serialize``: then the commands' part includes
+    serializing every batch and snapshot as the bulk writer does, the last batch too.
+    Prints a JSON line with each part's seconds."""
     from mallbots.es.collector import collector_paused
     from mallbots.simulator import PRESETS, simulation_shop
     from mallbots.simulator.activity import Activity
@@ -79,8 +96,8 @@ def stages_child(preset: str) -> None:
     config = PRESETS[preset]
     shop = simulation_shop(config)
     runner = BulkRunner(shop, shop.clock)
-    runner.writer.close()
-    runner.writer = CommitOnlyWriter()
+    runner.writer.close()  # its settings back before the stand-in's
+    runner.writer = serializing_writer(runner) if serialize else CommitOnlyWriter()
     activity_s = commands_s = 0.0
     limit = config.max_events or float("inf")
     with collector_paused():
@@ -98,6 +115,9 @@ def stages_child(preset: str) -> None:
                 if runner.events >= limit:
                     break
             commands_s += time.perf_counter() - started
+        started = time.perf_counter()
+        runner.writer.close()  # a serializing writer serializes its last batch here
+        commands_s += time.perf_counter() - started
     shop.close()
     print(json.dumps({"events": runner.events, "activity_s": activity_s, "commands_s": commands_s}))
 
@@ -121,14 +141,25 @@ def run(preset: str) -> dict:
 
 def print_stages(preset: str, runs: int) -> None:
     """Median seconds of the run's parts: its Python work alone, and the whole run."""
-    both = [(_child_figures("--stages-child", preset), run(preset)) for _ in range(runs)]
-    activity = statistics.median(parts["activity_s"] for parts, _ in both)
-    commands = statistics.median(parts["commands_s"] for parts, _ in both)
-    total = statistics.median(whole["end_to_end_s"] for _, whole in both)
-    rest = statistics.median(w["end_to_end_s"] - p["activity_s"] - p["commands_s"] for p, w in both)
+    trials = [
+        (
+            _child_figures("--stages-child", preset),
+            _child_figures("--stages-child", preset, "--serialize"),
+            run(preset),
+        )
+        for _ in range(runs)
+    ]
+    activity = statistics.median(parts["activity_s"] for parts, _, _ in trials)
+    commands = statistics.median(parts["commands_s"] for parts, _, _ in trials)
+    serialized = statistics.median(parts["commands_s"] for _, parts, _ in trials)
+    total = statistics.median(whole["end_to_end_s"] for _, _, whole in trials)
+    rest = statistics.median(
+        w["end_to_end_s"] - p["activity_s"] - p["commands_s"] for p, _, w in trials
+    )
     print(f"{preset}: medians of {runs} runs (the Python work alone, then the whole run)")
     print(f"  the activity deciding what happens      {activity:7.2f} s")
     print(f"  the aggregates' command methods         {commands:7.2f} s")
+    print(f"  the same, batched and serialized too    {serialized:7.2f} s")
     print(f"  saving, catching up, closing (the rest) {rest:7.2f} s")
     print(f"  the whole run, end to end               {total:7.2f} s")
 
@@ -140,12 +171,13 @@ def main() -> None:
     parser.add_argument("--stages", action="store_true", help="time the parts of each run")
     parser.add_argument("--child", nargs=2, metavar=("PRESET", "PATH"), help=argparse.SUPPRESS)
     parser.add_argument("--stages-child", metavar="PRESET", help=argparse.SUPPRESS)
+    parser.add_argument("--serialize", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return
     if args.stages_child:
-        stages_child(args.stages_child)
+        stages_child(args.stages_child, args.serialize)
         return
     if args.stages:
         for preset in args.presets:
