@@ -96,6 +96,13 @@ class MallBots:
         command on one of them skips its load (:mod:`mallbots.es.cache`; 0: none, every
         load reads the database). Only for a shop that is the sole writer of its file.
         """
+        if database.read_only:
+            raise ValueError(
+                f"a shop needs a database it can write, and {database.path} is open "
+                "read-only: opening a shop creates its tables and brings its read models "
+                "up to date. Open the file read-write, or read it without a shop, in SQL "
+                "(database.execute)."
+            )
         self.database = database
         self.dispatcher = EventDispatcher()
         self.aggregate_cache = AggregateCache(aggregate_cache) if aggregate_cache else None

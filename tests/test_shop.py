@@ -12,7 +12,7 @@ from mallbots import DomainError, MallBots
 from mallbots.baskets import AddItem, CancelBasket, CheckoutBasket, RemoveItem, StartBasket
 from mallbots.customers import DisableCustomer, RegisterCustomer
 from mallbots.demo import run_demo
-from mallbots.es import AggregateEvent, EventStore, HandlerError, Registry
+from mallbots.es import AggregateEvent, Database, EventStore, HandlerError, Registry
 from mallbots.ordering import CancelOrder, GetOrder, OrderStatus, ReadyOrder
 from mallbots.payments import AuthorizePayment, GetOrderInvoices, PayInvoice
 from mallbots.stores import (
@@ -213,6 +213,16 @@ def test_a_seeded_file_reopened_continues_without_repeating_ids(tmp_path):
             assert frame["occurred_at"].is_monotonic_increasing
             logs.append(frame)
     assert logs[0].equals(logs[1])
+
+
+def test_a_shop_on_a_read_only_database_is_refused_with_what_to_do_instead(tmp_path):
+    path = tmp_path / "mall.duckdb"
+    MallBots.open(path).close()
+    with Database.open(path, read_only=True) as database:
+        with pytest.raises(ValueError, match=r"read-only.*Open the file read-write"):
+            MallBots(database)
+        assert not database.closed  # the caller's to close, and still readable
+        assert database.execute("SELECT count(*) FROM stores.events").fetchone() == (0,)
 
 
 def test_two_shops_opened_on_one_file_take_turns_and_keep_one_read_model(tmp_path):
