@@ -96,6 +96,20 @@ def test_a_missing_file_cannot_be_opened_read_only(tmp_path):
         Database.open(tmp_path / "nothing.duckdb", read_only=True)
 
 
+@pytest.mark.parametrize("kind", ["parquet", "csv", "text"])
+def test_a_data_file_is_refused_as_a_database_and_left_as_it_was(tmp_path, kind):
+    """DuckDB attaches an existing Parquet or CSV file as an empty in-memory database."""
+    path = tmp_path / f"data.{kind}"
+    if kind == "text":
+        path.write_text("not a database\n")
+    else:
+        duckdb.execute(f"COPY (SELECT 1 AS a, 'x' AS b) TO '{path}' (FORMAT {kind})")
+    before = path.read_bytes()
+    with pytest.raises(duckdb.IOException, match=r"not a (valid )?DuckDB database file"):
+        Database.open(path)
+    assert path.read_bytes() == before
+
+
 def test_a_second_database_object_on_an_open_file_is_refused_clearly(existing):
     with (
         Database.open(existing),

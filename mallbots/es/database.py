@@ -340,6 +340,16 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
     except BaseException:
         connection.close()
         raise
+    (attached,) = connection.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = $1", [CATALOG]
+    ).fetchone()
+    if attached is None:  # DuckDB attaches a Parquet or CSV file as an empty in-memory one
+        connection.close()
+        raise duckdb.IOException(
+            f"{path} is not a DuckDB database file (a data file such as Parquet or CSV?): "
+            "nothing written to it would be kept. Give a new file name or a DuckDB file; "
+            "read data files with DuckDB's read_parquet or read_csv."
+        )
     connection.execute(f"{_CURSOR_SETUP}; USE {CATALOG}")
     return connection
 
