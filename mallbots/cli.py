@@ -18,10 +18,10 @@ from typing import NoReturn
 import duckdb
 import pandas as pd
 
-from mallbots.app import DEFAULT_DATABASE, MallBots
+from mallbots.app import DEFAULT_DATABASE, SCHEMAS, MallBots
 from mallbots.demo import run_demo
 from mallbots.errors import DomainError
-from mallbots.es import EventSourcingError
+from mallbots.es import Database, DatabaseLockedError, EventSourcingError, HandlerError
 from mallbots.es.check import check_database
 from mallbots.es.database import MEMORY
 from mallbots.es.lifetimes import events_per_type, lifetime_summary
@@ -106,8 +106,7 @@ def simulate_command(args: argparse.Namespace) -> int:
     if args.db != MEMORY and Path(args.db).exists():
         if not args.overwrite:
             raise UsageError(f"{args.db} exists; pass --overwrite to replace it")
-        for path in (Path(args.db), Path(f"{args.db}.wal")):
-            path.unlink(missing_ok=True)
+        delete_unless_open(args.db)
     progress = False if args.no_progress else None
     shop, result = simulate(config, args.db, bulk=not args.per_command, progress=progress)
     with shop:
@@ -120,6 +119,23 @@ def simulate_command(args: argparse.Namespace) -> int:
         f"({result.events_per_second:,.0f} events/s)."
     )
     return 0
+
+
+def delete_unless_open(path: str) -> None:
+    """Delete a database file and its write-ahead log, unless a process has it open.
+
+    DuckDB refuses to open a file another process holds, with a message saying which
+    process; that refusal is the answer here too. A file DuckDB cannot read at all (not
+    a database) is nobody's database, so it goes.
+    """
+    try:
+        Database.open(path).close()
+    except DatabaseLockedError:
+        raise
+    except duckdb.Error:
+        pass
+    for file in (Path(path), Path(f"{path}.wal")):
+        file.unlink(missing_ok=True)
 
 
 def positive(text: str) -> int:
@@ -242,9 +258,17 @@ def check(args: argparse.Namespace) -> int:
 
 
 def open_existing(path: str) -> MallBots:
-    """The shop on a database file that must already exist."""
+    """The shop on a database file that must already exist and hold a shop."""
     if not Path(path).is_file():
         raise UsageError(f"no database file {path} (make one with: mallbots simulate --db {path})")
+    with Database.open(path) as database:
+        (tables,) = database.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'events' "
+            "AND table_schema IN (SELECT unnest($1))",
+            [list(SCHEMAS)],
+        ).fetchone()
+    if not tables:  # opening a shop would add its tables to someone else's database
+        raise UsageError(f"{path} holds no MallBots shop (no event tables); nothing changed")
     return MallBots.open(path)
 
 
@@ -304,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (``mallbots events | head``)
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (Python flushes it at exit)
         return 0
-    except (DomainError, EventSourcingError, duckdb.Error, OSError) as error:
+    except (DomainError, EventSourcingError, HandlerError, duckdb.Error, OSError) as error:
         return fail(str(error), 1)
     except KeyboardInterrupt:
         return fail("interrupted", 130)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import duckdb
 import pytest
 
 from mallbots.cli import main
@@ -165,20 +166,26 @@ def test_rebuild_of_an_unknown_projection_names_the_known_ones(simulated):
     assert "no projection 'stores.nope'; the shop has: stores.mall, stores.catalog" in done.stderr
 
 
-def test_a_file_held_by_another_process_is_one_line(simulated):
+def holding(path) -> subprocess.Popen:
+    """Another process with ``path`` open read-write (kill it when done)."""
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import duckdb, sys, time; held = duckdb.connect(sys.argv[1]); "
             "print('open', flush=True); time.sleep(60)",
-            str(simulated / "mallbots.duckdb"),
+            str(path),
         ],
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert holder.stdout.readline().strip() == "open"
+    return holder
+
+
+def test_a_file_held_by_another_process_is_one_line(simulated):
+    holder = holding(simulated / "mallbots.duckdb")
     try:
-        assert holder.stdout.readline().strip() == "open"
         done = mallbots("stats", cwd=simulated)
     finally:
         holder.kill()
@@ -186,6 +193,51 @@ def test_a_file_held_by_another_process_is_one_line(simulated):
     assert done.returncode == 1
     (line,) = done.stderr.splitlines()
     assert "is open read-write in process" in line and "Traceback" not in done.stderr
+
+
+def test_overwrite_leaves_a_file_another_process_has_open(tmp_path):
+    path = tmp_path / "mall.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE notes AS SELECT 'kept' AS note")
+    holder = holding(path)
+    try:
+        done = mallbots(
+            "simulate", "--db", str(path), "--overwrite", "--events", "50", cwd=tmp_path
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 1
+    (line,) = done.stderr.splitlines()
+    assert "is open read-write in process" in line
+    with duckdb.connect(str(path)) as con:
+        assert con.execute("SELECT note FROM notes").fetchall() == [("kept",)]
+    done = mallbots("simulate", "--db", str(path), "--overwrite", "--events", "50", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr  # nobody holds it now: replaced
+
+
+def test_reading_commands_leave_a_database_without_a_shop_untouched(tmp_path):
+    path = tmp_path / "other.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE notes AS SELECT 1 AS n")
+    for command in ("stats", "rebuild", "events", "check"):
+        done = mallbots(command, "--db", str(path), cwd=tmp_path)
+        assert done.returncode == 2
+        assert done.stderr.splitlines() == [
+            f"mallbots: error: {path} holds no MallBots shop (no event tables); nothing changed"
+        ]
+    with duckdb.connect(str(path)) as con:
+        assert con.execute("SELECT table_name FROM duckdb_tables()").fetchall() == [("notes",)]
+
+
+def test_a_read_model_that_fails_on_a_foreign_table_is_one_line(tmp_path):
+    path = tmp_path / "other.duckdb"
+    with duckdb.connect(str(path)) as con:  # a "stores.stores" of someone else's making
+        con.execute("CREATE SCHEMA stores; CREATE TABLE stores.stores (id INTEGER)")
+    done = mallbots("demo", "--db", str(path), cwd=tmp_path)
+    assert done.returncode == 1
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("mallbots: error: handler") and "Traceback" not in done.stderr
 
 
 def test_help_lists_every_command(tmp_path):
