@@ -410,17 +410,22 @@ def _seeded(database: Database, seed: int) -> tuple[SteppingClock, SeededIds]:
     rows = sum(database.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
     if rows == 0:
         return SteppingClock(), SeededIds(seed)
-    digest = hashlib.sha256(f"{seed}:{rows}".encode()).digest()
+    # The head too: a session that records an event and deletes a read-model row leaves
+    # the count of rows as it was, and would draw the same ids again.
+    newest, head = _log_end(database, [t for t in tables if t.endswith(".events")])
+    digest = hashlib.sha256(f"{seed}:{rows}:{head}".encode()).digest()
     clock = SteppingClock()
-    newest = _newest_event(database, [t for t in tables if t.endswith(".events")])
     if newest is not None and newest >= clock.peek():
         clock = SteppingClock(start=newest + clock.step)
     return clock, SeededIds(int.from_bytes(digest[:8], "big"))
 
 
-def _newest_event(database: Database, tables: list[str]) -> datetime | None:
+def _log_end(database: Database, tables: list[str]) -> tuple[datetime | None, int]:
+    """The time of the newest event and the highest position (None and 0: no events)."""
     if not tables:
-        return None
-    union = " UNION ALL ".join(f"SELECT max(occurred_at) AS at_ FROM {t}" for t in tables)
-    (newest,) = database.execute(f"SELECT max(at_) FROM ({union})").fetchone()
-    return None if newest is None else newest.astimezone(UTC)
+        return None, 0
+    union = " UNION ALL ".join(
+        f"SELECT max(occurred_at) AS at_, max(position) AS p FROM {t}" for t in tables
+    )
+    newest, head = database.execute(f"SELECT max(at_), max(p) FROM ({union})").fetchone()
+    return (None if newest is None else newest.astimezone(UTC)), head or 0

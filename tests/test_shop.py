@@ -215,6 +215,20 @@ def test_a_seeded_file_reopened_continues_without_repeating_ids(tmp_path):
     assert logs[0].equals(logs[1])
 
 
+def test_seeded_sessions_that_keep_the_row_count_still_draw_new_ids(tmp_path):
+    """Removing a product records an event and deletes its catalog row: rows stay put."""
+    path = tmp_path / "mall.duckdb"
+    with MallBots.open(path, seed=1) as shop:
+        store = shop.execute(CreateStore("A", "L"))
+        products = [shop.execute(AddProduct(store, name, "1.00")) for name in ("W", "V")]
+    for product in products:
+        with MallBots.open(path, seed=1) as shop:
+            shop.execute(RemoveProduct(product))  # refused as a repeated event id before
+    with MallBots.open(path) as shop:
+        assert shop.log_frame()["event_id"].is_unique
+        assert shop.log.count() == 5
+
+
 def test_a_shop_on_a_read_only_database_is_refused_with_what_to_do_instead(tmp_path):
     path = tmp_path / "mall.duckdb"
     MallBots.open(path).close()
