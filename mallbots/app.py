@@ -161,8 +161,9 @@ class MallBots:
         """The shop on a database file (created if missing).
 
         With a seed, ids and times are deterministic. Reopening a file that already holds
-        a shop continues reproducibly: the ids are seeded by the seed and the amount of
-        data already there (so they never repeat earlier ones), and the clock starts
+        a shop continues reproducibly: the ids are seeded by the seed, the number of rows
+        already there and the log's head (so they do not repeat earlier ones; two shops
+        open on one file with one seed would draw the same), and the clock starts
         after the newest event.
         """
         database = Database.open(path)
