@@ -32,6 +32,7 @@ from mallbots.adapters import (
     OrderShopping,
 )
 from mallbots.baskets.module import BasketsModule
+from mallbots.baskets.module import registrations as baskets_registrations
 from mallbots.customers.module import CustomersModule
 from mallbots.depot.module import DepotModule
 from mallbots.es import (
@@ -46,6 +47,7 @@ from mallbots.es import (
     EveryNEvents,
     IdFactory,
     Projector,
+    Registry,
     SeededIds,
     SnapshotStrategy,
     SteppingClock,
@@ -59,9 +61,11 @@ from mallbots.frames import exact_frame
 from mallbots.monolith import Monolith
 from mallbots.notifications.module import NotificationsModule
 from mallbots.ordering.module import OrderingModule
+from mallbots.ordering.module import registrations as ordering_registrations
 from mallbots.payments.module import PaymentsModule
 from mallbots.reporting.module import ReportingModule
 from mallbots.stores.module import StoresModule
+from mallbots.stores.module import registrations as stores_registrations
 
 DEFAULT_DATABASE = "mallbots.duckdb"
 SCHEMAS = (
@@ -75,6 +79,14 @@ SCHEMAS = (
     "reporting",
 )
 """One schema per module, in the book's order of the monolith's modules (reporting added)."""
+
+
+def shop_registry() -> Registry:
+    """Every event and snapshot name the shop's log holds: the stores, baskets and
+    ordering modules' registrations, merged as a shop merges them, without a shop."""
+    return stores_registrations(Registry()).merge(
+        [baskets_registrations(Registry()), ordering_registrations(Registry())]
+    )
 
 
 class MallBots:

@@ -18,7 +18,7 @@ from typing import NoReturn
 import duckdb
 import pandas as pd
 
-from mallbots.app import DEFAULT_DATABASE, SCHEMAS, MallBots
+from mallbots.app import DEFAULT_DATABASE, SCHEMAS, MallBots, shop_registry
 from mallbots.demo import run_demo
 from mallbots.errors import DomainError
 from mallbots.es import Database, DatabaseLockedError, EventSourcingError, HandlerError
@@ -248,8 +248,9 @@ def add_check(subcommands: argparse._SubParsersAction) -> None:
 
 
 def check(args: argparse.Namespace) -> int:
-    with open_existing(args.db) as shop:
-        report = check_database(shop.database, shop.registry)
+    """Without a shop: opening one catches its read models up, which damage can stop."""
+    with open_shop_file(args.db) as database:
+        report = check_database(database, shop_registry(), event_tables(database))
         print(report)
     return 0 if report.ok else 1
 
@@ -259,17 +260,33 @@ def check(args: argparse.Namespace) -> int:
 
 def open_existing(path: str) -> MallBots:
     """The shop on a database file that must already exist and hold a shop."""
+    open_shop_file(path).close()
+    return MallBots.open(path)
+
+
+def open_shop_file(path: str) -> Database:
+    """The database in a file that must already exist and hold a shop's event tables.
+
+    A shop opened on any other DuckDB file would add its tables to it.
+    """
     if not Path(path).is_file():
         raise UsageError(f"no database file {path} (make one with: mallbots simulate --db {path})")
-    with Database.open(path) as database:
-        (tables,) = database.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'events' "
-            "AND table_schema IN (SELECT unnest($1))",
-            [list(SCHEMAS)],
-        ).fetchone()
-    if not tables:  # opening a shop would add its tables to someone else's database
+    database = Database.open(path)
+    if not event_tables(database):
+        database.close()
         raise UsageError(f"{path} holds no MallBots shop (no event tables); nothing changed")
-    return MallBots.open(path)
+    return database
+
+
+def event_tables(database: Database) -> list[str]:
+    """The shop's event tables (and archives) that the database holds, module by module."""
+    rows = database.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_name IN ('events', 'events_archive') AND table_schema IN (SELECT unnest($1)) "
+        "ORDER BY list_position($1, table_schema), table_name",
+        [list(SCHEMAS)],
+    ).fetchall()
+    return [f"{schema}.{name}" for schema, name in rows]
 
 
 def print_frame(title: str, frame: pd.DataFrame) -> None:

@@ -140,6 +140,22 @@ def test_check_finds_no_problem_in_a_simulated_log(simulated):
     assert "no problems found" in done.stdout
 
 
+def test_check_still_reports_damage_after_a_rebuild_it_stopped(tmp_path, capsys):
+    """A rebuild stopped by a damaged event leaves its read model behind the log; a shop
+    cannot open until the damage is repaired, but check needs no shop."""
+    path = str(tmp_path / "mall.duckdb")
+    assert main(["simulate", "--db", path, "--events", "300", "--no-progress"]) == 0
+    with duckdb.connect(path) as con:
+        con.execute("UPDATE stores.events SET event_data = '{bad' WHERE position = 1")
+    assert main(["rebuild", "--db", path, "stores.mall"]) == 1
+    assert main(["stats", "--db", path]) == 1  # the shop's catch-up meets the damage
+    capsys.readouterr()
+    assert main(["check", "--db", path]) == 1
+    report = capsys.readouterr()
+    assert "1 problem(s): 1 event data is not JSON" in report.out
+    assert "stores.events: stores.Store" in report.out and report.err == ""
+
+
 @pytest.mark.parametrize(
     ("argv", "status", "error"),
     [

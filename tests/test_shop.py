@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from mallbots import DomainError, MallBots
+from mallbots.app import shop_registry
 from mallbots.baskets import AddItem, CancelBasket, CheckoutBasket, RemoveItem, StartBasket
 from mallbots.customers import DisableCustomer, RegisterCustomer
 from mallbots.demo import run_demo
@@ -227,6 +228,17 @@ def test_seeded_sessions_that_keep_the_row_count_still_draw_new_ids(tmp_path):
     with MallBots.open(path) as shop:
         assert shop.log_frame()["event_id"].is_unique
         assert shop.log.count() == 5
+
+
+def test_the_shop_registry_without_a_shop_is_the_shops(shop):
+    def described(registry):
+        return {
+            name: (r.payload_type, r.kind, r.version, sorted(r.upcasters))
+            for name in registry.names()
+            for r in [registry.registration(name)]
+        }
+
+    assert described(shop_registry()) == described(shop.registry)
 
 
 def test_a_shop_on_a_read_only_database_is_refused_with_what_to_do_instead(tmp_path):
