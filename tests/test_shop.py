@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
 from mallbots import DomainError, MallBots
@@ -13,9 +14,11 @@ from mallbots.app import shop_registry
 from mallbots.baskets import AddItem, CancelBasket, CheckoutBasket, RemoveItem, StartBasket
 from mallbots.customers import DisableCustomer, RegisterCustomer
 from mallbots.demo import run_demo
+from mallbots.errors import InvalidInputError
 from mallbots.es import AggregateEvent, Database, EventStore, HandlerError, Registry
 from mallbots.ordering import CancelOrder, GetOrder, OrderStatus, ReadyOrder
 from mallbots.payments import AuthorizePayment, GetOrderInvoices, PayInvoice
+from mallbots.reporting import GetCustomerHistory
 from mallbots.stores import (
     AddProduct,
     CreateStore,
@@ -24,6 +27,7 @@ from mallbots.stores import (
     EnableParticipation,
     GetCatalog,
     GetProduct,
+    GetStore,
     IncreaseProductPrice,
     RebrandProduct,
     RebrandStore,
@@ -239,6 +243,34 @@ def test_the_shop_registry_without_a_shop_is_the_shops(shop):
         }
 
     assert described(shop_registry()) == described(shop.registry)
+
+
+@pytest.mark.parametrize(
+    ("query", "what"),
+    [
+        (GetStore(5), "store id"),
+        (GetProduct(5), "product id"),
+        (GetCatalog(5), "store id"),
+        (GetCustomerHistory(5), "customer id"),
+    ],
+)
+def test_a_query_for_an_id_that_is_not_text_says_so(shop, query, what):
+    """Not DuckDB's conversion error: the read models hold rows it would try to cast."""
+    with pytest.raises(InvalidInputError, match=f"the {what} must be text, not int 5"):
+        shop.execute(query)
+
+
+@pytest.mark.parametrize(("after", "limit"), [(-1, None), ("x", None), (0, -1), (0, 1.5)])
+def test_the_log_frame_refuses_positions_and_limits_that_are_not_counts(shop, after, limit):
+    with pytest.raises(ValueError, match="must be a whole number of at least 0"):
+        shop.log_frame(after_position=after, limit=limit)
+
+
+def test_the_log_frame_takes_numpy_counts(shop):
+    frame = shop.log_frame()
+    assert shop.log_frame(frame["position"].iloc[2], limit=np.int64(2)).equals(
+        frame.iloc[3:5].reset_index(drop=True)
+    )
 
 
 def test_a_shop_on_a_read_only_database_is_refused_with_what_to_do_instead(tmp_path):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from mallbots.errors import require_text
 from mallbots.es import Database, IdFactory
 from mallbots.reporting.history import CustomerHistory
 from mallbots.reporting.sales import StoreSales
@@ -36,7 +37,10 @@ class ReportingApplication(ApplicationService):
     @query(GetCustomerHistory)
     def get_customer_history(self, q: GetCustomerHistory) -> pd.DataFrame:
         """Baskets and orders, oldest first (a customer's, or everyone's)."""
-        return self.history.frame(q.customer_id)
+        customer_id = q.customer_id
+        if customer_id is not None:
+            require_text(customer_id, "customer id")
+        return self.history.frame(customer_id)
 
     @query(GetStoreSales)
     def get_store_sales(self, q: GetStoreSales) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mallbots.errors import require_text
 from mallbots.es import AggregateRepository
 from mallbots.es.books import Continuations, close_books
 from mallbots.es.ids import IdFactory
@@ -221,7 +222,7 @@ class StoresApplication(ApplicationService):
 
     @query(GetStore)
     def get_store(self, q: GetStore) -> MallStore:
-        store = self.find_store(q.store_id)
+        store = self.find_store(require_text(q.store_id, "store id"))
         if store is None:
             raise StoreNotFoundError(q.store_id)
         return store
@@ -242,7 +243,7 @@ class StoresApplication(ApplicationService):
 
     @query(GetProduct)
     def get_product(self, q: GetProduct) -> CatalogProduct:
-        product = self.find_product(q.product_id)
+        product = self.find_product(require_text(q.product_id, "product id"))
         if product is None:
             raise ProductNotFoundError(q.product_id)
         return product
