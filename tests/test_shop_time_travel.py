@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -82,6 +82,29 @@ def test_a_moment_before_an_aggregate_existed_is_not_found(product_with_closed_b
         shop.aggregate_at("stores.Product", product, at=first - timedelta(seconds=1))
     with pytest.raises(KeyError, match="no stream type"):
         shop.aggregate_at("stores.Widget", product)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        ({"version": 0}, "version must be a whole number of at least 1, not 0"),
+        ({"version": "2"}, "version must be a whole number of at least 1, not '2'"),
+        ({"at": datetime(2030, 1, 1)}, "must be a timezone-aware datetime"),
+        ({"version": 1, "at": datetime(2030, 1, 1, tzinfo=UTC)}, "a version or a moment"),
+    ],
+)
+def test_time_travel_refuses_a_version_or_moment_it_cannot_honour(
+    product_with_closed_books, arguments, problem
+):
+    shop, product = product_with_closed_books
+    with pytest.raises(ValueError, match=problem):
+        shop.aggregate_at("stores.Product", product, **arguments)
+
+
+@pytest.mark.parametrize("position", [-1, "3", 2.5])
+def test_a_read_model_at_a_position_that_is_not_one_is_refused(position):
+    with MallBots.in_memory(seed=9) as shop, pytest.raises(ValueError, match="position must"):
+        shop.read_model_at("stores.stores", position)
 
 
 def test_a_read_model_as_it_stood_at_each_position():

@@ -208,9 +208,9 @@ class EventLog:
 
     def frame(self, after_position: int = 0, limit: int | None = None) -> pd.DataFrame:
         """The log as a DataFrame (payloads as JSON text), in position order."""
-        after_position = _count(after_position, "after_position")
+        after_position = checked_count(after_position, "after_position")
         if limit is not None:
-            limit = _count(limit, "limit")
+            limit = checked_count(limit, "limit")
         sql = self._union(FRAME_COLUMNS, "position > $1") + " ORDER BY position"
         parameters: list = [after_position]
         if limit is not None:
@@ -219,12 +219,12 @@ class EventLog:
         return self.database.execute(sql, parameters).df()
 
 
-def _count(value: Any, what: str) -> int:
-    """``value`` as an int, if it is a whole number of at least 0 (NumPy's too)."""
+def checked_count(value: Any, what: str, least: int = 0) -> int:
+    """``value`` as an int, if it is a whole number of at least ``least`` (NumPy's too)."""
     try:
         number = operator.index(value)
     except TypeError:
-        number = -1
-    if number < 0 or isinstance(value, bool):
-        raise ValueError(f"{what} must be a whole number of at least 0, not {value!r}")
+        number = least - 1
+    if number < least or isinstance(value, bool):
+        raise ValueError(f"{what} must be a whole number of at least {least}, not {value!r}")
     return number

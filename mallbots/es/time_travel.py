@@ -26,7 +26,7 @@ from mallbots.es.aggregate import Aggregate
 from mallbots.es.database import Database
 from mallbots.es.errors import AggregateNotFoundError
 from mallbots.es.events import AggregateEvent
-from mallbots.es.log import EventLog
+from mallbots.es.log import EventLog, checked_count
 from mallbots.es.projection import Projection
 
 A = TypeVar("A", bound=Aggregate)
@@ -51,6 +51,12 @@ def aggregate_at(
     With neither, the latest state. A moment before the aggregate existed, or an id
     with no events, raises :class:`AggregateNotFoundError`.
     """
+    if version is not None and at is not None:
+        raise ValueError("give a version or a moment (at), not both")
+    if version is not None:
+        version = checked_count(version, "version", least=1)
+    if at is not None and (not isinstance(at, datetime) or at.tzinfo is None):
+        raise ValueError(f"the moment must be a timezone-aware datetime, not {at!r}")
     aggregate = aggregate_type(aggregate_id)
     taken = 0
     for taken, event in enumerate(events.load_stream(aggregate.NAME, aggregate_id), start=1):
@@ -100,6 +106,7 @@ def read_model_at(projection: Projection, log: EventLog, position: int) -> dict[
     The projection is replayed into a private in-memory database, so the real read
     model (and its checkpoint) are not touched.
     """
+    position = checked_count(position, "position")
     with Database.memory() as scratch:
         cursor = scratch.cursor()
         projection.setup(cursor)
