@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from mallbots.es import EventLog, EventStore, log
+from mallbots.es import Database, EventLog, EventStore, log
 from tests.es_support import Account, bank_registry
 
 
@@ -62,3 +62,11 @@ def test_events_of_several_tables_come_in_position_order(two_tables):
     assert [e.position for e in events] == list(range(1, 46))
     assert {e.aggregate_id[0] for e in events[:10]} == {"a"}
     assert {e.aggregate_id[0] for e in events[10:15]} == {"b"}
+
+
+def test_a_log_without_event_tables_is_an_empty_frame_shaped_like_a_full_one(two_tables):
+    empty = EventLog(Database.memory(), bank_registry())
+    assert empty.count() == 0
+    frame = empty.frame()
+    assert frame.empty
+    assert list(frame.columns) == list(EventLog(two_tables, bank_registry()).frame().columns)

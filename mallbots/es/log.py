@@ -211,6 +211,8 @@ class EventLog:
         after_position = checked_count(after_position, "after_position")
         if limit is not None:
             limit = checked_count(limit, "limit")
+        if not self.tables:  # no event store yet: empty, as count() says
+            return pd.DataFrame(columns=[c.split(" AS ")[-1] for c in FRAME_COLUMNS.split(", ")])
         sql = self._union(FRAME_COLUMNS, "position > $1") + " ORDER BY position"
         parameters: list = [after_position]
         if limit is not None:
