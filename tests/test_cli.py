@@ -140,15 +140,20 @@ def test_check_finds_no_problem_in_a_simulated_log(simulated):
     assert "no problems found" in done.stdout
 
 
-def test_check_still_reports_damage_after_a_rebuild_it_stopped(tmp_path, capsys):
-    """A rebuild stopped by a damaged event leaves its read model behind the log; a shop
-    cannot open until the damage is repaired, but check needs no shop."""
+def test_a_stopped_rebuild_changes_nothing_and_check_needs_no_shop(tmp_path, capsys):
+    """A damaged event stops a rebuild, which leaves the read model as it was. A shop
+    whose read model is behind the damage cannot open; check needs no shop."""
     path = str(tmp_path / "mall.duckdb")
     assert main(["simulate", "--db", path, "--events", "300", "--no-progress"]) == 0
     with duckdb.connect(path) as con:
         con.execute("UPDATE stores.events SET event_data = '{bad' WHERE position = 1")
+        stores = con.execute("SELECT * FROM stores.stores ORDER BY ALL").fetchall()
     assert main(["rebuild", "--db", path, "stores.mall"]) == 1
-    assert main(["stats", "--db", path]) == 1  # the shop's catch-up meets the damage
+    assert main(["stats", "--db", path]) == 0  # the read models were left as they were
+    with duckdb.connect(path) as con:
+        assert con.execute("SELECT * FROM stores.stores ORDER BY ALL").fetchall() == stores
+        con.execute("UPDATE projections.checkpoints SET position = 0 WHERE name = 'stores.mall'")
+    assert main(["stats", "--db", path]) == 1  # its catch-up meets the damage
     capsys.readouterr()
     assert main(["check", "--db", path]) == 1
     report = capsys.readouterr()

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mallbots.es import Database, EventLog
+from mallbots.es import CorruptEventError, Database, EventLog
 from mallbots.es.projector import Projector
 from tests.es_support import AccountError, Balances, Bank
 
@@ -40,6 +40,22 @@ def test_inline_catch_up_and_rebuild_build_the_same_read_model(db):
     assert read_model(db, "caught_up") == expected
     assert read_model(db, "rebuilt") == expected
     assert inline.position("inline_view.balances") == EventLog(db, bank.registry).head()
+
+
+def test_a_rebuild_that_fails_partway_leaves_read_model_and_checkpoint_as_they_were(db):
+    bank = Bank(db)
+    busy_bank_on(bank)
+    projector = projector_for(bank, inline=False, batch=3)  # many commits, were it not one
+    projector.catch_up()
+    before = read_model(db), projector.position("bank.balances")
+    head = EventLog(db, bank.registry).head()
+    db.execute("UPDATE bank.events SET event_data = '{bad' WHERE position = $1", [head - 2])
+    with pytest.raises(CorruptEventError):
+        projector.rebuild()
+    assert (read_model(db), projector.position("bank.balances")) == before
+    fresh = projector_for(bank, inline=False)  # the checkpoint on disk is the old one too
+    assert fresh.position("bank.balances") == before[1]
+    assert fresh.catch_up() == 0
 
 
 def busy_bank_on(bank: Bank) -> None:

@@ -186,9 +186,11 @@ class Projector:
     def rebuild(self, names: Iterable[str] | None = None, *, set_based: bool = False) -> int:
         """Empty read models, reset their checkpoints and replay the whole log.
 
-        With ``set_based``, each read model is instead rebuilt by its own SQL over the
-        whole log (:meth:`Projection.rebuild_set_based`) in one transaction, and its
-        checkpoint moves to the head that SQL read. Returns the events taken into account.
+        All in one transaction: a rebuild that fails (a damaged event, a handler's bug)
+        leaves the read models and checkpoints as they were. With ``set_based``, each
+        read model is instead rebuilt by its own SQL over the whole log
+        (:meth:`Projection.rebuild_set_based`) in one transaction, and its checkpoint
+        moves to the head that SQL read. Returns the events taken into account.
         """
         with self._lock:
             entries = self._selected(names)
@@ -200,12 +202,13 @@ class Projector:
                     raise ValueError(f"no set-based rebuild for: {', '.join(unable)}")
                 return sum(self._rebuild_set_based(entry) for entry in entries)
             applied = 0
-            for entry in entries:
-                with self.database.transaction() as cursor:
+            with self.database.transaction() as cursor:  # the catch-ups' commits join it
+                self._guard_rollback()  # before any position moves
+                for entry in entries:
                     entry.projection.reset(cursor)
                     self._write_checkpoint(entry.projection.name, 0)
-                entry.position = 0
-                applied += self._catch_up(entry)
+                    entry.position = 0
+                    applied += self._catch_up(entry)
             return applied
 
     def _rebuild_set_based(self, entry: _Entry) -> int:
