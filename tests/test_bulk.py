@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -131,3 +132,29 @@ def test_rows_go_to_duckdb_with_their_text_as_python_strings():
     assert frame["name"].dtype == object and frame["note"].dtype == object
     assert frame["number"].dtype.kind == "i"
     assert frame.to_dict("list") == {"name": ["a", "b"], "number": [1, 2], "note": ["é", None]}
+
+
+class ListHistoryAccount(Account):
+    """Keeps its history in a list it changes in place, and snapshots that very list."""
+
+    def apply(self, event) -> None:
+        kept = self.history if isinstance(self.history, list) else list(self.history)
+        super().apply(event)
+        kept.append(event.name.split(".")[-1])
+        self.history = kept
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_a_snapshot_holds_the_state_it_was_taken_in_whatever_changes_after(db, background):
+    bank = Bank(db)
+    writer = bulk_writer(bank, 100, background=background)  # one batch: written at close
+    account = ListHistoryAccount("a")
+    account.open("Ada")
+    for amount in ("1", "2", "3"):  # the snapshot is due at version 3, of 4
+        writer.save(account)
+        account.deposit(Decimal(amount))
+    writer.save(account)
+    writer.close()
+    version, _, data = writer.targets[Account.NAME].snapshots.read("bank.Account", "a")
+    assert version == 3
+    assert json.loads(data)["history"] == ["AccountOpened", "MoneyDeposited", "MoneyDeposited"]

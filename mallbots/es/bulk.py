@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.database import Database
 from mallbots.es.event_store import EventStore, PreparedAppends, StreamAppend
-from mallbots.es.snapshots import Snapshot, SnapshotStore
+from mallbots.es.snapshots import SnapshotStore
 
 _new_append = tuple.__new__  # a StreamAppend without the keyword-handling constructor
 
@@ -59,7 +59,8 @@ class BulkTarget:
 class _Batch:
     appends: dict[EventStore, tuple[list[StreamAppend], list[int]]] = field(default_factory=dict)
     """Each event store's appends, with the offset of each one's first event in the batch."""
-    snapshots: dict[tuple[str, str], tuple[BulkTarget, Snapshot]] = field(default_factory=dict)
+    snapshots: dict[tuple[str, str], tuple[SnapshotStore, list]] = field(default_factory=dict)
+    """The newest snapshot row of each stream saved in the batch, with its store."""
     events: int = 0
 
 
@@ -124,8 +125,9 @@ class BulkWriter:
         batch.events += len(events)
         snapshots = target.snapshots
         if snapshots is not None and snapshots.strategy(aggregate):
+            # Serialized now: the aggregate's next commands may change what it captured.
             key = (aggregate.NAME, aggregate.stream_id)
-            batch.snapshots[key] = (target, snapshots.capture(aggregate))
+            batch.snapshots[key] = (snapshots, snapshots.row(snapshots.capture(aggregate)))
         aggregate.commit_events()
         if batch.events >= self.batch_size:
             self._hand_over()
@@ -183,17 +185,16 @@ class BulkWriter:
 
     def _prepare(self, batch: _Batch) -> _Prepared:
         """Rows for each table, each event at its offset in the batch; snapshot rows."""
-        taken: dict[int, tuple[SnapshotStore, list[Snapshot]]] = {}
-        for target, snapshot in batch.snapshots.values():
-            if target.snapshots is not None:
-                taken.setdefault(id(target.snapshots), (target.snapshots, []))[1].append(snapshot)
+        taken: dict[int, tuple[SnapshotStore, list[list]]] = {}
+        for store, row in batch.snapshots.values():
+            taken.setdefault(id(store), (store, []))[1].append(row)
         return _Prepared(
             batch.events,
             [
                 (store, store.prepare(appends, offsets))
                 for store, (appends, offsets) in batch.appends.items()
             ],
-            [(store, store.rows(snapshots)) for store, snapshots in taken.values()],
+            list(taken.values()),
         )
 
     def _write(self, prepared: _Prepared) -> int:

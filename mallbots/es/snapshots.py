@@ -154,7 +154,7 @@ class SnapshotStore:
         lookup filters by the stream id alone, so DuckDB uses the index; see
         ``event_store``).
         """
-        stream_id, stream_name, *values = self._row(self.capture(aggregate))
+        stream_id, stream_name, *values = self.row(self.capture(aggregate))
         with self.database.transaction() as cursor:
             found = cursor.execute(self._rows_of_id, [stream_id]).fetchall()
             rowid = next((rowid for rowid, name in found if name == stream_name), None)
@@ -183,7 +183,7 @@ class SnapshotStore:
 
     def rows(self, snapshots: Iterable[Snapshot]) -> list[list]:
         """Captured snapshots serialized into rows, touching no table."""
-        return [self._row(snapshot) for snapshot in snapshots]
+        return [self.row(snapshot) for snapshot in snapshots]
 
     def write_rows(self, rows: list[list]) -> None:
         """Write rows made by :meth:`rows` in one statement."""
@@ -195,7 +195,8 @@ class SnapshotStore:
             f"SELECT {SNAPSHOT_COLUMNS} FROM frame"
         )
 
-    def _row(self, snapshot: Snapshot) -> list:
+    def row(self, snapshot: Snapshot) -> list:
+        """A captured snapshot serialized into a row for :meth:`write_rows`."""
         name = self.registry.snapshot_name_of(type(snapshot.payload))
         data = self.registry.serialize(name, snapshot.payload)
         return [
