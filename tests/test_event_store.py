@@ -307,6 +307,20 @@ def test_an_event_duckdb_cannot_store_is_refused_clearly_and_takes_no_position(d
     assert [e.position for e in store.save(account_with_events("a3", 0))] == [2]
 
 
+@pytest.mark.parametrize("bad_id", ["not-a-uuid", 42])
+def test_a_batch_with_an_event_duckdb_cannot_store_is_refused_clearly(db, bad_id):
+    store = EventStore(db, bank_registry(), "bank.events")
+    good, bad = account_with_events("a1", 1), account_with_events("a2", 1)
+    events = [bad.events[0], bad.events[1]._replace(id=bad_id)]
+    appends = [StreamAppend("bank.Account", "a1", 0, good.events)]
+    appends.append(StreamAppend("bank.Account", "a2", 0, events))
+    with pytest.raises(ValueError, match=f"id {bad_id!r}, which is not a UUID; nothing was"):
+        store.append_many(appends)
+    assert rows_in(db) == 0
+    assert db.last_position == 0
+    assert store.append_many(appends[:1]) == 2  # the heads were not taken for written
+
+
 def test_a_copy_loaded_before_its_stream_was_archived_cannot_save_into_the_hot_table(db):
     store = EventStore(db, bank_registry(), "bank.events")
     account = account_with_events("a", 2)

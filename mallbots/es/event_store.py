@@ -274,6 +274,13 @@ class EventStore:
                 for key in new_heads:
                     self._heads.pop(key, None)
                 raise self._explain_bulk_refusal(appends) from None
+            except duckdb.ConversionException:
+                unstorable = _unstorable([event for append in appends for event in append[3]])
+                if unstorable is None:
+                    raise
+                raise ValueError(
+                    f"cannot store the batch: {unstorable}; nothing was written"
+                ) from None
             database.after_commit(
                 lambda: [self._remember_head(k, v) for k, v in new_heads.items()],
                 on_rollback=lambda: [self._heads.pop(k, None) for k in new_heads],
