@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
 from contextlib import contextmanager
 
 import duckdb
@@ -181,3 +182,30 @@ def test_a_setting_changed_for_a_while_is_put_back_even_after_an_error(db):
     assert limit() == before
     with pytest.raises(ValueError, match="identifier"), db.setting("memory_limit; x", "1GB"):
         pass
+
+
+def test_cursors_of_ended_threads_are_closed_and_live_ones_kept(tmp_path):
+    """One cursor a thread: a thread per request must not keep them all (private count)."""
+    database = Database.open(tmp_path / "threads.duckdb")
+    ready, finish = threading.Event(), threading.Event()
+    results = []
+
+    def long_lived() -> None:
+        results.append(database.execute("SELECT 1").fetchone())
+        ready.set()
+        finish.wait(timeout=30)
+        results.append(database.execute("SELECT 2").fetchone())  # its cursor still works
+
+    worker = threading.Thread(target=long_lived)
+    worker.start()
+    ready.wait(timeout=30)
+    for _ in range(40):
+        short = threading.Thread(target=lambda: database.execute("SELECT 3").fetchone())
+        short.start()
+        short.join()
+    database.execute("SELECT 4")  # this thread's first cursor: the ended threads' go
+    assert len(database._cursors) <= 3  # this thread, the worker, at most the last short one
+    finish.set()
+    worker.join()
+    assert results == [(1,), (2,)]
+    database.close()

@@ -60,7 +60,8 @@ class Database:
         # Every cursor works in the file's catalog, with times in UTC.
         self._setup = _CURSOR_SETUP + ("" if self.in_memory else f"; USE {CATALOG}")
         self._local = threading.local()
-        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors: dict[threading.Thread, duckdb.DuckDBPyConnection] = {}
+        """Each thread's cursor, to close with the database (or once its thread has ended)."""
         self._cursors_lock = threading.Lock()
         self._write_lock = threading.RLock()
         self._last_position = 0
@@ -114,7 +115,7 @@ class Database:
         with self._write_lock:
             self.closed = True
             with self._cursors_lock:
-                for cursor in self._cursors:
+                for cursor in self._cursors.values():
                     cursor.close()
                 self._cursors.clear()
             self._connection.close()
@@ -146,12 +147,18 @@ class Database:
             cursor = self._connection.cursor()
             cursor.execute(self._setup)
             with self._cursors_lock:
-                self._cursors.append(cursor)
+                self._close_cursors_of_ended_threads()
+                self._cursors[threading.current_thread()] = cursor
             self._local.cursor = cursor
             self._local.depth = 0
             self._local.on_commit = []
             self._local.on_rollback = []
         return cursor
+
+    def _close_cursors_of_ended_threads(self) -> None:
+        """A server that starts a thread per request would otherwise keep every cursor."""
+        for thread in [thread for thread in self._cursors if not thread.is_alive()]:
+            self._cursors.pop(thread).close()
 
     @contextmanager
     def fresh_cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
