@@ -334,6 +334,20 @@ def test_a_copy_loaded_before_its_stream_was_archived_cannot_save_into_the_hot_t
     assert rows_in(db, "bank.events_archive") == 3
 
 
+def test_a_stream_archived_through_another_store_is_not_saved_into_from_a_stale_copy(db):
+    """Two stores on one table (two shops on one database): the second's cached head
+    must not outlive the events the first moved away."""
+    first, second = Bank(db, every=None), Bank(db, every=None, seed=8)
+    first.open_account("a")
+    stale = second.accounts.load("a")  # the second store caches the head, 1
+    assert first.events.archive([("bank.Account", "a")]) == 1
+    stale.deposit(Decimal("5"))
+    with pytest.raises(ConcurrencyError, match="expected version 1"):
+        second.accounts.save(stale)
+    assert rows_in(db) == 0
+    assert rows_in(db, "bank.events_archive") == 1
+
+
 def test_a_load_tells_the_save_after_it_where_the_stream_stands(db):
     store = EventStore(db, bank_registry(), "bank.events")
     store.save(account_with_events("a", 2))

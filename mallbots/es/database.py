@@ -66,6 +66,7 @@ class Database:
         self._write_lock = threading.RLock()
         self._last_position = 0
         self._log_tables: list[str] = []
+        self._removals: dict[str, int] = {}  # table -> times stored events left it
         self._parsed: dict[str, duckdb.Statement] = {}
         self.closed = False
 
@@ -293,6 +294,19 @@ class Database:
     def release_positions(self, first: int) -> None:
         """Give back positions from ``first`` on after a failed insert."""
         self._last_position = first - 1
+
+    def removals(self, table: str) -> int:
+        """How many times stored events left ``table`` (archived, or edited by hand).
+
+        Every event store on the table reads it: a stream head it cached before a
+        removal may be ahead of the table, whichever store removed the events.
+        """
+        return self._removals.get(table, 0)
+
+    def count_removal(self, table: str) -> None:
+        """Record that stored events left ``table`` (see :meth:`removals`)."""
+        with self._write_lock:
+            self._removals[table] = self._removals.get(table, 0) + 1
 
     def register_log_table(self, table: str) -> None:
         """Count an event table into the global log and move the counter past it."""

@@ -99,7 +99,7 @@ class EventStore:
         self.registry = registry
         self.table = checked_identifier(table)
         self._heads: OrderedDict[StreamKey, int] = OrderedDict()
-        self._removals = 0  # times stored events left the table (see _head_loaded)
+        self._heads_as_of = 0  # the table's removals when the cached heads were last valid
         self._schema_versions: dict[str, int] = {}  # event name -> its registered version
         self._appenders = threading.local()
         self.archive_table = checked_identifier(f"{self.table}_archive")
@@ -130,7 +130,7 @@ class EventStore:
 
     def load(self, aggregate: Aggregate) -> None:
         """Replay the aggregate's stored events after its current version."""
-        removals = self._removals
+        removals = self.database.removals(self.table)
         for event in self.load_stream(
             aggregate.NAME, aggregate.stream_id, after_version=aggregate.version
         ):
@@ -175,7 +175,7 @@ class EventStore:
         self._rows(key, aggregate_id or stream_id, expected_version, events, rows, 0)
         database = self.database
         with database.writing() as cursor:
-            head = self._heads.get(key)
+            head = self._cached_heads().get(key)
             if head != expected_version and (head is not None or expected_version > 0):
                 # No cached head, or one that disagrees: the cache only knows this
                 # store's saves, and another store on the same table may have moved the
@@ -295,7 +295,7 @@ class EventStore:
         As for one append, a cached head that disagrees is checked against the table:
         another store on the same table may have moved the stream.
         """
-        cache = self._heads
+        cache = self._cached_heads()
         heads: dict[StreamKey, int] = {}  # where each stream stands after its appends
         first_expected: dict[StreamKey, int] = {}  # streams the table must confirm
         for name, stream_id, expected, events, _ in appends:
@@ -476,7 +476,7 @@ class EventStore:
         if not database.write_lock.acquire(blocking=False):
             return
         try:
-            if removals != self._removals:
+            if removals != database.removals(self.table):
                 return
             self._remember_head(key, version)
             database.on_rollback(lambda: self._heads.pop(key, None))
@@ -491,10 +491,19 @@ class EventStore:
             heads.popitem(last=False)
 
     def forget_heads(self) -> None:
-        """Drop the cache of stream heads (after editing the table by hand)."""
+        """Drop the cache of stream heads (after editing the table by hand), in every
+        event store on the table."""
         with self.database.writing():
             self._heads.clear()
-            self._removals += 1
+            self.database.count_removal(self.table)
+
+    def _cached_heads(self) -> OrderedDict[StreamKey, int]:
+        """The cached heads, emptied first if events left the table since they were valid."""
+        removals = self.database.removals(self.table)
+        if removals != self._heads_as_of:
+            self._heads.clear()
+            self._heads_as_of = removals
+        return self._heads
 
     # --- archiving -------------------------------------------------------------------------
 
@@ -525,7 +534,7 @@ class EventStore:
             # before the move must be checked against the table, and so refused.
             for key in zip(names, ids, strict=True):
                 self._heads.pop(key, None)
-            self._removals += 1
+            self.database.count_removal(self.table)  # and other stores on the table
         return moved
 
     def _archive_exists(self) -> bool:
