@@ -348,6 +348,31 @@ def test_a_stream_archived_through_another_store_is_not_saved_into_from_a_stale_
     assert rows_in(db, "bank.events_archive") == 1
 
 
+def test_two_copies_saved_in_one_transaction_conflict_as_they_would_in_two(db):
+    bank = Bank(db, every=None)
+    bank.open_account("a")
+    with pytest.raises(ConcurrencyError, match="expected version 1"), db.transaction():
+        first, second = bank.accounts.load("a"), bank.accounts.load("a")
+        first.deposit(Decimal("1"))
+        bank.accounts.save(first)
+        second.deposit(Decimal("2"))
+        bank.accounts.save(second)
+    assert bank.events.stream_version("bank.Account", "a") == 1  # all rolled back
+
+
+def test_two_batches_in_one_transaction_conflict_as_they_would_in_two(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.save(account_with_events("a", 0))
+    copies = [Account("a"), Account("a")]
+    for copy in copies:  # both at the stored version 1, each with a deposit of its own
+        store.load(copy)
+        copy.deposit(Decimal("1"))
+    with pytest.raises(ConcurrencyError, match="expected version 1"), db.transaction():
+        for copy in copies:
+            store.append_many([StreamAppend("bank.Account", "a", copy.version, copy.events)])
+    assert store.stream_version("bank.Account", "a") == 1
+
+
 def test_a_load_tells_the_save_after_it_where_the_stream_stands(db):
     store = EventStore(db, bank_registry(), "bank.events")
     store.save(account_with_events("a", 2))

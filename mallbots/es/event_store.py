@@ -198,6 +198,10 @@ class EventStore:
                     raise self._explain_refusal(key, expected_version, events, error) from None
                 raise
             new_head = expected_version + len(rows)
+            # Until the commit, only the transaction's own cursor sees the new head: a
+            # second save in it from a copy at the old head must ask the table, not the
+            # cache, to be refused as a conflict (not by the primary key, unexplained).
+            self._heads.pop(key, None)
             database.after_commit(
                 lambda: self._remember_head(key, new_head),
                 on_rollback=lambda: self._heads.pop(key, None),
@@ -281,6 +285,8 @@ class EventStore:
                 raise ValueError(
                     f"cannot store the batch: {unstorable}; nothing was written"
                 ) from None
+            for key in new_heads:  # as in append: the table knows them first
+                self._heads.pop(key, None)
             database.after_commit(
                 lambda: [self._remember_head(k, v) for k, v in new_heads.items()],
                 on_rollback=lambda: [self._heads.pop(k, None) for k in new_heads],
