@@ -209,3 +209,11 @@ def test_cursors_of_ended_threads_are_closed_and_live_ones_kept(tmp_path):
     worker.join()
     assert results == [(1,), (2,)]
     database.close()
+
+
+def test_a_closed_database_refuses_work_in_its_own_words(tmp_path):
+    database = Database.open(tmp_path / "closed.duckdb")
+    database.close()
+    for attempt in (database.cursor, lambda: database.fresh_cursor().__enter__()):
+        with pytest.raises(RuntimeError, match="is closed"):
+            attempt()

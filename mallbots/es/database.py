@@ -138,11 +138,7 @@ class Database:
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's cursor (created on first use)."""
-        if self.closed:  # this thread's cursor, if any, was closed with it
-            raise RuntimeError(
-                f"{self!r} is closed; whatever was opened on it in this process, "
-                "such as every shop opened on the same file, was closed with it"
-            )
+        self._require_open()  # this thread's cursor, if any, was closed with it
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
             cursor = self._connection.cursor()
@@ -156,6 +152,13 @@ class Database:
             self._local.on_rollback = []
         return cursor
 
+    def _require_open(self) -> None:
+        if self.closed:
+            raise RuntimeError(
+                f"{self!r} is closed; whatever was opened on it in this process, "
+                "such as every shop opened on the same file, was closed with it"
+            )
+
     def _close_cursors_of_ended_threads(self) -> None:
         """A server that starts a thread per request would otherwise keep every cursor."""
         for thread in [thread for thread in self._cursors if not thread.is_alive()]:
@@ -164,6 +167,7 @@ class Database:
     @contextmanager
     def fresh_cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor of its own, closed on exit: for long reads beside this thread's writes."""
+        self._require_open()
         cursor = self._connection.cursor()
         cursor.execute(self._setup)
         try:
