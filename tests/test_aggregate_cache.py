@@ -51,6 +51,16 @@ def test_a_state_read_before_the_entry_changed_is_not_kept():
     assert cache.get(KEY)["_version"] == 2
 
 
+def test_a_save_committing_after_a_load_that_missed_it_still_wins():
+    cache = AggregateCache()
+    saved_at = cache.evict(KEY)  # a save begins: the entry goes
+    read_at = cache.tick()  # a load misses, and reads the table before the save commits
+    assert cache.put(KEY, {"id": "a1", "_version": 1}, read_at)
+    assert cache.put(KEY, {"id": "a1", "_version": 2}, saved_at)  # the save commits: later
+    assert cache.get(KEY)["_version"] == 2
+    assert not cache.put(KEY, {"id": "a1", "_version": 2}, saved_at)  # not again, same one
+
+
 def test_a_state_read_after_the_last_change_is_kept():
     cache = AggregateCache()
     cache.evict(KEY)

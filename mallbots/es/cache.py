@@ -16,7 +16,9 @@ It trusts the saves made through it, and these rules keep that trust safe:
   reads the table, since the entry left when that save began;
 - a load or save that another change to the same entry overtook while it ran does not
   put its state back: every entry remembers when it last changed, and a state is kept
-  only if it was read after that.
+  only if it was read after that, or if it is a later version than the state kept (a
+  save that commits after a load, which missed the cache while the save ran, put back
+  the version before it).
 
 What it cannot see are events that reach a stream around it: another process, a
 :class:`~mallbots.es.bulk.BulkWriter`, a store built beside it. A load can return the
@@ -90,11 +92,12 @@ class AggregateCache:
             return self._change(key, None)
 
     def put(self, key: CacheKey, memento: Memento, read_at: int) -> bool:
-        """Keep ``memento``, read at tick ``read_at``, unless ``key``'s entry changed since."""
+        """Keep ``memento``, read at tick ``read_at``, unless ``key``'s entry changed since
+        (and does not hold an older version of it)."""
         with self._lock:
             entry = self._entries.get(key)
             changed = entry.changed if entry is not None else self._forgotten
-            if read_at < changed:
+            if read_at < changed and not (entry is not None and _later(memento, entry.memento)):
                 return False
             self._change(key, memento)
             return True
@@ -130,6 +133,11 @@ class AggregateCache:
             _, dropped = entries.popitem(last=False)
             self._forgotten = max(self._forgotten, dropped.changed)
         return self._ticks
+
+
+def _later(memento: Memento, kept: Memento | None) -> bool:
+    """Whether ``memento`` is a later version of the aggregate than the ``kept`` one."""
+    return kept is not None and memento.get("_version", 0) > kept.get("_version", 0)
 
 
 class CachingStore:
