@@ -279,7 +279,7 @@ class EventStore:
                     self._heads.pop(key, None)
                 raise self._explain_bulk_refusal(appends) from None
             except duckdb.ConversionException:
-                unstorable = _unstorable([event for append in appends for event in append[3]])
+                unstorable = _unstorable([event for append in appends for event in append.events])
                 if unstorable is None:
                     raise
                 raise ValueError(
@@ -500,8 +500,7 @@ class EventStore:
         """Drop the cache of stream heads (after editing the table by hand), in every
         event store on the table."""
         with self.database.writing():
-            self._heads.clear()
-            self.database.count_removal(self.table)
+            self.database.count_removal(self.table)  # each store empties its own on its next use
 
     def _cached_heads(self) -> OrderedDict[StreamKey, int]:
         """The cached heads, emptied first if events left the table since they were valid."""
@@ -537,10 +536,9 @@ class EventStore:
                 f"DELETE FROM {self.table} WHERE {where}", [names, ids]
             ).fetchone()
             # An archived stream has no head here any more: a save from a copy loaded
-            # before the move must be checked against the table, and so refused.
-            for key in zip(names, ids, strict=True):
-                self._heads.pop(key, None)
-            self.database.count_removal(self.table)  # and other stores on the table
+            # before the move must be checked against the table, and so refused. Every
+            # store on the table empties its cache of heads when it sees the count move.
+            self.database.count_removal(self.table)
         return moved
 
     def _archive_exists(self) -> bool:
