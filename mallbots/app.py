@@ -83,7 +83,7 @@ SCHEMAS = (
 
 def shop_registry() -> Registry:
     """Every event and snapshot name the shop's log holds: the stores, baskets and
-    ordering modules' registrations, merged as a shop merges them, without a shop."""
+    ordering modules' registrations, merged (a shop's, and ``mallbots check``'s)."""
     return stores_registrations(Registry()).merge(
         [baskets_registrations(Registry()), ordering_registrations(Registry())]
     )
@@ -148,7 +148,7 @@ class MallBots:
             orders=BasketOrders(self.ordering.application),
         )
         self.reporting = ReportingModule(monolith)
-        self.registry = self.stores.registry.merge([self.baskets.registry, self.ordering.registry])
+        self.registry = shop_registry()
         self.log = EventLog(database, self.registry)
         self.projector = Projector(database, self.log)
         for projection in self.stores.projections + self.reporting.projections:

@@ -8,6 +8,7 @@ refused commands end with one line on stderr and a non-zero exit, never a traceb
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -21,7 +22,7 @@ import pandas as pd
 from mallbots.app import DEFAULT_DATABASE, SCHEMAS, MallBots, shop_registry
 from mallbots.demo import run_demo
 from mallbots.errors import DomainError
-from mallbots.es import Database, DatabaseLockedError, EventSourcingError, HandlerError
+from mallbots.es import Database, EventSourcingError, HandlerError
 from mallbots.es.check import check_database
 from mallbots.es.database import MEMORY
 from mallbots.es.lifetimes import events_per_type, lifetime_summary
@@ -128,12 +129,8 @@ def delete_unless_open(path: str) -> None:
     process; that refusal is the answer here too. A file DuckDB cannot read at all (not
     a database) is nobody's database, so it goes.
     """
-    try:
+    with contextlib.suppress(duckdb.Error):  # a DatabaseLockedError is not one: it goes up
         Database.open(path).close()
-    except DatabaseLockedError:
-        raise
-    except duckdb.Error:
-        pass
     for file in (Path(path), Path(f"{path}.wal")):
         file.unlink(missing_ok=True)
 
@@ -260,8 +257,12 @@ def check(args: argparse.Namespace) -> int:
 
 def open_existing(path: str) -> MallBots:
     """The shop on a database file that must already exist and hold a shop."""
-    open_shop_file(path).close()
-    return MallBots.open(path)
+    database = open_shop_file(path)
+    try:
+        return MallBots(database)
+    except BaseException:
+        database.close()
+        raise
 
 
 def open_shop_file(path: str) -> Database:

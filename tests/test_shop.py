@@ -234,7 +234,9 @@ def test_seeded_sessions_that_keep_the_row_count_still_draw_new_ids(tmp_path):
         assert shop.log.count() == 5
 
 
-def test_the_shop_registry_without_a_shop_is_the_shops(shop):
+def test_the_shop_registry_is_what_its_event_sourced_modules_register(shop):
+    """The log (and mallbots check) decode with it; the modules' stores write with theirs."""
+
     def described(registry):
         return {
             name: (r.payload_type, r.kind, r.version, sorted(r.upcasters))
@@ -242,7 +244,9 @@ def test_the_shop_registry_without_a_shop_is_the_shops(shop):
             for r in [registry.registration(name)]
         }
 
-    assert described(shop_registry()) == described(shop.registry)
+    modules = [shop.stores.registry, shop.baskets.registry, shop.ordering.registry]
+    assert described(shop_registry()) == described(modules[0].merge(modules[1:]))
+    assert described(shop.registry) == described(shop_registry())
 
 
 @pytest.mark.parametrize(
