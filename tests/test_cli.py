@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from mallbots.cli import main
+from tests.processes import held
 
 
 def mallbots(*args: str, cwd) -> subprocess.CompletedProcess:
@@ -187,30 +188,9 @@ def test_rebuild_of_an_unknown_projection_names_the_known_ones(simulated):
     assert "no projection 'stores.nope'; the shop has: stores.mall, stores.catalog" in done.stderr
 
 
-def holding(path) -> subprocess.Popen:
-    """Another process with ``path`` open read-write (kill it when done)."""
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys, time; held = duckdb.connect(sys.argv[1]); "
-            "print('open', flush=True); time.sleep(60)",
-            str(path),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout.readline().strip() == "open"
-    return holder
-
-
 def test_a_file_held_by_another_process_is_one_line(simulated):
-    holder = holding(simulated / "mallbots.duckdb")
-    try:
+    with held(simulated / "mallbots.duckdb", "rw"):
         done = mallbots("stats", cwd=simulated)
-    finally:
-        holder.kill()
-        holder.wait()
     assert done.returncode == 1
     (line,) = done.stderr.splitlines()
     assert "is open read-write in process" in line and "Traceback" not in done.stderr
@@ -220,14 +200,10 @@ def test_overwrite_leaves_a_file_another_process_has_open(tmp_path):
     path = tmp_path / "mall.duckdb"
     with duckdb.connect(str(path)) as con:
         con.execute("CREATE TABLE notes AS SELECT 'kept' AS note")
-    holder = holding(path)
-    try:
+    with held(path, "rw"):
         done = mallbots(
             "simulate", "--db", str(path), "--overwrite", "--events", "50", cwd=tmp_path
         )
-    finally:
-        holder.kill()
-        holder.wait()
     assert done.returncode == 1
     (line,) = done.stderr.splitlines()
     assert "is open read-write in process" in line

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 import threading
-from contextlib import contextmanager
 
 import duckdb
 import pytest
 
 from mallbots.es import Database, DatabaseLockedError
+from tests.processes import held
 
 
 def test_opening_the_same_file_twice_in_a_process_shares_one_database(tmp_path):
@@ -20,34 +17,6 @@ def test_opening_the_same_file_twice_in_a_process_shares_one_database(tmp_path):
     assert first is second
     first.close()
     assert Database.open(tmp_path / "a.duckdb") is not first
-
-
-@contextmanager
-def held(path, mode: str):
-    """Another process holding ``path`` open, read-write ("rw") or read-only ("ro")."""
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                f"""
-                import sys, duckdb
-                con = duckdb.connect({str(path)!r}, read_only={mode == "ro"})
-                print("ready", flush=True)
-                sys.stdin.read()
-                """
-            ),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ready"
-        yield holder
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=30)
 
 
 @pytest.fixture
