@@ -70,6 +70,12 @@ def test_the_history_frame_shows_the_state_after_each_event(bank):
     assert list(frame["owner"]) == ["Ada", "Ada", "Grace"]
 
 
+def test_the_history_of_an_id_with_no_events_is_not_found_not_an_empty_table(bank):
+    bank.open_account("a1")
+    with pytest.raises(AggregateNotFoundError, match="a2"):
+        history_frame(Account, bank.events, "a2")  # a typo, say: said so, as aggregate_at does
+
+
 def test_a_read_model_as_it_stood_at_each_position(db):
     bank = Bank(db, every=None)
     projector = projector_for(bank)

@@ -73,9 +73,16 @@ def aggregate_at(
 def history(
     aggregate_type: type[A], events: StreamSource, aggregate_id: str
 ) -> Iterator[tuple[int, AggregateEvent, dict[str, Any]]]:
-    """``(version, event, state after it)`` for each event of an aggregate, oldest first."""
+    """``(version, event, state after it)`` for each event of an aggregate, oldest first.
+
+    An id with no events raises :class:`AggregateNotFoundError`, as :func:`aggregate_at`
+    does: an empty history is more often a mistyped id than a fact worth a table.
+    """
     aggregate = aggregate_type(aggregate_id)
-    for version, event in enumerate(events.load_stream(aggregate.NAME, aggregate_id), start=1):
+    stream = events.load_stream(aggregate.NAME, aggregate_id)
+    if not stream:
+        raise AggregateNotFoundError(aggregate.NAME, aggregate_id)
+    for version, event in enumerate(stream, start=1):
         aggregate.load_event(event)
         yield version, event, _snapshot_of_state(aggregate)
 
