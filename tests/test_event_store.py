@@ -107,6 +107,26 @@ def test_a_duplicate_event_id_is_refused_and_nothing_is_written(db):
     assert db.last_position == 1  # the refused save took no positions
 
 
+@pytest.mark.parametrize("how", ["append", "append_many"])
+def test_an_event_id_reused_within_one_transaction_is_named_and_nothing_is_written(db, how):
+    # The id is only in the transaction's own rows, which a fresh cursor cannot see:
+    # DuckDB's refusal names it, and the error says which one it was.
+    store = EventStore(db, bank_registry(), "bank.events")
+    first = account_with_events("a1", 0)
+    copy = Account("a2")
+    copy.open("Grace")
+    reused = [copy.events[0]._replace(id=first.events[0].id)]
+    refused = pytest.raises(DuplicateEventError, match=first.events[0].id)
+    with refused as caught, db.transaction():
+        store.append("bank.Account", "a1", 0, first.events)
+        if how == "append":
+            store.append("bank.Account", "a2", 0, reused)
+        else:
+            store.append_many([StreamAppend("bank.Account", "a2", 0, reused)])
+    assert caught.value.event_ids == [first.events[0].id]
+    assert rows_in(db) == 0
+
+
 def test_a_save_of_many_events_is_all_or_nothing(db):
     store = EventStore(db, bank_registry(), "bank.events")
     account = account_with_events("a1", 4)

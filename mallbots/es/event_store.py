@@ -274,10 +274,10 @@ class EventStore:
                 first = database.claim_positions(len(rows))
             try:
                 self._insert_columns(cursor, rows, first)
-            except duckdb.ConstraintException:
+            except duckdb.ConstraintException as error:
                 for key in new_heads:
                     self._heads.pop(key, None)
-                raise self._explain_bulk_refusal(appends) from None
+                raise self._explain_bulk_refusal(appends, error) from None
             except duckdb.ConversionException:
                 unstorable = _unstorable([event for append in appends for event in append.events])
                 if unstorable is None:
@@ -338,7 +338,9 @@ class EventStore:
         heads.update({(name, id_): head for name, id_, head in found})
         return heads
 
-    def _explain_bulk_refusal(self, appends: Sequence[StreamAppend]) -> Exception:
+    def _explain_bulk_refusal(
+        self, appends: Sequence[StreamAppend], error: duckdb.ConstraintException
+    ) -> Exception:
         # The failed INSERT aborted the transaction: look from a fresh cursor.
         ids = [event.id for append in appends for event in append.events]
         with self.database.fresh_cursor() as cursor:
@@ -352,7 +354,8 @@ class EventStore:
             if expected < stored[(name, stream_id)]:
                 return ConcurrencyError(name, stream_id, expected, stored[(name, stream_id)])
         repeated = [event_id for event_id, n in Counter(ids).items() if n > 1]
-        return DuplicateEventError(sorted({row[0] for row in taken} | set(repeated)))
+        duplicates = sorted({row[0] for row in taken} | set(repeated)) or _named_in(error, ids)
+        return DuplicateEventError(duplicates) if duplicates else error
 
     def _rows(
         self,
@@ -460,9 +463,8 @@ class EventStore:
                 [ids],
             ).fetchall()
         repeated = sorted({i for i in ids if ids.count(i) > 1})
-        if not taken and not repeated:
-            return error
-        return DuplicateEventError([row[0] for row in taken] + repeated)
+        duplicates = [row[0] for row in taken] + repeated or _named_in(error, ids)
+        return DuplicateEventError(duplicates) if duplicates else error
 
     def _head_from_table(self, cursor: duckdb.DuckDBPyConnection, key: StreamKey) -> int:
         heads = cursor.execute(self._select_heads, [key[1]]).fetchall()
@@ -631,6 +633,13 @@ def event_table_sql(table: str) -> list[str]:
         # prefix of a composite key), so the stream id gets an index of its own.
         f"CREATE INDEX IF NOT EXISTS {name}_by_stream ON {table} (stream_id)",
     ]
+
+
+def _named_in(error: duckdb.Error, event_ids: Sequence[str]) -> list[str]:
+    """The event ids DuckDB's refusal names: the only word on an id that the same
+    transaction wrote before, which no other cursor can see."""
+    message = str(error)
+    return sorted({event_id for event_id in event_ids if event_id in message})
 
 
 def checked_stream(stream_name: str, stream_id: str) -> StreamKey:
