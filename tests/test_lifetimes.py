@@ -65,6 +65,8 @@ def test_streams_are_classed_short_lived_long_lived_or_endless(log):
     classes = classify_streams(log, lifetimes, endless_after=4)
     assert classes["lifetime"].tolist() == [LONG_LIVED, LONG_LIVED, ENDLESS]
     assert classes["ended"].tolist() == [False, False, False]
+    assert classes["days"].tolist() == [0, 0, 0]  # rounded to 0.01 for reading: 4 s is 0.00
+    assert classes["events_per_day"].tolist()[1:] == [3 / (2 / 86400), 5 / (4 / 86400)]
     short = classify_streams(log, {"bank.Account": Lifetime(SHORT_LIVED)}, endless_after=4)
     assert set(short["lifetime"]) == {SHORT_LIVED}  # short-lived streams are never endless
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pandas as pd
@@ -24,6 +25,7 @@ from mallbots.viz import (
     stream_length_data,
     timeline_data,
 )
+from mallbots.viz.plots import colours_for
 from tests.es_support import Account, Balances
 from tests.test_projections import projector_for
 
@@ -61,6 +63,38 @@ def test_timeline_data_has_one_row_per_event_on_its_stream_line(log):
         "MoneyDeposited",
         "MoneyWithdrawn",
     ]
+
+
+def test_timeline_dots_are_drawn_in_the_order_events_happened(log):
+    # So where dots overlap, the later event shows: a stream's end is never hidden
+    # under its start.
+    data = timeline_data(log).sample(frac=1, random_state=7)  # any order in
+    figure = plot_timeline(data)
+    drawn = figure.axes[0].collections[0]
+    assert list(drawn.get_offsets()[:, 0]) == list(range(1, 11))
+    colours = colours_for(data["event_name"])
+    last = data.sort_values("position")["event_name"].iloc[-1]
+    assert tuple(drawn.get_facecolors()[-1][:3]) == pytest.approx(colours[last][:3])
+
+
+def test_timeline_by_version_in_the_stream(log):
+    data = timeline_data(log)
+    assert data.groupby("row")["stream_version"].max().tolist() == [2, 3, 5]
+    figure = plot_timeline(data, x="stream_version")
+    assert figure.axes[0].get_xlabel() == "event number in its stream"
+    assert max(figure.axes[0].collections[0].get_offsets()[:, 0]) == 5
+    with pytest.raises(ValueError, match="x must be one of"):
+        plot_timeline(data, x="event_name")
+
+
+def test_day_ticks_name_their_month(log):
+    data = timeline_data(log)
+    data["occurred_at"] = pd.date_range("2024-03-01", "2024-04-20", periods=len(data), tz="UTC")
+    figure = plot_timeline(data, x="occurred_at")
+    figure.canvas.draw()
+    labels = [t.get_text() for t in figure.axes[0].get_xticklabels() if t.get_text()]
+    assert labels and all(re.fullmatch(r"\d\d [A-Z][a-z]{2}|[A-Z][a-z]{2}", t) for t in labels)
+    assert any("Mar" in t for t in labels) and any("Apr" in t for t in labels)
 
 
 def test_a_returned_figure_is_drawn_as_a_png_by_ipython(log):

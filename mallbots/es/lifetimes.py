@@ -139,6 +139,7 @@ def classify_streams(
     stats["ended"] = ended
     stats["lifetime"] = kinds
     stats["events_per_day"] = (stats["events"] / stats["days"].where(stats["days"] > 0)).round(2)
+    stats["days"] = stats["days"].round(2)  # a table to read; the rate used the exact span
     return stats.drop(columns=["last_event"])
 
 

@@ -53,10 +53,17 @@ def _figure(size: tuple[float, float]):
 
 
 def _dates_on_x(axes: Any) -> None:
-    """Short date labels on the x axis that never run into each other."""
+    """Short date labels on the x axis that never run into each other.
+
+    A tick that marks a day names its month ("08 Mar", not "08" beside a corner label
+    naming the last month on the axis), so a span across months reads at a glance.
+    """
     locator = AutoDateLocator()
+    formatter = ConciseDateFormatter(locator)
+    formatter.formats[2] = formatter.zero_formats[2] = "%d %b"
+    formatter.offset_formats[2] = "%Y"
     axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    axes.xaxis.set_major_formatter(formatter)
 
 
 def _legend_beside(axes: Any) -> None:
@@ -77,9 +84,9 @@ def timeline_data(
 ) -> pd.DataFrame:
     """The events of the first ``max_streams`` streams (by first appearance), one row each.
 
-    Columns: position, occurred_at, stream (a ``name id`` label; ids longer than 16
-    characters are cut to 8 and an ellipsis), row (the stream's line on the plot, 0 at
-    the top) and event_name.
+    Columns: position, occurred_at, stream_version, stream (a ``name id`` label; ids
+    longer than 16 characters are cut to 8 and an ellipsis), row (the stream's line on
+    the plot, 0 at the top) and event_name.
     """
     where = "" if stream_name is None else "WHERE stream_name = $2"
     parameters: list = [max_streams] if stream_name is None else [max_streams, stream_name]
@@ -93,7 +100,7 @@ def timeline_data(
         picked AS (
             SELECT *, row_number() OVER (ORDER BY first_position) - 1 AS row FROM firsts
         )
-        SELECT log.position, log.occurred_at,
+        SELECT log.position, log.occurred_at, log.stream_version,
                split_part(log.stream_name, '.', 2) || ' ' || CASE
                    WHEN length(log.stream_id) <= 16 THEN log.stream_id
                    ELSE left(log.stream_id, 8) || '…' END AS stream,
@@ -105,32 +112,42 @@ def timeline_data(
     ).df()
 
 
+TIMELINE_AXES = {
+    "position": "log position",
+    "occurred_at": "time the event occurred",
+    "stream_version": "event number in its stream",
+}
+"""What :func:`plot_timeline` can put on its x axis, with the axis label."""
+
+
 def plot_timeline(data: pd.DataFrame, x: str = "position", title: str | None = None) -> Figure:
-    """Each stream a line, each event a dot coloured by its name."""
+    """Each stream a line, each event a dot coloured by its name.
+
+    ``x`` is a column of :data:`TIMELINE_AXES`. Dots are drawn in the order the events
+    happened, so where two overlap, the later one (a stream's last event, say) shows.
+    """
+    if x not in TIMELINE_AXES:
+        raise ValueError(f"x must be one of {', '.join(TIMELINE_AXES)}, not {x!r}")
     streams = data.drop_duplicates("row").sort_values("row")
     height = max(2.5, 0.32 * len(streams) + 1.2)
     figure, axes = _figure((10, height))
     colours = colours_for(data["event_name"])
-    for name, events in data.groupby("event_name", sort=True):
-        axes.scatter(
-            events[x],
-            events["row"],
-            s=36,
-            color=colours[name],
-            label=name.split(".")[-1],
-            zorder=3,
-            edgecolor="white",
-            linewidth=0.5,
-        )
+    dot = {"s": 36, "edgecolor": "white", "linewidth": 0.5, "zorder": 3}
+    in_order = data.sort_values("position")
+    axes.scatter(
+        in_order[x], in_order["row"], color=[colours[n] for n in in_order["event_name"]], **dot
+    )
+    for name in sorted(colours):  # the legend's entries: one empty scatter per name
+        axes.scatter([], [], color=colours[name], label=name.split(".")[-1], **dot)
     for row in streams["row"]:
         axes.axhline(row, color="#dddddd", linewidth=0.8, zorder=1)
     axes.set_yticks(list(streams["row"]), list(streams["stream"]))
     axes.invert_yaxis()
-    if x == "position":
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    else:
+    if x == "occurred_at":
         _dates_on_x(axes)
-    axes.set_xlabel("log position" if x == "position" else "time the event occurred")
+    else:
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_xlabel(TIMELINE_AXES[x])
     axes.set_title(title or "Events per stream, coloured by type")
     _legend_beside(axes)
     figure.tight_layout()
@@ -221,7 +238,7 @@ def plot_load_times(data: pd.DataFrame, title: str | None = None) -> Figure:
         rows = rows.sort_values("length")
         axes.plot(rows["length"], rows["ms"], marker="o", label=mode)
     axes.set_xlabel("events in the stream")
-    axes.set_ylabel("load time (ms, best of several)")
+    axes.set_ylabel("load time (ms, fastest of the runs)")
     axes.set_title(title or "Loading an aggregate: with and without a snapshot")
     axes.legend(frameon=False)
     axes.grid(alpha=0.3)
@@ -276,7 +293,7 @@ def plot_rebuild_times(data: pd.DataFrame, title: str | None = None) -> Figure:
     axes.set_yticklabels(projections)
     axes.invert_yaxis()
     axes.margins(x=0.15)
-    axes.set_xlabel("rebuild time (ms, best of several)")
+    axes.set_xlabel("rebuild time (ms, fastest of the runs)")
     axes.set_title(title or "Rebuilding read models: event by event, or in one SQL pass")
     axes.legend(frameon=False, loc="lower right")
     figure.tight_layout()
