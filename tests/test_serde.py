@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mallbots.es import serde
+from mallbots.es.serde.text_encoders import _fragment
 
 
 class Colour(enum.Enum):
@@ -246,4 +247,4 @@ def test_every_payload_of_the_shop_has_a_text_encoder():
         registry = shop.registry
         for name in registry.names():
             payload_type = registry.type_of(name)
-            assert serde._fragment(payload_type) is not None, name
+            assert _fragment(payload_type) is not None, name

@@ -1,0 +1,190 @@
+"""Encoders: a payload value to JSON-ready values (dicts, lists, strings), checked.
+
+Compiled once per type from its type hints. A dataclass gets one generated expression
+for the usual case, and a checked loop that names the field at fault for the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import typing
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from mallbots.es.serde.fields import (
+    Encoder,
+    FieldError,
+    compile_function,
+    fields_of,
+    got,
+    is_optional,
+    origin_of,
+)
+
+
+def encoder_for(tp: Any) -> Encoder:
+    """The encoder of ``tp``: value -> JSON-ready value, raising :class:`FieldError`."""
+    return _encoder(tp)
+
+
+@cache
+def _encoder(tp: Any) -> Encoder:
+    if tp is Any:
+        return _encode_any
+    if tp is str or tp is int or tp is bool:
+        return _exact_type_encoder(tp)
+    if tp is float:
+        return _encode_float
+    if tp is Decimal:
+        return _encode_decimal
+    if tp is datetime:
+        return _encode_datetime
+    if tp is date:
+        return _encode_date
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return _enum_encoder(tp)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        return _dataclass_encoder(tp)
+    origin, args = origin_of(tp), typing.get_args(tp)
+    if is_optional(tp):
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) != 1:
+            raise TypeError(f"unsupported union {tp}")
+        enc = _encoder(inner[0])
+        return lambda v: None if v is None else enc(v)
+    if origin in (tuple, list, Sequence) or origin is typing.Sequence:
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            return _fixed_tuple_encoder(tuple(_encoder(a) for a in args))
+        item = _encoder(args[0] if args else Any)
+        return _sequence_encoder(item)
+    if origin in (dict, Mapping) or origin is typing.Mapping:
+        key_tp, value_tp = args if args else (str, Any)
+        if key_tp is not str:
+            raise TypeError(f"mapping keys must be str for JSON, not {key_tp}")
+        return _mapping_encoder(_encoder(value_tp))
+    raise TypeError(f"unsupported payload field type {tp!r}")
+
+
+def _encode_any(value: Any) -> Any:
+    return value
+
+
+def _exact_type_encoder(tp: type) -> Encoder:
+    def encode(value: Any) -> Any:
+        if type(value) is not tp:
+            raise FieldError("", f"expected {tp.__name__}, {got(value)}")
+        return value
+
+    return encode
+
+
+def _encode_float(value: Any) -> Any:
+    if type(value) is float or type(value) is int:
+        return value
+    raise FieldError("", f"expected float, {got(value)}")
+
+
+def _encode_decimal(value: Any) -> Any:
+    if type(value) is not Decimal:
+        raise FieldError("", f"expected Decimal, {got(value)}")
+    if not value.is_finite():  # NaN never equals itself: no amount of money is NaN
+        raise FieldError("", f"expected a finite Decimal, {got(value)}")
+    return str(value)
+
+
+def _encode_datetime(value: Any) -> Any:
+    if not isinstance(value, datetime):
+        raise FieldError("", f"expected datetime, {got(value)}")
+    return value.isoformat()
+
+
+def _encode_date(value: Any) -> Any:
+    if type(value) is not date:
+        raise FieldError("", f"expected date, {got(value)}")
+    return value.isoformat()
+
+
+def _enum_encoder(tp: type[enum.Enum]) -> Encoder:
+    def encode(value: Any) -> Any:
+        if not isinstance(value, tp):
+            raise FieldError("", f"expected {tp.__name__}, {got(value)}")
+        return value.value
+
+    return encode
+
+
+def _sequence_encoder(item: Encoder) -> Encoder:
+    def encode(value: Any) -> Any:
+        if not isinstance(value, (tuple, list)):
+            raise FieldError("", f"expected a sequence, {got(value)}")
+        out = []
+        for index, element in enumerate(value):
+            try:
+                out.append(item(element))
+            except FieldError as error:
+                raise error.within(f"[{index}]") from None
+        return out
+
+    return encode
+
+
+def _fixed_tuple_encoder(items: tuple[Encoder, ...]) -> Encoder:
+    def encode(value: Any) -> Any:
+        if not isinstance(value, (tuple, list)) or len(value) != len(items):
+            raise FieldError("", f"expected a tuple of {len(items)}, {got(value)}")
+        return [enc(v) for enc, v in zip(items, value, strict=True)]
+
+    return encode
+
+
+def _mapping_encoder(item: Encoder) -> Encoder:
+    def encode(value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise FieldError("", f"expected a mapping, {got(value)}")
+        out = {}
+        for key, element in value.items():
+            if type(key) is not str:
+                raise FieldError("", f"mapping keys must be str, {got(key)}")
+            try:
+                out[key] = item(element)
+            except FieldError as error:
+                raise error.within(f"[{key!r}]") from None
+        return out
+
+    return encode
+
+
+def _dataclass_encoder(tp: type) -> Encoder:
+    plan = [(name, _encoder(ftype)) for name, ftype, _ in fields_of(tp)]
+
+    def encode_checked(value: Any) -> Any:
+        if type(value) is not tp:
+            raise FieldError("", f"expected {tp.__name__}, {got(value)}")
+        out = {}
+        for name, enc in plan:
+            try:
+                out[name] = enc(getattr(value, name))
+            except FieldError as error:
+                raise error.within(name) from None
+        return out
+
+    # The fast path is one generated expression; any refusal reruns the checked loop
+    # above, which names the field at fault.
+    items = ", ".join(f"{name!r}: e{i}(value.{name})" for i, (name, _) in enumerate(plan))
+    source = (
+        "def encode(value):\n"
+        "    if type(value) is tp:\n"
+        "        try:\n"
+        f"            return {{{items}}}\n"
+        "        except FieldError:\n"
+        "            pass\n"
+        "    return encode_checked(value)\n"
+    )
+    scope = {f"e{i}": enc for i, (_, enc) in enumerate(plan)}
+    return compile_function(
+        source, "encode", tp=tp, FieldError=FieldError, encode_checked=encode_checked, **scope
+    )
