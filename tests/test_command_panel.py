@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from mallbots.baskets import AddItem, CheckoutBasket, StartBasket
 from mallbots.stores import CreateStore, IncreaseProductPrice
 from mallbots.viz import CommandPanel, TableState
@@ -21,6 +23,8 @@ def test_the_panel_offers_the_commands_whose_fields_it_can_fill(shop):
     assert not [name for name in names if name.startswith("Get")]
     assert repr(panel) == f"CommandPanel({len(names)} commands; selected {names[0]})"
     assert panel._repr_mimebundle_()["text/plain"] == repr(panel)
+    with pytest.raises(ValueError, match="none of these commands"):
+        CommandPanel(shop, [])  # an empty choice is not "every command"
 
 
 def test_running_a_command_shows_its_events_and_the_rows_it_added(shop):

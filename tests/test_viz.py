@@ -8,8 +8,11 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
+from mallbots import MallBots
 from mallbots.es import EventLog
 from mallbots.es.time_travel import history_frame
+from mallbots.stores import CloseProductBooks
+from mallbots.stores.product import Product
 from mallbots.viz import (
     ReadModelViewer,
     StreamExplorer,
@@ -26,6 +29,7 @@ from mallbots.viz import (
     timeline_data,
 )
 from mallbots.viz.plots import colours_for
+from mallbots.workbook import small_mall
 from tests.es_support import Account, Balances
 from tests.test_projections import projector_for
 
@@ -95,6 +99,15 @@ def test_day_ticks_name_their_month(log):
     labels = [t.get_text() for t in figure.axes[0].get_xticklabels() if t.get_text()]
     assert labels and all(re.fullmatch(r"\d\d [A-Z][a-z]{2}|[A-Z][a-z]{2}", t) for t in labels)
     assert any("Mar" in t for t in labels) and any("Apr" in t for t in labels)
+
+
+@pytest.mark.filterwarnings("error")
+def test_an_empty_log_draws_an_empty_timeline_without_warnings(bank):
+    data = timeline_data(EventLog(bank.database, bank.registry))
+    for x in ("position", "occurred_at", "stream_version"):
+        figure = plot_timeline(data, x=x)
+        figure.canvas.draw()
+        assert figure.axes[0].get_legend() is None
 
 
 def test_a_returned_figure_is_drawn_as_a_png_by_ipython(log):
@@ -189,6 +202,50 @@ def test_the_stream_explorer_shows_the_state_at_the_chosen_version(log):
     assert explorer.aggregate_at(3).balance == Decimal("4")
     explorer.stream.value = ("bank.Account", "acct-0")
     assert explorer.version.max == 2 and explorer.version.value == 2
+
+
+def test_the_stream_explorer_refuses_versions_the_stream_does_not_have(log):
+    explorer = StreamExplorer(log, {"bank.Account": Account})
+    explorer.stream.value = ("bank.Account", "acct-1")
+    for version in (-1, 0, 4):
+        with pytest.raises(ValueError, match="versions 1 to 3"):
+            explorer.aggregate_at(version)
+
+
+def test_the_stream_explorer_on_an_empty_log_says_so(bank):
+    explorer = StreamExplorer(EventLog(bank.database, bank.registry), {"bank.Account": Account})
+    assert explorer.event_pane.value == explorer.state_pane.value == "<i>no streams yet</i>"
+    with pytest.raises(ValueError, match="no stream to show"):
+        explorer.aggregate_at(1)
+
+
+def test_refreshed_widgets_follow_a_log_that_moved_on(log, bank):
+    explorer = StreamExplorer(log, {"bank.Account": Account})
+    viewer = ReadModelViewer(Balances("bank"), log)
+    explorer.stream.value = ("bank.Account", "acct-0")
+    account = bank.accounts.load("acct-0")
+    account.deposit(Decimal("1"))
+    bank.accounts.save(account)
+    bank.open_account("acct-3")
+    explorer.refresh_button.click()
+    assert explorer.stream.value == ("bank.Account", "acct-0")  # still the one chosen
+    assert explorer.stream.label == "bank.Account acct-0 (3 events)"
+    assert explorer.version.max == explorer.version.value == 3
+    assert "bank.Account acct-3 (1 event)" in [label for label, _ in explorer.stream.options]
+    viewer.refresh_button.click()
+    assert viewer.position.max == viewer.position.value == 12  # it was at the head
+    assert "acct-3" in viewer.pane.value
+
+
+def test_the_stream_explorer_shows_a_continued_aggregate_under_its_own_id():
+    with MallBots.in_memory(seed=1) as shop:
+        small_mall(shop)
+        continued = shop.execute(CloseProductBooks("sprocket"))
+        explorer = StreamExplorer(shop.log, {"stores.Product": Product})
+        explorer.stream.value = ("stores.Product", continued)
+        shown = explorer.aggregate_at(explorer.version.max)
+        assert (shown.id, shown.stream_id) == ("sprocket", continued)
+        assert shown.state() == shop.load("stores.Product", "sprocket").state()
 
 
 def test_widgets_show_a_short_stable_text_form(log):

@@ -67,8 +67,10 @@ def _dates_on_x(axes: Any) -> None:
 
 
 def _legend_beside(axes: Any) -> None:
-    """The legend to the right of the plot, where it hides no data."""
-    axes.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
+    """The legend to the right of the plot, where it hides no data (none if nothing is
+    drawn: an empty log)."""
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
 
 
 def colours_for(names: Sequence[str]) -> dict[str, tuple]:

@@ -43,7 +43,7 @@ def frame_html(
         if len(frame) > max_rows
         else ""
     )
-    count = f"{len(frame)} row" + ("" if len(frame) == 1 else "s")
+    count = _count(len(frame), "row")
     title = f"<div><b>{html.escape(caption)}</b> ({count})</div>" if caption else ""
     return TABLE_STYLE + title + shown + more
 
@@ -68,33 +68,25 @@ class StreamExplorer:
     """Pick a stream, scrub its versions, see the event and the state it produced.
 
     ``aggregate_types`` maps stream names (``stores.Store``) to aggregate classes; the
-    streams offered are the log's streams of those types.
+    streams offered are the log's streams of those types. The shop may change while the
+    explorer is open: *refresh* (or :meth:`refresh`) reads the log's streams again.
     """
 
     def __init__(self, log: EventLog, aggregate_types: Mapping[str, type[Aggregate]]) -> None:
         self.log = log
         self.aggregate_types = dict(aggregate_types)
-        streams = log.streams()
-        streams = streams[streams["stream_name"].isin(self.aggregate_types)]
-        options = [
-            (
-                f"{row.stream_name} {row.stream_id} ({row.events} events)",
-                (row.stream_name, row.stream_id),
-            )
-            for row in streams.itertuples()
-        ]
-        self.stream = widgets.Dropdown(options=options, description="stream")
+        self.stream = widgets.Dropdown(options=[], description="stream")
         self.version = widgets.IntSlider(min=1, max=1, value=1, description="version")
+        self.refresh_button = widgets.Button(description="refresh", tooltip="read the log again")
         self.event_pane = widgets.HTML()
         self.state_pane = widgets.HTML()
         self._events: list[AggregateEvent] = []
-        self.stream.observe(self._on_stream, names="value")
-        self.version.observe(self._on_version, names="value")
+        self._refreshing = False
         self.event_pane.add_class("mallbots-event")
         self.state_pane.add_class("mallbots-state")
         self.widget = widgets.VBox(
             [
-                widgets.HBox([self.stream, self.version]),
+                widgets.HBox([self.stream, self.version, self.refresh_button]),
                 widgets.HBox(
                     [
                         self._titled("the event", self.event_pane),
@@ -104,8 +96,10 @@ class StreamExplorer:
             ]
         )
         self.widget.add_class("mallbots-explorer")
-        if options:
-            self._load(options[0][1])
+        self.refresh()
+        self.stream.observe(self._on_stream, names="value")
+        self.version.observe(self._on_version, names="value")
+        self.refresh_button.on_click(lambda _button: self.refresh())
 
     @staticmethod
     def _titled(title: str, pane: widgets.HTML) -> widgets.VBox:
@@ -113,8 +107,34 @@ class StreamExplorer:
             [widgets.HTML(f"<b>{title}</b>"), pane], layout=widgets.Layout(width="50%")
         )
 
+    def refresh(self) -> None:
+        """Offer the log's streams as they are now, keeping the selected one if it is there."""
+        streams = self.log.streams()
+        streams = streams[streams["stream_name"].isin(self.aggregate_types)]
+        options = [
+            (
+                f"{row.stream_name} {row.stream_id} ({_count(row.events, 'event')})",
+                (row.stream_name, row.stream_id),
+            )
+            for row in streams.itertuples()
+        ]
+        keys = [key for _, key in options]
+        selected = keys.index(self.stream.value) if self.stream.value in keys else 0
+        self._refreshing = True  # one load below, not one per trait the dropdown resets
+        try:
+            self.stream.options = options
+            self.stream.index = selected if options else None
+        finally:
+            self._refreshing = False
+        if self.stream.value is None:
+            self._events = []
+            self.event_pane.value = self.state_pane.value = "<i>no streams yet</i>"
+        else:
+            self._load(self.stream.value)
+
     def _on_stream(self, change: dict) -> None:
-        self._load(change["new"])
+        if change["new"] is not None and not self._refreshing:
+            self._load(change["new"])
 
     def _load(self, stream: tuple[str, str]) -> None:
         self._events = self.log.stream(*stream)
@@ -130,7 +150,7 @@ class StreamExplorer:
         self._show(change["new"])
 
     def __repr__(self) -> str:
-        if not self.stream.options:
+        if self.stream.value is None:
             return "StreamExplorer(no streams)"
         stream_name, stream_id = self.stream.value
         return (
@@ -139,9 +159,19 @@ class StreamExplorer:
         )
 
     def aggregate_at(self, version: int) -> Aggregate:
-        """The selected stream's aggregate after ``version`` events."""
+        """The selected stream's aggregate after ``version`` events (1 to the last).
+
+        A continuation stream (the books were closed) shows the aggregate it continues,
+        under that aggregate's own id.
+        """
+        if self.stream.value is None:
+            raise ValueError("no stream to show: the log holds none of these types yet")
+        if not 1 <= version <= len(self._events):
+            raise ValueError(f"version {version}: the stream has versions 1 to {len(self._events)}")
         stream_name, stream_id = self.stream.value
-        aggregate = self.aggregate_types[stream_name](stream_id)
+        aggregate = self.aggregate_types[stream_name](self._events[0].aggregate_id)
+        if aggregate.id != stream_id:
+            aggregate.continue_in(stream_id)
         for event in self._events[:version]:
             aggregate.load_event(event)
         return aggregate
@@ -158,7 +188,11 @@ class StreamExplorer:
 
 
 class ReadModelViewer:
-    """A read model as it stood at a chosen log position (replayed, the live one untouched)."""
+    """A read model as it stood at a chosen log position (replayed, the live one untouched).
+
+    The slider ends at the log's head when the viewer was made; *refresh* (or
+    :meth:`refresh`) moves its end to the head now.
+    """
 
     def __init__(self, projection: Projection, log: EventLog, start: int | None = None) -> None:
         self.projection = projection
@@ -171,9 +205,19 @@ class ReadModelViewer:
             description="position",
             continuous_update=False,
         )
+        self.refresh_button = widgets.Button(description="refresh", tooltip="read the log again")
         self.pane = widgets.HTML()
         self.position.observe(lambda change: self._show(change["new"]), names="value")
-        self.widget = widgets.VBox([self.position, self.pane])
+        self.refresh_button.on_click(lambda _button: self.refresh())
+        self.widget = widgets.VBox([widgets.HBox([self.position, self.refresh_button]), self.pane])
+        self._show(self.position.value)
+
+    def refresh(self) -> None:
+        """End the slider at the log's head now; at the head before, it moves along."""
+        at_head = self.position.value == self.position.max
+        self.position.max = self.log.head()
+        if at_head:
+            self.position.value = self.position.max
         self._show(self.position.value)
 
     def frames(self, position: int) -> dict[str, pd.DataFrame]:
@@ -194,6 +238,11 @@ class ReadModelViewer:
 
     def _repr_mimebundle_(self, **kwargs):
         return _bundle(self, **kwargs)
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 event``, ``3 events``."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _bundle(owner: Any, **kwargs: Any) -> dict:
@@ -280,7 +329,8 @@ class CommandPanel:
 
     def __init__(self, shop: Any, commands: Sequence[type] | None = None) -> None:
         self.shop = shop
-        offered = [c for c in (commands or shop.command_types) if _supported(c)]
+        given = shop.command_types if commands is None else commands
+        offered = [c for c in given if _supported(c)]
         if not offered:
             raise ValueError("none of these commands has fields the panel can fill")
         self.command = widgets.Dropdown(
