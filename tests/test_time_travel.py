@@ -10,7 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mallbots.es import AggregateNotFoundError, Database, EventLog
-from mallbots.es.time_travel import aggregate_at, history_frame, read_model_at
+from mallbots.es.time_travel import (
+    HISTORY_EVENT_COLUMNS,
+    aggregate_at,
+    history_frame,
+    read_model_at,
+)
 from tests.es_support import Account, AccountError, Balances, Bank
 from tests.test_projections import projector_for, read_model
 
@@ -60,6 +65,7 @@ def test_the_history_frame_shows_the_state_after_each_event(bank):
     account.rename("Grace")
     bank.accounts.save(account)
     frame = history_frame(Account, bank.events, "a1")
+    assert tuple(frame.columns[: len(HISTORY_EVENT_COLUMNS)]) == HISTORY_EVENT_COLUMNS
     assert list(frame["version"]) == [1, 2, 3]
     assert list(frame["event"]) == [
         "bank.AccountOpened",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pandas as pd
@@ -133,6 +134,17 @@ def test_timeline_labels_keep_short_ids_whole_and_cut_long_ones(bank):
     ]
 
 
+def test_timeline_labels_never_give_two_streams_one_name(bank):
+    for account_id in ("basket-grace-long-1", "basket-grace-long-2", "0123456789abcdef-long"):
+        bank.open_account(account_id)
+    data = timeline_data(EventLog(bank.database, bank.registry))
+    assert list(data["stream"]) == [
+        "Account basket-grace-long-1",
+        "Account basket-grace-long-2",
+        "Account 01234567…",
+    ]
+
+
 def test_timeline_keeps_only_the_first_streams(log):
     data = timeline_data(log, max_streams=2)
     assert set(data["row"]) == {0, 1}
@@ -154,6 +166,38 @@ def test_events_over_time(log):
     assert sum(patch.get_height() for patch in figure.axes[0].patches) == 10
     with pytest.raises(ValueError):
         events_over_time_data(log, "fortnight")
+
+
+def test_events_over_time_keeps_quiet_buckets_and_labels_the_hour(bank):
+    bank.open_account("early")  # 09:00 on the bank's clock
+    bank.accounts.clock.advance(timedelta(hours=5))
+    bank.open_account("late")  # 14:00
+    data = events_over_time_data(EventLog(bank.database, bank.registry), "hour")
+    assert data["bank.AccountOpened"].tolist() == [1, 0, 0, 0, 0, 1]  # 09:00 to 14:00
+    figure = plot_events_over_time(data)
+    figure.canvas.draw()
+    labels = [t.get_text() for t in figure.axes[0].get_xticklabels()]
+    assert labels[0].endswith(" 09:00") and len(set(labels)) == len(labels)
+
+
+@pytest.mark.filterwarnings("error")
+def test_plots_of_nothing_say_so_instead_of_failing(bank):
+    empty = EventLog(bank.database, bank.registry)
+    lengths = plot_stream_lengths(stream_length_data(empty))
+    assert "no streams yet" in [text.get_text() for text in lengths.axes[0].texts]
+    none = plot_rebuild_times(pd.DataFrame({"projection": [], "mode": [], "ms": []}))
+    assert "no read models measured" in [text.get_text() for text in none.axes[0].texts]
+    assert events_over_time_data(empty).empty
+
+
+def test_a_state_history_draws_numbers_and_names_them_when_given_text(bank):
+    account = bank.open_account("a1")
+    account.rename("Grace")
+    bank.accounts.save(account)
+    history = history_frame(Account, bank.events, "a1")
+    assert list(state_history_data(history, "balance")["value"]) == [0, 0]
+    with pytest.raises(ValueError, match=r"'owner' is not a number.*numeric fields are: balance"):
+        state_history_data(history, "owner")
 
 
 def test_load_time_and_lag_plots_draw_one_line_per_series():

@@ -87,6 +87,10 @@ def history(
         yield version, event, _snapshot_of_state(aggregate)
 
 
+HISTORY_EVENT_COLUMNS = ("version", "position", "stream_version", "event", "occurred_at")
+"""The columns of a :func:`history_frame` that describe each event; the rest are its state."""
+
+
 def history_frame(aggregate_type: type[A], events: StreamSource, aggregate_id: str) -> pd.DataFrame:
     """An aggregate's history as a table: one row per version, the event and the state after.
 

@@ -10,6 +10,7 @@ without pyplot, so a notebook shows each one exactly once, where it is returned
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -19,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from mallbots.es.log import EventLog
+from mallbots.es.time_travel import HISTORY_EVENT_COLUMNS
 
 _TAB20 = colormaps["tab20"].colors
 PALETTE = _TAB20[0::2] + _TAB20[1::2]
@@ -50,6 +52,15 @@ show_figures_inline()
 def _figure(size: tuple[float, float]):
     figure = Figure(figsize=size)
     return figure, figure.subplots()
+
+
+def _nothing_to_draw(title: str, why: str) -> Figure:
+    """A small figure that says why it is empty, for a plot of no data."""
+    figure, axes = _figure((6, 2))
+    axes.text(0.5, 0.5, why, ha="center", va="center", color="#666666")
+    axes.set_axis_off()
+    axes.set_title(title)
+    return figure
 
 
 def _dates_on_x(axes: Any) -> None:
@@ -87,12 +98,12 @@ def timeline_data(
     """The events of the first ``max_streams`` streams (by first appearance), one row each.
 
     Columns: position, occurred_at, stream_version, stream (a ``name id`` label; ids
-    longer than 16 characters are cut to 8 and an ellipsis), row (the stream's line on
-    the plot, 0 at the top) and event_name.
+    longer than 16 characters are cut to 8 and an ellipsis, unless that would give two
+    streams one label), row (the stream's line on the plot, 0 at the top) and event_name.
     """
     where = "" if stream_name is None else "WHERE stream_name = $2"
     parameters: list = [max_streams] if stream_name is None else [max_streams, stream_name]
-    return log.database.execute(
+    data = log.database.execute(
         f"""
         WITH log AS (SELECT * FROM ({log.sql()}) {where}),
         firsts AS (
@@ -103,15 +114,24 @@ def timeline_data(
             SELECT *, row_number() OVER (ORDER BY first_position) - 1 AS row FROM firsts
         )
         SELECT log.position, log.occurred_at, log.stream_version,
-               split_part(log.stream_name, '.', 2) || ' ' || CASE
-                   WHEN length(log.stream_id) <= 16 THEN log.stream_id
-                   ELSE left(log.stream_id, 8) || '…' END AS stream,
+               split_part(log.stream_name, '.', 2) AS kind, log.stream_id,
                picked.row, log.event_name
         FROM log JOIN picked USING (stream_name, stream_id)
         ORDER BY log.position
         """,
         parameters,
     ).df()
+    streams = data.drop_duplicates("row").set_index("row")
+    short = streams["kind"] + " " + streams["stream_id"].map(_short_id)
+    full = streams["kind"] + " " + streams["stream_id"]
+    labels = short.where(~short.duplicated(keep=False), full)
+    data.insert(3, "stream", data["row"].map(labels))
+    return data.drop(columns=["kind", "stream_id"])
+
+
+def _short_id(stream_id: str) -> str:
+    """Ids of up to 16 characters whole, longer ones (UUIDs) cut to 8 and an ellipsis."""
+    return stream_id if len(stream_id) <= 16 else stream_id[:8] + "…"
 
 
 TIMELINE_AXES = {
@@ -171,6 +191,8 @@ def stream_length_data(log: EventLog) -> pd.DataFrame:
 
 def plot_stream_lengths(data: pd.DataFrame, title: str | None = None) -> Figure:
     """The distribution of stream lengths, one panel per stream type."""
+    if data.empty:
+        return _nothing_to_draw(title or "How long do streams grow?", "no streams yet")
     types = sorted(data["stream_type"].unique())
     figure = Figure(figsize=(3.2 * len(types) + 1, 3))
     panels = figure.subplots(1, len(types), squeeze=False)
@@ -191,10 +213,19 @@ def plot_stream_lengths(data: pd.DataFrame, title: str | None = None) -> Figure:
 # --- events over time --------------------------------------------------------------------------
 
 
+BUCKETS = {"minute": "min", "hour": "h", "day": "D", "week": "W-MON"}
+"""The time buckets of :func:`events_over_time_data`, with their pandas frequencies
+(DuckDB's weeks start on Monday)."""
+
+
 def events_over_time_data(log: EventLog, bucket: str = "day") -> pd.DataFrame:
-    """Counts of each event name per time bucket, as a wide table (bucket x event name)."""
-    if bucket not in {"minute", "hour", "day", "week"}:
-        raise ValueError("bucket must be one of minute, hour, day, week")
+    """Counts of each event name per time bucket, as a wide table (bucket x event name).
+
+    Every bucket from the first event's to the last's has a row, a quiet one all zeros,
+    so a plot of it keeps time to scale.
+    """
+    if bucket not in BUCKETS:
+        raise ValueError(f"bucket must be one of {', '.join(BUCKETS)}")
     long = log.database.execute(
         f"""
         SELECT date_trunc('{bucket}', occurred_at) AS bucket, event_name, count(*) AS events
@@ -203,6 +234,9 @@ def events_over_time_data(log: EventLog, bucket: str = "day") -> pd.DataFrame:
     ).df()
     wide = long.pivot_table(index="bucket", columns="event_name", values="events", fill_value=0)
     wide.columns.name = None
+    if len(wide):
+        every = pd.date_range(wide.index.min(), wide.index.max(), freq=BUCKETS[bucket])
+        wide = wide.reindex(every, fill_value=0).rename_axis("bucket")
     return wide.astype(int)
 
 
@@ -211,7 +245,7 @@ def plot_events_over_time(data: pd.DataFrame, title: str | None = None) -> Figur
     figure, axes = _figure((10, 3.8))
     colours = colours_for(data.columns)
     bottom = pd.Series(0, index=data.index)
-    labels = [str(ts.date()) if hasattr(ts, "date") else str(ts) for ts in data.index]
+    labels = _bucket_labels(data.index)
     positions = range(len(data.index))
     for name in data.columns:
         axes.bar(
@@ -225,6 +259,14 @@ def plot_events_over_time(data: pd.DataFrame, title: str | None = None) -> Figur
     _legend_beside(axes)
     figure.tight_layout()
     return figure
+
+
+def _bucket_labels(buckets: pd.Index) -> list[str]:
+    """A date per bucket, with the time of day where buckets are shorter than a day."""
+    if not isinstance(buckets, pd.DatetimeIndex):
+        return [str(bucket) for bucket in buckets]
+    daily = bool((buckets == buckets.normalize()).all())
+    return [bucket.strftime("%Y-%m-%d" if daily else "%Y-%m-%d %H:%M") for bucket in buckets]
 
 
 # --- snapshots and projections -----------------------------------------------------------------
@@ -282,6 +324,9 @@ def plot_rebuild_times(data: pd.DataFrame, title: str | None = None) -> Figure:
     ``data`` has columns ``projection``, ``mode`` and ``ms`` (see
     ``mallbots.viz.measure.rebuild_times``); each bar is labelled with its time.
     """
+    title = title or "Rebuilding read models: event by event, or in one SQL pass"
+    if data.empty:
+        return _nothing_to_draw(title, "no read models measured")
     projections = list(dict.fromkeys(data["projection"]))
     modes = list(dict.fromkeys(data["mode"]))
     height = 0.8 / len(modes)
@@ -296,7 +341,7 @@ def plot_rebuild_times(data: pd.DataFrame, title: str | None = None) -> Figure:
     axes.invert_yaxis()
     axes.margins(x=0.15)
     axes.set_xlabel("rebuild time (ms, fastest of the runs)")
-    axes.set_title(title or "Rebuilding read models: event by event, or in one SQL pass")
+    axes.set_title(title)
     axes.legend(frameon=False, loc="lower right")
     figure.tight_layout()
     return figure
@@ -312,9 +357,24 @@ def state_history_data(history: pd.DataFrame, field: str) -> pd.DataFrame:
     """
     if field not in history.columns:
         raise ValueError(f"the history has no field {field!r}; it has {list(history.columns)}")
+    if not history[field].map(_is_number).all():
+        numeric = [
+            name
+            for name in history.columns
+            if name not in HISTORY_EVENT_COLUMNS and history[name].map(_is_number).all()
+        ]
+        raise ValueError(
+            f"{field!r} is not a number at every version, so it cannot be drawn; "
+            f"the numeric fields are: {', '.join(numeric) or 'none'}"
+        )
     data = history[["version", "occurred_at", "event", field]].rename(columns={field: "value"})
     data["event"] = data["event"].str.split(".").str[-1]
     return data.reset_index(drop=True)
+
+
+def _is_number(value: Any) -> bool:
+    """Whether a state history can draw ``value`` (a flag counts: it steps between 0 and 1)."""
+    return isinstance(value, (int, float, Decimal))
 
 
 def plot_state_history(
