@@ -275,13 +275,21 @@ class MallBots:
         ]
         return {repository.aggregate_name: repository for repository in repositories}
 
+    def repository(self, stream_name: str) -> AggregateRepository:
+        """The repository of a stream type (``"stores.Product"``), or a KeyError naming them."""
+        try:
+            return self.repositories[stream_name]
+        except KeyError:
+            known = ", ".join(self.repositories)
+            raise KeyError(f"no stream type {stream_name!r}; the shop has: {known}") from None
+
     def load(self, stream_name: str, aggregate_id: str) -> Aggregate:
         """An aggregate as its repository loads it (snapshot plus newer events)."""
-        return self._repository(stream_name).load(aggregate_id)
+        return self.repository(stream_name).load(aggregate_id)
 
     def stream_frame(self, stream_name: str, aggregate_id: str) -> pd.DataFrame:
         """One aggregate's events, one row each: ``shop.stream_frame("stores.Store", id)``."""
-        self._repository(stream_name)
+        self.repository(stream_name)
         module = stream_name.partition(".")[0]
         return self.event_stores[module].stream_frame(stream_name, aggregate_id)
 
@@ -340,7 +348,7 @@ class MallBots:
 
         Replayed from the log (archived events included), across closed books.
         """
-        repository = self._repository(stream_name)
+        repository = self.repository(stream_name)
         return aggregate_at(
             repository.aggregate_type,
             self._lifeline(stream_name),
@@ -351,7 +359,7 @@ class MallBots:
 
     def history(self, stream_name: str, aggregate_id: str) -> pd.DataFrame:
         """An aggregate's life as a table: each event with the state right after it."""
-        repository = self._repository(stream_name)
+        repository = self.repository(stream_name)
         return history_frame(repository.aggregate_type, self._lifeline(stream_name), aggregate_id)
 
     def read_model_at(self, name: str, position: int) -> pd.DataFrame | dict[str, pd.DataFrame]:
@@ -400,13 +408,6 @@ class MallBots:
             if continuations is not None:
                 moved += store.archive(continuations.closed_streams())
         return moved
-
-    def _repository(self, stream_name: str) -> AggregateRepository:
-        try:
-            return self.repositories[stream_name]
-        except KeyError:
-            known = ", ".join(self.repositories)
-            raise KeyError(f"no stream type {stream_name!r}; the shop has: {known}") from None
 
 
 def _seeded(database: Database, seed: int) -> tuple[SteppingClock, SeededIds]:

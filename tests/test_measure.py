@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from mallbots import MallBots
+from mallbots.es import AggregateNotFoundError
 from mallbots.stores import CloseProductBooks, IncreaseProductPrice
 from mallbots.viz.measure import (
     ProductStreams,
@@ -116,3 +117,7 @@ def test_load_replays_counts_what_a_load_replays_before_and_after_the_books_clos
             "snapshot + newer events": 2,
         }
         assert load_replays(shop, "stores.Store", "bits")["events only"] == 1
+        with pytest.raises(AggregateNotFoundError, match="no-such-product"):
+            load_replays(shop, "stores.Product", "no-such-product")  # not a load of nothing
+        with pytest.raises(KeyError, match=r"no stream type 'stores\.Nope'; the shop has"):
+            load_replays(shop, "stores.Nope", "x")

@@ -44,6 +44,9 @@ def test_an_aggregate_at_each_version_is_the_live_state_at_that_version(script):
             states[account.version] = account.state()
         for version, state in states.items():
             assert aggregate_at(Account, bank.events, "a1", version=version).state() == state
+        beyond = max(states) + 1
+        with pytest.raises(ValueError, match=f"versions 1 to {beyond - 1}, not {beyond}"):
+            aggregate_at(Account, bank.events, "a1", version=beyond)  # not the latest, quietly
 
 
 def test_an_aggregate_at_a_moment(bank):

@@ -49,7 +49,8 @@ def aggregate_at(
     """The aggregate as it was after its ``version``-th event, or at the moment ``at``.
 
     With neither, the latest state. A moment before the aggregate existed, or an id
-    with no events, raises :class:`AggregateNotFoundError`.
+    with no events, raises :class:`AggregateNotFoundError`; a version it never reached,
+    ``ValueError``.
     """
     if version is not None and at is not None:
         raise ValueError("give a version or a moment (at), not both")
@@ -67,6 +68,9 @@ def aggregate_at(
     if taken == 0:
         when = f" at {at.isoformat()}" if at is not None else ""
         raise AggregateNotFoundError(aggregate.NAME, aggregate_id + when)
+    if version is not None and taken < version:
+        name = f"{aggregate.NAME} {aggregate_id!r}"
+        raise ValueError(f"{name} has versions 1 to {taken}, not {version}")
     return aggregate
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from mallbots.es import (
     Aggregate,
+    AggregateNotFoundError,
     AggregateRepository,
     AggregateStore,
     Database,
@@ -204,7 +205,7 @@ def load_replays(shop: Any, stream_name: str, aggregate_id: str) -> dict[str, An
     load replays without snapshots; ``snapshot + newer events``: those it replays through
     the shop's own chain, which starts from the latest snapshot.
     """
-    repository = shop.repositories[stream_name]
+    repository = shop.repository(stream_name)
     module = shop.modules[stream_name.partition(".")[0]]
     events_only: AggregateStore = module.events
     continuations = getattr(module, "continuations", None)
@@ -212,6 +213,8 @@ def load_replays(shop: Any, stream_name: str, aggregate_id: str) -> dict[str, An
         events_only = ContinuationStore(events_only, continuations)
     bare = repository.aggregate_type(aggregate_id)
     replayed = count_replayed(events_only, bare)
+    if not bare.version:
+        raise AggregateNotFoundError(stream_name, aggregate_id)
     cached = repository.aggregate_type(aggregate_id)
     from_snapshot = count_replayed(repository.store, cached)
     if (cached.version, cached.state()) != (bare.version, bare.state()):
