@@ -324,7 +324,9 @@ class CommandPanel:
 
     After a run the panes show the new events and the rows each table gained, changed or
     lost, or, if a rule refused the command, the refusal (and that nothing was written).
-    Id fields suggest the ids the shop knows; type any other to see it refused.
+    Id fields suggest the ids the shop knows. Most commands refuse an id the shop does
+    not know; a few take it as the book does (a basket or payment names its customer
+    without the customer module being asked), so typing one shows which are which.
     """
 
     def __init__(self, shop: Any, commands: Sequence[type] | None = None) -> None:
