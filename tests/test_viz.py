@@ -123,26 +123,24 @@ def test_a_returned_figure_is_drawn_as_a_png_by_ipython(log):
     assert data["text/plain"].startswith("<Figure size")
 
 
-def test_timeline_labels_keep_short_ids_whole_and_cut_long_ones(bank):
-    for account_id in ("basket-grace-1", "basket-grace-2", "0123456789abcdef-long"):
+@pytest.mark.parametrize(
+    ("ids", "labels"),
+    [
+        (  # short ids whole, long ones (UUIDs) cut
+            ("basket-grace-1", "basket-grace-2", "0123456789abcdef-long"),
+            ("basket-grace-1", "basket-grace-2", "01234567…"),
+        ),
+        (  # but never two streams under one label
+            ("basket-grace-long-1", "basket-grace-long-2", "0123456789abcdef-long"),
+            ("basket-grace-long-1", "basket-grace-long-2", "01234567…"),
+        ),
+    ],
+)
+def test_timeline_labels_are_short_and_tell_streams_apart(bank, ids, labels):
+    for account_id in ids:
         bank.open_account(account_id)
     data = timeline_data(EventLog(bank.database, bank.registry))
-    assert list(data["stream"]) == [
-        "Account basket-grace-1",
-        "Account basket-grace-2",
-        "Account 01234567…",
-    ]
-
-
-def test_timeline_labels_never_give_two_streams_one_name(bank):
-    for account_id in ("basket-grace-long-1", "basket-grace-long-2", "0123456789abcdef-long"):
-        bank.open_account(account_id)
-    data = timeline_data(EventLog(bank.database, bank.registry))
-    assert list(data["stream"]) == [
-        "Account basket-grace-long-1",
-        "Account basket-grace-long-2",
-        "Account 01234567…",
-    ]
+    assert list(data["stream"]) == [f"Account {label}" for label in labels]
 
 
 def test_timeline_keeps_only_the_first_streams(log):
