@@ -162,6 +162,8 @@ def test_events_over_time(log):
     ]
     figure = plot_events_over_time(data)
     assert sum(patch.get_height() for patch in figure.axes[0].patches) == 10
+    legend = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert legend == ["MoneyWithdrawn", "MoneyDeposited", "AccountOpened"]  # as stacked
     with pytest.raises(ValueError):
         events_over_time_data(log, "fortnight")
 

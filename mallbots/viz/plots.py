@@ -77,11 +77,17 @@ def _dates_on_x(axes: Any) -> None:
     axes.xaxis.set_major_formatter(formatter)
 
 
-def _legend_beside(axes: Any) -> None:
+def _legend_beside(axes: Any, *, stacked: bool = False) -> None:
     """The legend to the right of the plot, where it hides no data (none if nothing is
-    drawn: an empty log)."""
-    if axes.get_legend_handles_labels()[0]:
-        axes.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
+    drawn: an empty log). For ``stacked`` bars it lists the top of the stack first."""
+    handles, labels = axes.get_legend_handles_labels()
+    if not handles:
+        return
+    if stacked:
+        handles, labels = handles[::-1], labels[::-1]
+    axes.legend(
+        handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8
+    )
 
 
 def colours_for(names: Sequence[str]) -> dict[str, tuple]:
@@ -256,7 +262,7 @@ def plot_events_over_time(data: pd.DataFrame, title: str | None = None) -> Figur
     axes.set_xticks(list(positions)[::step], labels[::step], rotation=30, ha="right")
     axes.set_ylabel("events")
     axes.set_title(title or "Events per type over time")
-    _legend_beside(axes)
+    _legend_beside(axes, stacked=True)
     figure.tight_layout()
     return figure
 
