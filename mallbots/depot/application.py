@@ -2,6 +2,10 @@
 
 Creating a list groups an order's items by store, in the order they come, and looks
 each store's location up through the stores module (an unknown store is refused).
+Products are taken as the basket recorded them (name when added), not looked up again:
+the book's depot finds every product in the catalog, so a product removed after it went
+into a basket makes the whole checkout fail; here the order a customer was promised
+still reaches the bots.
 Assigning bots and completing lists (the rest of the book's depot) is left out: no
 part of the checkout needs it.
 """
