@@ -205,6 +205,16 @@ def test_rebranding_a_product_changes_name_and_description(shop, world):
     assert (product.name, product.description) == ("Widget Pro", "Now with more widget")
 
 
+def test_rebranding_only_the_name_keeps_the_description(shop, world):
+    before = shop.execute(GetProduct(world.widget)).description
+    shop.execute(RebrandProduct(world.widget, "Widget Pro"))
+    product = shop.execute(GetProduct(world.widget))
+    assert (product.name, product.description) == ("Widget Pro", before)
+    assert before  # the fixture's widget has one to lose
+    shop.execute(RebrandProduct(world.widget, "Widget Pro", ""))  # cleared only when asked
+    assert shop.execute(GetProduct(world.widget)).description == ""
+
+
 def test_rebranding_a_product_to_a_blank_name_is_refused_unlike_the_book(shop, world):
     assert_refused(
         shop,

@@ -70,7 +70,8 @@ class AddProduct:
 class RebrandProduct:
     product_id: str
     name: str
-    description: str = ""
+    description: str | None = None
+    """The new description; None keeps the one the product has (the book takes both)."""
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,8 @@ class StoresApplication(ApplicationService):
     @command(RebrandProduct)
     def rebrand_product(self, cmd: RebrandProduct) -> None:
         product = load(self.products, cmd.product_id, ProductNotFoundError)
-        product.rebrand(cmd.name, cmd.description)
+        description = product.description if cmd.description is None else cmd.description
+        product.rebrand(cmd.name, description)
         self.products.save(product)
 
     @command(IncreaseProductPrice)
