@@ -17,6 +17,7 @@ from mallbots.simulator import (
     simulation_shop,
 )
 from mallbots.simulator.bulk import BulkRunner
+from mallbots.stores import GetProduct, RebrandProduct
 
 TINY = SimulationConfig(seed=5, stores=3, products_per_store=4, customers=20, days=4)
 LOG = (
@@ -151,4 +152,19 @@ def test_a_refused_command_stops_the_bulk_path_keeping_the_batches_written():
     runner.abort()
     assert shop.log.count() == runner.writer.written > 0  # whole batches, no more
     assert shop.database.execute(threshold).fetchone() == (before,)
+    shop.close()
+
+
+def test_the_bulk_path_keeps_a_description_left_out_of_a_rebrand_as_the_shop_does():
+    shop = simulation_shop(TINY)
+    runner = BulkRunner(shop, shop.clock)
+    steps = next(iter(Activity(TINY).days()))[1]
+    for step in steps:
+        runner.run(step)
+    product_id, product = next(iter(runner.products.items()))
+    described = product.description
+    runner.run(Step(steps[-1].moment, RebrandProduct(product_id, "Renamed")))
+    assert (product.name, product.description) == ("Renamed", described)
+    runner.finish()
+    assert shop.execute(GetProduct(product_id)).description == described
     shop.close()

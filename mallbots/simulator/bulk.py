@@ -92,7 +92,7 @@ class BulkRunner:
             DisableParticipation: lambda c: self._store(c, Store.disable_participation),
             RebrandStore: lambda c: self._store(c, Store.rebrand, c.name),
             AddProduct: self.add_product,
-            RebrandProduct: lambda c: self._product(c, Product.rebrand, c.name, c.description),
+            RebrandProduct: self.rebrand_product,
             IncreaseProductPrice: lambda c: self._product(c, Product.increase_price, c.price),
             DecreaseProductPrice: lambda c: self._product(c, Product.decrease_price, c.price),
             RemoveProduct: self.remove_product,
@@ -172,6 +172,13 @@ class BulkRunner:
     def _product(self, cmd: Any, method: Callable[..., None], *args: Any) -> None:
         product = _get(self.products, cmd.product_id, ProductNotFoundError)
         method(product, *args)
+        self.writer.save(product)
+
+    def rebrand_product(self, cmd: RebrandProduct) -> None:
+        """A description left out keeps the product's, as the stores module does."""
+        product = _get(self.products, cmd.product_id, ProductNotFoundError)
+        description = product.description if cmd.description is None else cmd.description
+        product.rebrand(cmd.name, description)
         self.writer.save(product)
 
     def remove_product(self, cmd: RemoveProduct) -> None:
