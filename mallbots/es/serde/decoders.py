@@ -11,8 +11,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import types
-import typing
-from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -24,8 +22,7 @@ from mallbots.es.serde.fields import (
     compile_function,
     fields_of,
     got,
-    is_optional,
-    origin_of,
+    shape_of,
 )
 
 
@@ -40,41 +37,26 @@ def _as_is(value: Any) -> Any:
 
 @cache
 def _decoder(tp: Any) -> Decoder:
-    if tp is Any:
-        return _as_is
-    if tp is str:
-        return _decode_str
-    if tp is bool:
-        return _decode_bool
-    if tp is int:
-        return _decode_int
-    if tp is float:
-        return _decode_float
-    if tp is Decimal:
-        return _decode_decimal
-    if tp is datetime:
-        return _decode_datetime
-    if tp is date:
-        return _decode_date
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return _enum_decoder(tp)
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        return _dataclass_decoder(tp)
-    origin, args = origin_of(tp), typing.get_args(tp)
-    if is_optional(tp):
-        inner = [a for a in args if a is not type(None)]
-        dec = _decoder(inner[0])
-        return lambda v: None if v is None else dec(v)
-    if origin in (tuple, list, Sequence) or origin is typing.Sequence:
-        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
-            return _fixed_tuple_decoder(tuple(_decoder(a) for a in args))
-        return _sequence_decoder(
-            _decoder(args[0] if args else Any), list if origin is list else tuple
-        )
-    if origin in (dict, Mapping) or origin is typing.Mapping:
-        frozen = origin is not dict
-        return _mapping_decoder(_decoder(args[1] if args else Any), frozen)
-    raise TypeError(f"unsupported payload field type {tp!r}")
+    shape = shape_of(tp)
+    match shape.kind:
+        case "any":
+            return _as_is
+        case "scalar":
+            return _SCALARS[tp]
+        case "enum":
+            return _enum_decoder(tp)
+        case "dataclass":
+            return _dataclass_decoder(tp)
+        case "optional":
+            dec = _decoder(shape.inner[0])
+            return lambda v: None if v is None else dec(v)
+        case "tuple":
+            return _fixed_tuple_decoder(tuple(_decoder(a) for a in shape.inner))
+        case "sequence":
+            build = list if shape.container is list else tuple
+            return _sequence_decoder(_decoder(shape.inner[0]), build)
+        case _:  # a mapping: a dict field reads back a dict, a Mapping one a read-only view
+            return _mapping_decoder(_decoder(shape.inner[0]), frozen=shape.container is not dict)
 
 
 def _decode_str(value: Any) -> Any:
@@ -126,6 +108,17 @@ def _decode_date(value: Any) -> Any:
         return date.fromisoformat(value)
     except (TypeError, ValueError):
         raise FieldError("", f"expected an ISO date, {got(value)}") from None
+
+
+_SCALARS: dict[type, Decoder] = {
+    str: _decode_str,
+    bool: _decode_bool,
+    int: _decode_int,
+    float: _decode_float,
+    Decimal: _decode_decimal,
+    datetime: _decode_datetime,
+    date: _decode_date,
+}
 
 
 def _enum_decoder(tp: type[enum.Enum]) -> Decoder:

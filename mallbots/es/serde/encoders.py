@@ -6,10 +6,8 @@ for the usual case, and a checked loop that names the field at fault for the res
 
 from __future__ import annotations
 
-import dataclasses
 import enum
-import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -21,8 +19,7 @@ from mallbots.es.serde.fields import (
     compile_function,
     fields_of,
     got,
-    is_optional,
-    origin_of,
+    shape_of,
 )
 
 
@@ -33,40 +30,25 @@ def encoder_for(tp: Any) -> Encoder:
 
 @cache
 def _encoder(tp: Any) -> Encoder:
-    if tp is Any:
-        return _encode_any
-    if tp is str or tp is int or tp is bool:
-        return _exact_type_encoder(tp)
-    if tp is float:
-        return _encode_float
-    if tp is Decimal:
-        return _encode_decimal
-    if tp is datetime:
-        return _encode_datetime
-    if tp is date:
-        return _encode_date
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return _enum_encoder(tp)
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        return _dataclass_encoder(tp)
-    origin, args = origin_of(tp), typing.get_args(tp)
-    if is_optional(tp):
-        inner = [a for a in args if a is not type(None)]
-        if len(inner) != 1:
-            raise TypeError(f"unsupported union {tp}")
-        enc = _encoder(inner[0])
-        return lambda v: None if v is None else enc(v)
-    if origin in (tuple, list, Sequence) or origin is typing.Sequence:
-        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
-            return _fixed_tuple_encoder(tuple(_encoder(a) for a in args))
-        item = _encoder(args[0] if args else Any)
-        return _sequence_encoder(item)
-    if origin in (dict, Mapping) or origin is typing.Mapping:
-        key_tp, value_tp = args if args else (str, Any)
-        if key_tp is not str:
-            raise TypeError(f"mapping keys must be str for JSON, not {key_tp}")
-        return _mapping_encoder(_encoder(value_tp))
-    raise TypeError(f"unsupported payload field type {tp!r}")
+    shape = shape_of(tp)
+    match shape.kind:
+        case "any":
+            return _encode_any
+        case "scalar":
+            return _SCALARS[tp] if tp in _SCALARS else _exact_type_encoder(tp)
+        case "enum":
+            return _enum_encoder(tp)
+        case "dataclass":
+            return _dataclass_encoder(tp)
+        case "optional":
+            enc = _encoder(shape.inner[0])
+            return lambda v: None if v is None else enc(v)
+        case "tuple":
+            return _fixed_tuple_encoder(tuple(_encoder(a) for a in shape.inner))
+        case "sequence":
+            return _sequence_encoder(_encoder(shape.inner[0]))
+        case _:  # a mapping
+            return _mapping_encoder(_encoder(shape.inner[0]))
 
 
 def _encode_any(value: Any) -> Any:
@@ -106,6 +88,15 @@ def _encode_date(value: Any) -> Any:
     if type(value) is not date:
         raise FieldError("", f"expected date, {got(value)}")
     return value.isoformat()
+
+
+_SCALARS: dict[type, Encoder] = {
+    float: _encode_float,
+    Decimal: _encode_decimal,
+    datetime: _encode_datetime,
+    date: _encode_date,
+}
+"""Scalars with encoders of their own; str, int and bool must be exactly that type."""
 
 
 def _enum_encoder(tp: type[enum.Enum]) -> Encoder:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
 from typing import Any, Union
 
 Encoder = Callable[[Any], Any]
@@ -30,22 +35,65 @@ class FieldError(ValueError):
         return FieldError(joined, self.problem)
 
 
+SCALARS = (str, int, bool, float, Decimal, datetime, date)
+"""The plain field types, each written as one JSON value."""
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What kind of field type a codec is being built for, and the types inside it.
+
+    ``kind`` is one of: ``any``, ``scalar``, ``enum``, ``dataclass``, ``optional``
+    (``inner`` holds the type that is not None), ``tuple`` (a fixed tuple: ``inner`` holds
+    its types), ``sequence`` (``inner`` holds the item type; ``container`` is ``list`` or
+    another sequence type) or ``mapping`` (str keys; ``inner`` holds the value type,
+    ``container`` is ``dict`` or another mapping type).
+    """
+
+    kind: str
+    inner: tuple[Any, ...] = ()
+    container: Any = None
+
+
+@cache
+def shape_of(tp: Any) -> Shape:
+    """The :class:`Shape` of a field type; a ``TypeError`` for one JSON cannot hold.
+
+    The one place that knows which field types payloads may have: the encoders, the
+    one-pass text encoders and the decoders all build from it.
+    """
+    if tp is Any:
+        return Shape("any")
+    if tp in SCALARS:
+        return Shape("scalar")
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return Shape("enum")
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        return Shape("dataclass")
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (Union, types.UnionType) and type(None) in args:
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) != 1:
+            raise TypeError(f"unsupported union {tp}")
+        return Shape("optional", (inner[0],))
+    if origin in (tuple, list, Sequence):
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            return Shape("tuple", args)
+        return Shape("sequence", (args[0] if args else Any,), origin)
+    if origin in (dict, Mapping):
+        key_tp, value_tp = args if args else (str, Any)
+        if key_tp is not str:
+            raise TypeError(f"mapping keys must be str for JSON, not {key_tp}")
+        return Shape("mapping", (value_tp,), origin)
+    raise TypeError(f"unsupported payload field type {tp!r}")
+
+
 def got(value: Any) -> str:
     """``got <type> <repr>``, the repr cut short: the end of a refusal's message."""
     text = repr(value)
     if len(text) > 40:
         text = text[:37] + "..."
     return f"got {type(value).__name__} {text}"
-
-
-def origin_of(tp: Any) -> Any:
-    """``list`` for ``list[int]``, ``Union`` for ``int | None``; None for a plain type."""
-    return typing.get_origin(tp)
-
-
-def is_optional(tp: Any) -> bool:
-    """Whether ``tp`` admits None (``X | None``, ``Optional[X]``)."""
-    return origin_of(tp) in (Union, types.UnionType) and type(None) in typing.get_args(tp)
 
 
 def fields_of(tp: type) -> list[tuple[str, Any, bool]]:

@@ -13,14 +13,13 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json.encoder as json_encoder
-import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from mallbots.es.serde.fields import compile_function, fields_of, is_optional, origin_of
+from mallbots.es.serde.fields import compile_function, fields_of, shape_of
 
 
 class _Unfit(Exception):
@@ -80,70 +79,74 @@ def _simple_enum(tp: type[enum.Enum]) -> str | None:
     return None
 
 
+_SCALARS: dict[type, TextEncoder] = {
+    str: lambda v: _escape(v) if type(v) is str else _unfit(),
+    int: lambda v: int.__repr__(v) if type(v) is int else _unfit(),
+    bool: lambda v: ("true" if v else "false") if type(v) is bool else _unfit(),
+    float: _float_fragment,
+    Decimal: lambda v: f'"{v!s}"' if type(v) is Decimal and v.is_finite() else _unfit(),
+    datetime: lambda v: _escape(v.isoformat()) if isinstance(v, datetime) else _unfit(),
+    date: lambda v: _escape(v.isoformat()) if type(v) is date else _unfit(),
+}
+
+
 @cache
 def _fragment(tp: Any) -> TextEncoder | None:
     """A function writing a value of ``tp`` as JSON text, raising ``_Unfit``; or None."""
-    if tp is str:
-        return lambda v: _escape(v) if type(v) is str else _unfit()
-    if tp is int:
-        return lambda v: int.__repr__(v) if type(v) is int else _unfit()
-    if tp is bool:
-        return lambda v: ("true" if v else "false") if type(v) is bool else _unfit()
-    if tp is float:
-        return _float_fragment
-    if tp is Decimal:
-        return lambda v: f'"{v!s}"' if type(v) is Decimal and v.is_finite() else _unfit()
-    if tp is datetime:
-        return lambda v: _escape(v.isoformat()) if isinstance(v, datetime) else _unfit()
-    if tp is date:
-        return lambda v: _escape(v.isoformat()) if type(v) is date else _unfit()
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        kind = _simple_enum(tp)
-        if kind == "str":
-            return lambda v: _escape(v.value) if isinstance(v, tp) else _unfit()
-        if kind == "int":
-            return lambda v: int.__repr__(v.value) if isinstance(v, tp) else _unfit()
-        return None
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        return _dataclass_fragment(tp)
-    origin, args = origin_of(tp), typing.get_args(tp)
-    if is_optional(tp):
-        inner = [a for a in args if a is not type(None)]
-        item = _fragment(inner[0]) if len(inner) == 1 else None
-        if item is None:
-            return None
-        return lambda v: "null" if v is None else item(v)
-    if origin in (tuple, list, Sequence) or origin is typing.Sequence:
-        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
-            return None
-        item = _fragment(args[0]) if args else None
-        if item is None:
+    try:
+        shape = shape_of(tp)
+    except TypeError:
+        return None  # the checked path says what is wrong with the type
+    match shape.kind:
+        case "scalar":
+            return _SCALARS[tp]
+        case "enum":
+            return _enum_fragment(tp)
+        case "dataclass":
+            return _dataclass_fragment(tp)
+        case "optional":
+            item = _fragment(shape.inner[0])
+            return None if item is None else (lambda v: "null" if v is None else item(v))
+        case "sequence":
+            item = _fragment(shape.inner[0])
+            return None if item is None else _sequence_fragment(item)
+        case "mapping":
+            item = _fragment(shape.inner[0])
+            return None if item is None else _mapping_fragment(item)
+        case _:  # Any, and fixed tuples: no fast path
             return None
 
-        def sequence(v: Any) -> str:
-            if not isinstance(v, (tuple, list)):
-                raise _Unfit
-            return "[" + ",".join([item(element) for element in v]) + "]"
 
-        return sequence
-    if origin in (dict, Mapping) or origin is typing.Mapping:
-        key_tp, value_tp = args if args else (str, Any)
-        item = _fragment(value_tp) if key_tp is str else None
-        if item is None:
-            return None
-
-        def mapping(v: Any) -> str:
-            if not isinstance(v, Mapping):
-                raise _Unfit
-            parts = []
-            for key, element in v.items():
-                if type(key) is not str:
-                    raise _Unfit
-                parts.append(_escape(key) + ":" + item(element))
-            return "{" + ",".join(parts) + "}"
-
-        return mapping
+def _enum_fragment(tp: type[enum.Enum]) -> TextEncoder | None:
+    kind = _simple_enum(tp)
+    if kind == "str":
+        return lambda v: _escape(v.value) if isinstance(v, tp) else _unfit()
+    if kind == "int":
+        return lambda v: int.__repr__(v.value) if isinstance(v, tp) else _unfit()
     return None
+
+
+def _sequence_fragment(item: TextEncoder) -> TextEncoder:
+    def sequence(v: Any) -> str:
+        if not isinstance(v, (tuple, list)):
+            raise _Unfit
+        return "[" + ",".join([item(element) for element in v]) + "]"
+
+    return sequence
+
+
+def _mapping_fragment(item: TextEncoder) -> TextEncoder:
+    def mapping(v: Any) -> str:
+        if not isinstance(v, Mapping):
+            raise _Unfit
+        parts = []
+        for key, element in v.items():
+            if type(key) is not str:
+                raise _Unfit
+            parts.append(_escape(key) + ":" + item(element))
+        return "{" + ",".join(parts) + "}"
+
+    return mapping
 
 
 _INLINE_FIELDS: dict[type, Callable[[str], tuple[str, str]]] = {
