@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mallbots.es import serde
+from mallbots.es.serde.fields import Shape, shape_of
 from mallbots.es.serde.text_encoders import _fragment
 
 
@@ -248,3 +249,16 @@ def test_every_payload_of_the_shop_has_a_text_encoder():
         for name in registry.names():
             payload_type = registry.type_of(name)
             assert _fragment(payload_type) is not None, name
+
+
+def test_every_codec_agrees_on_which_field_types_exist():
+    # One classifier decides; the decoders used to take the first type of a wider union.
+    for unsupported in (int | str | None, dict[int, str], set[int], int | str):
+        for build in (serde.encoder_for, serde.decoder_for):
+            with pytest.raises(TypeError):
+                build(unsupported)
+    assert shape_of(list[int]) == Shape("sequence", (int,), list)
+    assert shape_of(tuple[int, ...]) == Shape("sequence", (int,), tuple)
+    assert shape_of(tuple[int, str]) == Shape("tuple", (int, str))
+    assert shape_of(Mapping[str, Decimal]) == Shape("mapping", (Decimal,), Mapping)
+    assert shape_of(str | None) == Shape("optional", (str,))
