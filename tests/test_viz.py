@@ -180,6 +180,16 @@ def test_events_over_time_keeps_quiet_buckets_and_labels_the_hour(bank):
     assert labels[0].endswith(" 09:00") and len(set(labels)) == len(labels)
 
 
+def test_events_over_time_refuses_more_bars_than_it_can_draw(bank):
+    bank.open_account("early")
+    bank.accounts.clock.advance(timedelta(days=3))
+    bank.open_account("late")
+    data = events_over_time_data(EventLog(bank.database, bank.registry), "minute")
+    assert len(data) > 4_000  # three days of minutes, most of them quiet
+    with pytest.raises(ValueError, match=r"too many bars.*'hour' or 'day'"):
+        plot_events_over_time(data)
+
+
 @pytest.mark.filterwarnings("error")
 def test_plots_of_nothing_say_so_instead_of_failing(bank):
     empty = EventLog(bank.database, bank.registry)

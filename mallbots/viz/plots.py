@@ -246,8 +246,18 @@ def events_over_time_data(log: EventLog, bucket: str = "day") -> pd.DataFrame:
     return wide.astype(int)
 
 
+MAX_BARS = 2_000
+"""The most buckets :func:`plot_events_over_time` draws: beyond, bars are thinner than a
+pixel and drawing them takes minutes."""
+
+
 def plot_events_over_time(data: pd.DataFrame, title: str | None = None) -> Figure:
     """Stacked bars: how many events of each name each bucket of time saw."""
+    if len(data) > MAX_BARS:
+        raise ValueError(
+            f"{len(data):,} buckets are too many bars to draw (at most {MAX_BARS:,}): "
+            "choose a longer bucket, such as 'hour' or 'day'"
+        )
     figure, axes = _figure((10, 3.8))
     colours = colours_for(data.columns)
     bottom = pd.Series(0, index=data.index)
