@@ -19,28 +19,24 @@ from typing import Any
 from mallbots.es.serde.fields import (
     Decoder,
     FieldError,
+    as_is,
     compile_function,
+    each_element,
+    each_value,
     fields_of,
     got,
+    or_none,
     shape_of,
 )
 
 
+@cache
 def decoder_for(tp: Any) -> Decoder:
     """The decoder of ``tp``: JSON value -> value, raising :class:`FieldError`."""
-    return _decoder(tp)
-
-
-def _as_is(value: Any) -> Any:
-    return value
-
-
-@cache
-def _decoder(tp: Any) -> Decoder:
     shape = shape_of(tp)
     match shape.kind:
         case "any":
-            return _as_is
+            return as_is
         case "scalar":
             return _SCALARS[tp]
         case "enum":
@@ -48,15 +44,14 @@ def _decoder(tp: Any) -> Decoder:
         case "dataclass":
             return _dataclass_decoder(tp)
         case "optional":
-            dec = _decoder(shape.inner[0])
-            return lambda v: None if v is None else dec(v)
+            return or_none(decoder_for(shape.inner[0]))
         case "tuple":
-            return _fixed_tuple_decoder(tuple(_decoder(a) for a in shape.inner))
+            return _fixed_tuple_decoder(tuple(decoder_for(a) for a in shape.inner))
         case "sequence":
             build = list if shape.container is list else tuple
-            return _sequence_decoder(_decoder(shape.inner[0]), build)
+            return _sequence_decoder(decoder_for(shape.inner[0]), build)
         case _:  # a mapping: a dict field reads back a dict, a Mapping one a read-only view
-            return _mapping_decoder(_decoder(shape.inner[0]), frozen=shape.container is not dict)
+            return _mapping_decoder(decoder_for(shape.inner[0]), frozen=shape.container is not dict)
 
 
 def _decode_str(value: Any) -> Any:
@@ -135,13 +130,7 @@ def _sequence_decoder(item: Decoder, build: type) -> Decoder:
     def decode(value: Any) -> Any:
         if type(value) is not list:
             raise FieldError("", f"expected a list, {got(value)}")
-        out = []
-        for index, element in enumerate(value):
-            try:
-                out.append(item(element))
-            except FieldError as error:
-                raise error.within(f"[{index}]") from None
-        return build(out)
+        return build(each_element(item, value))
 
     return decode
 
@@ -159,19 +148,14 @@ def _mapping_decoder(item: Decoder, frozen: bool) -> Decoder:
     def decode(value: Any) -> Any:
         if type(value) is not dict:
             raise FieldError("", f"expected an object, {got(value)}")
-        out = {}
-        for key, element in value.items():
-            try:
-                out[key] = item(element)
-            except FieldError as error:
-                raise error.within(f"[{key!r}]") from None
+        out = each_value(item, value)
         return types.MappingProxyType(out) if frozen else out
 
     return decode
 
 
 def _dataclass_decoder(tp: type) -> Decoder:
-    plan = [(name, _decoder(ftype), required) for name, ftype, required in fields_of(tp)]
+    plan = [(name, decoder_for(ftype), required) for name, ftype, required in fields_of(tp)]
 
     def decode_checked(value: Any) -> Any:
         if type(value) is not dict:

@@ -16,24 +16,24 @@ from typing import Any
 from mallbots.es.serde.fields import (
     Encoder,
     FieldError,
+    as_is,
     compile_function,
+    each_element,
+    each_value,
     fields_of,
     got,
+    or_none,
     shape_of,
 )
 
 
+@cache
 def encoder_for(tp: Any) -> Encoder:
     """The encoder of ``tp``: value -> JSON-ready value, raising :class:`FieldError`."""
-    return _encoder(tp)
-
-
-@cache
-def _encoder(tp: Any) -> Encoder:
     shape = shape_of(tp)
     match shape.kind:
         case "any":
-            return _encode_any
+            return as_is
         case "scalar":
             return _SCALARS[tp] if tp in _SCALARS else _exact_type_encoder(tp)
         case "enum":
@@ -41,18 +41,13 @@ def _encoder(tp: Any) -> Encoder:
         case "dataclass":
             return _dataclass_encoder(tp)
         case "optional":
-            enc = _encoder(shape.inner[0])
-            return lambda v: None if v is None else enc(v)
+            return or_none(encoder_for(shape.inner[0]))
         case "tuple":
-            return _fixed_tuple_encoder(tuple(_encoder(a) for a in shape.inner))
+            return _fixed_tuple_encoder(tuple(encoder_for(a) for a in shape.inner))
         case "sequence":
-            return _sequence_encoder(_encoder(shape.inner[0]))
+            return _sequence_encoder(encoder_for(shape.inner[0]))
         case _:  # a mapping
-            return _mapping_encoder(_encoder(shape.inner[0]))
-
-
-def _encode_any(value: Any) -> Any:
-    return value
+            return _mapping_encoder(encoder_for(shape.inner[0]))
 
 
 def _exact_type_encoder(tp: type) -> Encoder:
@@ -112,13 +107,7 @@ def _sequence_encoder(item: Encoder) -> Encoder:
     def encode(value: Any) -> Any:
         if not isinstance(value, (tuple, list)):
             raise FieldError("", f"expected a sequence, {got(value)}")
-        out = []
-        for index, element in enumerate(value):
-            try:
-                out.append(item(element))
-            except FieldError as error:
-                raise error.within(f"[{index}]") from None
-        return out
+        return each_element(item, value)
 
     return encode
 
@@ -136,21 +125,16 @@ def _mapping_encoder(item: Encoder) -> Encoder:
     def encode(value: Any) -> Any:
         if not isinstance(value, Mapping):
             raise FieldError("", f"expected a mapping, {got(value)}")
-        out = {}
-        for key, element in value.items():
+        for key in value:
             if type(key) is not str:
                 raise FieldError("", f"mapping keys must be str, {got(key)}")
-            try:
-                out[key] = item(element)
-            except FieldError as error:
-                raise error.within(f"[{key!r}]") from None
-        return out
+        return each_value(item, value)
 
     return encode
 
 
 def _dataclass_encoder(tp: type) -> Encoder:
-    plan = [(name, _encoder(ftype)) for name, ftype, _ in fields_of(tp)]
+    plan = [(name, encoder_for(ftype)) for name, ftype, _ in fields_of(tp)]
 
     def encode_checked(value: Any) -> Any:
         if type(value) is not tp:

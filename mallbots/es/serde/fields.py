@@ -88,6 +88,38 @@ def shape_of(tp: Any) -> Shape:
     raise TypeError(f"unsupported payload field type {tp!r}")
 
 
+def as_is(value: Any) -> Any:
+    """The codec of an ``Any`` field: the value unchanged, both ways."""
+    return value
+
+
+def or_none(codec: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The codec of an optional field: None stays None, anything else goes to ``codec``."""
+    return lambda value: None if value is None else codec(value)
+
+
+def each_element(item: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
+    """``item`` of each element, in order; a refusal names the element's index."""
+    out = []
+    for index, element in enumerate(values):
+        try:
+            out.append(item(element))
+        except FieldError as error:
+            raise error.within(f"[{index}]") from None
+    return out
+
+
+def each_value(item: Callable[[Any], Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """``item`` of each value, by key; a refusal names the key."""
+    out = {}
+    for key, element in values.items():
+        try:
+            out[key] = item(element)
+        except FieldError as error:
+            raise error.within(f"[{key!r}]") from None
+    return out
+
+
 def got(value: Any) -> str:
     """``got <type> <repr>``, the repr cut short: the end of a refusal's message."""
     text = repr(value)
