@@ -18,7 +18,7 @@ from tests.browser.lab import CHROMIUM_ARGS, chromium_path, jupyter_lab
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 EXPLORER = Path(
-    os.environ.get("MALLBOTS_EXPLORER", ROOT / "notebooks" / "08_exploring_the_mall.ipynb")
+    os.environ.get("MALLBOTS_EXPLORER", ROOT / "notebooks" / "09_exploring_the_mall.ipynb")
 )
 
 pytestmark = pytest.mark.browser
