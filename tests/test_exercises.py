@@ -35,7 +35,7 @@ def test_a_wrong_answer_shows_what_it_gave_and_the_hint_but_not_the_answer():
 
 def test_expect_fails_with_the_hint_and_passes_silently():
     Exercise("Exercise 2.1").expect(True, "never shown")
-    with pytest.raises(ExerciseFailed, match="Exercise 2.1: not yet. Look at the version."):
+    with pytest.raises(ExerciseFailed, match=r"Exercise 2\.1: not yet\. Look at the version\."):
         Exercise("Exercise 2.1").expect(False, "Look at the version.")
 
 
