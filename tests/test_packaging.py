@@ -16,7 +16,7 @@ def _requirement_name(spec: str) -> str:
 def pyproject_requirements() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     specs = list(project["dependencies"])
-    for extra in ("lab", "test"):
+    for extra in ("lab", "test", "teach"):
         specs += project["optional-dependencies"][extra]
     return {_requirement_name(s): s.replace(" ", "") for s in specs}
 
