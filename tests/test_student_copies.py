@@ -126,7 +126,9 @@ def test_the_student_copy_keeps_only_the_starters(path, student_folder):
 
 
 def test_starter_replaces_the_region_at_its_indentation():
-    solution = 'def f(x):\n    """Doc."""\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION'
+    solution = (
+        'def f(x):\n    """Doc."""\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION'
+    )
     assert starter(solution) == (
         'def f(x):\n    """Doc."""\n    # YOUR CODE HERE\n    raise NotImplementedError()'
     )
