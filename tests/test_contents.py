@@ -23,7 +23,7 @@ ROW = re.compile(
     r".*\|\s*(?P<read>\d+) min\s*\|\s*(?P<run>\d+) s\s*\|\s*$"
 )
 TIME = re.compile(
-    r"\*\*Time\*\*:? about (?P<read>\d+) minutes to read, about (?P<run>\d+) s to run"
+    r"\*\*Time:?\*\*:?\s*about (?P<read>\d+) min(?:ute)?s? to read, about (?P<run>\d+) s to run"
 )
 MOST_SECONDS = 15  # NOTEBOOKS.md: each notebook runs in 15 s or less in a fresh kernel
 
