@@ -1,6 +1,7 @@
 # MallBots Workbook: two commands do everything.
 #   make lab    set up (first time only) and open the workbook in JupyterLab
 #   make test   set up (first time only) and run every test, notebooks included
+# For instructors: make student writes student copies (solutions stripped) to build/student.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -9,7 +10,7 @@ STAMP  := $(VENV)/.mallbots-installed
 # JupyterLab refuses to run as root (containers, some classrooms) unless told it may.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test venv demo lint bench notebooks clean
+.PHONY: lab test venv demo lint bench notebooks student clean
 
 venv: $(STAMP)
 
@@ -35,6 +36,9 @@ notebooks: venv  ## re-execute every notebook in a fresh kernel and save its out
 		--ExecutePreprocessor.timeout=300 --ExecutePreprocessor.record_timing=False \
 		notebooks/[0-9]*.ipynb
 
+student: venv  ## student copies: solutions stripped, outputs cleared, in build/student/
+	$(BIN)/python -m mallbots.student_copies --out build/student
+
 demo: venv
 	$(BIN)/python -m mallbots demo
 
@@ -43,4 +47,4 @@ bench: venv
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache *.egg-info
+	rm -rf $(VENV) build .pytest_cache .hypothesis .ruff_cache *.egg-info

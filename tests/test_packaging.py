@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -13,18 +14,18 @@ def _requirement_name(spec: str) -> str:
     return re.split(r"[<>=!~\[ ;]", spec.strip(), maxsplit=1)[0].lower()
 
 
-def pyproject_requirements() -> dict[str, str]:
+def pyproject_requirements(extras: tuple[str, ...] = ("lab", "test", "teach")) -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     specs = list(project["dependencies"])
-    for extra in ("lab", "test"):
+    for extra in extras:
         specs += project["optional-dependencies"][extra]
     return {_requirement_name(s): s.replace(" ", "") for s in specs}
 
 
-def environment_requirements() -> dict[str, str]:
+def environment_requirements(path: Path = ROOT / "environment.yml") -> dict[str, str]:
     specs = []
     in_pip = False
-    for line in (ROOT / "environment.yml").read_text().splitlines():
+    for line in path.read_text().splitlines():
         stripped = line.strip()
         if stripped == "- pip:":
             in_pip = True
@@ -55,3 +56,29 @@ def test_nbval_is_strict():
     for name in ("Makefile", "pyproject.toml", ".ci/run"):
         assert "--nbval-lax" not in (ROOT / name).read_text()
     assert "--nbval " in (ROOT / "Makefile").read_text()
+
+
+def test_binder_installs_what_the_notebooks_need_and_no_more():
+    """repo2docker reads binder/: the runtime dependencies and the lab extra, nothing else."""
+    assert environment_requirements(ROOT / "binder" / "environment.yml") == (
+        pyproject_requirements(extras=("lab",))
+    )
+
+
+def test_binder_names_a_python_version_repo2docker_parses_and_the_package_allows():
+    text = (ROOT / "binder" / "environment.yml").read_text()
+    pinned = re.findall(r"^\s*- python=(\d+)\.(\d+)\s*$", text, flags=re.MULTILINE)
+    assert len(pinned) == 1, "binder/environment.yml needs one `- python=3.X` line"
+    floor = re.search(
+        r">=(\d+)\.(\d+)",
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"],
+    )
+    assert tuple(map(int, pinned[0])) >= tuple(map(int, floor.groups()))
+
+
+def test_binder_post_build_installs_the_package():
+    post_build = ROOT / "binder" / "postBuild"
+    assert os.access(post_build, os.X_OK), "binder/postBuild must be executable (chmod +x)"
+    lines = [line.strip() for line in post_build.read_text().splitlines()]
+    assert lines[0].startswith("#!") and "set -euo pipefail" in lines
+    assert any(re.fullmatch(r"python -m pip install .*(\s\.|\s-e \.)", line) for line in lines)

@@ -35,6 +35,21 @@ def chromium_path() -> str | None:
     return None
 
 
+def require_browser() -> str:
+    """The Chromium to drive; skips the test where there is none, unless CI requires it.
+
+    CI sets MALLBOTS_REQUIRE_BROWSER=1: there a missing browser is a failure.
+    """
+    import pytest
+
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("MALLBOTS_REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium is required here (MALLBOTS_REQUIRE_BROWSER=1) but not installed")
+        pytest.skip("Chromium is not installed (apt-get install chromium to run this test)")
+    return path
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

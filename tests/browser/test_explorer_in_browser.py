@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.lab import CHROMIUM_ARGS, chromium_path, jupyter_lab
+from tests.browser.lab import CHROMIUM_ARGS, jupyter_lab, require_browser
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -22,15 +22,6 @@ EXPLORER = Path(
 )
 
 pytestmark = pytest.mark.browser
-
-
-def _require_browser() -> str:
-    path = chromium_path()
-    if path is None:
-        if os.environ.get("MALLBOTS_REQUIRE_BROWSER") == "1":
-            pytest.fail("Chromium is required here (MALLBOTS_REQUIRE_BROWSER=1) but not installed")
-        pytest.skip("Chromium is not installed (apt-get install chromium to run this test)")
-    return path
 
 
 def _wait_for_idle_kernel(page) -> None:
@@ -44,7 +35,7 @@ def _wait_for_idle_kernel(page) -> None:
 
 
 def test_moving_the_version_slider_changes_the_shown_state(tmp_path):
-    chromium = _require_browser()
+    chromium = require_browser()
     from playwright.sync_api import sync_playwright
 
     assert EXPLORER.exists(), f"the explorer notebook {EXPLORER.name} is missing"
