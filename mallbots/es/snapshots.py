@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from itertools import groupby
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import duckdb
@@ -32,7 +33,7 @@ from mallbots.es.aggregate import Aggregate
 from mallbots.es.aggregate_store import AggregateStore, Middleware
 from mallbots.es.clock import system_clock
 from mallbots.es.database import Database, checked_identifier, create_schema_of
-from mallbots.es.decoding import EVENT_COLUMNS, decode_columns, fetch_columns
+from mallbots.es.decoding import EVENT_COLUMNS, STREAM_ID, decode_columns, fetch_columns
 from mallbots.es.errors import RegistryError
 from mallbots.es.event_store import EventStore, checked_stream
 from mallbots.es.events import AggregateEvent
@@ -330,11 +331,12 @@ def rebuild_snapshots(
             stream_ids = [row[0] for row in cursor.execute(select_ids, [name, least]).fetchall()]
             for start in range(0, len(stream_ids), batch_size):
                 chunk = stream_ids[start : start + batch_size]
-                result = cursor.execute(select_events, [name, chunk])
-                replayed = decode_columns(fetch_columns(result), events.registry)
+                columns = fetch_columns(cursor.execute(select_events, [name, chunk]))
+                replayed = decode_columns(columns, events.registry)
+                by_stream = groupby(zip(columns[STREAM_ID], replayed, strict=True), key=first)
                 taken = []
-                for stream_id, stream in groupby(replayed, key=lambda event: event.stream_id):
-                    stream = list(stream)
+                for stream_id, pairs in by_stream:
+                    stream = [event for _, event in pairs]
                     aggregate = aggregate_type(stream[0].aggregate_id)
                     for event in stream:
                         aggregate.load_event(event)
@@ -350,6 +352,9 @@ def rebuild_snapshots(
                 store.write_many(taken)
                 written += len(taken)
     return written
+
+
+first = itemgetter(0)
 
 
 def _least_version(strategy: SnapshotStrategy) -> int | None:
