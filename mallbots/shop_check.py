@@ -25,6 +25,7 @@ out, and the report says so.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from mallbots.adapters import ORDERS_OF_BASKETS
@@ -88,7 +89,11 @@ def shop_tables(database: Database) -> list[str]:
         "table_name",
         [schemas],
     ).fetchall()
-    return [f"{schema}.{name}" for schema, name in rows]
+    # The shop names its tables plainly; any other name is not one of its own.
+    return [f"{schema}.{name}" for schema, name in rows if PLAIN_NAME.match(name)]
+
+
+PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def remedies(path: str, tables: list[str]) -> dict[str, str]:

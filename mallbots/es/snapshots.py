@@ -316,12 +316,13 @@ def rebuild_snapshots(
     least = _least_version(store.strategy)
     written = 0
     database = store.database
+    table = checked_identifier(events.table)
     select_ids = (
-        f"SELECT stream_id FROM {events.table} WHERE stream_name = $1 "
+        f"SELECT stream_id FROM {table} WHERE stream_name = $1 "
         "GROUP BY stream_id HAVING max(stream_version) >= $2 ORDER BY stream_id"
     )
     select_events = (
-        f"SELECT {EVENT_COLUMNS} FROM {events.table} WHERE stream_name = $1 "
+        f"SELECT {EVENT_COLUMNS} FROM {table} WHERE stream_name = $1 "
         "AND stream_id IN (SELECT unnest($2::VARCHAR[])) ORDER BY stream_id, stream_version"
     )
     with database.transaction() as cursor:
