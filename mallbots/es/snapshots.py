@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from itertools import groupby
@@ -44,7 +45,8 @@ log = logging.getLogger(__name__)
 
 UNREADABLE = "unreadable"
 UNUSABLE = "unusable"
-_warned: set[tuple[str, str, str]] = set()  # (database path, table, kind) said already
+_warned: weakref.WeakKeyDictionary[Database, set[tuple[str, str]]] = weakref.WeakKeyDictionary()
+"""(table, kind) said already, per database: one file is one Database in a process."""
 _warned_lock = threading.Lock()
 
 SNAPSHOT_COLUMNS = (
@@ -257,12 +259,12 @@ class SnapshotStore:
 
     def _fall_back(self, kind: str, aggregate: Aggregate, why: str) -> None:
         """Say, once per database, table and kind, that loads replay events instead."""
-        said = (self.database.path, self.table, kind)
         with _warned_lock:
-            if said in _warned:
+            said = _warned.setdefault(self.database, set())
+            if (self.table, kind) in said:
                 log.debug("snapshot of %s %r not used: %s", aggregate.NAME, aggregate.id, why)
                 return
-            _warned.add(said)
+            said.add((self.table, kind))
         log.warning(
             "the snapshot of %s %r in %s (%s) cannot be used (%s); it and any other snapshot "
             "of this table that fails so are ignored, and the aggregates load from their "
