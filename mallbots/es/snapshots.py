@@ -265,17 +265,22 @@ class SnapshotStore:
                 log.debug("snapshot of %s %r not used: %s", aggregate.NAME, aggregate.id, why)
                 return
             said.add((self.table, kind))
+        where = "memory" if self.database.in_memory else self.database.path
+        mend = (
+            "shop.rebuild_snapshots()"
+            if self.database.in_memory
+            else f"mallbots rebuild --snapshots --db {self.database.path}"
+        )
         log.warning(
             "the snapshot of %s %r in %s (%s) cannot be used (%s); it and any other snapshot "
             "of this table that fails so are ignored, and the aggregates load from their "
-            "events. Said once. To write the snapshots afresh from the events, run: "
-            "mallbots rebuild --snapshots --db %s",
+            "events. Said once. To write the snapshots afresh from the events, run: %s",
             aggregate.NAME,
             aggregate.id,
             self.table,
-            self.database.path,
+            where,
             " ".join(why.split()),
-            self.database.path,
+            mend,
         )
 
     def recreate_table(self) -> None:
