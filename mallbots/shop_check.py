@@ -32,6 +32,7 @@ from mallbots.adapters import ORDERS_OF_BASKETS
 from mallbots.app import SCHEMAS, shop_registry
 from mallbots.es import Database
 from mallbots.es.check import CheckReport, Invariant, check_database
+from mallbots.es.projector import CHECKPOINTS
 
 OTHER_SCHEMAS = ("projections",)
 """Schemas the shop owns besides its modules' (the read models' checkpoints)."""
@@ -105,6 +106,11 @@ def remedies(path: str, tables: list[str]) -> dict[str, str]:
             found[table] = (
                 "snapshots are a cache: loads replay the events instead; to write them "
                 f"afresh from the events, run: mallbots rebuild --snapshots --db {path}"
+            )
+        elif table == CHECKPOINTS:
+            found[table] = (
+                "it holds how far each read model has read, and the shop cannot open "
+                "without it: restore the file from a backup"
             )
         elif table in PLAIN_TABLES or name in EVENT_TABLE_NAMES:
             found[table] = (

@@ -16,15 +16,18 @@ HEADERS = 3 * 4096
 """The file header and the two database headers, before block 0."""
 
 
-def blocks_of(path: str | Path, table: str) -> list[int]:
-    """The ids of the storage blocks holding ``table``'s column data, in order."""
+CHECKSUM = 8
+"""Each block starts with the checksum of what follows."""
+
+
+def segments_of(path: str | Path, table: str) -> list[tuple[int, int]]:
+    """(block id, offset in the block) of each stored column segment of ``table``."""
     with duckdb.connect(str(path), read_only=True) as connection:
-        rows = connection.execute(
-            "SELECT DISTINCT block_id FROM pragma_storage_info($1) "
-            "WHERE persistent AND block_id >= 0 ORDER BY block_id",
+        return connection.execute(
+            "SELECT block_id, block_offset FROM pragma_storage_info($1) "
+            "WHERE persistent AND block_id >= 0 ORDER BY block_id, block_offset",
             [table],
         ).fetchall()
-    return [block for (block,) in rows]
 
 
 def block_size(path: str | Path) -> int:
@@ -33,12 +36,14 @@ def block_size(path: str | Path) -> int:
     return size
 
 
-def damage_block(path: str | Path, block: int, offset: int = 2000, length: int = 64) -> int:
-    """Overwrite ``length`` bytes at ``offset`` inside a block; returns the file offset.
+def damage_block(path: str | Path, block: int, offset: int = 0, length: int = 32) -> int:
+    """Flip ``length`` bytes at ``offset`` of a block's data; returns the file offset.
 
-    The file must be closed (checkpointed: its blocks are on disk, not in its WAL).
+    Flip bytes a segment holds: DuckDB 2.0.1 finds a change in a block's data, not
+    always one in the unused space after it. The file must be closed (checkpointed:
+    its blocks are on disk, not in its WAL).
     """
-    at = HEADERS + block * block_size(path) + offset
+    at = HEADERS + block * block_size(path) + CHECKSUM + offset
     with open(path, "r+b") as file:
         file.seek(at)
         original = file.read(length)
@@ -48,9 +53,10 @@ def damage_block(path: str | Path, block: int, offset: int = 2000, length: int =
 
 
 def damage_table(path: str | Path, table: str) -> int:
-    """Damage the first storage block of ``table``; returns the block id."""
-    blocks = blocks_of(path, table)
-    if not blocks:
+    """Damage the first stored segment of ``table``; returns its block id."""
+    segments = segments_of(path, table)
+    if not segments:
         raise ValueError(f"{table} in {path} has no persistent block to damage")
-    damage_block(path, blocks[0])
-    return blocks[0]
+    block, offset = segments[0]
+    damage_block(path, block, offset)
+    return block

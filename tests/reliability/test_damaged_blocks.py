@@ -133,11 +133,15 @@ def test_the_command_line_names_a_damaged_table_and_rebuilds_the_snapshots(
     ("table", "remedy"),
     [
         ("stores.products", "mallbots rebuild --db"),
+        ("stores.stores", "mallbots rebuild --db"),
         ("reporting.sales_lines", "mallbots rebuild --db"),
+        ("projections.checkpoints", "restore the file from a backup"),
         ("baskets.events", "restore the file from a backup"),
     ],
 )
-def test_check_names_any_damaged_table_and_reads_on(bulk_file, tmp_path, table, remedy):
+def test_check_names_any_damaged_table_reads_on_and_says_what_mends_it(
+    bulk_file, tmp_path, table, remedy
+):
     path = copy_of(bulk_file, tmp_path)
     damage_table(path, table)
     with Database.open(path, read_only=True) as database:
@@ -148,5 +152,9 @@ def test_check_names_any_damaged_table_and_reads_on(bulk_file, tmp_path, table, 
     assert report.events > 0 and len(report.read) >= 14  # everything else was read
     if table.endswith(".events"):  # the rules across modules need it: said, not run
         assert any("cannot be read" in note for note in report.notes)
+    if "rebuild" in remedy:  # and the remedy it names works
+        assert main(["rebuild", "--db", str(path)]) == 0
+        with Database.open(path, read_only=True) as database:
+            assert check_shop(database).ok
     count("storage blocks damaged by hand")
     count("tables check_shop named unreadable", len(unreadable(report)))
