@@ -4,11 +4,24 @@ is, and nowhere else."""
 
 from __future__ import annotations
 
-import pytest
+import contextlib
 
-from mallbots import MallBots
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mallbots import DomainError, MallBots
 from mallbots.adapters import order_id_for_basket
+from mallbots.depot import CancelShoppingList
 from mallbots.es import Database
+from mallbots.ordering import CompleteOrder, GetOrder
+from mallbots.payments import (
+    AuthorizePayment,
+    CancelInvoice,
+    ConfirmPayment,
+    CreateInvoice,
+    GetOrderInvoices,
+)
 from mallbots.shop_check import (
     BASKET_WITHOUT_ORDER,
     CANCELLED_ORDER_LIST_OPEN,
@@ -26,6 +39,7 @@ from mallbots.shop_check import (
 from mallbots.simulator import PRESETS, simulate
 from tests.reliability.figures import count
 from tests.reliability.small_mall import SmallMall, fill_small_mall
+from tests.shop_scripts import run_script, scripts
 
 EVERY_RULE = 11
 
@@ -176,3 +190,49 @@ def test_rules_over_archived_orders_read_the_archive_too(mall):
     )
     db.execute("DELETE FROM ordering.events WHERE stream_id = $1", [o.completed[0]])
     assert check_shop(db).ok
+
+
+SIDE_DOORS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            ["cancel_invoice", "complete_order", "confirm_payment", "cancel_list", "invoice"]
+        ),
+        st.integers(0, 9),
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(script=scripts, doors=SIDE_DOORS)
+def test_no_rule_is_broken_by_any_script_of_commands_the_shop_accepts(script, doors):
+    """The rules are what the shop promises: random commands, refused ones included, and
+    the modules' own commands run alone (a side door into another module's work), never
+    break one."""
+    with MallBots.in_memory(seed=3) as shop:
+        ids = run_script(shop, script)
+        for door, a in doors:
+            with contextlib.suppress(DomainError):
+                _side_door(shop, ids.orders, door, a)
+        report = check_shop(shop.database)
+        assert report.ok, str(report)
+        assert len(report.invariants) == EVERY_RULE
+
+
+def _side_door(shop: MallBots, orders: list[str], door: str, a: int) -> None:
+    run = shop.execute
+    if not orders:
+        return
+    order = shop.execute(GetOrder(orders[a % len(orders)]))
+    invoices = run(GetOrderInvoices(order.id))
+    if door == "cancel_invoice" and invoices:
+        run(CancelInvoice(invoices[-1].id))
+    elif door == "complete_order":
+        run(CompleteOrder(order.id, f"made-up-invoice-{a}"))
+    elif door == "confirm_payment":
+        payment = run(AuthorizePayment(order.customer_id, "5.00"))
+        run(ConfirmPayment(payment, order.customer_id, "1.00"))
+    elif door == "cancel_list":
+        run(CancelShoppingList(order.shopping_id))
+    elif door == "invoice":
+        run(CreateInvoice(order.id, order.payment_id, "1.00"))
