@@ -200,21 +200,30 @@ def _order_ids_of(baskets_select: str) -> str:
     )
 
 
-def _checkouts(baskets: str) -> str:
+def _checkouts(baskets: str, fields: bool = True) -> str:
+    """Every BasketCheckedOut with its derived order id; with ``fields``, only those whose
+    data is JSON (the payload check names the others), with customer and payment."""
     return _order_ids_of(
-        "(SELECT source, stream_id AS basket_id, stream_version, position, "
-        "event_data->>'customer_id' AS customer_id, event_data->>'payment_id' AS payment_id "
-        f"FROM {baskets} WHERE event_name = 'baskets.BasketCheckedOut')"
+        "(SELECT source, stream_id AS basket_id, stream_version, position"
+        + (_fields("customer_id", "payment_id") if fields else "")
+        + f" FROM {baskets} WHERE event_name = 'baskets.BasketCheckedOut'"
+        + (" AND json_valid(event_data))" if fields else ")")
     )
 
 
-def _created(orders: str) -> str:
+def _created(orders: str, fields: bool = True) -> str:
+    """Every OrderCreated; with ``fields``, as :func:`_checkouts`, with its shopping id."""
     return (
-        "(SELECT source, stream_id AS order_id, stream_version, position, "
-        "event_data->>'customer_id' AS customer_id, event_data->>'payment_id' AS payment_id, "
-        f"event_data->>'shopping_id' AS shopping_id FROM {orders} "
-        "WHERE event_name = 'ordering.OrderCreated')"
+        "(SELECT source, stream_id AS order_id, stream_version, position"
+        + (_fields("customer_id", "payment_id", "shopping_id") if fields else "")
+        + f" FROM {orders} WHERE event_name = 'ordering.OrderCreated'"
+        + (" AND json_valid(event_data))" if fields else ")")
     )
+
+
+def _fields(*names: str) -> str:
+    """Payload fields as columns (NULL where the data is not JSON: ``try``)."""
+    return "".join(f", try(event_data->>'{name}') AS {name}" for name in names)
 
 
 def _basket_without_order(baskets: str, orders: str) -> Invariant:
@@ -226,8 +235,8 @@ def _basket_without_order(baskets: str, orders: str) -> Invariant:
                'checked out at position ' || c.position || ', but ordering holds no '
                || 'OrderCreated for its order ' || c.order_id
                || ' (a command cut short: its checkout committed, its order not)'
-        FROM {_checkouts(baskets)} AS c
-        ANTI JOIN {_created(orders)} AS o USING (order_id)
+        FROM {_checkouts(baskets, fields=False)} AS c
+        ANTI JOIN {_created(orders, fields=False)} AS o USING (order_id)
         ORDER BY c.position
         """,
     )
@@ -244,9 +253,9 @@ def _order_without_checkout(baskets: str, orders: str) -> Invariant:
         SELECT o.source, 'ordering.Order', o.order_id, o.stream_version, o.position,
                'the order of basket ' || b.basket_id || ', created at position '
                || o.position || ', but that basket was never checked out'
-        FROM {_created(orders)} AS o
+        FROM {_created(orders, fields=False)} AS o
         JOIN {every_basket} AS b USING (order_id)
-        ANTI JOIN {_checkouts(baskets)} AS c USING (order_id)
+        ANTI JOIN {_checkouts(baskets, fields=False)} AS c USING (order_id)
         ORDER BY o.position
         """,
     )
@@ -274,7 +283,6 @@ def _plain_rules(orders: str) -> list[Invariant]:
     created = _created(orders)
     order_events = f"""
         (SELECT source, stream_id AS order_id, stream_version, position, event_name,
-                event_data->>'customer_id' AS customer_id,
                 CASE event_name WHEN 'ordering.OrderCreated' THEN 'order_created'
                                 WHEN 'ordering.OrderReadied' THEN 'order_ready'
                                 ELSE 'order_canceled' END AS kind
@@ -381,7 +389,7 @@ def _plain_rules(orders: str) -> list[Invariant]:
                    || ' was not completed with it (no OrderCompleted naming this invoice)'
             FROM payments.invoices AS i
             ANTI JOIN {of_name.format("ordering.OrderCompleted")} AS x
-                 ON x.order_id = i.order_id AND x.event_data->>'invoice_id' = i.id
+                 ON x.order_id = i.order_id AND try(x.event_data->>'invoice_id') = i.id
             WHERE i.status = 'paid'
             ORDER BY i.id
             """,

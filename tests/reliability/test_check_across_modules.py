@@ -14,6 +14,7 @@ from mallbots import DomainError, MallBots
 from mallbots.adapters import order_id_for_basket
 from mallbots.depot import CancelShoppingList
 from mallbots.es import Database
+from mallbots.es.check import BAD_JSON
 from mallbots.ordering import CompleteOrder, GetOrder
 from mallbots.payments import (
     AuthorizePayment,
@@ -236,3 +237,23 @@ def _side_door(shop: MallBots, orders: list[str], door: str, a: int) -> None:
         run(CancelShoppingList(order.shopping_id))
     elif door == "invoice":
         run(CreateInvoice(order.id, order.payment_id, "1.00"))
+
+
+def test_an_event_whose_data_is_not_json_is_named_once_and_every_rule_still_runs(mall):
+    shop, o = mall
+    shop.database.execute(
+        "UPDATE ordering.events SET event_data = '{\"customer_id\": ' "
+        "WHERE stream_id = $1 AND stream_version = 1",
+        [o.completed[0]],
+    )
+    shop.database.execute(
+        "UPDATE baskets.events SET event_data = '{' "
+        "WHERE stream_id = $1 AND event_name = 'baskets.BasketCheckedOut'",
+        [o.baskets[o.pending[0]]],
+    )
+    report = check_shop(shop.database)
+    assert report.notes == [] and len(report.invariants) == EVERY_RULE
+    assert {(p.kind, p.stream_id) for p in report.problems} == {
+        (BAD_JSON, o.completed[0]),
+        (BAD_JSON, o.baskets[o.pending[0]]),
+    }
