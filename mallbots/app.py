@@ -56,6 +56,7 @@ from mallbots.es import (
 )
 from mallbots.es.books import Lifeline
 from mallbots.es.lifetimes import Lifetime, classify_streams, lifetime_classes
+from mallbots.es.snapshots import rebuild_snapshots
 from mallbots.es.time_travel import aggregate_at, history_frame, read_model_at
 from mallbots.frames import exact_frame
 from mallbots.monolith import Monolith
@@ -408,6 +409,28 @@ class MallBots:
             if continuations is not None:
                 moved += store.archive(continuations.closed_streams())
         return moved
+
+    # --- snapshots -------------------------------------------------------------------------------
+
+    def rebuild_snapshots(self) -> dict[str, int]:
+        """Drop every snapshot and write fresh ones from the events, all in one transaction.
+
+        Snapshots are a cache: this mends a snapshot table DuckDB cannot read (a damaged
+        block) or whose payloads no longer decode. Returns how many were written per table.
+        """
+        written = {}
+        with self.database.transaction():
+            for name in ("stores", "baskets", "ordering"):
+                module = self.modules[name]
+                types = [
+                    repository.aggregate_type
+                    for stream_name, repository in self.repositories.items()
+                    if stream_name.startswith(f"{name}.")
+                ]
+                written[module.snapshots.table] = rebuild_snapshots(
+                    module.snapshots, module.events, types
+                )
+        return written
 
 
 def _seeded(database: Database, seed: int) -> tuple[SteppingClock, SeededIds]:

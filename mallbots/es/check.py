@@ -1,4 +1,4 @@
-"""Check a database's event tables for damage, and report it without raising.
+"""Check a database's tables for damage, and report it without raising.
 
 Loading a damaged stream fails with :class:`~mallbots.es.errors.CorruptEventError`,
 which names one stream and one version. :func:`check_database` looks at everything at
@@ -11,15 +11,24 @@ missing, repeated or below 1, positions that repeat (across all tables) or run a
 a stream's versions, event ids that repeat, empty stream keys, event names the registry
 does not know. Payloads are decoded in batches, as the log reader does; only a batch
 that fails is decoded row by row, to name every bad row in it.
+
+Besides the event tables, the check reads every other table it is given (snapshots,
+read models, plain tables, checkpoints) whole, column by column: a table DuckDB cannot
+read (a storage block that fails its checksum) is a problem naming the table, and the
+check goes on with the rest. It also runs :class:`Invariant` queries: rules across
+tables that every committed command keeps (a checked-out basket has its order...),
+each one SQL query whose rows are the places that break it.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from mallbots.es import serde
@@ -28,6 +37,7 @@ from mallbots.es.decoding import EVENT_COLUMNS, decode_rows
 from mallbots.es.errors import PayloadError, UnknownNameError
 from mallbots.es.registry import Registry
 
+UNREADABLE_TABLE = "unreadable table"
 VERSION_GAP = "version gap"
 DUPLICATE_VERSION = "duplicate version"
 VERSION_BELOW_ONE = "version below 1"
@@ -41,6 +51,7 @@ BAD_PAYLOAD = "payload does not fit its type"
 BAD_METADATA = "bad metadata"
 
 KINDS = (
+    UNREADABLE_TABLE,
     VERSION_GAP,
     DUPLICATE_VERSION,
     VERSION_BELOW_ONE,
@@ -53,7 +64,10 @@ KINDS = (
     BAD_PAYLOAD,
     BAD_METADATA,
 )
-"""Every kind of problem the check reports, in the order it reports them."""
+"""Every kind of problem the event checks report, in the order they report them
+(an :class:`Invariant`'s kind comes after these)."""
+
+DEFAULT_REMEDY = "restore the file from a backup, or copy out what can still be read"
 
 _SHOWN = 20  # problems listed by str(report); the frame has them all
 
@@ -71,7 +85,9 @@ class Problem:
     detail: str
 
     def __str__(self) -> str:
-        where = f"{self.table}: {self.stream_name} {self.stream_id!r}"
+        where = self.table
+        if self.stream_name or self.stream_id:
+            where += f": {self.stream_name} {self.stream_id!r}"
         if self.version is not None:
             where += f" version {self.version}"
         if self.position is not None:
@@ -87,6 +103,12 @@ class CheckReport:
     events: int = 0
     streams: int = 0
     problems: list[Problem] = field(default_factory=list)
+    read: tuple[str, ...] = ()
+    """The other tables read whole (snapshots, read models, plain tables...)."""
+    invariants: tuple[str, ...] = ()
+    """The kinds of the invariants checked."""
+    notes: list[str] = field(default_factory=list)
+    """What was not checked, and why."""
 
     @property
     def ok(self) -> bool:
@@ -115,18 +137,37 @@ class CheckReport:
 
     def __str__(self) -> str:
         tables = ", ".join(self.tables) or "none"
-        head = (
+        head = [
             f"checked {len(self.tables)} event table(s) ({tables}): "
             f"{self.events:,} events in {self.streams:,} streams"
-        )
+        ]
+        if self.read:
+            head.append(f"read {len(self.read)} other table(s) whole ({', '.join(self.read)})")
+        if self.invariants:
+            head.append(f"checked {len(self.invariants)} rule(s) across tables")
+        head += [f"not checked: {note}" for note in self.notes]
         if self.ok:
-            return f"{head}\nno problems found"
+            return "\n".join([*head, "no problems found"])
         counts = ", ".join(f"{n} {kind}" for kind, n in self.counts.items())
-        lines = [head, f"{len(self.problems)} problem(s): {counts}"]
+        lines = [*head, f"{len(self.problems)} problem(s): {counts}"]
         lines += [f"  {problem}" for problem in self.problems[:_SHOWN]]
         if len(self.problems) > _SHOWN:
             lines.append(f"  ... and {len(self.problems) - _SHOWN} more (see .frame())")
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Invariant:
+    """A rule across tables that every committed command keeps, as one query.
+
+    ``sql`` selects table, stream_name, stream_id, version, position and detail for
+    every place that breaks the rule; ``tables`` are the tables it reads (if one is
+    missing or unreadable, the rule is not checked, and the report says so).
+    """
+
+    kind: str
+    tables: tuple[str, ...]
+    sql: str
 
 
 def check_database(
@@ -134,20 +175,35 @@ def check_database(
     registry: Registry,
     tables: Sequence[str] | None = None,
     batch_size: int = 5000,
+    *,
+    read: Sequence[str] = (),
+    invariants: Sequence[Invariant] = (),
+    remedies: Mapping[str, str] | None = None,
 ) -> CheckReport:
     """Scan event tables (default: all registered on ``database``) and report damage.
 
-    Never raises for what it finds: every problem goes into the report.
+    ``read`` names other tables to read whole, ``invariants`` rules across tables to
+    check; ``remedies`` says, per table, what to do if it cannot be read (default:
+    :data:`DEFAULT_REMEDY`). Never raises for what it finds: every problem goes into
+    the report.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     names = list(database.log_tables if tables is None else tables)
     names = [checked_identifier(table) for table in names]
-    report = CheckReport(tables=tuple(names))
-    if not names:
-        return report
+    others = [checked_identifier(table) for table in read if table not in names]
+    report = CheckReport(tables=tuple(names), read=tuple(others))
+    remedies = remedies or {}
+    unreadable: set[str] = set()
     with database.fresh_cursor() as cursor:
+        for table in [*names, *others]:
+            problem = _read_whole(cursor, table, remedies.get(table, DEFAULT_REMEDY))
+            if problem is not None:
+                report.problems.append(problem)
+                unreadable.add(table)
         for table in names:
+            if table in unreadable:
+                continue
             events, streams = cursor.execute(
                 f"SELECT count(*), count(DISTINCT (stream_name, stream_id)) FROM {table}"
             ).fetchone()
@@ -161,8 +217,53 @@ def check_database(
                 detail = str(UnknownNameError(row[4]))
                 report.problems.append(Problem(table, *row[:4], UNKNOWN_EVENT, detail))
             report.problems += _payload_problems(cursor, table, registry, known, batch_size)
-        report.problems += _duplicate_positions(cursor, names)
+        readable = [table for table in names if table not in unreadable]
+        if readable:
+            report.problems += _duplicate_positions(cursor, readable)
+        report.invariants = tuple(invariant.kind for invariant in invariants)
+        for invariant in invariants:
+            report.problems += _broken(cursor, invariant, unreadable, report.notes)
     return report
+
+
+# --- whole tables and invariants -----------------------------------------------------------
+
+
+def _read_whole(cursor: Any, table: str, remedy: str) -> Problem | None:
+    """Read every column of every row of ``table``; a problem if DuckDB cannot."""
+    try:
+        cursor.execute(f"SELECT count(*), max(hash(COLUMNS(*))) FROM {table}").fetchall()
+    except duckdb.Error as error:
+        return Problem(table, "", "", None, None, UNREADABLE_TABLE, _why_unreadable(error, remedy))
+    return None
+
+
+def _why_unreadable(error: duckdb.Error, remedy: str) -> str:
+    """DuckDB's read error told plainly, without its SQL, and what to do."""
+    message = str(error)
+    checksum = re.search(r"checksum .* in block at location (\d+)", message)
+    if checksum:
+        what = (
+            "a storage block of it is damaged (its checksum does not match; the block "
+            f"starts at byte {int(checksum.group(1)):,} of the file)"
+        )
+    else:
+        what = f"DuckDB could not read it ({type(error).__name__}: {message.splitlines()[0]})"
+    return f"{what}; {remedy}"
+
+
+def _broken(cursor: Any, invariant: Invariant, unreadable: set[str], notes: list[str]) -> list:
+    """The places that break one invariant (none if it could not be checked: noted)."""
+    skipped = [table for table in invariant.tables if table in unreadable]
+    if skipped:
+        notes.append(f"{invariant.kind} ({', '.join(skipped)} cannot be read)")
+        return []
+    try:
+        rows = cursor.execute(invariant.sql).fetchall()
+    except duckdb.Error as error:
+        notes.append(f"{invariant.kind} ({type(error).__name__}: {str(error).splitlines()[0]})")
+        return []
+    return [Problem(*row[:5], invariant.kind, row[5]) for row in rows]
 
 
 # --- set-based checks -------------------------------------------------------------------

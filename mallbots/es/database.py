@@ -62,6 +62,8 @@ class Database:
         self._local = threading.local()
         self._cursors: dict[threading.Thread, duckdb.DuckDBPyConnection] = {}
         """Each thread's cursor, to close with the database (or once its thread has ended)."""
+        self._side_cursors: dict[threading.Thread, duckdb.DuckDBPyConnection] = {}
+        """Each thread's second cursor (:meth:`side_cursor`), closed alike."""
         self._cursors_lock = threading.Lock()
         self._write_lock = threading.RLock()
         self._last_position = 0
@@ -116,9 +118,10 @@ class Database:
         with self._write_lock:
             self.closed = True
             with self._cursors_lock:
-                for cursor in self._cursors.values():
+                for cursor in [*self._cursors.values(), *self._side_cursors.values()]:
                     cursor.close()
                 self._cursors.clear()
+                self._side_cursors.clear()
             self._connection.close()
         with _OPEN_LOCK:
             if _OPEN.get(self.path) is self:
@@ -152,6 +155,24 @@ class Database:
             self._local.on_rollback = []
         return cursor
 
+    def side_cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's second cursor (created on first use), outside its transaction.
+
+        It reads what is committed. A read that fails on it (a damaged storage block)
+        leaves this thread's transaction alive, where DuckDB aborts a transaction in
+        which any statement failed: for reading a cache that may be damaged.
+        """
+        self._require_open()
+        cursor = getattr(self._local, "side_cursor", None)
+        if cursor is None:
+            cursor = self._connection.cursor()
+            cursor.execute(self._setup)
+            with self._cursors_lock:
+                self._close_cursors_of_ended_threads()
+                self._side_cursors[threading.current_thread()] = cursor
+            self._local.side_cursor = cursor
+        return cursor
+
     def _require_open(self) -> None:
         if self.closed:
             raise RuntimeError(
@@ -161,8 +182,9 @@ class Database:
 
     def _close_cursors_of_ended_threads(self) -> None:
         """A server that starts a thread per request would otherwise keep every cursor."""
-        for thread in [thread for thread in self._cursors if not thread.is_alive()]:
-            self._cursors.pop(thread).close()
+        for cursors in (self._cursors, self._side_cursors):
+            for thread in [thread for thread in cursors if not thread.is_alive()]:
+                cursors.pop(thread).close()
 
     @contextmanager
     def fresh_cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -8,30 +8,46 @@ is middleware around the event store:
   events it covers (the book writes it afterwards, so a crash could leave them apart).
 
 A snapshot that cannot be used (its name is no longer registered, its payload no longer
-fits, the aggregate refuses it) is ignored and the aggregate is rebuilt from its events:
-a snapshot is a cache, the events are the truth.
+fits, the aggregate refuses it, or DuckDB cannot read it from a damaged storage block) is
+ignored and the aggregate is rebuilt from its events: a snapshot is a cache, the events
+are the truth. A warning says so once per table and kind of trouble, not once per load.
+Snapshots are read on the thread's side cursor, outside its transaction, so that a
+damaged block cannot abort the command that was loading; a stream whose snapshot could
+not be read gets no new one until :func:`rebuild_snapshots` writes the table afresh.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, NamedTuple
 
+import duckdb
 import pandas as pd
 
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.aggregate_store import AggregateStore, Middleware
 from mallbots.es.clock import system_clock
 from mallbots.es.database import Database, checked_identifier, create_schema_of
+from mallbots.es.decoding import EVENT_COLUMNS, STREAM_ID, decode_columns, fetch_columns
 from mallbots.es.errors import RegistryError
-from mallbots.es.event_store import checked_stream
+from mallbots.es.event_store import EventStore, checked_stream
 from mallbots.es.events import AggregateEvent
 from mallbots.es.frames import frame_of_rows
 from mallbots.es.registry import Registry
 
 log = logging.getLogger(__name__)
+
+UNREADABLE = "unreadable"
+UNUSABLE = "unusable"
+_warned: weakref.WeakKeyDictionary[Database, set[tuple[str, str]]] = weakref.WeakKeyDictionary()
+"""(table, kind) said already, per database: one file is one Database in a process."""
+_warned_lock = threading.Lock()
 
 SNAPSHOT_COLUMNS = (
     "stream_id, stream_name, stream_version, snapshot_name, snapshot_data, updated_at"
@@ -88,6 +104,8 @@ class SnapshotStore:
         self.registry = registry
         self.table = checked_identifier(table)
         self.strategy = strategy if strategy is not None else EveryNEvents(3)
+        self.unreadable: set[tuple[str, str]] = set()
+        """(stream_name, stream_id) of each stream whose snapshot DuckDB could not read."""
         if not database.read_only:
             self._create_table()
         self._select = database.parsed(
@@ -137,6 +155,8 @@ class SnapshotStore:
 
     def save(self, aggregate: Aggregate) -> list[AggregateEvent]:
         if not aggregate.events or not self.strategy(aggregate):
+            return self.inner.save(aggregate)
+        if (aggregate.NAME, aggregate.stream_id) in self.unreadable:  # writing would fail too
             return self.inner.save(aggregate)
         with self.database.transaction():
             events = self.inner.save(aggregate)
@@ -218,22 +238,61 @@ class SnapshotStore:
         return None
 
     def _restore(self, aggregate: Aggregate) -> None:
-        stored = self.read(aggregate.NAME, aggregate.stream_id)
+        key = (aggregate.NAME, aggregate.stream_id)
+        if key in self.unreadable:
+            return
+        try:
+            rows = self.database.side_cursor().execute(self._select, [key[1]]).fetchall()
+        except duckdb.Error as error:
+            self.unreadable.add(key)
+            self._fall_back(UNREADABLE, aggregate, f"DuckDB could not read it: {error}")
+            return
+        stored = next((tuple(row) for name, *row in rows if name == key[0]), None)
         if stored is None:
             return
         version, name, data = stored
         try:
             snapshot = self.registry.deserialize(name, data)
             aggregate.load_snapshot(snapshot, version)
-        except (RegistryError, TypeError, ValueError) as error:
-            log.info(
-                "ignoring snapshot %s of %s %r at version %d (%s); replaying its events",
-                name,
-                aggregate.NAME,
-                aggregate.id,
-                version,
-                error,
-            )
+        except (RegistryError, TypeError, ValueError, RecursionError) as error:
+            self._fall_back(UNUSABLE, aggregate, f"{name} at version {version}: {error}")
+
+    def _fall_back(self, kind: str, aggregate: Aggregate, why: str) -> None:
+        """Say, once per database, table and kind, that loads replay events instead."""
+        with _warned_lock:
+            said = _warned.setdefault(self.database, set())
+            if (self.table, kind) in said:
+                log.debug("snapshot of %s %r not used: %s", aggregate.NAME, aggregate.id, why)
+                return
+            said.add((self.table, kind))
+        where = "memory" if self.database.in_memory else self.database.path
+        mend = (
+            "shop.rebuild_snapshots()"
+            if self.database.in_memory
+            else f"mallbots rebuild --snapshots --db {self.database.path}"
+        )
+        log.warning(
+            "the snapshot of %s %r in %s (%s) cannot be used (%s); it and any other snapshot "
+            "of this table that fails so are ignored, and the aggregates load from their "
+            "events. Said once. To write the snapshots afresh from the events, run: %s",
+            aggregate.NAME,
+            aggregate.id,
+            self.table,
+            where,
+            " ".join(why.split()),
+            mend,
+        )
+
+    def recreate_table(self) -> None:
+        """Drop the snapshot table and create it empty (inside the caller's transaction).
+
+        DROP, not DELETE: DuckDB deletes by reading every row, which fails on a damaged
+        block; a dropped table's blocks are only marked free.
+        """
+        with self.database.writing() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+        self._create_table()
+        self.unreadable.clear()
 
     def frame(self) -> pd.DataFrame:
         """Every stored snapshot as a DataFrame."""
@@ -241,6 +300,78 @@ class SnapshotStore:
             f"SELECT stream_name, stream_id, stream_version, snapshot_name, snapshot_data, "
             f"updated_at FROM {self.table} ORDER BY stream_name, stream_id"
         ).df()
+
+
+def rebuild_snapshots(
+    store: SnapshotStore,
+    events: EventStore,
+    aggregate_types: Sequence[type[Aggregate]],
+    *,
+    batch_size: int = 5000,
+) -> int:
+    """Drop every snapshot of ``store`` and write fresh ones from ``events``, in one
+    transaction; returns how many were written.
+
+    Each stream of the given aggregate types that the strategy would have snapshotted
+    (for ``EveryNEvents(n)``, every stream of at least n events; for ``never``, none)
+    gets a snapshot at its newest version, stamped with its newest event's time. Streams
+    are replayed ``batch_size`` at a time, each batch read in one query and written in
+    one statement.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    least = _least_version(store.strategy)
+    written = 0
+    database = store.database
+    table = checked_identifier(events.table)
+    select_ids = (
+        f"SELECT stream_id FROM {table} WHERE stream_name = $1 "
+        "GROUP BY stream_id HAVING max(stream_version) >= $2 ORDER BY stream_id"
+    )
+    select_events = (
+        f"SELECT {EVENT_COLUMNS} FROM {table} WHERE stream_name = $1 "
+        "AND stream_id IN (SELECT unnest($2::VARCHAR[])) ORDER BY stream_id, stream_version"
+    )
+    with database.transaction() as cursor:
+        store.recreate_table()
+        for aggregate_type in aggregate_types if least is not None else ():
+            name = aggregate_type.NAME
+            stream_ids = [row[0] for row in cursor.execute(select_ids, [name, least]).fetchall()]
+            for start in range(0, len(stream_ids), batch_size):
+                chunk = stream_ids[start : start + batch_size]
+                columns = fetch_columns(cursor.execute(select_events, [name, chunk]))
+                replayed = decode_columns(columns, events.registry)
+                by_stream = groupby(zip(columns[STREAM_ID], replayed, strict=True), key=first)
+                taken = []
+                for stream_id, pairs in by_stream:
+                    stream = [event for _, event in pairs]
+                    aggregate = aggregate_type(stream[0].aggregate_id)
+                    for event in stream:
+                        aggregate.load_event(event)
+                    taken.append(
+                        Snapshot(
+                            stream_id,
+                            name,
+                            aggregate.version,
+                            aggregate.to_snapshot(),
+                            stream[-1].occurred_at,
+                        )
+                    )
+                store.write_many(taken)
+                written += len(taken)
+    return written
+
+
+first = itemgetter(0)
+
+
+def _least_version(strategy: SnapshotStrategy) -> int | None:
+    """The fewest events a stream has before the strategy snapshots it (None: never)."""
+    if strategy is never:
+        return None
+    if isinstance(strategy, EveryNEvents):
+        return strategy.n
+    return 1
 
 
 def snapshots(
