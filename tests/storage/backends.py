@@ -63,11 +63,15 @@ class Backend:
 class BankOn:
     """The test bank wired on a backend: event store, snapshots every 3 events, repository."""
 
-    def __init__(self, backend: Backend, seed: int = 7) -> None:
+    def __init__(self, backend: Backend, seed: int | None = None) -> None:
+        """Ids from ``seed``, or random ones (as processes sharing a store need)."""
         self.registry = bank_registry()
         self.events = backend.event_store(self.registry)
         self.snapshots = backend.snapshots(self.registry)(self.events)
         self.store = with_middleware(self.snapshots)
         self.accounts = AggregateRepository(
-            Account, self.store, clock=SteppingClock(), ids=SeededIds(seed)
+            Account,
+            self.store,
+            clock=SteppingClock(),
+            ids=None if seed is None else SeededIds(seed),
         )
