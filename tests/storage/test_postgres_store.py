@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from decimal import Decimal
 
 import pytest
 
@@ -20,15 +19,12 @@ from mallbots.es.postgres import (
     TransactionAbortedError,
 )
 from tests import postgres_support
-from tests.es_support import Account, bank_registry
+from tests.es_support import bank_registry
+from tests.test_event_store import account_with_events
 
 
-def events_of(account_id: str, deposits: int, first: int = 1):
-    account = Account(account_id)
-    account.open("Ada")
-    for _ in range(deposits):
-        account.deposit(Decimal(1))
-    return account.events[first - 1 :]
+def events_of(account_id: str, deposits: int = 0):
+    return account_with_events(account_id, deposits).events
 
 
 def stored_count(database: PostgresDatabase) -> int:

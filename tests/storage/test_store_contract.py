@@ -18,14 +18,7 @@ from mallbots.es.event_store import StreamAppend
 from mallbots.es.events import AggregateEvent
 from tests.es_support import Account, AccountV1, bank_registry
 from tests.storage.backends import BankOn
-
-
-def account_with_events(account_id: str, deposits: int) -> Account:
-    account = Account(account_id)
-    account.open("Ada")
-    for _ in range(deposits):
-        account.deposit(Decimal("1.25"))
-    return account
+from tests.test_event_store import account_with_events
 
 
 def test_appended_events_load_back_equal_with_positions(backend):

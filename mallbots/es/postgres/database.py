@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,6 +26,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.pq import TransactionStatus
 
+from mallbots.es.database import Database
 from mallbots.es.postgres.errors import (
     ServerBusyError,
     ServerUnavailableError,
@@ -129,10 +130,7 @@ class PostgresDatabase:
 
     # --- transactions ----------------------------------------------------------------------
 
-    @property
-    def in_transaction(self) -> bool:
-        """Whether this thread has a transaction open."""
-        return getattr(self._local, "depth", 0) > 0
+    in_transaction = Database.in_transaction
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Cursor]:
@@ -172,21 +170,10 @@ class PostgresDatabase:
         for hook in hooks:
             hook()
 
-    def after_commit(
-        self, hook: Callable[[], None], on_rollback: Callable[[], None] | None = None
-    ) -> None:
-        """Run ``hook`` once the current transaction commits (at once outside one)."""
-        if self.in_transaction:
-            self._local.on_commit.append(hook)
-            if on_rollback is not None:
-                self.on_rollback(on_rollback)
-        else:
-            hook()
-
-    def on_rollback(self, hook: Callable[[], None]) -> None:
-        """Run ``hook`` if the current transaction rolls back (nothing outside one)."""
-        if self.in_transaction:
-            self._local.on_rollback.append(hook)
+    # Run hooks once the transaction commits or rolls back: as on DuckDB, on the same
+    # per-thread state (``depth``, ``on_commit``, ``on_rollback``).
+    after_commit = Database.after_commit
+    on_rollback = Database.on_rollback
 
     @contextmanager
     def translated_errors(self) -> Iterator[None]:

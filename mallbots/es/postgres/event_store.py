@@ -83,7 +83,8 @@ class PostgresEventStore:
         )
         self._insert = f"INSERT INTO {self.table} ({_NAMES}) SELECT * FROM unnest({_ARRAYS})"
 
-    # The DuckDB store's checks and serialization of events into rows, shared as they are.
+    # The DuckDB store's checks and serialization of events into rows, and its save (an
+    # append at the aggregate's version), shared as they are.
     _rows = EventStore._rows
     prepare = EventStore.prepare
 
@@ -96,15 +97,7 @@ class PostgresEventStore:
         ):
             aggregate.load_event(event)
 
-    def save(self, aggregate: Aggregate) -> list[AggregateEvent]:
-        """Append the aggregate's pending events, expecting its stored version."""
-        return self.append(
-            aggregate.NAME,
-            aggregate.stream_id,
-            aggregate.version,
-            aggregate.events,
-            aggregate_id=aggregate.id,
-        )
+    save = EventStore.save
 
     # --- appending -------------------------------------------------------------------------
 
@@ -233,10 +226,9 @@ class PostgresEventStore:
         rows = self.database.execute(
             self._select_stream, [stream_id, stream_name, after_version]
         ).fetchall()
-        columns = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in range(8)]
-        columns = stream_window(columns, stream_name, after_version, to_version)
-        check_contiguous(columns, after_version, stream_name, stream_id)
-        return decode_columns(columns, self.registry, (stream_name, stream_id))
+        return decode_stream_rows(
+            rows, self.registry, stream_name, stream_id, after_version, to_version
+        )
 
     def read_log(
         self, after_position: int = 0, batch_size: int = 1000
@@ -250,6 +242,23 @@ class PostgresEventStore:
 
     def __repr__(self) -> str:
         return f"PostgresEventStore({self.table!r} on {self.database!r})"
+
+
+def decode_stream_rows(
+    rows: list[tuple],
+    registry: Registry,
+    stream_name: str,
+    stream_id: str,
+    after: int = 0,
+    upper: int | None = None,
+) -> list[AggregateEvent]:
+    """A stream's events from rows selected with its id and name (the columns of
+    :data:`STREAM_EVENT_COLUMNS` first, the stream name last): those after version
+    ``after`` (up to ``upper``), checked for gaps, then decoded."""
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    columns = stream_window(columns or [[] for _ in range(8)], stream_name, after, upper)
+    check_contiguous(columns, after, stream_name, stream_id)
+    return decode_columns(columns, registry, (stream_name, stream_id))
 
 
 def _duplicates(appends: Sequence[StreamAppend], detail: str) -> DuplicateEventError:

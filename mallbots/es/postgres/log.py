@@ -13,11 +13,15 @@ from collections.abc import Collection
 
 import pandas as pd
 
-from mallbots.es.decoding import AGGREGATE_ID, decode_columns, stream_window
+from mallbots.es.decoding import AGGREGATE_ID
 from mallbots.es.events import AggregateEvent
 from mallbots.es.log import EventLog, checked_count
 from mallbots.es.postgres.database import PostgresDatabase
-from mallbots.es.postgres.event_store import EVENT_COLUMNS
+from mallbots.es.postgres.event_store import (
+    EVENT_COLUMNS,
+    STREAM_EVENT_COLUMNS,
+    decode_stream_rows,
+)
 from mallbots.es.registry import Registry
 from mallbots.es.sql import quoted
 
@@ -92,11 +96,12 @@ class PostgresLog(EventLog):
     ) -> list[AggregateEvent]:
         """One stream's events from whichever table holds them, in version order."""
         where = "stream_id = %s AND stream_name = %s"
-        sql = self._union(EVENT_COLUMNS, where) + " ORDER BY stream_version"
+        sql = self._union(STREAM_EVENT_COLUMNS + ", stream_name", where)
+        sql += " ORDER BY stream_version"
         rows = self.database.execute(sql, [stream_id, stream_name] * len(self.tables)).fetchall()
-        columns = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in range(9)]
-        columns = stream_window(columns, stream_name, after_version, to_version)
-        return decode_columns(columns, self.registry, (stream_name, stream_id))
+        return decode_stream_rows(
+            rows, self.registry, stream_name, stream_id, after_version, to_version
+        )
 
     def stream_frame(self, stream_name: str, stream_id: str) -> pd.DataFrame:
         """One stream as a DataFrame, one row per event."""
