@@ -159,3 +159,14 @@ def test_missing_names_what_is_missing(monkeypatch):
     assert postgres_support.missing() == (
         "PostgreSQL's server binaries are not installed (apt-get install postgresql)"
     )
+
+
+def test_a_stream_id_postgresql_cannot_hold_is_refused_before_anything_is_sent(postgres):
+    store = PostgresEventStore(postgres, bank_registry(), "bank.events")
+    with postgres.transaction():
+        with pytest.raises(ValueError, match=r"stream id 'a\\x00b' holds a NUL character"):
+            store.append("bank.Account", "a\x00b", 0, events_of("a\x00b"))
+        with pytest.raises(ValueError, match="NUL character"):
+            store.load_stream("bank.Account", "a\x00b")
+        stored = store.append("bank.Account", "a1", 0, events_of("a1"))
+    assert [e.position for e in stored] == [1]

@@ -137,6 +137,8 @@ class PostgresEventStore:
         """Check the heads and insert the rows in one transaction; the first position."""
         if not rows:
             return 0
+        for name, stream_id, *_ in appends:
+            storable_stream(name, stream_id)
         database = self.database
         outermost = not database.in_transaction
         try:
@@ -164,7 +166,7 @@ class PostgresEventStore:
 
     def _check_heads(self, cursor: psycopg.Cursor, appends: Sequence[StreamAppend]) -> None:
         """Refuse the batch if any stream is not where its append expects it."""
-        keys = {checked_stream(name, stream_id) for name, stream_id, *_ in appends}
+        keys = {(name, stream_id) for name, stream_id, *_ in appends}
         stored = self._heads(cursor, keys)
         heads: dict[StreamKey, int] = {}
         for name, stream_id, expected, events, _ in appends:
@@ -205,7 +207,7 @@ class PostgresEventStore:
 
     def stream_version(self, stream_name: str, stream_id: str) -> int:
         """The stored version of a stream (0 if it has no events)."""
-        key = checked_stream(stream_name, stream_id)
+        key = storable_stream(stream_name, stream_id)
         with self.database.translated_errors():
             return self._heads(self.database.connection().cursor(), {key})[key]
 
@@ -220,7 +222,7 @@ class PostgresEventStore:
 
         A missing version in the stored sequence is reported as corruption.
         """
-        checked_stream(stream_name, stream_id)
+        storable_stream(stream_name, stream_id)
         if after_version < 0:
             raise ValueError(f"after_version cannot be negative: {after_version}")
         rows = self.database.execute(
@@ -242,6 +244,18 @@ class PostgresEventStore:
 
     def __repr__(self) -> str:
         return f"PostgresEventStore({self.table!r} on {self.database!r})"
+
+
+def storable_stream(stream_name: str, stream_id: str) -> StreamKey:
+    """The stream key, if PostgreSQL can hold it: text without a NUL character."""
+    key = checked_stream(stream_name, stream_id)
+    for what, value in (("stream name", stream_name), ("stream id", stream_id)):
+        if "\x00" in value:
+            raise ValueError(
+                f"the {what} {value!r} holds a NUL character, which PostgreSQL cannot store "
+                "in text; use another"
+            )
+    return key
 
 
 def decode_stream_rows(
@@ -272,8 +286,6 @@ def _duplicates(appends: Sequence[StreamAppend], detail: str) -> DuplicateEventE
 def _unstorable_batch(appends: Sequence[StreamAppend], error: psycopg.DataError) -> ValueError:
     """A refusal of the values themselves, told in the events' terms."""
     events = [event for append in appends for event in append.events]
-    problem = _unstorable(events)
-    if problem is None:  # text PostgreSQL cannot hold: a NUL character in a name or id
-        problem = f"a value PostgreSQL cannot store ({str(error).strip()})"
+    problem = _unstorable(events) or f"a value PostgreSQL cannot store ({str(error).strip()})"
     names = sorted({f"{a.stream_name} {a.stream_id!r}" for a in appends})
     return ValueError(f"cannot store events of {', '.join(names)}: {problem}; nothing was written")

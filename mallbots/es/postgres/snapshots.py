@@ -13,8 +13,8 @@ import pandas as pd
 
 from mallbots.es.aggregate_store import AggregateStore, Middleware
 from mallbots.es.database import checked_identifier
-from mallbots.es.event_store import checked_stream
 from mallbots.es.postgres.database import PostgresDatabase
+from mallbots.es.postgres.event_store import storable_stream
 from mallbots.es.postgres.schema import snapshot_table_sql
 from mallbots.es.registry import Registry
 from mallbots.es.snapshots import SNAPSHOT_COLUMNS, EveryNEvents, SnapshotStore, SnapshotStrategy
@@ -57,7 +57,7 @@ class PostgresSnapshotStore(SnapshotStore):
 
     def read(self, stream_name: str, stream_id: str) -> tuple[int, str, str] | None:
         """The stored snapshot of a stream as (version, name, JSON), or None."""
-        checked_stream(stream_name, stream_id)
+        storable_stream(stream_name, stream_id)
         return self.database.execute(
             f"SELECT stream_version, snapshot_name, snapshot_data FROM {self.table} "
             "WHERE stream_id = %s AND stream_name = %s",
