@@ -170,3 +170,18 @@ def test_a_stream_id_postgresql_cannot_hold_is_refused_before_anything_is_sent(p
             store.load_stream("bank.Account", "a\x00b")
         stored = store.append("bank.Account", "a1", 0, events_of("a1"))
     assert [e.position for e in stored] == [1]
+
+
+def test_a_finished_threads_connection_is_closed_when_another_thread_connects(postgres):
+    def read_head() -> None:
+        PostgresLog(postgres, bank_registry()).head()
+
+    threads = [threading.Thread(target=read_head) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+        thread.join()
+    sessions = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+    deadline = time.monotonic() + 5  # a closed session's server process exits soon after
+    while postgres.execute(sessions).fetchone()[0] > 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert postgres.execute(sessions).fetchone()[0] == 2  # this thread's and the last one's

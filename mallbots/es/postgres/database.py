@@ -61,7 +61,8 @@ class PostgresDatabase:
         self.lock_timeout = lock_timeout
         self.idle_in_transaction_timeout = idle_in_transaction_timeout
         self._local = threading.local()
-        self._connections: list[psycopg.Connection] = []
+        self._connections: dict[threading.Thread, psycopg.Connection] = {}
+        """Each thread's connection, closed with the database or once its thread has ended."""
         self._connections_lock = threading.Lock()
         self._log_tables: tuple[str, ...] = ()
         self.closed = False
@@ -76,7 +77,7 @@ class PostgresDatabase:
         """Close every thread's connection. The object cannot be used afterwards."""
         self.closed = True
         with self._connections_lock:
-            for connection in self._connections:
+            for connection in self._connections.values():
                 connection.close()
             self._connections.clear()
 
@@ -102,8 +103,9 @@ class PostgresDatabase:
             self._local.depth = 0
             self._local.on_commit, self._local.on_rollback = [], []
             with self._connections_lock:
-                self._connections = [c for c in self._connections if not c.closed]
-                self._connections.append(connection)
+                for thread in [t for t in self._connections if not t.is_alive()]:
+                    self._connections.pop(thread).close()  # a server's finished request
+                self._connections[threading.current_thread()] = connection
         return connection
 
     def _connect(self) -> psycopg.Connection:
