@@ -13,7 +13,13 @@ from decimal import Decimal
 
 import pytest
 
-from mallbots.es import ConcurrencyError, DuplicateEventError, PayloadError
+from mallbots.es import (
+    AggregateRepository,
+    ConcurrencyError,
+    DuplicateEventError,
+    PayloadError,
+    RegistryError,
+)
 from mallbots.es.event_store import StreamAppend
 from mallbots.es.events import AggregateEvent
 from tests.es_support import Account, AccountV1, bank_registry
@@ -227,3 +233,23 @@ def test_a_conflict_caught_inside_a_transaction_leaves_no_hole(backend):
         stored = store.save(account_with_events("a2", 0))
     assert [e.position for e in stored] == [2]
     assert backend.log(bank_registry()).head() == 2
+
+
+class UnsnapshottableAccount(Account):
+    """An account whose snapshot type was never registered."""
+
+    def to_snapshot(self) -> Odd:
+        return Odd(str(self.balance))
+
+
+def test_events_whose_snapshot_cannot_be_written_are_not_written_either(backend):
+    bank = BankOn(backend)
+    repository = AggregateRepository(UnsnapshottableAccount, bank.store)
+    account = repository.new("a1")
+    account.open("Ada")
+    account.deposit(Decimal(1))
+    account.deposit(Decimal(2))  # version 3: a snapshot, which the registry refuses
+    with pytest.raises(RegistryError, match="no snapshot name is registered for Odd"):
+        repository.save(account)
+    assert backend.count("bank.events") == 0
+    assert backend.database.last_position == 0
