@@ -27,12 +27,14 @@ def opened_account(url: str, account_id: str = "a1") -> None:
         bank.accounts.save(account)
 
 
+@pytest.mark.slow
 def test_four_writer_processes_and_a_tailing_reader_skip_and_lose_nothing(postgres_url):
     result = race(postgres_url, "counter", writers=4, per_writer=100)
     assert (result.skipped, result.lost, result.positions_are_1_to_n) == (0, 0, True)
     assert result.read_while_tailing > 0  # the reader did follow the writers
 
 
+@pytest.mark.slow
 def test_a_plain_bigserial_skips_events_under_the_same_load(postgres_url):
     """Why the store does not use one: a later position commits before an earlier one."""
     result = race(postgres_url, "bigserial", writers=4, per_writer=100)
@@ -65,6 +67,7 @@ def test_a_save_from_a_copy_another_process_overtook_is_a_conflict(postgres_url)
     assert other.exitcode == 0
 
 
+@pytest.mark.slow
 def test_processes_racing_on_one_stream_land_every_deposit_by_retrying(postgres_url):
     opened_account(postgres_url)
     start, results = spawn.Event(), spawn.Queue()
