@@ -63,6 +63,20 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(f"PostgreSQL tests skipped: {reason}")
 
 
+NO_PSYCOPG = "PostgreSQL tests skipped: psycopg is not installed (pip install 'psycopg[binary]')"
+"""Why a test module that imports the PostgreSQL store is skipped (``pytest.importorskip``)."""
+
+
+def check_required_driver() -> None:
+    """Stop the run if PostgreSQL is required (see :func:`skip_or_fail`) and psycopg is missing."""
+    if os.environ.get(REQUIRE) != "1":
+        return
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise pytest.UsageError(f"{REQUIRE}=1 but psycopg cannot be imported") from None
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -9,8 +9,15 @@ from __future__ import annotations
 import pytest
 
 from mallbots.es import Database
-from tests.postgres_support import missing, skip_or_fail, throwaway_cluster
+from tests.postgres_support import (
+    check_required_driver,
+    missing,
+    skip_or_fail,
+    throwaway_cluster,
+)
 from tests.storage.backends import BACKENDS, Backend
+
+check_required_driver()
 
 
 @pytest.fixture(scope="session")

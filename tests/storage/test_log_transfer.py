@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
+from tests.postgres_support import NO_PSYCOPG
+
+pytest.importorskip("psycopg", reason=NO_PSYCOPG)
+
 import shutil
 from decimal import Decimal
 
 import pandas as pd
-import pytest
 
 from mallbots.es import Database, EventLog
 from mallbots.es.postgres import PostgresEventStore, PostgresLog

@@ -6,10 +6,14 @@ notebook kernels on one mall would be.
 
 from __future__ import annotations
 
+import pytest
+
+from tests.postgres_support import NO_PSYCOPG
+
+pytest.importorskip("psycopg", reason=NO_PSYCOPG)
+
 import multiprocessing
 from decimal import Decimal
-
-import pytest
 
 from benchmarks.postgres_log_order import race
 from mallbots.es.postgres import PostgresDatabase

@@ -3,10 +3,14 @@ counter, an unreachable server; and the throwaway cluster's own skip-or-fail rul
 
 from __future__ import annotations
 
+import pytest
+
+from tests.postgres_support import NO_PSYCOPG
+
+pytest.importorskip("psycopg", reason=NO_PSYCOPG)
+
 import threading
 import time
-
-import pytest
 
 from mallbots.es import ConcurrencyError
 from mallbots.es.postgres import (
