@@ -14,23 +14,15 @@ payments...) are not copied yet.
 from __future__ import annotations
 
 from mallbots.es.database import Database, create_schema_of
+from mallbots.es.event_store import _APPENDED as APPENDED_COLUMNS
 from mallbots.es.event_store import event_table_sql as duckdb_event_table_sql
 from mallbots.es.frames import frame_of_rows
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.schema import POSITION_TABLE
 from mallbots.es.postgres.schema import event_table_sql as postgres_event_table_sql
 
-COLUMNS = (
-    "position",
-    "stream_id",
-    "stream_name",
-    "stream_version",
-    "event_id",
-    "event_name",
-    "event_data",
-    "metadata",
-    "occurred_at",
-)
+COLUMNS = APPENDED_COLUMNS
+"""An event table's columns, in the order the DuckDB store appends them."""
 _SELECT = ", ".join("event_id::text" if c == "event_id" else c for c in COLUMNS)
 _CHUNK = 50_000
 
