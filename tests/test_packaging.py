@@ -82,3 +82,11 @@ def test_binder_post_build_installs_the_package():
     lines = [line.strip() for line in post_build.read_text().splitlines()]
     assert lines[0].startswith("#!") and "set -euo pipefail" in lines
     assert any(re.fullmatch(r"python -m pip install .*(\s\.|\s-e \.)", line) for line in lines)
+
+
+def test_the_postgres_extra_is_tested_and_required_in_ci():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = extras["optional-dependencies"]
+    assert set(extras["postgres"]) <= set(extras["test"])
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "MALLBOTS_REQUIRE_POSTGRES=1" in ci and "install -y -qq postgresql" in ci

@@ -1,0 +1,291 @@
+"""The event store on PostgreSQL: the same behaviour as the DuckDB one, for many processes.
+
+An append runs in one transaction: claim the positions (which locks the log's counter
+until the commit, see :mod:`mallbots.es.postgres.schema`), read the streams' heads,
+refuse with :class:`ConcurrencyError` if one is not where the caller expects, then
+insert every row in one statement. Because every append waits for the counter, the
+heads it reads are those of every committed append; a writer that bypasses the
+counter still meets the primary key, and that refusal is a :class:`ConcurrencyError`
+too. An event id already stored is a :class:`DuplicateEventError`; a payload that
+cannot be stored is refused before anything is sent.
+
+No stream heads are cached: other processes move the streams.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from mallbots.es.aggregate import Aggregate
+from mallbots.es.database import checked_identifier
+from mallbots.es.decoding import check_contiguous, decode_columns, stream_window
+from mallbots.es.errors import ConcurrencyError, DuplicateEventError
+from mallbots.es.event_store import (
+    EventStore,
+    StreamAppend,
+    StreamKey,
+    _unstorable,
+    checked_stream,
+)
+from mallbots.es.events import AggregateEvent
+from mallbots.es.postgres.database import PostgresDatabase
+from mallbots.es.postgres.schema import event_table_sql
+from mallbots.es.registry import Registry
+
+STREAM_EVENT_COLUMNS = (
+    "position, stream_version, event_id::text, event_name, event_data, metadata, "
+    "(extract(epoch FROM occurred_at) * 1000000)::bigint"
+)
+"""The columns :func:`mallbots.es.decoding.decode_columns` expects, in PostgreSQL's SQL."""
+EVENT_COLUMNS = STREAM_EVENT_COLUMNS + ", stream_id, stream_name"
+_APPENDED = (
+    "position bigint, stream_id text, stream_name text, stream_version integer, "
+    "event_id uuid, event_name text, event_data text, metadata text, occurred_at timestamptz"
+)
+_NAMES = ", ".join(column.split()[0] for column in _APPENDED.split(", "))
+_ARRAYS = ", ".join(f"%s::{column.split()[1]}[]" for column in _APPENDED.split(", "))
+_TAKEN_VERSION = re.compile(r"=\((?P<id>.*), (?P<name>[^,]*), (?P<version>\d+)\) already exists")
+
+
+class _KeyTaken(Exception):
+    """An insert met the primary key: raised inside the transaction, explained outside it."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+
+
+class PostgresEventStore:
+    """Events of one module in one PostgreSQL table; also the innermost aggregate store."""
+
+    def __init__(
+        self, database: PostgresDatabase, registry: Registry, table: str = "events"
+    ) -> None:
+        self.database = database
+        self.registry = registry
+        self.table = checked_identifier(table)
+        self._schema_versions: dict[str, int] = {}  # for the row builder borrowed below
+        database.create(event_table_sql(self.table))
+        database.refresh_log_tables()
+        select = f"SELECT {STREAM_EVENT_COLUMNS}, stream_name FROM {self.table} "
+        self._select_stream = (
+            select + "WHERE stream_id = %s AND stream_name = %s AND stream_version > %s "
+            "ORDER BY stream_version"
+        )
+        self._select_heads = (
+            f"SELECT stream_name, stream_id, max(stream_version) FROM {self.table} "
+            "WHERE (stream_id, stream_name) IN (SELECT * FROM unnest(%s::text[], %s::text[])) "
+            "GROUP BY stream_name, stream_id"
+        )
+        self._insert = f"INSERT INTO {self.table} ({_NAMES}) SELECT * FROM unnest({_ARRAYS})"
+
+    # The DuckDB store's checks and serialization of events into rows, and its save (an
+    # append at the aggregate's version), shared as they are.
+    _rows = EventStore._rows
+    prepare = EventStore.prepare
+
+    # --- the aggregate store interface -----------------------------------------------------
+
+    def load(self, aggregate: Aggregate) -> None:
+        """Replay the aggregate's stored events after its current version."""
+        for event in self.load_stream(
+            aggregate.NAME, aggregate.stream_id, after_version=aggregate.version
+        ):
+            aggregate.load_event(event)
+
+    save = EventStore.save
+
+    # --- appending -------------------------------------------------------------------------
+
+    def append(
+        self,
+        stream_name: str,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[AggregateEvent],
+        *,
+        aggregate_id: str | None = None,
+    ) -> list[AggregateEvent]:
+        """Append events to a stream that must be at ``expected_version``.
+
+        Returns the events as stored, each with its global position.
+        """
+        if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+            raise TypeError(f"an expected version is an int, not {expected_version!r}")
+        if expected_version < 0:
+            raise ValueError(f"an expected version cannot be negative: {expected_version}")
+        appends = [StreamAppend(stream_name, stream_id, expected_version, events, aggregate_id)]
+        first = self._write(appends, self.prepare(appends).rows)
+        return [event._replace(position=first + i) for i, event in enumerate(events)]
+
+    def append_many(self, appends: Sequence[StreamAppend]) -> int:
+        """Append to many streams in one transaction and one INSERT: all of it, or none.
+
+        Each stream must be at its expected version; a stream may appear more than once
+        if each append takes up where the one before left it. Positions follow the
+        order of ``appends``. Returns how many events were written.
+        """
+        rows = self.prepare(appends).rows
+        self._write(appends, rows)
+        return len(rows)
+
+    def _write(self, appends: Sequence[StreamAppend], rows: list[list]) -> int:
+        """Check the heads and insert the rows in one transaction; the first position."""
+        if not rows:
+            return 0
+        for name, stream_id, *_ in appends:
+            storable_stream(name, stream_id)
+        database = self.database
+        outermost = not database.in_transaction
+        try:
+            with database.transaction() as cursor:
+                first = database.claim_positions(cursor, len(rows))
+                try:
+                    self._check_heads(cursor, appends)
+                except ConcurrencyError:
+                    database.release_positions(cursor, len(rows))  # if the caller carries on
+                    raise
+                columns = [list(column) for column in zip(*rows, strict=True)]
+                columns[0] = [offset + first for offset in columns[0]]
+                try:
+                    cursor.execute(self._insert, columns)
+                except pg_errors.UniqueViolation as error:
+                    detail = error.diag.message_detail or ""
+                    if "event_id" in detail:
+                        raise _duplicates(appends, detail) from None
+                    raise _KeyTaken(detail) from None
+                except psycopg.DataError as error:
+                    raise _unstorable_batch(appends, error) from None
+        except _KeyTaken as taken:
+            raise self._conflict(appends, taken.detail, outermost) from None
+        return first
+
+    def _check_heads(self, cursor: psycopg.Cursor, appends: Sequence[StreamAppend]) -> None:
+        """Refuse the batch if any stream is not where its append expects it."""
+        keys = {(name, stream_id) for name, stream_id, *_ in appends}
+        stored = self._heads(cursor, keys)
+        heads: dict[StreamKey, int] = {}
+        for name, stream_id, expected, events, _ in appends:
+            key = (name, stream_id)
+            head = heads.get(key, stored[key])
+            if head != expected:
+                raise ConcurrencyError(name, stream_id, expected, head)
+            heads[key] = expected + len(events)
+
+    def _heads(self, cursor: psycopg.Cursor, keys: set[StreamKey]) -> dict[StreamKey, int]:
+        """The stored versions of many streams in one query (0 for a stream with none)."""
+        names, ids = zip(*sorted(keys), strict=True)
+        found = cursor.execute(self._select_heads, [list(ids), list(names)]).fetchall()
+        heads = dict.fromkeys(keys, 0)
+        heads.update({(name, stream_id): head for name, stream_id, head in found})
+        return heads
+
+    def _conflict(
+        self, appends: Sequence[StreamAppend], detail: str, outermost: bool
+    ) -> ConcurrencyError:
+        """The conflict an insert met at the primary key: another writer took a version.
+
+        After our own transaction rolled back, the stream's head is read; inside the
+        caller's (which PostgreSQL has aborted) the version taken is all there is to say.
+        """
+        match = _TAKEN_VERSION.search(detail)
+        name, stream_id, expected, *_ = appends[0]
+        if match:
+            name, stream_id = match["name"], match["id"]
+            expected = next((a[2] for a in appends if a[:2] == (name, stream_id)), expected)
+        if outermost:
+            actual = self.stream_version(name, stream_id)
+        else:
+            actual = int(match["version"]) if match else expected + 1
+        return ConcurrencyError(name, stream_id, expected, actual)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def stream_version(self, stream_name: str, stream_id: str) -> int:
+        """The stored version of a stream (0 if it has no events)."""
+        key = storable_stream(stream_name, stream_id)
+        with self.database.translated_errors():
+            return self._heads(self.database.connection().cursor(), {key})[key]
+
+    def load_stream(
+        self,
+        stream_name: str,
+        stream_id: str,
+        after_version: int = 0,
+        to_version: int | None = None,
+    ) -> list[AggregateEvent]:
+        """The events of one stream after ``after_version`` (up to ``to_version``), in order.
+
+        A missing version in the stored sequence is reported as corruption.
+        """
+        storable_stream(stream_name, stream_id)
+        if after_version < 0:
+            raise ValueError(f"after_version cannot be negative: {after_version}")
+        rows = self.database.execute(
+            self._select_stream, [stream_id, stream_name, after_version]
+        ).fetchall()
+        return decode_stream_rows(
+            rows, self.registry, stream_name, stream_id, after_version, to_version
+        )
+
+    def read_log(
+        self, after_position: int = 0, batch_size: int = 1000
+    ) -> Iterator[list[AggregateEvent]]:
+        """This table's events after ``after_position``, in batches, in position order."""
+        from mallbots.es.postgres.log import PostgresLog
+
+        yield from PostgresLog(self.database, self.registry, [self.table]).batches(
+            after_position, batch_size
+        )
+
+    def __repr__(self) -> str:
+        return f"PostgresEventStore({self.table!r} on {self.database!r})"
+
+
+def storable_stream(stream_name: str, stream_id: str) -> StreamKey:
+    """The stream key, if PostgreSQL can hold it: text without a NUL character."""
+    key = checked_stream(stream_name, stream_id)
+    for what, value in (("stream name", stream_name), ("stream id", stream_id)):
+        if "\x00" in value:
+            raise ValueError(
+                f"the {what} {value!r} holds a NUL character, which PostgreSQL cannot store "
+                "in text; use another"
+            )
+    return key
+
+
+def decode_stream_rows(
+    rows: list[tuple],
+    registry: Registry,
+    stream_name: str,
+    stream_id: str,
+    after: int = 0,
+    upper: int | None = None,
+) -> list[AggregateEvent]:
+    """A stream's events from rows selected with its id and name (the columns of
+    :data:`STREAM_EVENT_COLUMNS` first, the stream name last): those after version
+    ``after`` (up to ``upper``), checked for gaps, then decoded."""
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    columns = stream_window(columns or [[] for _ in range(8)], stream_name, after, upper)
+    check_contiguous(columns, after, stream_name, stream_id)
+    return decode_columns(columns, registry, (stream_name, stream_id))
+
+
+def _duplicates(appends: Sequence[StreamAppend], detail: str) -> DuplicateEventError:
+    """The event ids the server found taken (it names one), and any repeated in the batch."""
+    ids = [event.id for append in appends for event in append.events]
+    repeated = {event_id for event_id, n in Counter(ids).items() if n > 1}
+    named = {event_id for event_id in ids if event_id in detail}
+    return DuplicateEventError(sorted(named | repeated))
+
+
+def _unstorable_batch(appends: Sequence[StreamAppend], error: psycopg.DataError) -> ValueError:
+    """A refusal of the values themselves, told in the events' terms."""
+    events = [event for append in appends for event in append.events]
+    problem = _unstorable(events) or f"a value PostgreSQL cannot store ({str(error).strip()})"
+    names = sorted({f"{a.stream_name} {a.stream_id!r}" for a in appends})
+    return ValueError(f"cannot store events of {', '.join(names)}: {problem}; nothing was written")

@@ -1,0 +1,86 @@
+"""Snapshots on PostgreSQL, written in the same transaction as the events they cover.
+
+The middleware of :class:`mallbots.es.snapshots.SnapshotStore` (when to snapshot,
+capturing, serializing, restoring and ignoring a snapshot that no longer fits) with the
+book's ``snapshots`` table on the server. A snapshot is upserted by its stream's key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from mallbots.es.aggregate_store import AggregateStore, Middleware
+from mallbots.es.database import checked_identifier
+from mallbots.es.postgres.database import PostgresDatabase
+from mallbots.es.postgres.event_store import storable_stream
+from mallbots.es.postgres.schema import snapshot_table_sql
+from mallbots.es.registry import Registry
+from mallbots.es.snapshots import SNAPSHOT_COLUMNS, EveryNEvents, SnapshotStore, SnapshotStrategy
+
+
+class PostgresSnapshotStore(SnapshotStore):
+    """Middleware: restores from and writes snapshots around the wrapped store."""
+
+    def __init__(  # the parent's tables and statements are DuckDB's: none of them is used
+        self,
+        inner: AggregateStore,
+        database: PostgresDatabase,
+        registry: Registry,
+        table: str = "snapshots",
+        strategy: SnapshotStrategy | None = None,
+    ) -> None:
+        self.inner = inner
+        self.database = database  # type: ignore[assignment]
+        self.registry = registry
+        self.table = checked_identifier(table)
+        self.strategy = strategy if strategy is not None else EveryNEvents(3)
+        database.create(snapshot_table_sql(self.table))
+        self._upsert = (
+            f"INSERT INTO {self.table} ({SNAPSHOT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (stream_id, stream_name) DO UPDATE SET "
+            "stream_version = excluded.stream_version, snapshot_name = excluded.snapshot_name, "
+            "snapshot_data = excluded.snapshot_data, updated_at = excluded.updated_at"
+        )
+
+    def write(self, aggregate) -> None:
+        """Write the aggregate's current state as its snapshot at its pending version."""
+        self.write_rows([self.row(self.capture(aggregate))])
+
+    def write_rows(self, rows: list[list]) -> None:
+        """Write rows made by :meth:`rows` (one per stream) in one transaction."""
+        if not rows:
+            return
+        with self.database.transaction() as cursor:
+            cursor.executemany(self._upsert, rows)
+
+    def read(self, stream_name: str, stream_id: str) -> tuple[int, str, str] | None:
+        """The stored snapshot of a stream as (version, name, JSON), or None."""
+        storable_stream(stream_name, stream_id)
+        return self.database.execute(
+            f"SELECT stream_version, snapshot_name, snapshot_data FROM {self.table} "
+            "WHERE stream_id = %s AND stream_name = %s",
+            [stream_id, stream_name],
+        ).fetchone()
+
+    def frame(self) -> pd.DataFrame:
+        """Every stored snapshot as a DataFrame."""
+        cursor = self.database.execute(
+            f"SELECT stream_name, stream_id, stream_version, snapshot_name, snapshot_data, "
+            f"updated_at FROM {self.table} ORDER BY stream_name, stream_id"
+        )
+        return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
+
+
+def postgres_snapshots(
+    database: PostgresDatabase,
+    registry: Registry,
+    table: str = "snapshots",
+    strategy: SnapshotStrategy | None = None,
+) -> Middleware:
+    """Middleware that snapshots aggregates by ``strategy`` (every 3 events by default)."""
+    wrap: Callable[[AggregateStore], AggregateStore] = lambda inner: PostgresSnapshotStore(  # noqa: E731
+        inner, database, registry, table, strategy
+    )
+    return wrap

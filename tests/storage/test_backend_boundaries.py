@@ -1,0 +1,29 @@
+"""Where each storage backend's driver may be imported."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[2] / "mallbots"
+POSTGRES_STORE = PACKAGE / "es" / "postgres"
+
+
+def test_psycopg_is_imported_only_by_the_postgres_store():
+    importing = [
+        path.relative_to(PACKAGE).as_posix()
+        for path in PACKAGE.rglob("*.py")
+        if re.search(r"^\s*(import|from)\s+psycopg\b", path.read_text(), re.MULTILINE)
+    ]
+    assert importing, "the PostgreSQL store imports psycopg"
+    assert all(name.startswith("es/postgres/") for name in importing), importing
+
+
+def test_the_core_does_not_import_the_postgres_store():
+    """``import mallbots`` must work where psycopg is not installed."""
+    importing = [
+        path.relative_to(PACKAGE).as_posix()
+        for path in PACKAGE.rglob("*.py")
+        if POSTGRES_STORE not in path.parents and "mallbots.es.postgres" in path.read_text()
+    ]
+    assert importing == []
