@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 
 import duckdb
 import pytest
 
-from mallbots.es import Database, DatabaseLockedError
+from mallbots.app import MallBots
+from mallbots.es import Database, DatabaseLockedError, NotADatabaseFileError
+from mallbots.stores.application import CreateStore
 from tests.processes import held
 
 
@@ -17,6 +21,59 @@ def test_opening_the_same_file_twice_in_a_process_shares_one_database(tmp_path):
     assert first is second
     first.close()
     assert Database.open(tmp_path / "a.duckdb") is not first
+
+
+@pytest.mark.parametrize("second_name", ["hard link", "symbolic link", "another spelling"])
+def test_one_file_under_two_names_is_one_database_and_loses_no_write(tmp_path, second_name):
+    """The issue's trial: a shop on each name, commands through both, then reopen.
+
+    With a Database per name, each kept its own copy of the file and the last to
+    checkpoint erased the other's commits (301 of 601 in one trial).
+    """
+    path = tmp_path / "mall.duckdb"
+    with MallBots.open(path, seed=None):
+        pass  # the file exists before its second name
+    other = tmp_path / "other.duckdb"
+    if second_name == "hard link":
+        other.hardlink_to(path)
+    elif second_name == "symbolic link":
+        other.symlink_to(path)
+    else:
+        (tmp_path / "sub").mkdir()
+        other = tmp_path / "sub" / ".." / "mall.duckdb"
+    first = MallBots.open(path, seed=None)
+    second = MallBots.open(other, seed=None)
+    assert first.database is second.database
+    for i in range(60):
+        shop = first if i % 2 else second
+        shop.execute(CreateStore(name=f"Store {i}", location="Hall"))
+    first.database.execute("CHECKPOINT")
+    second.close()  # closes the one Database, as closing either name would
+    with MallBots.open(path) as reopened:
+        assert reopened.log.count() == 60
+        assert len(reopened.read_model("stores.stores")) == 60
+
+
+def test_a_database_opened_by_a_new_name_after_closing_is_a_new_one(tmp_path):
+    path = tmp_path / "a.duckdb"
+    first = Database.open(path)
+    (tmp_path / "b.duckdb").hardlink_to(path)
+    assert Database.open(tmp_path / "b.duckdb") is first
+    first.close()
+    with Database.open(tmp_path / "b.duckdb") as again:
+        assert again is not first
+
+
+@pytest.mark.parametrize("kind", ["directory", "FIFO"])
+def test_something_that_is_not_a_regular_file_is_refused_untouched(tmp_path, kind):
+    path = tmp_path / "thing"
+    if kind == "directory":
+        path.mkdir()
+    else:
+        os.mkfifo(path)
+    with pytest.raises(NotADatabaseFileError, match=f"{path} is a (directory|FIFO)"):
+        Database.open(path)
+    assert path.is_dir() if kind == "directory" else stat.S_ISFIFO(path.stat().st_mode)
 
 
 @pytest.fixture

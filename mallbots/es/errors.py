@@ -86,3 +86,11 @@ class CorruptEventError(EventSourcingError):
 
 class DatabaseLockedError(EventSourcingError):
     """The database file is held read-write by another process."""
+
+
+class NotADatabaseFileError(EventSourcingError):
+    """The path names something that is not a database file (a directory, a FIFO...)."""
+
+
+class ForeignDatabaseError(EventSourcingError):
+    """A database file holds another application's data: the shop adds nothing to it."""
