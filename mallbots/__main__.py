@@ -2,6 +2,10 @@
 
 import sys
 
-from mallbots.cli import main
+try:
+    from mallbots.cli import main
+except KeyboardInterrupt:  # Ctrl-C while the libraries load: nothing was opened yet
+    print("mallbots: error: interrupted before anything was opened", file=sys.stderr)
+    sys.exit(130)
 
 sys.exit(main())

@@ -23,7 +23,11 @@ from pathlib import Path
 
 import duckdb
 
-from mallbots.es.errors import DatabaseLockedError, NotADatabaseFileError
+from mallbots.es.errors import (
+    DatabaseInvalidatedError,
+    DatabaseLockedError,
+    NotADatabaseFileError,
+)
 
 MEMORY = ":memory:"
 CATALOG = "mallbots_db"
@@ -192,7 +196,14 @@ class Database:
     ) -> duckdb.DuckDBPyConnection:
         """Run one statement (SQL text or :meth:`parsed`) on this thread's cursor."""
         cursor = self.cursor()
-        return cursor.execute(sql, parameters) if parameters is not None else cursor.execute(sql)
+        try:
+            if parameters is None:
+                return cursor.execute(sql)
+            return cursor.execute(sql, parameters)
+        except duckdb.Error as error:
+            if _invalidated(error):
+                raise _invalidation_explained(self.path, error) from error
+            raise
 
     def parsed(self, sql: str) -> duckdb.Statement:
         """One statement of SQL, parsed once and kept: the stores' hot queries.
@@ -263,13 +274,15 @@ class Database:
             try:
                 yield cursor
                 cursor.commit()
-            except BaseException:
+            except BaseException as error:
                 local.depth = 0
                 self._last_position = position_at_begin
                 _rollback_quietly(cursor)
                 hooks, local.on_rollback, local.on_commit = local.on_rollback, [], []
                 for hook in hooks:
                     hook()
+                if _invalidated(error):
+                    raise _invalidation_explained(self.path, error) from error
                 raise
             local.depth = 0
             hooks, local.on_commit, local.on_rollback = local.on_commit, [], []
@@ -369,6 +382,36 @@ def file_kind(mode: int) -> str:
         (stat.S_ISREG, "a regular file"),
     ]
     return next((words for test, words in kinds if test(mode)), "a special file")
+
+
+def duckdb_explained(error: duckdb.Error, path: str | None) -> str:
+    """DuckDB's message for a user: one line, without the SQL it quotes, naming the file."""
+    if _invalidated(error):
+        return str(_invalidation_explained(path or "the database", error))
+    message = re.split(r"\n\s*LINE \d+:", str(error))[0]
+    message = " ".join(message.split())
+    if path and path not in message:
+        message = f"{path}: {message}"
+    return message
+
+
+def _invalidated(error: BaseException) -> bool:
+    text = str(error).lower()
+    return isinstance(error, duckdb.Error) and (
+        "invalidated" in text or "detach and reattach" in text
+    )
+
+
+def _invalidation_explained(path: str, error: duckdb.Error) -> DatabaseInvalidatedError:
+    """DuckDB's "detach and reattach", said as what it means for the shop's user."""
+    cause = re.search(r"Original error: (.*)", str(error), re.DOTALL)
+    why = " ".join((cause.group(1) if cause else str(error)).split())[:200]
+    return DatabaseInvalidatedError(
+        f"{path} cannot be used any more in this process: a write to it failed ({why}). "
+        "Close the shop and open it again (shop.close(), then MallBots.open(path); at the "
+        "command line, run the command again once the cause, such as a full disk, is "
+        "fixed): what was committed before is kept, the failed change is not."
+    )
 
 
 def _rollback_quietly(cursor: duckdb.DuckDBPyConnection) -> None:

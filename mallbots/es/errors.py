@@ -94,3 +94,7 @@ class NotADatabaseFileError(EventSourcingError):
 
 class ForeignDatabaseError(EventSourcingError):
     """A database file holds another application's data: the shop adds nothing to it."""
+
+
+class DatabaseInvalidatedError(EventSourcingError):
+    """A write to the file failed (a full disk...): DuckDB refuses it until it is reopened."""
