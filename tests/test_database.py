@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 import threading
 
 import duckdb
@@ -243,3 +245,49 @@ def test_a_closed_database_refuses_work_in_its_own_words(tmp_path):
     for attempt in (database.cursor, lambda: database.fresh_cursor().__enter__()):
         with pytest.raises(RuntimeError, match="is closed"):
             attempt()
+
+
+FILE_SIZE_LIMITED = """
+import resource, signal, sys
+from mallbots.es import Database, DatabaseInvalidatedError
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails, as on a full disk
+db = Database.open(sys.argv[1])
+db.execute("SET checkpoint_threshold = '1GB'")
+db.execute("CREATE TABLE t (x VARCHAR)")
+db.execute("CHECKPOINT")
+resource.setrlimit(resource.RLIMIT_FSIZE, (3_000_000, resource.RLIM_INFINITY))
+rows = "INSERT INTO t SELECT md5(random()::VARCHAR) || md5(random()::VARCHAR) FROM range(30000)"
+for attempt in range(2):
+    with db.transaction() as cursor:
+        cursor.execute(rows)
+    try:
+        db.execute("CHECKPOINT")
+    except DatabaseInvalidatedError as error:
+        print(error)
+        try:
+            db.execute("SELECT count(*) FROM t")
+        except DatabaseInvalidatedError as again:
+            print(again)
+        db.close()
+        break
+"""
+
+
+def test_a_failed_checkpoint_says_close_and_reopen_and_keeps_the_commits(tmp_path):
+    """DuckDB's "detach and reattach", after a write fails (here: past a file size limit)."""
+    path = tmp_path / "full.duckdb"
+    done = subprocess.run(
+        [sys.executable, "-c", FILE_SIZE_LIMITED, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        assert line.startswith(f"{path} cannot be used any more in this process")
+        assert "Close the shop and open it again" in line and "File too large" in line
+        assert "reattach" not in line.lower()
+    with Database.open(path) as reopened:  # both commits were in the log before it failed
+        assert reopened.execute("SELECT count(*) FROM t").fetchone() == (60_000,)

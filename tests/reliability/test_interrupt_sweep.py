@@ -155,10 +155,10 @@ def sweep(command: Command, references, tmp_path: Path, trials: int, seed: int) 
                 (line,) = err.splitlines()
                 assert line.startswith("mallbots: error: interrupted"), line
                 figures.count("Ctrl-C told in one line, exit 130")
-        if process.returncode == 0:
-            figures.count("CLI runs that finished before the signal")
         else:
             assert process.returncode in (0, -signal.SIGKILL), f"{where}: {err}"
+        if process.returncode == 0:
+            figures.count("CLI runs that finished before the signal")
         if not path.exists():
             continue  # stopped before the file was made: nothing to lose
         log = log_of(path)
