@@ -25,7 +25,7 @@ from mallbots.demo import run_demo
 from mallbots.errors import DomainError
 from mallbots.es import Database, EventSourcingError, HandlerError
 from mallbots.es.check import check_database
-from mallbots.es.database import MEMORY, duckdb_explained, file_kind
+from mallbots.es.database import MEMORY, duckdb_explained, file_kind, without_sql
 from mallbots.es.lifetimes import events_per_type, lifetime_summary
 from mallbots.ownership import EmptyDatabaseError, require_shop
 from mallbots.reading import behind_note, event_tables, open_for_reading, read_log
@@ -406,7 +406,7 @@ def report(error: BaseException, path: str | None) -> int:
     if isinstance(error, duckdb.Error):
         return fail(duckdb_explained(error, path), 1)
     if isinstance(error, DomainError | EventSourcingError | HandlerError | OSError):
-        return fail(str(error), 1)
+        return fail(without_sql(str(error)), 1)  # a handler's error may quote DuckDB's
     raise error
 
 

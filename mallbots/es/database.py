@@ -388,11 +388,15 @@ def duckdb_explained(error: duckdb.Error, path: str | None) -> str:
     """DuckDB's message for a user: one line, without the SQL it quotes, naming the file."""
     if _invalidated(error):
         return str(_invalidation_explained(path or "the database", error))
-    message = re.split(r"\n\s*LINE \d+:", str(error))[0]
-    message = " ".join(message.split())
+    message = without_sql(str(error))
     if path and path not in message:
         message = f"{path}: {message}"
     return message
+
+
+def without_sql(message: str) -> str:
+    """A message on one line, without the SQL DuckDB quotes after it (``LINE 1: ...``)."""
+    return " ".join(re.split(r"\n\s*LINE \d+:", message)[0].split())
 
 
 def _invalidated(error: BaseException) -> bool:
