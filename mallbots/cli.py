@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import duckdb
 import pandas as pd
@@ -381,11 +381,37 @@ def parser() -> Parser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = None
+    quiet = QuietCtrlC()
+    previous, sys.unraisablehook = sys.unraisablehook, quiet
     try:
         args = parser().parse_args(argv)
-        return args.run(args)
+        status = args.run(args)
+        if quiet.swallowed is not None:  # Ctrl-C came while an object was being freed
+            raise quiet.swallowed
+        return status
     except BaseException as error:
         return report(error, getattr(args, "db", None))
+    finally:
+        sys.unraisablehook = previous
+
+
+class QuietCtrlC:
+    """An unraisable-exception hook that keeps a Ctrl-C instead of printing its traceback.
+
+    A KeyboardInterrupt that lands in a destructor (``__del__``, a weakref callback)
+    cannot stop the command: Python prints it as "Exception ignored in ..." and goes
+    on. Kept here, it is reported once the command ends, as any Ctrl-C is.
+    """
+
+    def __init__(self) -> None:
+        self.swallowed: KeyboardInterrupt | None = None
+        self._previous = sys.unraisablehook
+
+    def __call__(self, unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            self.swallowed = unraisable.exc_value
+        else:
+            self._previous(unraisable)
 
 
 def report(error: BaseException, path: str | None) -> int:

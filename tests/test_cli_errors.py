@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+
 import duckdb
 import pytest
 
-from mallbots.cli import report
+from mallbots.cli import QuietCtrlC, report
 from mallbots.es import Database, HandlerError
 from mallbots.es.database import duckdb_explained
 
@@ -80,3 +82,21 @@ def test_a_handler_failing_in_duckdb_is_told_without_the_sql(tmp_path, capsys):
     assert report(error, "mall.duckdb") == 1
     (line,) = capsys.readouterr().err.splitlines()
     assert "no_such_column" in line and "LINE" not in line and "FROM range" not in line
+
+
+class _FreedDuringCtrlC:
+    def __del__(self) -> None:
+        raise KeyboardInterrupt  # as if Ctrl-C landed while this object was freed
+
+
+def test_ctrl_c_in_a_destructor_is_kept_not_printed(capsys):
+    """Python prints "Exception ignored in ..." with a traceback, and goes on."""
+    hook = QuietCtrlC()
+    previous, sys.unraisablehook = sys.unraisablehook, hook
+    try:
+        _FreedDuringCtrlC()  # freed at once: its __del__ raises into the hook
+    finally:
+        sys.unraisablehook = previous
+    assert isinstance(hook.swallowed, KeyboardInterrupt)
+    assert capsys.readouterr().err == ""
+    assert report(hook.swallowed, "mall.duckdb") == 130
