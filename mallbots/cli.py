@@ -285,9 +285,10 @@ def check(args: argparse.Namespace) -> int:
     """Without a shop, read-only: opening one catches its read models up, which writes
     and which damage can stop."""
     with reading(args.db) as database:
-        report = check_database(database, shop_registry(), event_tables(database))
-        print(report)
-    return 0 if report.ok else 1
+        found = check_database(database, shop_registry(), event_tables(database))
+        print(found)
+        say_if_behind(database)
+    return 0 if found.ok else 1
 
 
 # --- shared ----------------------------------------------------------------------------------
@@ -321,8 +322,11 @@ def reading(path: str) -> Iterator[Database]:
 
 
 def require_file(path: str) -> None:
+    """A usage error unless ``path`` exists and is not empty (a file to read a shop from)."""
     if not os.path.lexists(path):
         raise UsageError(f"no database file {path} (make one with: mallbots simulate --db {path})")
+    if os.path.isfile(path) and os.path.getsize(path) == 0:
+        raise UsageError(f"{path} holds no MallBots shop (it is empty); nothing changed")
 
 
 def say_if_behind(database: Database) -> None:

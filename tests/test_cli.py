@@ -217,9 +217,13 @@ def test_overwrite_leaves_a_file_another_process_has_open(tmp_path):
     assert done.returncode == 0, done.stderr  # nobody holds it now: replaced
 
 
-def test_reading_commands_leave_an_empty_database_untouched(tmp_path):
+@pytest.mark.parametrize("kind", ["empty database", "empty file"])
+def test_reading_commands_leave_an_empty_database_untouched(tmp_path, kind):
     path = tmp_path / "empty.duckdb"
-    duckdb.connect(str(path)).close()
+    if kind == "empty file":
+        path.touch()
+    else:
+        duckdb.connect(str(path)).close()
     before = path.read_bytes()
     for command in ("stats", "rebuild", "events", "check"):
         done = mallbots(command, "--db", str(path), cwd=tmp_path)
