@@ -63,6 +63,7 @@ from mallbots.monolith import Monolith
 from mallbots.notifications.module import NotificationsModule
 from mallbots.ordering.module import OrderingModule
 from mallbots.ordering.module import registrations as ordering_registrations
+from mallbots.ownership import claim
 from mallbots.payments.module import PaymentsModule
 from mallbots.reporting.module import ReportingModule
 from mallbots.stores.module import StoresModule
@@ -116,6 +117,7 @@ class MallBots:
                 "up to date. Open the file read-write, or read it without a shop, in SQL "
                 "(database.execute)."
             )
+        claim(database)  # another application's file is refused before anything is added
         self.database = database
         self.dispatcher = EventDispatcher()
         self.aggregate_cache = AggregateCache(aggregate_cache) if aggregate_cache else None
@@ -171,7 +173,10 @@ class MallBots:
         *,
         aggregate_cache: int = 0,
     ) -> MallBots:
-        """The shop on a database file (created if missing).
+        """The shop on a database file (created if missing, or adopted if empty).
+
+        A file another application made is refused with a :class:`ForeignDatabaseError`
+        and left as it was (see :mod:`mallbots.ownership`).
 
         With a seed, ids and times are deterministic. Reopening a file that already holds
         a shop continues reproducibly: the ids are seeded by the seed, the number of rows
@@ -181,6 +186,7 @@ class MallBots:
         """
         database = Database.open(path)
         try:
+            claim(database)  # before reading its tables for the seed
             options = {"snapshot_every": snapshot_every, "aggregate_cache": aggregate_cache}
             if seed is None:
                 return cls(database, **options)

@@ -8,28 +8,34 @@ refused commands end with one line on stderr and a non-zero exit, never a traceb
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
+import stat
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import duckdb
 import pandas as pd
 
-from mallbots.app import DEFAULT_DATABASE, SCHEMAS, MallBots
+from mallbots.app import DEFAULT_DATABASE, MallBots
 from mallbots.demo import run_demo
 from mallbots.errors import DomainError
 from mallbots.es import Database, EventSourcingError, HandlerError
-from mallbots.es.database import MEMORY
+from mallbots.es.database import MEMORY, duckdb_explained, file_kind, without_sql
 from mallbots.es.lifetimes import events_per_type, lifetime_summary
+from mallbots.ownership import EmptyDatabaseError, require_shop
+from mallbots.reading import behind_note, open_for_reading, read_log
 from mallbots.shop_check import check_shop
 from mallbots.simulator import PRESETS, simulate
 from mallbots.simulator.export import export_log
 
 PROGRAM = "mallbots"
+LARGEST_COUNT = 1_000_000_000
+"""The most events a count argument (``--events``, ``--last``) may ask for."""
+LARGEST_SEED = 2**63 - 1
 
 
 class UsageError(Exception):
@@ -56,7 +62,7 @@ def add_demo(subcommands: argparse._SubParsersAction) -> None:
     add_database_option(parser)
     parser.add_argument(
         "--seed",
-        type=int,
+        type=seed_argument,
         help="seed ids and times, so the same file state gives the same output",
     )
     parser.set_defaults(run=demo)
@@ -85,9 +91,9 @@ def add_simulate(subcommands: argparse._SubParsersAction) -> None:
     )
     add_database_option(parser)
     parser.add_argument("--preset", choices=list(PRESETS), default="classroom")
-    parser.add_argument("--seed", type=int, default=42, help="the seed (default: 42)")
+    parser.add_argument("--seed", type=seed_argument, default=42, help="the seed (default: 42)")
     parser.add_argument(
-        "--events", type=positive, metavar="N", help="stop once the log holds N events"
+        "--events", type=count_argument, metavar="N", help="stop once the log holds N events"
     )
     parser.add_argument(
         "--per-command",
@@ -104,10 +110,10 @@ def simulate_command(args: argparse.Namespace) -> int:
     config = PRESETS[args.preset].with_changes(seed=args.seed)
     if args.events is not None:
         config = config.with_changes(max_events=args.events)
-    if args.db != MEMORY and Path(args.db).exists():
+    if args.db != MEMORY and os.path.lexists(args.db):
         if not args.overwrite:
             raise UsageError(f"{args.db} exists; pass --overwrite to replace it")
-        delete_unless_open(args.db)
+        delete_shop_file(args.db)
     progress = False if args.no_progress else None
     shop, result = simulate(config, args.db, bulk=not args.per_command, progress=progress)
     with shop:
@@ -122,24 +128,53 @@ def simulate_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def delete_unless_open(path: str) -> None:
-    """Delete a database file and its write-ahead log, unless a process has it open.
+def delete_shop_file(path: str) -> None:
+    """Delete a shop's database file (and its write-ahead log) for ``--overwrite``.
 
-    DuckDB refuses to open a file another process holds, with a message saying which
-    process; that refusal is the answer here too. A file DuckDB cannot read at all (not
-    a database) is nobody's database, so it goes.
+    Only a regular file the shop made, or an empty one; anything else is refused,
+    named, and left alone: a device node, a directory, a FIFO, a symbolic link, a file
+    that is not a DuckDB database, another application's database. A file another
+    process has open is refused too (DuckDB's lock says which process).
     """
-    with contextlib.suppress(duckdb.Error):  # a DatabaseLockedError is not one: it goes up
-        Database.open(path).close()
+    mode = os.lstat(path).st_mode
+    refusal = f"--overwrite replaces only a MallBots database file; {path} was left as it is"
+    if stat.S_ISLNK(mode):
+        raise UsageError(f"{path} is a symbolic link to {os.readlink(path)}; {refusal}")
+    if not stat.S_ISREG(mode):
+        raise UsageError(f"{path} is {file_kind(mode)}; {refusal}")
+    if os.path.getsize(path):
+        try:
+            database = Database.open(path)  # read-write: refused while anyone has it open
+        except duckdb.Error:
+            raise UsageError(f"{path} is not a DuckDB database file; {refusal}") from None
+        with database:
+            try:
+                require_shop(database)
+            except EmptyDatabaseError:
+                pass  # an empty database: nothing to lose
+            except EventSourcingError:
+                raise UsageError(f"{path} was not made by MallBots; {refusal}") from None
     for file in (Path(path), Path(f"{path}.wal")):
         file.unlink(missing_ok=True)
 
 
-def positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
-    return value
+def whole_number(low: int, high: int, words: str) -> Callable[[str], int]:
+    """An argument type: a whole number from ``low`` to ``high``, else a usage error."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected {words}, not {text!r}")
+        return value
+
+    return parse
+
+
+count_argument = whole_number(1, LARGEST_COUNT, f"a whole number from 1 to {LARGEST_COUNT:,}")
+seed_argument = whole_number(0, LARGEST_SEED, f"a whole number from 0 to {LARGEST_SEED:,}")
 
 
 # --- stats -----------------------------------------------------------------------------------
@@ -157,10 +192,12 @@ def add_stats(subcommands: argparse._SubParsersAction) -> None:
 
 
 def stats(args: argparse.Namespace) -> int:
-    with open_existing(args.db) as shop:
-        print(f"{args.db}: {shop.log.count():,} events\n")
-        print_frame("Stream lifetimes", lifetime_summary(shop.log))
-        print_frame("Events per type", events_per_type(shop.log))
+    with reading(args.db) as database:
+        log = read_log(database)
+        print(f"{args.db}: {log.count():,} events\n")
+        print_frame("Stream lifetimes", lifetime_summary(log))
+        print_frame("Events per type", events_per_type(log))
+        say_if_behind(database)
     return 0
 
 
@@ -225,19 +262,19 @@ def add_events(subcommands: argparse._SubParsersAction) -> None:
     parser.add_argument("--id", metavar="ID", help="a stream id")
     parser.add_argument("--name", metavar="EVENT", help="an event name, e.g. stores.ProductAdded")
     parser.add_argument(
-        "--last", type=positive, default=20, metavar="N", help="show the last N (default: 20)"
+        "--last", type=count_argument, default=20, metavar="N", help="show the last N (default: 20)"
     )
     parser.set_defaults(run=events)
 
 
 def events(args: argparse.Namespace) -> int:
-    with open_existing(args.db) as shop:
+    with reading(args.db) as database:
         filters = {"stream_name": args.stream, "stream_id": args.id, "event_name": args.name}
         chosen = {column: value for column, value in filters.items() if value is not None}
         where = " AND ".join(f"{column} = ${i}" for i, column in enumerate(chosen, start=2))
-        frame = shop.database.execute(
+        frame = database.execute(
             "SELECT * FROM (SELECT position, occurred_at, stream_name, stream_id, "
-            f"stream_version AS version, event_name, event_data FROM ({shop.log.sql()}) "
+            f"stream_version AS version, event_name, event_data FROM ({read_log(database).sql()}) "
             f"WHERE {where or 'true'} ORDER BY position DESC LIMIT $1) ORDER BY position",
             [args.last, *chosen.values()],
         ).df()
@@ -266,11 +303,13 @@ def add_check(subcommands: argparse._SubParsersAction) -> None:
 
 
 def check(args: argparse.Namespace) -> int:
-    """Without a shop: opening one catches its read models up, which damage can stop."""
-    with open_shop_file(args.db) as database:
-        report = check_shop(database)
-        print(report)
-    return 0 if report.ok else 1
+    """Without a shop, read-only: opening one catches its read models up, which writes
+    and which damage can stop."""
+    with reading(args.db) as database:
+        found = check_shop(database)
+        print(found)
+        say_if_behind(database)
+    return 0 if found.ok else 1
 
 
 # --- shared ----------------------------------------------------------------------------------
@@ -278,37 +317,44 @@ def check(args: argparse.Namespace) -> int:
 
 def open_existing(path: str) -> MallBots:
     """The shop on a database file that must already exist and hold a shop."""
-    database = open_shop_file(path)
+    require_file(path)
+    database = Database.open(path)
     try:
+        require_shop(database)  # before the shop adds its tables (and adopts an empty file)
         return MallBots(database)
+    except EmptyDatabaseError:
+        database.close()
+        raise UsageError(f"{path} holds no MallBots shop (it is empty); nothing changed") from None
     except BaseException:
         database.close()
         raise
 
 
-def open_shop_file(path: str) -> Database:
-    """The database in a file that must already exist and hold a shop's event tables.
+@contextmanager
+def reading(path: str) -> Iterator[Database]:
+    """A shop's database file opened read-only, for the commands that only read."""
+    require_file(path)
+    try:
+        database = open_for_reading(path)
+    except EmptyDatabaseError:
+        raise UsageError(f"{path} holds no MallBots shop (it is empty); nothing changed") from None
+    with database:
+        yield database
 
-    A shop opened on any other DuckDB file would add its tables to it.
-    """
-    if not Path(path).is_file():
+
+def require_file(path: str) -> None:
+    """A usage error unless ``path`` exists and is not empty (a file to read a shop from)."""
+    if not os.path.lexists(path):
         raise UsageError(f"no database file {path} (make one with: mallbots simulate --db {path})")
-    database = Database.open(path)
-    if not event_tables(database):
-        database.close()
-        raise UsageError(f"{path} holds no MallBots shop (no event tables); nothing changed")
-    return database
+    if os.path.isfile(path) and os.path.getsize(path) == 0:
+        raise UsageError(f"{path} holds no MallBots shop (it is empty); nothing changed")
 
 
-def event_tables(database: Database) -> list[str]:
-    """The shop's event tables (and archives) that the database holds, module by module."""
-    rows = database.execute(
-        "SELECT table_schema, table_name FROM information_schema.tables "
-        "WHERE table_name IN ('events', 'events_archive') AND table_schema IN (SELECT unnest($1)) "
-        "ORDER BY list_position($1, table_schema), table_name",
-        [list(SCHEMAS)],
-    ).fetchall()
-    return [f"{schema}.{name}" for schema, name in rows]
+def say_if_behind(database: Database) -> None:
+    """Tell (on stderr) when read models are behind the log: a reader cannot catch them up."""
+    note = behind_note(database)
+    if note is not None:
+        print(note, file=sys.stderr)
 
 
 def print_frame(title: str, frame: pd.DataFrame) -> None:
@@ -359,18 +405,73 @@ def parser() -> Parser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    args = None
+    quiet = QuietCtrlC()
+    previous, sys.unraisablehook = sys.unraisablehook, quiet
     try:
         args = parser().parse_args(argv)
-        return args.run(args)
-    except UsageError as error:
+        status = args.run(args)
+        if quiet.swallowed is not None:  # Ctrl-C came while an object was being freed
+            raise quiet.swallowed
+        return status
+    except BaseException as error:
+        return report(error, getattr(args, "db", None))
+    finally:
+        sys.unraisablehook = previous
+
+
+class QuietCtrlC:
+    """An unraisable-exception hook that keeps a Ctrl-C instead of printing its traceback.
+
+    A KeyboardInterrupt that lands in a destructor (``__del__``, a weakref callback)
+    cannot stop the command: Python prints it as "Exception ignored in ..." and goes
+    on. Kept here, it is reported once the command ends, as any Ctrl-C is.
+    """
+
+    def __init__(self) -> None:
+        self.swallowed: KeyboardInterrupt | None = None
+        self._previous = sys.unraisablehook
+
+    def __call__(self, unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            self.swallowed = unraisable.exc_value
+        else:
+            self._previous(unraisable)
+
+
+def report(error: BaseException, path: str | None) -> int:
+    """Tell the user what stopped a command, in one line; returns the exit status.
+
+    Ctrl-C (Python's KeyboardInterrupt, or DuckDB's "Query interrupted" when it lands
+    mid-query, perhaps wrapped by a handler) exits 130: every change is a transaction,
+    so the file holds only whole commits. Anything unforeseen is raised again.
+    """
+    if interrupted(error):
+        where = f": {path} holds only what was committed before" if path else ""
+        return fail(f"interrupted{where} (nothing half-written)", 130)
+    if isinstance(error, UsageError):
         return fail(str(error), 2)
-    except BrokenPipeError:  # the reader went away (``mallbots events | head``)
+    if isinstance(error, BrokenPipeError):  # the reader went away (``mallbots events | head``)
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (Python flushes it at exit)
         return 0
-    except (DomainError, EventSourcingError, HandlerError, duckdb.Error, OSError) as error:
-        return fail(str(error), 1)
-    except KeyboardInterrupt:
-        return fail("interrupted", 130)
+    if isinstance(error, duckdb.Error):
+        return fail(duckdb_explained(error, path), 1)
+    if isinstance(error, DomainError | EventSourcingError | HandlerError | OSError):
+        return fail(without_sql(str(error)), 1)  # a handler's error may quote DuckDB's
+    raise error
+
+
+def interrupted(error: BaseException | None) -> bool:
+    """Whether Ctrl-C caused ``error`` (directly, or as its cause or context)."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, KeyboardInterrupt | duckdb.InterruptException):
+            return True
+        if isinstance(error, RuntimeError) and str(error) == "Query interrupted":
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def fail(message: str, status: int) -> int:

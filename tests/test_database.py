@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
+import sys
 import threading
 
 import duckdb
 import pytest
 
-from mallbots.es import Database, DatabaseLockedError
+from mallbots.app import MallBots
+from mallbots.es import Database, DatabaseLockedError, NotADatabaseFileError
+from mallbots.stores.application import CreateStore
 from tests.processes import held
 
 
@@ -17,6 +23,59 @@ def test_opening_the_same_file_twice_in_a_process_shares_one_database(tmp_path):
     assert first is second
     first.close()
     assert Database.open(tmp_path / "a.duckdb") is not first
+
+
+@pytest.mark.parametrize("second_name", ["hard link", "symbolic link", "another spelling"])
+def test_one_file_under_two_names_is_one_database_and_loses_no_write(tmp_path, second_name):
+    """The issue's trial: a shop on each name, commands through both, then reopen.
+
+    With a Database per name, each kept its own copy of the file and the last to
+    checkpoint erased the other's commits (301 of 601 in one trial).
+    """
+    path = tmp_path / "mall.duckdb"
+    with MallBots.open(path, seed=None):
+        pass  # the file exists before its second name
+    other = tmp_path / "other.duckdb"
+    if second_name == "hard link":
+        other.hardlink_to(path)
+    elif second_name == "symbolic link":
+        other.symlink_to(path)
+    else:
+        (tmp_path / "sub").mkdir()
+        other = tmp_path / "sub" / ".." / "mall.duckdb"
+    first = MallBots.open(path, seed=None)
+    second = MallBots.open(other, seed=None)
+    assert first.database is second.database
+    for i in range(60):
+        shop = first if i % 2 else second
+        shop.execute(CreateStore(name=f"Store {i}", location="Hall"))
+    first.database.execute("CHECKPOINT")
+    second.close()  # closes the one Database, as closing either name would
+    with MallBots.open(path) as reopened:
+        assert reopened.log.count() == 60
+        assert len(reopened.read_model("stores.stores")) == 60
+
+
+def test_a_database_opened_by_a_new_name_after_closing_is_a_new_one(tmp_path):
+    path = tmp_path / "a.duckdb"
+    first = Database.open(path)
+    (tmp_path / "b.duckdb").hardlink_to(path)
+    assert Database.open(tmp_path / "b.duckdb") is first
+    first.close()
+    with Database.open(tmp_path / "b.duckdb") as again:
+        assert again is not first
+
+
+@pytest.mark.parametrize("kind", ["directory", "FIFO"])
+def test_something_that_is_not_a_regular_file_is_refused_untouched(tmp_path, kind):
+    path = tmp_path / "thing"
+    if kind == "directory":
+        path.mkdir()
+    else:
+        os.mkfifo(path)
+    with pytest.raises(NotADatabaseFileError, match=f"{path} is a (directory|FIFO)"):
+        Database.open(path)
+    assert path.is_dir() if kind == "directory" else stat.S_ISFIFO(path.stat().st_mode)
 
 
 @pytest.fixture
@@ -186,3 +245,49 @@ def test_a_closed_database_refuses_work_in_its_own_words(tmp_path):
     for attempt in (database.cursor, lambda: database.fresh_cursor().__enter__()):
         with pytest.raises(RuntimeError, match="is closed"):
             attempt()
+
+
+FILE_SIZE_LIMITED = """
+import resource, signal, sys
+from mallbots.es import Database, DatabaseInvalidatedError
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails, as on a full disk
+db = Database.open(sys.argv[1])
+db.execute("SET checkpoint_threshold = '1GB'")
+db.execute("CREATE TABLE t (x VARCHAR)")
+db.execute("CHECKPOINT")
+resource.setrlimit(resource.RLIMIT_FSIZE, (3_000_000, resource.RLIM_INFINITY))
+rows = "INSERT INTO t SELECT md5(random()::VARCHAR) || md5(random()::VARCHAR) FROM range(30000)"
+for attempt in range(2):
+    with db.transaction() as cursor:
+        cursor.execute(rows)
+    try:
+        db.execute("CHECKPOINT")
+    except DatabaseInvalidatedError as error:
+        print(error)
+        try:
+            db.execute("SELECT count(*) FROM t")
+        except DatabaseInvalidatedError as again:
+            print(again)
+        db.close()
+        break
+"""
+
+
+def test_a_failed_checkpoint_says_close_and_reopen_and_keeps_the_commits(tmp_path):
+    """DuckDB's "detach and reattach", after a write fails (here: past a file size limit)."""
+    path = tmp_path / "full.duckdb"
+    done = subprocess.run(
+        [sys.executable, "-c", FILE_SIZE_LIMITED, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        assert line.startswith(f"{path} cannot be used any more in this process")
+        assert "Close the shop and open it again" in line and "File too large" in line
+        assert "reattach" not in line.lower()
+    with Database.open(path) as reopened:  # both commits were in the log before it failed
+        assert reopened.execute("SELECT count(*) FROM t").fetchone() == (60_000,)

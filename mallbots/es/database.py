@@ -12,7 +12,9 @@ read-write, and inside that process every writer goes through this object. It gi
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import stat
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -21,14 +23,19 @@ from pathlib import Path
 
 import duckdb
 
-from mallbots.es.errors import DatabaseLockedError
+from mallbots.es.errors import (
+    DatabaseInvalidatedError,
+    DatabaseLockedError,
+    NotADatabaseFileError,
+)
 
 MEMORY = ":memory:"
 CATALOG = "mallbots_db"
 """The name a database file is attached under (DuckDB would name it after the file)."""
 _CURSOR_SETUP = "SET TimeZone = 'UTC'"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
-_OPEN: weakref.WeakValueDictionary[str, Database] = weakref.WeakValueDictionary()
+_OPEN: weakref.WeakValueDictionary[tuple[int, int], Database] = weakref.WeakValueDictionary()
+"""The open databases by file identity: (device, inode), whatever name opened them."""
 _OPEN_LOCK = threading.Lock()
 
 
@@ -70,6 +77,7 @@ class Database:
         self._log_tables: list[str] = []
         self._removals: dict[str, int] = {}  # table -> times stored events left it
         self._parsed: dict[str, duckdb.Statement] = {}
+        self._identity: tuple[int, int] | None = None  # (device, inode) of the file
         self.closed = False
 
     # --- opening ---------------------------------------------------------------------------
@@ -81,6 +89,10 @@ class Database:
         Opening a file that this process already has open returns the same object, so
         every writer shares one lock and one position counter (asking read-only for a
         file this process writes gives that writer: DuckDB holds a file once per process).
+        A file is the file itself (its device and inode), not its name: a hard link, a
+        symbolic link, a bind mount or another spelling of the path share one Database.
+        Two would each keep their own copy of the file in memory, and the one that wrote
+        last would erase the other's commits.
 
         Another process may hold the file: several processes can read one file together,
         but while one process writes it no other may open it at all, not even read-only.
@@ -89,17 +101,21 @@ class Database:
         """
         if str(path) == MEMORY:
             return cls(MEMORY, read_only=read_only)
-        key = str(Path(path).expanduser().resolve())
+        resolved = str(Path(path).expanduser().resolve())
         with _OPEN_LOCK:
-            existing = _OPEN.get(key)
+            identity = _identity_of(resolved)
+            existing = _OPEN.get(identity) if identity is not None else None
             if existing is not None and not existing.closed:
                 if existing.read_only and not read_only:
                     raise DatabaseLockedError(
-                        f"{key} is open read-only in this process; close it first to write"
+                        f"{resolved} is open read-only in this process (as "
+                        f"{existing.path}); close it first to write"
                     )
                 return existing
-            database = cls(key, read_only=read_only)
-            _OPEN[key] = database
+            database = cls(resolved, read_only=read_only)
+            database._identity = _identity_of(resolved)  # the file exists now
+            if database._identity is not None:
+                _OPEN[database._identity] = database
             return database
 
     @classmethod
@@ -124,8 +140,8 @@ class Database:
                 self._side_cursors.clear()
             self._connection.close()
         with _OPEN_LOCK:
-            if _OPEN.get(self.path) is self:
-                del _OPEN[self.path]
+            if self._identity is not None and _OPEN.get(self._identity) is self:
+                del _OPEN[self._identity]
 
     def __enter__(self) -> Database:
         return self
@@ -202,7 +218,14 @@ class Database:
     ) -> duckdb.DuckDBPyConnection:
         """Run one statement (SQL text or :meth:`parsed`) on this thread's cursor."""
         cursor = self.cursor()
-        return cursor.execute(sql, parameters) if parameters is not None else cursor.execute(sql)
+        try:
+            if parameters is None:
+                return cursor.execute(sql)
+            return cursor.execute(sql, parameters)
+        except duckdb.Error as error:
+            if _invalidated(error):
+                raise _invalidation_explained(self.path, error) from error
+            raise
 
     def parsed(self, sql: str) -> duckdb.Statement:
         """One statement of SQL, parsed once and kept: the stores' hot queries.
@@ -273,13 +296,15 @@ class Database:
             try:
                 yield cursor
                 cursor.commit()
-            except BaseException:
+            except BaseException as error:
                 local.depth = 0
                 self._last_position = position_at_begin
                 _rollback_quietly(cursor)
                 hooks, local.on_rollback, local.on_commit = local.on_rollback, [], []
                 for hook in hooks:
                     hook()
+                if _invalidated(error):
+                    raise _invalidation_explained(self.path, error) from error
                 raise
             local.depth = 0
             hooks, local.on_commit, local.on_rollback = local.on_commit, [], []
@@ -347,6 +372,72 @@ class Database:
     def log_tables(self) -> tuple[str, ...]:
         """The event tables that make up the global log, in registration order."""
         return tuple(self._log_tables)
+
+
+def _identity_of(path: str) -> tuple[int, int] | None:
+    """The (device, inode) of a database file, None if there is none yet.
+
+    Anything but a regular file is refused: DuckDB would block on a FIFO, and would
+    replace a device node or write into whatever a special file stands for.
+    """
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(status.st_mode):
+        raise NotADatabaseFileError(
+            f"{path} is {file_kind(status.st_mode)}, not a database file: give the path "
+            "of a DuckDB file, or of a new file to create"
+        )
+    return status.st_dev, status.st_ino
+
+
+def file_kind(mode: int) -> str:
+    """What a file of this ``st_mode`` is, in words (``a directory``, ``a FIFO``...)."""
+    kinds = [
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISREG, "a regular file"),
+    ]
+    return next((words for test, words in kinds if test(mode)), "a special file")
+
+
+def duckdb_explained(error: duckdb.Error, path: str | None) -> str:
+    """DuckDB's message for a user: one line, without the SQL it quotes, naming the file."""
+    if _invalidated(error):
+        return str(_invalidation_explained(path or "the database", error))
+    message = without_sql(str(error))
+    if path and path not in message:
+        message = f"{path}: {message}"
+    return message
+
+
+def without_sql(message: str) -> str:
+    """A message on one line, without the SQL DuckDB quotes after it (``LINE 1: ...``)."""
+    return " ".join(re.split(r"\n\s*LINE \d+:", message)[0].split())
+
+
+def _invalidated(error: BaseException) -> bool:
+    text = str(error).lower()
+    return isinstance(error, duckdb.Error) and (
+        "invalidated" in text or "detach and reattach" in text
+    )
+
+
+def _invalidation_explained(path: str, error: duckdb.Error) -> DatabaseInvalidatedError:
+    """DuckDB's "detach and reattach", said as what it means for the shop's user."""
+    cause = re.search(r"Original error: (.*)", str(error), re.DOTALL)
+    why = " ".join((cause.group(1) if cause else str(error)).split())[:200]
+    return DatabaseInvalidatedError(
+        f"{path} cannot be used any more in this process: a write to it failed ({why}). "
+        "Close the shop and open it again (shop.close(), then MallBots.open(path); at the "
+        "command line, run the command again once the cause, such as a full disk, is "
+        "fixed): what was committed before is kept, the failed change is not."
+    )
 
 
 def _rollback_quietly(cursor: duckdb.DuckDBPyConnection) -> None:

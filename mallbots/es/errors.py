@@ -86,3 +86,15 @@ class CorruptEventError(EventSourcingError):
 
 class DatabaseLockedError(EventSourcingError):
     """The database file is held read-write by another process."""
+
+
+class NotADatabaseFileError(EventSourcingError):
+    """The path names something that is not a database file (a directory, a FIFO...)."""
+
+
+class ForeignDatabaseError(EventSourcingError):
+    """A database file holds another application's data: the shop adds nothing to it."""
+
+
+class DatabaseInvalidatedError(EventSourcingError):
+    """A write to the file failed (a full disk...): DuckDB refuses it until it is reopened."""
