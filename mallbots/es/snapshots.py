@@ -242,12 +242,11 @@ class SnapshotStore:
         if key in self.unreadable:
             return
         try:
-            rows = self.database.side_cursor().execute(self._select, [key[1]]).fetchall()
+            stored = self._stored_snapshot(*key)
         except duckdb.Error as error:
             self.unreadable.add(key)
             self._fall_back(UNREADABLE, aggregate, f"DuckDB could not read it: {error}")
             return
-        stored = next((tuple(row) for name, *row in rows if name == key[0]), None)
         if stored is None:
             return
         version, name, data = stored
@@ -256,6 +255,12 @@ class SnapshotStore:
             aggregate.load_snapshot(snapshot, version)
         except (RegistryError, TypeError, ValueError, RecursionError) as error:
             self._fall_back(UNUSABLE, aggregate, f"{name} at version {version}: {error}")
+
+    def _stored_snapshot(self, stream_name: str, stream_id: str) -> tuple[int, str, str] | None:
+        """The stored snapshot for a load, read on a side cursor: a damaged block then
+        fails this read alone, not the caller's transaction."""
+        rows = self.database.side_cursor().execute(self._select, [stream_id]).fetchall()
+        return next((tuple(row) for name, *row in rows if name == stream_name), None)
 
     def _fall_back(self, kind: str, aggregate: Aggregate, why: str) -> None:
         """Say, once per database, table and kind, that loads replay events instead."""

@@ -36,6 +36,7 @@ class PostgresSnapshotStore(SnapshotStore):
         self.registry = registry
         self.table = checked_identifier(table)
         self.strategy = strategy if strategy is not None else EveryNEvents(3)
+        self.unreadable: set[tuple[str, str]] = set()
         database.create(snapshot_table_sql(self.table))
         self._upsert = (
             f"INSERT INTO {self.table} ({SNAPSHOT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s) "
@@ -63,6 +64,9 @@ class PostgresSnapshotStore(SnapshotStore):
             "WHERE stream_id = %s AND stream_name = %s",
             [stream_id, stream_name],
         ).fetchone()
+
+    def _stored_snapshot(self, stream_name: str, stream_id: str) -> tuple[int, str, str] | None:
+        return self.read(stream_name, stream_id)
 
     def frame(self) -> pd.DataFrame:
         """Every stored snapshot as a DataFrame."""
