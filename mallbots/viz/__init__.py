@@ -1,5 +1,6 @@
 """Plots and widgets that show event streams and read models in the notebooks."""
 
+from mallbots.viz.changes import ChangeTracker, TableChange, TableState
 from mallbots.viz.measure import count_replayed, load_replays, rebuild_times, snapshot_load_times
 from mallbots.viz.plots import (
     events_over_time_data,
@@ -18,14 +19,15 @@ from mallbots.viz.widgets import (
     CommandPanel,
     ReadModelViewer,
     StreamExplorer,
-    TableState,
     frame_html,
 )
 
 __all__ = [
+    "ChangeTracker",
     "CommandPanel",
     "ReadModelViewer",
     "StreamExplorer",
+    "TableChange",
     "TableState",
     "count_replayed",
     "events_over_time_data",

@@ -22,6 +22,7 @@ from mallbots.es.events import AggregateEvent
 from mallbots.es.log import EventLog
 from mallbots.es.projection import Projection
 from mallbots.es.time_travel import read_model_at
+from mallbots.viz.changes import ChangeTracker, TableChange
 
 TABLE_STYLE = (
     "<style>.mb-table td,.mb-table th{padding:2px 8px;text-align:left;"
@@ -255,68 +256,21 @@ def _bundle(owner: Any, **kwargs: Any) -> dict:
 # --- the command panel ---------------------------------------------------------------------
 
 ID_SOURCES: dict[str, str] = {
-    "store_id": "SELECT id FROM stores.stores",
-    "product_id": "SELECT id FROM stores.products",
-    "customer_id": "SELECT id FROM customers.customers",
-    "payment_id": "SELECT id FROM payments.payments",
-    "invoice_id": "SELECT id FROM payments.invoices",
-    "shopping_list_id": "SELECT id FROM depot.shopping_lists",
-    "basket_id": "SELECT DISTINCT stream_id FROM baskets.events",
-    "order_id": "SELECT DISTINCT stream_id FROM ordering.events",
+    "store_id": "stores.stores",
+    "product_id": "stores.products",
+    "customer_id": "customers.customers",
+    "payment_id": "payments.payments",
+    "invoice_id": "payments.invoices",
+    "shopping_list_id": "depot.shopping_lists",
+    "basket_id": "baskets.events",
+    "order_id": "ordering.events",
 }
-"""Where the panel finds the ids it suggests for each kind of id field."""
+"""Where the panel finds the ids it suggests for each kind of id field: a table keyed by
+``id``, or an events table (its streams)."""
 
-
-@dataclasses.dataclass(frozen=True)
-class TableChange:
-    """Rows of one table that a command added, changed or removed."""
-
-    table: str
-    frame: pd.DataFrame
-    """A ``change`` column (added / changed / removed), then the row (as it is now, or
-    as it was for a removed row)."""
-
-    def counts(self) -> str:
-        counts = self.frame["change"].value_counts()
-        return ", ".join(
-            f"{counts[kind]} {kind}" for kind in ("added", "changed", "removed") if kind in counts
-        )
-
-
-class TableState:
-    """Every row of some tables, keyed by primary key, to compare before and after."""
-
-    def __init__(self, database: Any, tables: Sequence[str]) -> None:
-        self.columns: dict[str, list[str]] = {}
-        self.rows: dict[str, dict[tuple, tuple]] = {}
-        for table in tables:
-            schema, _, name = table.rpartition(".")
-            (key,) = database.execute(
-                "SELECT constraint_column_names FROM duckdb_constraints() "
-                "WHERE schema_name = $1 AND table_name = $2 AND constraint_type = 'PRIMARY KEY'",
-                [schema, name],
-            ).fetchone() or ([],)
-            result = database.execute(f"SELECT * FROM {table} ORDER BY ALL")
-            columns = [column[0] for column in result.description]
-            positions = [columns.index(column) for column in key] or list(range(len(columns)))
-            self.columns[table] = columns
-            self.rows[table] = {tuple(row[i] for i in positions): row for row in result.fetchall()}
-
-    def changes_since(self, before: TableState) -> list[TableChange]:
-        """What changed from ``before`` to this state, table by table (unchanged left out)."""
-        found = []
-        for table, rows in self.rows.items():
-            old = before.rows.get(table, {})
-            changed = [("added", row) for key, row in rows.items() if key not in old]
-            changed += [
-                ("changed", row) for key, row in rows.items() if key in old and old[key] != row
-            ]
-            changed += [("removed", row) for key, row in old.items() if key not in rows]
-            if changed:
-                frame = pd.DataFrame([row for _, row in changed], columns=self.columns[table])
-                frame.insert(0, "change", [kind for kind, _ in changed])
-                found.append(TableChange(table, frame))
-        return found
+SUGGESTED_IDS = 100
+"""How many ids an id field suggests, the newest first: a big mall knows too many for
+a list (150,000 baskets took a second to send on every click)."""
 
 
 class CommandPanel:
@@ -356,6 +310,7 @@ class CommandPanel:
         self.result: Any = None
         """What the last run returned (a new id, or None)."""
         self.runs = 0
+        self.tracker = ChangeTracker(shop)
         self.command.observe(lambda change: self._build_fields(change["new"]), names="value")
         self.run_button.on_click(lambda _button: self.run())
         self.widget = widgets.VBox(
@@ -381,12 +336,13 @@ class CommandPanel:
         self.fields.children = tuple(self.inputs.values())
 
     def _known_ids(self, field_name: str) -> list[str]:
-        sql = ID_SOURCES.get(field_name)
-        if sql is None:
+        table = ID_SOURCES.get(field_name)
+        if table is None:
             return []
-        return [row[0] for row in self.shop.database.execute(f"{sql} ORDER BY 1").fetchall()]
+        return newest_ids(self.shop.database, table, SUGGESTED_IDS)
 
     def _refresh_ids(self) -> None:
+        """Suggest the ids as they are now in the fields shown (a run may have made one)."""
         for name, control in self.inputs.items():
             if isinstance(control, widgets.Combobox):
                 known = self._known_ids(name)
@@ -405,17 +361,18 @@ class CommandPanel:
     def run(self) -> None:
         """Run the command (what the button does); the panes show the outcome."""
         self.runs += 1
-        tables = [t for t in self.shop.tables if not t.endswith(".events")]
-        head = self.shop.log.head()
-        before = TableState(self.shop.database, tables)
         self.error, self.result = None, None
+        self.new_events, self.changes = pd.DataFrame(), []
         try:
-            message = self.message()
-            self.result = self.shop.execute(message)
+            outcome = self.tracker.run(self.message())
         except (DomainError, TypeError, ValueError) as error:
             self.error = error
-        self.new_events = self.shop.log.frame(after_position=head)
-        self.changes = TableState(self.shop.database, tables).changes_since(before)
+        else:
+            self.result, self.new_events, self.changes = (
+                outcome.result,
+                outcome.events,
+                outcome.changes,
+            )
         self._show()
         self._refresh_ids()
 
@@ -506,8 +463,26 @@ def _field_input(field: dataclasses.Field, hint: Any, known_ids: list[str]) -> w
     return widgets.Text(value=default or "", description=name, style=style, layout=layout)
 
 
+def newest_ids(database: Any, table: str, count: int) -> list[str]:
+    """The ``count`` newest ids of a table keyed by ``id`` (or streams of an events
+    table), newest first; read from the table's end, not sorted whole."""
+    if table.endswith(".events"):
+        sql = (
+            f"SELECT stream_id FROM {table} WHERE stream_version = 1 "
+            "ORDER BY position DESC LIMIT $1"
+        )
+    else:
+        sql = (
+            f"SELECT id FROM {table} WHERE rowid > (SELECT max(rowid) FROM {table}) - $1 "
+            "ORDER BY rowid DESC"
+        )
+    return [row[0] for row in database.execute(sql, [count]).fetchall()]
+
+
 def _id_placeholder(known_ids: list[str]) -> str:
-    return f"one of {len(known_ids)} known ids, or any text"
+    if len(known_ids) < SUGGESTED_IDS:
+        return f"one of {len(known_ids)} known ids, or any text"
+    return f"one of the {len(known_ids)} newest ids, or any text"
 
 
 def _read(control: widgets.Widget, hint: Any) -> Any:
