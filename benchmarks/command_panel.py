@@ -79,7 +79,7 @@ def rounds(shop: MallBots, count: int, per_round: int) -> dict[str, dict[str, li
             sides = ["bare", "click"] if round_ % 2 else ["click", "bare"]
             for side in sides:
                 total = 0.0
-                for i in range(per_round):
+                for _ in range(per_round):
                     message = prepare(done)
                     done += 1
                     if side == "bare":
