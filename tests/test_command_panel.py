@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import typing
 
 import pytest
@@ -238,3 +239,22 @@ def test_a_click_on_a_big_table_reads_only_the_rows_it_touched(shop, world):
         TableShape.keyed = original
     assert [change.table for change in outcome.changes] == ["stores.products"]
     assert sum(count for table, count in fetched if table == "stores.stores") <= 2
+
+
+def test_a_click_names_what_changed_in_one_line(shop, world):
+    panel = CommandPanel(shop)
+    choose(panel, IncreaseProductPrice, product_id=world.widget, price="10.49")
+    panel.run()
+    assert panel.what_changed() == (
+        f"1 new event (ProductPriceIncreased to {world.widget}); rows: stores.products 1 changed."
+    )
+    assert panel.what_changed() in html.unescape(panel.result_pane.value)
+    choose(panel, IncreaseProductPrice, product_id=world.widget, price="1.00")
+    panel.run()
+    assert panel.what_changed() == "nothing (refused)"
+
+
+def test_a_new_panel_opens_clean(shop):
+    panel = CommandPanel(shop)
+    assert panel.result_pane.value == panel.events_pane.value == panel.changes_pane.value == ""
+    assert panel.runs == 0 and panel.error is None

@@ -388,7 +388,8 @@ class CommandPanel:
         else:
             returned = "" if self.result is None else f", returned {html.escape(repr(self.result))}"
             self.result_pane.value = (
-                f"<div style='color:#1b5e20'><b>#{self.runs} {name} ran</b>{returned}.</div>"
+                f"<div style='color:#1b5e20'><b>#{self.runs} {name} ran</b>{returned}: "
+                f"{html.escape(self.what_changed())}</div>"
             )
         events = self.new_events
         self.events_pane.value = (
@@ -415,6 +416,24 @@ class CommandPanel:
             )
             or "<i>no rows changed</i>"
         )
+
+    def what_changed(self) -> str:
+        """The last run's changes in a sentence: its events, then the rows per table."""
+        if self.error is not None:
+            return "nothing (refused)"
+        events = self.new_events
+        if len(events):
+            named = ", ".join(
+                f"{name.rpartition('.')[2]} to {stream_id}"
+                for name, stream_id in zip(events["event_name"], events["stream_id"], strict=True)
+            )
+            said = f"{_count(len(events), 'new event')} ({named})"
+        else:
+            said = "no new events"
+        if self.changes:
+            tables = "; ".join(f"{change.table} {change.counts()}" for change in self.changes)
+            return f"{said}; rows: {tables}."
+        return f"{said}; no rows changed."
 
     def __repr__(self) -> str:
         return f"CommandPanel({len(self.command.options)} commands; selected {self.command.label})"
