@@ -10,8 +10,10 @@ import pandas as pd
 import pytest
 
 from mallbots import MallBots
+from mallbots.baskets import Basket
 from mallbots.es import EventLog
 from mallbots.es.time_travel import history_frame
+from mallbots.ordering import Order
 from mallbots.stores import CloseProductBooks
 from mallbots.stores.product import Product
 from mallbots.viz import (
@@ -350,3 +352,21 @@ def test_the_state_history_plot_steps_through_each_value_and_marks_a_moment(bank
     assert [text.get_text() for text in axes.texts] == ["7.50 at version 3"]
     with pytest.raises(ValueError, match="no field 'price'"):
         state_history_data(history, "price")
+
+
+def test_the_explorer_shows_items_as_tables_not_python_reprs():
+    shop = MallBots.in_memory(seed=42)
+    ids = small_mall(shop)
+    explorer = StreamExplorer(shop.log, {"baskets.Basket": Basket, "ordering.Order": Order})
+    explorer.stream.value = ("baskets.Basket", ids.baskets[0])
+    explorer.version.value = 3  # after two items were added
+    event, state = explorer.event_pane.value, explorer.state_pane.value
+    for pane in (event, state):
+        assert "Item(" not in pane and "Decimal(" not in pane and "<BasketStatus" not in pane
+    assert "<th>product_price</th>" in state and "<td>4.75</td>" in state
+    assert state.count("<tr><td>") == 2  # a row per item in the basket
+    assert "<th>status</th><td>open</td>" in state
+    assert "<th>quantity</th><td>1</td>" in event  # the added item, field by field
+    order = shop.log.streams().query("stream_name == 'ordering.Order'")["stream_id"].iloc[0]
+    explorer.stream.value = ("ordering.Order", order)
+    assert explorer.state_pane.value.count("<tr><td>") == 3  # the order's three lines

@@ -23,6 +23,7 @@ from mallbots.es.log import EventLog
 from mallbots.es.projection import Projection
 from mallbots.es.time_travel import read_model_at
 from mallbots.viz.changes import ChangeTracker, TableChange
+from mallbots.viz.values import event_html, state_html
 
 TABLE_STYLE = (
     "<style>.mb-table td,.mb-table th{padding:2px 8px;text-align:left;"
@@ -53,16 +54,6 @@ def _cut(value: Any, max_chars: int) -> Any:
     if isinstance(value, str) and len(value) > max_chars:
         return value[: max_chars - 1] + "…"
     return value
-
-
-def state_html(aggregate: Aggregate) -> str:
-    """An aggregate's state as an HTML table."""
-    return aggregate._repr_html_()
-
-
-def event_html(event: AggregateEvent) -> str:
-    """One event as HTML: name, stream, version, position, time and payload."""
-    return event._repr_html_()
 
 
 class StreamExplorer:
