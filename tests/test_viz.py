@@ -513,3 +513,12 @@ def test_streams_are_labelled_by_their_names_where_they_have_one():
     assert "Product Sprocket" in labels
     assert "Basket basket-ada-1" in labels  # a basket has no name: its id
     assert not [label for label in labels if re.search(r"[0-9a-f]{8}-[0-9a-f]{4}", label)]
+
+
+def test_the_explorer_names_the_streams_that_have_a_name():
+    shop = MallBots.in_memory(seed=42)
+    small_mall(shop)
+    explorer = StreamExplorer(shop.log, {"stores.Product": Product, "baskets.Basket": Basket})
+    labels = [label for label, _ in explorer.stream.options]
+    assert "stores.Product Whistling Kettle (kettle, 2 events)" in labels  # its latest name
+    assert any(label.startswith("baskets.Basket basket-ada-1 (") for label in labels)

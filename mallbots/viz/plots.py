@@ -100,6 +100,21 @@ def _legend_beside(axes: Any, *, stacked: bool = False) -> None:
 # --- timeline of events per stream -----------------------------------------------------------
 
 
+GIVEN_NAME_SQL = (
+    "arg_max(event_data->>'$.name', position) FILTER (WHERE event_data->>'$.name' IS NOT NULL)"
+)
+"""A stream's name as its events last gave it (a store's, a product's), grouped by stream."""
+
+
+def stream_names(log: EventLog) -> dict[tuple[str, str], str]:
+    """The name of every stream whose events give it one, by (stream name, stream id)."""
+    rows = log.database.execute(
+        f"SELECT stream_name, stream_id, {GIVEN_NAME_SQL} FROM ({log.sql()}) "
+        "WHERE event_data->>'$.name' IS NOT NULL GROUP BY stream_name, stream_id"
+    ).fetchall()
+    return {(stream_name, stream_id): name for stream_name, stream_id, name in rows}
+
+
 def timeline_data(
     log: EventLog, max_streams: int = 25, stream_name: str | None = None
 ) -> pd.DataFrame:
@@ -118,8 +133,7 @@ def timeline_data(
         WITH log AS (SELECT * FROM ({log.sql()}) {where}),
         firsts AS (
             SELECT stream_name, stream_id, min(position) AS first_position,
-                   arg_max(event_data->>'$.name', position)
-                       FILTER (WHERE event_data->>'$.name' IS NOT NULL) AS given_name
+                   {GIVEN_NAME_SQL} AS given_name
             FROM log GROUP BY stream_name, stream_id ORDER BY first_position LIMIT $1
         ),
         picked AS (

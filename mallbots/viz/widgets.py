@@ -23,6 +23,7 @@ from mallbots.es.log import EventLog
 from mallbots.es.projection import Projection
 from mallbots.es.time_travel import read_model_at
 from mallbots.viz.changes import ChangeTracker, TableChange
+from mallbots.viz.plots import stream_names
 from mallbots.viz.values import event_html, scalar_text, state_html
 
 TABLE_STYLE = (
@@ -112,9 +113,10 @@ class StreamExplorer:
         """Offer the log's streams as they are now, keeping the selected one if it is there."""
         streams = self.log.streams()
         streams = streams[streams["stream_name"].isin(self.aggregate_types)]
+        names = stream_names(self.log) if len(streams) else {}
         options = [
             (
-                f"{row.stream_name} {row.stream_id} ({_count(row.events, 'event')})",
+                _stream_label(row.stream_name, row.stream_id, row.events, names),
                 (row.stream_name, row.stream_id),
             )
             for row in streams.itertuples()
@@ -239,6 +241,16 @@ class ReadModelViewer:
 
     def _repr_mimebundle_(self, **kwargs):
         return _bundle(self, **kwargs)
+
+
+def _stream_label(
+    stream_name: str, stream_id: str, events: int, names: Mapping[tuple[str, str], str]
+) -> str:
+    """``stores.Product Sprocket (sprocket, 3 events)``; a stream without a name by its id."""
+    name = names.get((stream_name, stream_id))
+    if name is None:
+        return f"{stream_name} {stream_id} ({_count(events, 'event')})"
+    return f"{stream_name} {name} ({stream_id}, {_count(events, 'event')})"
 
 
 def _count(n: int, noun: str) -> str:
