@@ -258,3 +258,16 @@ def test_a_new_panel_opens_clean(shop):
     panel = CommandPanel(shop)
     assert panel.result_pane.value == panel.events_pane.value == panel.changes_pane.value == ""
     assert panel.runs == 0 and panel.error is None
+
+
+def test_a_click_rereads_only_the_suggestions_of_the_ids_it_made(shop, world):
+    panel = CommandPanel(shop)
+    choose(panel, CheckoutBasket, basket_id=world.basket, payment_id=world.payment)
+    panel.run()
+    assert panel._kinds_made() == {"order_id"}  # its basket and payment fields stay as they were
+    choose(panel, StartBasket, customer_id=world.customer)
+    panel.run()
+    assert panel._kinds_made() == {"basket_id"}
+    choose(panel, IncreaseProductPrice, product_id=world.widget, price="12.00")
+    panel.run()
+    assert panel._kinds_made() == set()

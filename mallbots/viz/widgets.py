@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from types import NoneType, UnionType
 from typing import Any
 
@@ -22,7 +22,7 @@ from mallbots.es.events import AggregateEvent
 from mallbots.es.log import EventLog
 from mallbots.es.projection import Projection
 from mallbots.es.time_travel import read_model_at
-from mallbots.viz.changes import ChangeTracker, TableChange
+from mallbots.viz.changes import ChangeTracker, TableChange, streams_of
 from mallbots.viz.plots import stream_names
 from mallbots.viz.values import event_html, scalar_text, state_html
 
@@ -353,10 +353,11 @@ class CommandPanel:
             return []
         return newest_ids(self.shop.database, table, SUGGESTED_IDS)
 
-    def _refresh_ids(self) -> None:
-        """Suggest the ids as they are now in the fields shown (a run may have made one)."""
+    def _refresh_ids(self, kinds: Collection[str] | None = None) -> None:
+        """Suggest the ids as they are now in the fields shown (of ``kinds``, such as
+        ``basket_id``, or all): a run may have made one."""
         for name, control in self.inputs.items():
-            if isinstance(control, widgets.Combobox):
+            if isinstance(control, widgets.Combobox) and (kinds is None or name in kinds):
                 known = self._known_ids(name)
                 control.options = tuple(known)
                 control.placeholder = _id_placeholder(known)
@@ -386,8 +387,17 @@ class CommandPanel:
                 outcome.changes,
             )
         self._show()
-        if isinstance(self.result, str) or 1 in set(self.new_events.get("stream_version", ())):
-            self._refresh_ids()  # the run made an id: suggest it
+        self._refresh_ids(self._kinds_made())
+
+    def _kinds_made(self) -> set[str]:
+        """The kinds of id the last run made (``order_id`` for a checkout): streams it
+        started, and the command's own optional id field if it returned an id."""
+        started = self.new_events[self.new_events.get("stream_version", pd.Series()) == 1]
+        kinds = set(streams_of(started)) if len(started) else set()
+        if isinstance(self.result, str):
+            hints = typing.get_type_hints(self.command.value)
+            kinds |= {name for name in self.inputs if _is_optional_text(hints[name])}
+        return kinds
 
     def _show(self) -> None:
         name = self.command.value.__name__
