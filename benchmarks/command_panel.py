@@ -9,7 +9,8 @@ changed, draw the panes, refresh the id suggestions) must cost little more than
 ``shop.execute`` of the same command. Each round runs every kind of command bare and by
 click, in turns (the side that goes first alternates), on one shop on a DuckDB file;
 what a command needs first (a filled basket, an authorised payment) is made untimed.
-The table gives each side's median, the difference and the ratio.
+The table gives each side's median, the difference, the ratio and each side's spread
+(interquartile range / median).
 """
 
 from __future__ import annotations
@@ -91,15 +92,26 @@ def rounds(shop: MallBots, count: int, per_round: int) -> dict[str, dict[str, li
     return figures
 
 
+def spread(values: list[float]) -> float:
+    """Interquartile range over median: how noisy the rounds were."""
+    if len(values) < 2:
+        return 0.0
+    quartiles = statistics.quantiles(values, n=4)
+    return (quartiles[2] - quartiles[0]) / statistics.median(values)
+
+
 def report(figures: dict[str, dict[str, list[float]]]) -> list[tuple[str, float, float]]:
     """Print each kind's medians, difference and ratio; return (kind, bare, click)."""
-    print(f"{'command':<26} {'bare ms':>9} {'click ms':>9} {'difference':>11} {'ratio':>6}")
+    print(
+        f"{'command':<26} {'bare ms':>9} {'click ms':>9} {'difference':>11} {'ratio':>6} "
+        f"{'spread':>11}"
+    )
     rows = []
     for name, sides in figures.items():
         bare, clicked = statistics.median(sides["bare"]), statistics.median(sides["click"])
         print(
             f"{name:<26} {bare:>9.2f} {clicked:>9.2f} {clicked - bare:>+11.2f} "
-            f"{clicked / bare:>5.2f}x"
+            f"{clicked / bare:>5.2f}x {spread(sides['bare']):>5.0%}/{spread(sides['click']):<5.0%}"
         )
         rows.append((name, bare, clicked))
     return rows

@@ -138,8 +138,10 @@ class TableShape:
     def keyed(self, rows: Iterable[tuple]) -> dict[tuple, tuple]:
         return {tuple(row[i] for i in self.key): row for row in rows}
 
-    def ids_in(self, rows: Iterable[tuple]) -> set[str]:
-        places = [self.columns.index(column) for column in self.id_columns]
+    def ids_in(self, rows: Iterable[tuple], own_key: bool = True) -> set[str]:
+        """The ids the rows hold (``own_key=False``: but their key's)."""
+        columns = [c for c in self.id_columns if own_key or c != self.key_id]
+        places = [self.columns.index(column) for column in columns]
         return {row[i] for row in rows for i in places if isinstance(row[i], str)}
 
 
@@ -258,9 +260,12 @@ class ChangeTracker:
                 for n, shape in enumerate(shapes):
                     before[n].update(was[n])
                     after[n].update(now[n])
+                    added = [row for key, row in now[n].items() if key not in before[n]]
                     differing = [row for key, row in now[n].items() if was[n].get(key) != row]
                     differing += [row for key, row in was[n].items() if key not in now[n]]
-                    found |= shape.ids_in(differing)
+                    # A new row's own key is new too: it names nothing else to look up.
+                    found |= shape.ids_in([r for r in differing if r not in added])
+                    found |= shape.ids_in(added, own_key=False)
                 new = {value for value in found - seen if value}
                 if not new:
                     break
