@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import json
 import typing
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -271,3 +273,36 @@ def test_a_click_rereads_only_the_suggestions_of_the_ids_it_made(shop, world):
     choose(panel, IncreaseProductPrice, product_id=world.widget, price="12.00")
     panel.run()
     assert panel._kinds_made() == set()
+
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def displayed_panels(notebook: dict) -> list[dict[str, str]]:
+    """The panes of every command panel a saved notebook shows, by class, as saved."""
+    saved = notebook["metadata"].get("widgets", {})
+    state = saved.get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    panels = []
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get("application/vnd.jupyter.widget-view+json")
+            model = state.get(view["model_id"]) if view else None
+            if model and "mallbots-command-panel" in model["state"].get("_dom_classes", []):
+                children = [
+                    state[c.removeprefix("IPY_MODEL_")]["state"] for c in model["state"]["children"]
+                ]
+                panels.append(
+                    {
+                        classes[0]: child.get("value", "")
+                        for child in children
+                        if (classes := child.get("_dom_classes"))
+                    }
+                )
+    return panels
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_a_notebooks_command_panel_opens_clean(path):
+    # Cells below a shown panel drive a second one: the shown one keeps no run of theirs.
+    for panes in displayed_panels(json.loads(path.read_text())):
+        assert panes["mallbots-result"] == "", f"{path.name}: the panel opens with a run shown"
