@@ -306,3 +306,12 @@ def test_a_notebooks_command_panel_opens_clean(path):
     # Cells below a shown panel drive a second one: the shown one keeps no run of theirs.
     for panes in displayed_panels(json.loads(path.read_text())):
         assert panes["mallbots-result"] == "", f"{path.name}: the panel opens with a run shown"
+
+
+def test_the_click_benchmark_times_each_command_bare_and_by_click(capsys):
+    from benchmarks import command_panel
+
+    rows = command_panel.main(["--preset", "classroom", "--rounds", "2", "--commands", "1"])
+    assert [name for name, _, _ in rows] == ["change a product's price", "add an item", "check out"]
+    assert all(bare > 0 and click > 0 for _, bare, click in rows)
+    assert "difference" in capsys.readouterr().out
