@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-import pytest
+import dataclasses
+import html
+import json
+import typing
+from pathlib import Path
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mallbots import MallBots
 from mallbots.baskets import AddItem, CheckoutBasket, StartBasket
+from mallbots.errors import DomainError
+from mallbots.ordering import CancelOrder
+from mallbots.payments import AuthorizePayment
 from mallbots.stores import CreateStore, IncreaseProductPrice
-from mallbots.viz import CommandPanel, TableState
+from mallbots.viz import ChangeTracker, CommandPanel, TableState
+from mallbots.viz.changes import TableShape
+from mallbots.viz.widgets import ID_SOURCES, newest_ids
+from mallbots.workbook import small_mall
 
 
 def choose(panel: CommandPanel, command: type, **values) -> None:
@@ -120,3 +135,183 @@ def test_table_state_compares_rows_by_primary_key(shop, world):
         )
         == []
     )
+
+
+# --- what a click changed, found without reading every table ----------------------------
+
+
+def every_table_changed_by(shop, run):
+    """Run ``run()`` and compare every table before and after: the slow, sure answer."""
+    tables = [table for table in shop.tables if not table.endswith(".events")]
+    before = TableState(shop.database, tables)
+    try:
+        outcome = run()
+    except DomainError as refusal:
+        outcome = refusal
+    return outcome, TableState(shop.database, tables).changes_since(before)
+
+
+def as_rows(changes) -> dict[str, list]:
+    return {
+        change.table: sorted(map(repr, change.frame.itertuples(index=False))) for change in changes
+    }
+
+
+MONEY = ["0.50", "4.75", "12.00", "30.00"]
+
+
+def any_command(data, shop, panel: CommandPanel):
+    """A command the panel offers, its fields drawn from the ids the shop knows (or not)."""
+    command = data.draw(st.sampled_from([c for _, c in panel.command.options]), label="command")
+    hints = typing.get_type_hints(command)
+    values = {}
+    for field in dataclasses.fields(command):
+        hint = hints[field.name]
+        if field.name in ID_SOURCES:
+            known = newest_ids(shop.database, ID_SOURCES[field.name], 50)
+            values[field.name] = data.draw(st.sampled_from([*known, "nobody"]), label=field.name)
+        elif hint is int:
+            values[field.name] = data.draw(st.integers(0, 3), label=field.name)
+        elif hint is str:
+            values[field.name] = data.draw(st.sampled_from(["Neu", "Level 2", " "]))
+        elif hint is typing.Any:
+            values[field.name] = data.draw(st.sampled_from(MONEY), label=field.name)
+        else:  # an optional id: the shop makes one
+            values[field.name] = None
+    return command(**values)
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_the_tracker_finds_what_comparing_every_table_finds(data):
+    shop = MallBots.in_memory(seed=3)
+    small_mall(shop)
+    panel = CommandPanel(shop)
+    tracker = ChangeTracker(shop)
+    for _ in range(10):
+        message = any_command(data, shop, panel)
+        outcome, everything = every_table_changed_by(shop, lambda m=message: tracker.run(m))
+        if isinstance(outcome, DomainError):
+            assert everything == [], f"{message} was refused yet changed rows"
+        else:
+            assert as_rows(outcome.changes) == as_rows(everything), message
+            assert [c.table for c in outcome.changes] == [c.table for c in everything]
+            assert outcome.compared_whole == [], message  # found by ids, not by reading all
+
+
+def test_cancelling_an_order_finds_rows_named_only_by_other_rows(shop, world):
+    # The cancellation's event names the order; the shopping list names the order
+    # outside its key, and the store's sales row is named only by the order's lines.
+    run = shop.execute
+    run(AddItem(world.basket, world.widget, 2))
+    payment = run(AuthorizePayment(world.customer, "500.00"))
+    order = run(CheckoutBasket(world.basket, payment))
+    tracker = ChangeTracker(shop)
+    outcome, everything = every_table_changed_by(shop, lambda: tracker.run(CancelOrder(order)))
+    tables = {change.table: change.counts() for change in outcome.changes}
+    assert tables["depot.shopping_lists"] == "1 changed"
+    assert tables["reporting.store_sales"] == "1 changed"
+    assert tables["reporting.sales_lines"] == "1 changed"
+    assert as_rows(outcome.changes) == as_rows(everything)
+    assert outcome.compared_whole == []
+
+
+def test_a_click_on_a_big_table_reads_only_the_rows_it_touched(shop, world):
+    # Stores the panel never names: a tracker that read whole tables would list them
+    # as unchanged rows it had to compare; here it must not even fetch them.
+    for n in range(300):
+        shop.execute(CreateStore(f"Store {n}", "Level 9", store_id=f"filler-{n}"))
+    tracker = ChangeTracker(shop)
+    fetched = []
+    original = TableShape.keyed
+
+    def counting(self, rows):
+        rows = list(rows)
+        fetched.append((self.table, len(rows)))
+        return original(self, rows)
+
+    TableShape.keyed = counting
+    try:
+        outcome = tracker.run(IncreaseProductPrice(world.widget, "10.49"))
+    finally:
+        TableShape.keyed = original
+    assert [change.table for change in outcome.changes] == ["stores.products"]
+    assert sum(count for table, count in fetched if table == "stores.stores") <= 2
+
+
+def test_a_click_names_what_changed_in_one_line(shop, world):
+    panel = CommandPanel(shop)
+    choose(panel, IncreaseProductPrice, product_id=world.widget, price="10.49")
+    panel.run()
+    assert panel.what_changed() == (
+        f"1 new event (ProductPriceIncreased to {world.widget}); rows: stores.products 1 changed."
+    )
+    assert panel.what_changed() in html.unescape(panel.result_pane.value)
+    choose(panel, IncreaseProductPrice, product_id=world.widget, price="1.00")
+    panel.run()
+    assert panel.what_changed() == "nothing (refused)"
+
+
+def test_a_new_panel_opens_clean(shop):
+    panel = CommandPanel(shop)
+    assert panel.result_pane.value == panel.events_pane.value == panel.changes_pane.value == ""
+    assert panel.runs == 0 and panel.error is None
+
+
+def test_a_click_rereads_only_the_suggestions_of_the_ids_it_made(shop, world):
+    panel = CommandPanel(shop)
+    choose(panel, CheckoutBasket, basket_id=world.basket, payment_id=world.payment)
+    panel.run()
+    assert panel._kinds_made() == {"order_id"}  # its basket and payment fields stay as they were
+    choose(panel, StartBasket, customer_id=world.customer)
+    panel.run()
+    assert panel._kinds_made() == {"basket_id"}
+    choose(panel, IncreaseProductPrice, product_id=world.widget, price="12.00")
+    panel.run()
+    assert panel._kinds_made() == set()
+
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def displayed_panels(notebook: dict) -> list[dict[str, str]]:
+    """The panes of every command panel a saved notebook shows, by class, as saved."""
+    saved = notebook["metadata"].get("widgets", {})
+    state = saved.get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    panels = []
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get("application/vnd.jupyter.widget-view+json")
+            model = state.get(view["model_id"]) if view else None
+            if model and "mallbots-command-panel" in model["state"].get("_dom_classes", []):
+                children = [
+                    state[c.removeprefix("IPY_MODEL_")]["state"] for c in model["state"]["children"]
+                ]
+                panels.append(
+                    {
+                        classes[0]: child.get("value", "")
+                        for child in children
+                        if (classes := child.get("_dom_classes"))
+                    }
+                )
+    return panels
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_a_notebooks_command_panel_opens_clean(path):
+    # Cells below a shown panel drive a second one: the shown one keeps no run of theirs.
+    for panes in displayed_panels(json.loads(path.read_text())):
+        assert panes["mallbots-result"] == "", f"{path.name}: the panel opens with a run shown"
+
+
+def test_the_click_benchmark_times_each_command_bare_and_by_click(capsys):
+    from benchmarks import command_panel
+
+    rows = command_panel.main(["--preset", "classroom", "--rounds", "2", "--commands", "1"])
+    assert [name for name, _, _ in rows] == ["change a product's price", "add an item", "check out"]
+    assert all(bare > 0 and click > 0 for _, bare, click in rows)
+    assert "difference" in capsys.readouterr().out

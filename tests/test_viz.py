@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pandas as pd
 import pytest
+from matplotlib.colors import to_rgb
 
 from mallbots import MallBots
+from mallbots.app import shop_registry
+from mallbots.baskets import Basket
 from mallbots.es import EventLog
 from mallbots.es.time_travel import history_frame
+from mallbots.ordering import Order
 from mallbots.stores import CloseProductBooks
 from mallbots.stores.product import Product
 from mallbots.viz import (
@@ -29,7 +34,19 @@ from mallbots.viz import (
     stream_length_data,
     timeline_data,
 )
-from mallbots.viz.plots import colours_for
+from mallbots.viz.palette import (
+    EVENT_COLOURS,
+    MAX_SERIES,
+    MIN_DISTANCE,
+    MODULES,
+    distance,
+    every_colour,
+    in_legend_order,
+    module_of,
+    series_groups,
+    short_label,
+)
+from mallbots.viz.plots import colours_for, projection_lag_data, stacked_series
 from mallbots.workbook import small_mall
 from tests.es_support import Account, Balances
 from tests.test_projections import projector_for
@@ -79,7 +96,7 @@ def test_timeline_dots_are_drawn_in_the_order_events_happened(log):
     assert list(drawn.get_offsets()[:, 0]) == list(range(1, 11))
     colours = colours_for(data["event_name"])
     last = data.sort_values("position")["event_name"].iloc[-1]
-    assert tuple(drawn.get_facecolors()[-1][:3]) == pytest.approx(colours[last][:3])
+    assert tuple(drawn.get_facecolors()[-1][:3]) == pytest.approx(to_rgb(colours[last]))
 
 
 def test_timeline_by_version_in_the_stream(log):
@@ -163,7 +180,9 @@ def test_events_over_time(log):
     figure = plot_events_over_time(data)
     assert sum(patch.get_height() for patch in figure.axes[0].patches) == 10
     legend = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
-    assert legend == ["MoneyWithdrawn", "MoneyDeposited", "AccountOpened"]  # as stacked
+    assert legend == ["AccountOpened", "MoneyDeposited", "MoneyWithdrawn"]  # top down
+    tops = [patch.get_y() + patch.get_height() for patch in figure.axes[0].patches]
+    assert tops[-1] == max(tops)  # the first in the legend is drawn last, on top
     with pytest.raises(ValueError):
         events_over_time_data(log, "fortnight")
 
@@ -222,8 +241,12 @@ def test_load_time_and_lag_plots_draw_one_line_per_series():
     lag = pd.DataFrame(
         {"step": [0, 1, 2], "projection": ["mall"] * 3, "head": [5, 9, 12], "position": [5, 5, 12]}
     )
-    lines = plot_projection_lag(lag).axes[0].lines
-    assert next(list(line.get_ydata()) for line in lines) == [5, 9, 12]
+    assert projection_lag_data(lag)["lag"].tolist() == [0, 4, 0]
+    axes = plot_projection_lag(lag).axes[0]
+    assert [list(line.get_ydata()) for line in axes.lines if line.get_label() == "mall"] == [
+        [0, 4, 0]
+    ]
+    assert "behind" in axes.get_ylabel()
 
 
 def test_the_rebuild_plot_draws_a_labelled_bar_per_projection_and_mode():
@@ -350,3 +373,152 @@ def test_the_state_history_plot_steps_through_each_value_and_marks_a_moment(bank
     assert [text.get_text() for text in axes.texts] == ["7.50 at version 3"]
     with pytest.raises(ValueError, match="no field 'price'"):
         state_history_data(history, "price")
+
+
+def test_the_explorer_shows_items_as_tables_not_python_reprs():
+    shop = MallBots.in_memory(seed=42)
+    ids = small_mall(shop)
+    explorer = StreamExplorer(shop.log, {"baskets.Basket": Basket, "ordering.Order": Order})
+    explorer.stream.value = ("baskets.Basket", ids.baskets[0])
+    explorer.version.value = 3  # after two items were added
+    event, state = explorer.event_pane.value, explorer.state_pane.value
+    for pane in (event, state):
+        assert "Item(" not in pane and "Decimal(" not in pane and "<BasketStatus" not in pane
+    assert "<th>product_price</th>" in state and "<td>4.75</td>" in state
+    assert state.count("<tr><td>") == 2  # a row per item in the basket
+    assert "<th>status</th><td>open</td>" in state
+    assert "<th>quantity</th><td>1</td>" in event  # the added item, field by field
+    order = shop.log.streams().query("stream_name == 'ordering.Order'")["stream_id"].iloc[0]
+    explorer.stream.value = ("ordering.Order", order)
+    assert explorer.state_pane.value.count("<tr><td>") == 3  # the order's three lines
+
+
+# --- one palette ---------------------------------------------------------------------------
+
+
+def test_no_two_colours_of_the_palette_are_hard_to_tell_apart():
+    colours = every_colour()
+    assert len(set(colours)) == len(colours)
+    closest = min((distance(a, b), a, b) for i, a in enumerate(colours) for b in colours[i + 1 :])
+    assert closest[0] >= MIN_DISTANCE >= 10, closest
+
+
+def test_every_event_type_of_the_shop_has_its_own_colour_in_its_modules_order():
+    types = [name for name in shop_registry().names() if not name.endswith("V1")]
+    assert sorted(EVENT_COLOURS) == sorted(types)
+    assert in_legend_order(reversed(types)) == list(EVENT_COLOURS)
+    assert [module_of(name) for name in EVENT_COLOURS] == sorted(
+        (module_of(name) for name in EVENT_COLOURS), key=list(MODULES).index
+    )
+
+
+def test_a_type_keeps_its_colour_whatever_else_a_plot_shows():
+    few = colours_for(["baskets.BasketStarted", "ordering.OrderCreated"])
+    many = colours_for(list(EVENT_COLOURS)[::-1])
+    assert few["baskets.BasketStarted"] == many["baskets.BasketStarted"]
+    assert few["ordering.OrderCreated"] == many["ordering.OrderCreated"]
+    assert list(colours_for(["ordering.OrderCreated", "stores.StoreCreated"])) == [
+        "stores.StoreCreated",
+        "ordering.OrderCreated",
+    ]  # legend order: by module
+    strangers = colours_for(["bank.AccountOpened", "bank.MoneyDeposited", "bank.MoneyWithdrawn"])
+    assert len(set(strangers.values())) == 3  # no two types of one plot share a grey
+
+
+def test_two_plots_with_different_types_draw_a_type_in_one_colour():
+    shop = MallBots.in_memory(seed=42)
+    small_mall(shop)
+    timeline = plot_timeline(timeline_data(shop.log, stream_name="baskets.Basket"))
+    stacked = plot_events_over_time(events_over_time_data(shop.log, "day"))
+
+    def legend_colours(figure):
+        legend = figure.axes[0].get_legend()
+        handles = legend.legend_handles
+        return {
+            text.get_text(): tuple(
+                handle.get_facecolor()[0][:3]
+                if hasattr(handle, "get_offsets")
+                else handle.get_facecolor()[:3]
+            )
+            for text, handle in zip(legend.get_texts(), handles, strict=True)
+        }
+
+    first, second = legend_colours(timeline), legend_colours(stacked)
+    shared = set(first) & set(second)
+    assert "BasketStarted" in shared
+    for label in shared:
+        assert first[label] == pytest.approx(second[label]), label
+    assert first["BasketStarted"] == pytest.approx(to_rgb(EVENT_COLOURS["baskets.BasketStarted"]))
+
+
+def test_a_stacked_plot_groups_a_modules_rarest_types_beyond_eight_series():
+    counts = {name: 10 + n for n, name in enumerate(EVENT_COLOURS)}  # 20 types
+    data = pd.DataFrame([counts, counts])
+    series = stacked_series(data)
+    assert len(series.columns) <= MAX_SERIES
+    assert series.to_numpy().sum() == data.to_numpy().sum()  # nothing lost
+    assert "stores (other)" in series.columns and "baskets (other)" in series.columns
+    assert "ordering.OrderCanceled" in series.columns  # the most frequent keep their own
+    assert list(series.columns) == in_legend_order(series.columns)
+    groups = series_groups(counts)
+    assert groups["stores.StoreCreated"] == "stores (other)"  # the rarest
+    assert series_groups({"stores.StoreCreated": 1}) == {
+        "stores.StoreCreated": "stores.StoreCreated"
+    }
+    figure = plot_events_over_time(data)
+    labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    assert labels == [short_label(name) for name in series.columns]
+
+
+def test_a_stacked_plot_of_eight_types_or_fewer_shows_each():
+    counts = {name: 1 for name in list(EVENT_COLOURS)[:8]}
+    assert list(stacked_series(pd.DataFrame([counts])).columns) == list(counts)
+
+
+def figure_pixels(figure) -> tuple[int, int]:
+    from IPython.core.pylabtools import print_figure
+    from PIL import Image
+
+    png = print_figure(figure, "png", bbox_inches="tight")
+    return Image.open(io.BytesIO(png)).size
+
+
+def test_every_plot_fits_the_notebook_column():
+    shop = MallBots.in_memory(seed=42)
+    small_mall(shop)
+    log = shop.log
+    lag = pd.DataFrame(
+        {"step": [0, 1], "projection": ["stores.mall"] * 2, "head": [5, 9], "position": [5, 9]}
+    )
+    times = pd.DataFrame({"length": [10, 100], "mode": ["events"] * 2, "ms": [1.0, 9.0]})
+    history = shop.history("stores.Product", "sprocket")
+    figures = {
+        "timeline": plot_timeline(timeline_data(log)),
+        "lengths": plot_stream_lengths(stream_length_data(log)),
+        "over time": plot_events_over_time(events_over_time_data(log, "hour")),
+        "lag": plot_projection_lag(lag),
+        "loads": plot_load_times(times),
+        "state": plot_state_history(state_history_data(history, "price"), "price"),
+    }
+    for name, figure in figures.items():
+        width, _ = figure_pixels(figure)
+        assert width <= 1000, f"{name}: {width} px"
+
+
+def test_streams_are_labelled_by_their_names_where_they_have_one():
+    shop = MallBots.in_memory(seed=42)
+    small_mall(shop)
+    labels = list(timeline_data(shop.log).drop_duplicates("row")["stream"])
+    assert "Store Waldorf Widgets & Co" in labels
+    assert "Product Sprocket" in labels
+    assert "Basket basket-ada-1" in labels  # a basket has no name: its id
+    assert not [label for label in labels if re.search(r"[0-9a-f]{8}-[0-9a-f]{4}", label)]
+
+
+def test_the_explorer_names_the_streams_that_have_a_name():
+    shop = MallBots.in_memory(seed=42)
+    small_mall(shop)
+    explorer = StreamExplorer(shop.log, {"stores.Product": Product, "baskets.Basket": Basket})
+    labels = [label for label, _ in explorer.stream.options]
+    assert "stores.Product Whistling Kettle (kettle, 2 events)" in labels  # its latest name
+    assert any(label.startswith("baskets.Basket basket-ada-1 (") for label in labels)

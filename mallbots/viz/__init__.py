@@ -1,5 +1,6 @@
 """Plots and widgets that show event streams and read models in the notebooks."""
 
+from mallbots.viz.changes import ChangeTracker, TableChange, TableState
 from mallbots.viz.measure import count_replayed, load_replays, rebuild_times, snapshot_load_times
 from mallbots.viz.plots import (
     events_over_time_data,
@@ -10,6 +11,8 @@ from mallbots.viz.plots import (
     plot_state_history,
     plot_stream_lengths,
     plot_timeline,
+    projection_lag_data,
+    stacked_series,
     state_history_data,
     stream_length_data,
     timeline_data,
@@ -18,14 +21,15 @@ from mallbots.viz.widgets import (
     CommandPanel,
     ReadModelViewer,
     StreamExplorer,
-    TableState,
     frame_html,
 )
 
 __all__ = [
+    "ChangeTracker",
     "CommandPanel",
     "ReadModelViewer",
     "StreamExplorer",
+    "TableChange",
     "TableState",
     "count_replayed",
     "events_over_time_data",
@@ -38,8 +42,10 @@ __all__ = [
     "plot_state_history",
     "plot_stream_lengths",
     "plot_timeline",
+    "projection_lag_data",
     "rebuild_times",
     "snapshot_load_times",
+    "stacked_series",
     "state_history_data",
     "stream_length_data",
     "timeline_data",

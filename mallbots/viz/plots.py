@@ -9,23 +9,30 @@ without pyplot, so a notebook shows each one exactly once, where it is returned
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from matplotlib import colormaps
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from mallbots.es.log import EventLog
 from mallbots.es.time_travel import HISTORY_EVENT_COLUMNS
+from mallbots.viz.palette import (
+    MAX_SERIES,
+    colours_for,
+    in_legend_order,
+    series_groups,
+    short_label,
+)
 
-_TAB20 = colormaps["tab20"].colors
-PALETTE = _TAB20[0::2] + _TAB20[1::2]
-"""Ten strong colours, then their light versions: neighbouring event names (sorted, so
-one aggregate's events sit together) get different hues, not two shades of one."""
+WIDTH = 7.2
+"""Inches of a plot's axes: with its labels and a legend beside it, a figure stays
+under about 950 pixels at the notebooks' 100 dpi, the width of JupyterLab's column."""
+
+MODE_COLOURS = ("#4c72b0", "#dd8452", "#55a868", "#8172b3")
+"""Colours of ways of doing something (with or without a snapshot ...), not event types."""
 
 
 def show_figures_inline(shell: Any = None) -> bool:
@@ -90,12 +97,22 @@ def _legend_beside(axes: Any, *, stacked: bool = False) -> None:
     )
 
 
-def colours_for(names: Sequence[str]) -> dict[str, tuple]:
-    """A stable colour per event name (sorted, so the same names get the same colours)."""
-    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(sorted(set(names)))}
-
-
 # --- timeline of events per stream -----------------------------------------------------------
+
+
+GIVEN_NAME_SQL = (
+    "arg_max(event_data->>'$.name', position) FILTER (WHERE event_data->>'$.name' IS NOT NULL)"
+)
+"""A stream's name as its events last gave it (a store's, a product's), grouped by stream."""
+
+
+def stream_names(log: EventLog) -> dict[tuple[str, str], str]:
+    """The name of every stream whose events give it one, by (stream name, stream id)."""
+    rows = log.database.execute(
+        f"SELECT stream_name, stream_id, {GIVEN_NAME_SQL} FROM ({log.sql()}) "
+        "WHERE event_data->>'$.name' IS NOT NULL GROUP BY stream_name, stream_id"
+    ).fetchall()
+    return {(stream_name, stream_id): name for stream_name, stream_id, name in rows}
 
 
 def timeline_data(
@@ -103,9 +120,11 @@ def timeline_data(
 ) -> pd.DataFrame:
     """The events of the first ``max_streams`` streams (by first appearance), one row each.
 
-    Columns: position, occurred_at, stream_version, stream (a ``name id`` label; ids
-    longer than 16 characters are cut to 8 and an ellipsis, unless that would give two
-    streams one label), row (the stream's line on the plot, 0 at the top) and event_name.
+    Columns: position, occurred_at, stream_version, stream (a label: the stream's type
+    and its name where its events give it one, a store's or product's latest, else its
+    id; ids longer than 16 characters are cut to 8 and an ellipsis, unless that would
+    give two streams one label), row (the stream's line on the plot, 0 at the top) and
+    event_name.
     """
     where = "" if stream_name is None else "WHERE stream_name = $2"
     parameters: list = [max_streams] if stream_name is None else [max_streams, stream_name]
@@ -113,26 +132,35 @@ def timeline_data(
         f"""
         WITH log AS (SELECT * FROM ({log.sql()}) {where}),
         firsts AS (
-            SELECT stream_name, stream_id, min(position) AS first_position
-            FROM log GROUP BY ALL ORDER BY first_position LIMIT $1
+            SELECT stream_name, stream_id, min(position) AS first_position,
+                   {GIVEN_NAME_SQL} AS given_name
+            FROM log GROUP BY stream_name, stream_id ORDER BY first_position LIMIT $1
         ),
         picked AS (
             SELECT *, row_number() OVER (ORDER BY first_position) - 1 AS row FROM firsts
         )
         SELECT log.position, log.occurred_at, log.stream_version,
                split_part(log.stream_name, '.', 2) AS kind, log.stream_id,
-               picked.row, log.event_name
+               picked.given_name, picked.row, log.event_name
         FROM log JOIN picked USING (stream_name, stream_id)
         ORDER BY log.position
         """,
         parameters,
     ).df()
     streams = data.drop_duplicates("row").set_index("row")
-    short = streams["kind"] + " " + streams["stream_id"].map(_short_id)
-    full = streams["kind"] + " " + streams["stream_id"]
+    named = streams["given_name"].notna()
+    names = streams["given_name"].where(named, "").map(_short_name)
+    short = streams["kind"] + " " + names.where(named, streams["stream_id"].map(_short_id))
+    full = streams["kind"] + " " + names.where(named, streams["stream_id"])
+    full = full.where(~named, full + " (" + streams["stream_id"].map(_short_id) + ")")
     labels = short.where(~short.duplicated(keep=False), full)
     data.insert(3, "stream", data["row"].map(labels))
-    return data.drop(columns=["kind", "stream_id"])
+    return data.drop(columns=["kind", "stream_id", "given_name"])
+
+
+def _short_name(name: str) -> str:
+    """A name of up to 24 characters whole, a longer one cut with an ellipsis."""
+    return name if len(name) <= 24 else name[:23] + "…"
 
 
 def _short_id(stream_id: str) -> str:
@@ -158,15 +186,15 @@ def plot_timeline(data: pd.DataFrame, x: str = "position", title: str | None = N
         raise ValueError(f"x must be one of {', '.join(TIMELINE_AXES)}, not {x!r}")
     streams = data.drop_duplicates("row").sort_values("row")
     height = max(2.5, 0.32 * len(streams) + 1.2)
-    figure, axes = _figure((10, height))
+    figure, axes = _figure((WIDTH, height))
     colours = colours_for(data["event_name"])
     dot = {"s": 36, "edgecolor": "white", "linewidth": 0.5, "zorder": 3}
     in_order = data.sort_values("position")
     axes.scatter(
         in_order[x], in_order["row"], color=[colours[n] for n in in_order["event_name"]], **dot
     )
-    for name in sorted(colours):  # the legend's entries: one empty scatter per name
-        axes.scatter([], [], color=colours[name], label=name.split(".")[-1], **dot)
+    for name in colours:  # the legend's entries, by module: one empty scatter per name
+        axes.scatter([], [], color=colours[name], label=short_label(name), **dot)
     for row in streams["row"]:
         axes.axhline(row, color="#dddddd", linewidth=0.8, zorder=1)
     axes.set_yticks(list(streams["row"]), list(streams["stream"]))
@@ -200,17 +228,22 @@ def plot_stream_lengths(data: pd.DataFrame, title: str | None = None) -> Figure:
     if data.empty:
         return _nothing_to_draw(title or "How long do streams grow?", "no streams yet")
     types = sorted(data["stream_type"].unique())
-    figure = Figure(figsize=(3.2 * len(types) + 1, 3))
-    panels = figure.subplots(1, len(types), squeeze=False)
-    for axes, stream_type in zip(panels[0], types, strict=True):
+    columns = min(len(types), 2)  # four panels in a row were 1,380 pixels wide
+    rows = -(-len(types) // columns)
+    figure = Figure(figsize=(3.7 * columns + 0.6, 2.6 * rows + 0.5))
+    panels = figure.subplots(rows, columns, squeeze=False)
+    for axes in panels.flat[len(types) :]:
+        axes.set_axis_off()
+    for axes, stream_type in zip(panels.flat, types, strict=False):
         lengths = data.loc[data["stream_type"] == stream_type, "events"]
         bins = range(1, int(lengths.max()) + 2)
-        axes.hist(lengths, bins=bins, color="#4c72b0", edgecolor="white", align="left")
+        axes.hist(lengths, bins=bins, color=MODE_COLOURS[0], edgecolor="white", align="left")
         axes.set_title(f"{stream_type} ({len(lengths)} streams)")
         axes.set_xlabel("events in the stream")
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    panels[0][0].set_ylabel("streams")
+    for row in panels:
+        row[0].set_ylabel("streams")
     figure.suptitle(title or "How long do streams grow?")
     figure.tight_layout()
     return figure
@@ -251,24 +284,37 @@ MAX_BARS = 2_000
 pixel and drawing them takes minutes."""
 
 
+def stacked_series(data: pd.DataFrame, max_series: int = MAX_SERIES) -> pd.DataFrame:
+    """The series a stacked plot of ``data`` (bucket x event name) draws, in legend
+    order: at most ``max_series``, a module's rarest types summed as "baskets (other)"."""
+    groups = series_groups(data.sum().to_dict(), max_series)
+    series = data.T.groupby(lambda name: groups[name]).sum().T
+    return series[in_legend_order(series.columns)].astype(int)
+
+
 def plot_events_over_time(data: pd.DataFrame, title: str | None = None) -> Figure:
-    """Stacked bars: how many events of each name each bucket of time saw."""
+    """Stacked bars: how many events of each type each bucket of time saw.
+
+    At most :data:`~mallbots.viz.palette.MAX_SERIES` series (:func:`stacked_series`);
+    the legend lists them by module, from the top of the stack down.
+    """
     if len(data) > MAX_BARS:
         raise ValueError(
             f"{len(data):,} buckets are too many bars to draw (at most {MAX_BARS:,}): "
             "choose a longer bucket, such as 'hour' or 'day'"
         )
-    figure, axes = _figure((10, 3.8))
-    colours = colours_for(data.columns)
-    bottom = pd.Series(0, index=data.index)
-    labels = _bucket_labels(data.index)
-    positions = range(len(data.index))
-    for name in data.columns:
+    series = stacked_series(data)
+    figure, axes = _figure((WIDTH, 3.6))
+    colours = colours_for(series.columns)
+    bottom = pd.Series(0, index=series.index)
+    labels = _bucket_labels(series.index)
+    positions = range(len(series.index))
+    for name in reversed(series.columns):  # the legend's first at the top of the stack
         axes.bar(
-            positions, data[name], bottom=bottom, color=colours[name], label=name.split(".")[-1]
+            positions, series[name], bottom=bottom, color=colours[name], label=short_label(name)
         )
-        bottom = bottom + data[name]
-    step = max(1, len(labels) // 12)
+        bottom = bottom + series[name]
+    step = max(1, -(-len(labels) // 8))  # at most 8 labels: they fit the narrower figure
     axes.set_xticks(list(positions)[::step], labels[::step], rotation=30, ha="right")
     axes.set_ylabel("events")
     axes.set_title(title or "Events per type over time")
@@ -293,10 +339,11 @@ def plot_load_times(data: pd.DataFrame, title: str | None = None) -> Figure:
 
     ``data`` has columns ``length``, ``mode`` and ``ms`` (see ``mallbots.viz.measure``).
     """
-    figure, axes = _figure((7, 4))
-    for mode, rows in data.groupby("mode", sort=True):
+    figure, axes = _figure((WIDTH, 3.8))
+    for n, (mode, rows) in enumerate(data.groupby("mode", sort=True)):
         rows = rows.sort_values("length")
-        axes.plot(rows["length"], rows["ms"], marker="o", label=mode)
+        colour = MODE_COLOURS[n % len(MODE_COLOURS)]
+        axes.plot(rows["length"], rows["ms"], marker="o", label=mode, color=colour)
     axes.set_xlabel("events in the stream")
     axes.set_ylabel("load time (ms, fastest of the runs)")
     axes.set_title(title or "Loading an aggregate: with and without a snapshot")
@@ -306,28 +353,32 @@ def plot_load_times(data: pd.DataFrame, title: str | None = None) -> Figure:
     return figure
 
 
-def plot_projection_lag(data: pd.DataFrame, title: str | None = None) -> Figure:
-    """The log's head and each projection's position over steps, and the lag between.
+def projection_lag_data(data: pd.DataFrame) -> pd.DataFrame:
+    """``data`` (columns ``step``, ``projection``, ``head``, ``position``) with its
+    ``lag``: how many positions each projection is behind the head of the log."""
+    lagging = data.sort_values(["projection", "step"]).reset_index(drop=True)
+    lagging["lag"] = lagging["head"] - lagging["position"]
+    return lagging
 
-    ``data`` has columns ``step``, ``projection``, ``head`` and ``position``.
+
+def plot_projection_lag(data: pd.DataFrame, title: str | None = None) -> Figure:
+    """How far behind the head of the log each projection is, step by step.
+
+    ``data`` has columns ``step``, ``projection``, ``head`` and ``position``; the lines
+    are :func:`projection_lag_data`'s ``lag``: 0 is caught up.
     """
-    figure, axes = _figure((8, 3.8))
-    head = data.drop_duplicates("step").sort_values("step")
-    # Drawn as steps, like the positions: between two steps nothing moves.
-    axes.step(
-        head["step"],
-        head["head"],
-        where="post",
-        color="black",
-        linewidth=4,
-        alpha=0.3,
-        label="log head",
-    )
-    for name, rows in data.groupby("projection", sort=True):
-        axes.step(rows["step"], rows["position"], where="post", label=name)
+    lagging = projection_lag_data(data)
+    figure, axes = _figure((WIDTH, 3.4))
+    for n, (name, rows) in enumerate(lagging.groupby("projection", sort=True)):
+        # Drawn as steps: between two steps nothing moves.
+        colour = MODE_COLOURS[n % len(MODE_COLOURS)]
+        axes.step(rows["step"], rows["lag"], where="post", label=name, color=colour)
+    axes.axhline(0, color="black", linewidth=0.8, alpha=0.5)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel("step")
-    axes.set_ylabel("log position")
-    axes.set_title(title or "Projection positions behind the head of the log")
+    axes.set_ylabel("events behind the head")
+    axes.set_title(title or "How far each projection is behind the head of the log")
     axes.legend(frameon=False)
     axes.grid(alpha=0.3)
     figure.tight_layout()
@@ -346,11 +397,12 @@ def plot_rebuild_times(data: pd.DataFrame, title: str | None = None) -> Figure:
     projections = list(dict.fromkeys(data["projection"]))
     modes = list(dict.fromkeys(data["mode"]))
     height = 0.8 / len(modes)
-    figure, axes = _figure((8, 0.4 * len(projections) * len(modes) + 1.2))
+    figure, axes = _figure((WIDTH, 0.4 * len(projections) * len(modes) + 1.2))
     for i, mode in enumerate(modes):
         rows = data[data["mode"] == mode].set_index("projection").reindex(projections)
         places = [n + i * height for n in range(len(projections))]
-        bars = axes.barh(places, rows["ms"], height=height, label=mode, color=PALETTE[i])
+        colour = MODE_COLOURS[i % len(MODE_COLOURS)]
+        bars = axes.barh(places, rows["ms"], height=height, label=mode, color=colour)
         axes.bar_label(bars, labels=[f"{ms:,.0f} ms" for ms in rows["ms"]], padding=3, fontsize=8)
     axes.set_yticks([n + height * (len(modes) - 1) / 2 for n in range(len(projections))])
     axes.set_yticklabels(projections)
@@ -369,7 +421,8 @@ def plot_rebuild_times(data: pd.DataFrame, title: str | None = None) -> Figure:
 def state_history_data(history: pd.DataFrame, field: str) -> pd.DataFrame:
     """``field`` after each event of an aggregate's history (``shop.history(...)``).
 
-    Columns: version, occurred_at, event (the name without its module) and value.
+    Columns: version, occurred_at, event (the name without its module), value and
+    event_name (the whole name, which picks the dot's colour).
     """
     if field not in history.columns:
         raise ValueError(f"the history has no field {field!r}; it has {list(history.columns)}")
@@ -384,6 +437,7 @@ def state_history_data(history: pd.DataFrame, field: str) -> pd.DataFrame:
             f"the numeric fields are: {', '.join(numeric) or 'none'}"
         )
     data = history[["version", "occurred_at", "event", field]].rename(columns={field: "value"})
+    data["event_name"] = data["event"]
     data["event"] = data["event"].str.split(".").str[-1]
     return data.reset_index(drop=True)
 
@@ -402,17 +456,19 @@ def plot_state_history(
     """A step line of the value over time (it holds until the next event changes it),
     each event a dot coloured by its name; ``moment`` is marked with a dashed line and
     the value that held then (the last event at or before it)."""
-    figure, axes = _figure((9, 3.6))
+    figure, axes = _figure((WIDTH, 3.4))
     times, values = list(data["occurred_at"]), [float(v) for v in data["value"]]
     axes.step(times, values, where="post", color="#555555", linewidth=1.5, zorder=2)
-    colours = colours_for(data["event"])
-    for name, events in data.groupby("event", sort=True):
+    names = data["event_name"] if "event_name" in data else data["event"]
+    colours = colours_for(names)
+    for name in colours:
+        events = data[names == name]
         axes.scatter(
             events["occurred_at"],
             [float(v) for v in events["value"]],
             s=44,
             color=colours[name],
-            label=name,
+            label=short_label(name),
             zorder=3,
             edgecolor="white",
             linewidth=0.6,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from types import NoneType, UnionType
 from typing import Any
 
@@ -22,6 +22,9 @@ from mallbots.es.events import AggregateEvent
 from mallbots.es.log import EventLog
 from mallbots.es.projection import Projection
 from mallbots.es.time_travel import read_model_at
+from mallbots.viz.changes import ChangeTracker, TableChange, streams_of
+from mallbots.viz.plots import stream_names
+from mallbots.viz.values import event_html, scalar_text, state_html
 
 TABLE_STYLE = (
     "<style>.mb-table td,.mb-table th{padding:2px 8px;text-align:left;"
@@ -36,8 +39,13 @@ def frame_html(
 
     Text longer than ``max_chars`` (a basket's items as JSON ...) is cut with an ellipsis.
     """
-    head = frame.head(max_rows).apply(lambda column: column.map(lambda v: _cut(v, max_chars)))
-    shown = head.to_html(index=False, classes="mb-table", border=0)
+    # Written out here: pandas' to_html took a tenth of a second for a checkout's tables.
+    header = "".join(f"<th>{html.escape(str(column))}</th>" for column in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_cell(value, max_chars)}</td>" for value in row) + "</tr>"
+        for row in frame.head(max_rows).itertuples(index=False)
+    )
+    shown = f"<table class='mb-table'><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
     more = (
         f"<div style='color:#888'>… {len(frame) - max_rows} more rows</div>"
         if len(frame) > max_rows
@@ -48,20 +56,14 @@ def frame_html(
     return TABLE_STYLE + title + shown + more
 
 
-def _cut(value: Any, max_chars: int) -> Any:
-    if isinstance(value, str) and len(value) > max_chars:
-        return value[: max_chars - 1] + "…"
-    return value
-
-
-def state_html(aggregate: Aggregate) -> str:
-    """An aggregate's state as an HTML table."""
-    return aggregate._repr_html_()
-
-
-def event_html(event: AggregateEvent) -> str:
-    """One event as HTML: name, stream, version, position, time and payload."""
-    return event._repr_html_()
+def _cell(value: Any, max_chars: int) -> str:
+    """A table cell's text, escaped: empty for a missing value, long text cut."""
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
+        return ""
+    text = scalar_text(value)
+    if len(text) > max_chars:
+        text = text[: max_chars - 1] + "…"
+    return html.escape(text)
 
 
 class StreamExplorer:
@@ -111,9 +113,10 @@ class StreamExplorer:
         """Offer the log's streams as they are now, keeping the selected one if it is there."""
         streams = self.log.streams()
         streams = streams[streams["stream_name"].isin(self.aggregate_types)]
+        names = stream_names(self.log) if len(streams) else {}
         options = [
             (
-                f"{row.stream_name} {row.stream_id} ({_count(row.events, 'event')})",
+                _stream_label(row.stream_name, row.stream_id, row.events, names),
                 (row.stream_name, row.stream_id),
             )
             for row in streams.itertuples()
@@ -240,6 +243,16 @@ class ReadModelViewer:
         return _bundle(self, **kwargs)
 
 
+def _stream_label(
+    stream_name: str, stream_id: str, events: int, names: Mapping[tuple[str, str], str]
+) -> str:
+    """``stores.Product Sprocket (sprocket, 3 events)``; a stream without a name by its id."""
+    name = names.get((stream_name, stream_id))
+    if name is None:
+        return f"{stream_name} {stream_id} ({_count(events, 'event')})"
+    return f"{stream_name} {name} ({stream_id}, {_count(events, 'event')})"
+
+
 def _count(n: int, noun: str) -> str:
     """``1 event``, ``3 events``."""
     return f"{n} {noun}" + ("" if n == 1 else "s")
@@ -255,68 +268,21 @@ def _bundle(owner: Any, **kwargs: Any) -> dict:
 # --- the command panel ---------------------------------------------------------------------
 
 ID_SOURCES: dict[str, str] = {
-    "store_id": "SELECT id FROM stores.stores",
-    "product_id": "SELECT id FROM stores.products",
-    "customer_id": "SELECT id FROM customers.customers",
-    "payment_id": "SELECT id FROM payments.payments",
-    "invoice_id": "SELECT id FROM payments.invoices",
-    "shopping_list_id": "SELECT id FROM depot.shopping_lists",
-    "basket_id": "SELECT DISTINCT stream_id FROM baskets.events",
-    "order_id": "SELECT DISTINCT stream_id FROM ordering.events",
+    "store_id": "stores.stores",
+    "product_id": "stores.products",
+    "customer_id": "customers.customers",
+    "payment_id": "payments.payments",
+    "invoice_id": "payments.invoices",
+    "shopping_list_id": "depot.shopping_lists",
+    "basket_id": "baskets.events",
+    "order_id": "ordering.events",
 }
-"""Where the panel finds the ids it suggests for each kind of id field."""
+"""Where the panel finds the ids it suggests for each kind of id field: a table keyed by
+``id``, or an events table (its streams)."""
 
-
-@dataclasses.dataclass(frozen=True)
-class TableChange:
-    """Rows of one table that a command added, changed or removed."""
-
-    table: str
-    frame: pd.DataFrame
-    """A ``change`` column (added / changed / removed), then the row (as it is now, or
-    as it was for a removed row)."""
-
-    def counts(self) -> str:
-        counts = self.frame["change"].value_counts()
-        return ", ".join(
-            f"{counts[kind]} {kind}" for kind in ("added", "changed", "removed") if kind in counts
-        )
-
-
-class TableState:
-    """Every row of some tables, keyed by primary key, to compare before and after."""
-
-    def __init__(self, database: Any, tables: Sequence[str]) -> None:
-        self.columns: dict[str, list[str]] = {}
-        self.rows: dict[str, dict[tuple, tuple]] = {}
-        for table in tables:
-            schema, _, name = table.rpartition(".")
-            (key,) = database.execute(
-                "SELECT constraint_column_names FROM duckdb_constraints() "
-                "WHERE schema_name = $1 AND table_name = $2 AND constraint_type = 'PRIMARY KEY'",
-                [schema, name],
-            ).fetchone() or ([],)
-            result = database.execute(f"SELECT * FROM {table} ORDER BY ALL")
-            columns = [column[0] for column in result.description]
-            positions = [columns.index(column) for column in key] or list(range(len(columns)))
-            self.columns[table] = columns
-            self.rows[table] = {tuple(row[i] for i in positions): row for row in result.fetchall()}
-
-    def changes_since(self, before: TableState) -> list[TableChange]:
-        """What changed from ``before`` to this state, table by table (unchanged left out)."""
-        found = []
-        for table, rows in self.rows.items():
-            old = before.rows.get(table, {})
-            changed = [("added", row) for key, row in rows.items() if key not in old]
-            changed += [
-                ("changed", row) for key, row in rows.items() if key in old and old[key] != row
-            ]
-            changed += [("removed", row) for key, row in old.items() if key not in rows]
-            if changed:
-                frame = pd.DataFrame([row for _, row in changed], columns=self.columns[table])
-                frame.insert(0, "change", [kind for kind, _ in changed])
-                found.append(TableChange(table, frame))
-        return found
+SUGGESTED_IDS = 100
+"""How many ids an id field suggests, the newest first: a big mall knows too many for
+a list (150,000 baskets took a second to send on every click)."""
 
 
 class CommandPanel:
@@ -356,6 +322,7 @@ class CommandPanel:
         self.result: Any = None
         """What the last run returned (a new id, or None)."""
         self.runs = 0
+        self.tracker = ChangeTracker(shop)
         self.command.observe(lambda change: self._build_fields(change["new"]), names="value")
         self.run_button.on_click(lambda _button: self.run())
         self.widget = widgets.VBox(
@@ -381,14 +348,16 @@ class CommandPanel:
         self.fields.children = tuple(self.inputs.values())
 
     def _known_ids(self, field_name: str) -> list[str]:
-        sql = ID_SOURCES.get(field_name)
-        if sql is None:
+        table = ID_SOURCES.get(field_name)
+        if table is None:
             return []
-        return [row[0] for row in self.shop.database.execute(f"{sql} ORDER BY 1").fetchall()]
+        return newest_ids(self.shop.database, table, SUGGESTED_IDS)
 
-    def _refresh_ids(self) -> None:
+    def _refresh_ids(self, kinds: Collection[str] | None = None) -> None:
+        """Suggest the ids as they are now in the fields shown (of ``kinds``, such as
+        ``basket_id``, or all): a run may have made one."""
         for name, control in self.inputs.items():
-            if isinstance(control, widgets.Combobox):
+            if isinstance(control, widgets.Combobox) and (kinds is None or name in kinds):
                 known = self._known_ids(name)
                 control.options = tuple(known)
                 control.placeholder = _id_placeholder(known)
@@ -405,19 +374,30 @@ class CommandPanel:
     def run(self) -> None:
         """Run the command (what the button does); the panes show the outcome."""
         self.runs += 1
-        tables = [t for t in self.shop.tables if not t.endswith(".events")]
-        head = self.shop.log.head()
-        before = TableState(self.shop.database, tables)
         self.error, self.result = None, None
+        self.new_events, self.changes = pd.DataFrame(), []
         try:
-            message = self.message()
-            self.result = self.shop.execute(message)
+            outcome = self.tracker.run(self.message())
         except (DomainError, TypeError, ValueError) as error:
             self.error = error
-        self.new_events = self.shop.log.frame(after_position=head)
-        self.changes = TableState(self.shop.database, tables).changes_since(before)
+        else:
+            self.result, self.new_events, self.changes = (
+                outcome.result,
+                outcome.events,
+                outcome.changes,
+            )
         self._show()
-        self._refresh_ids()
+        self._refresh_ids(self._kinds_made())
+
+    def _kinds_made(self) -> set[str]:
+        """The kinds of id the last run made (``order_id`` for a checkout): streams it
+        started, and the command's own optional id field if it returned an id."""
+        started = self.new_events[self.new_events.get("stream_version", pd.Series()) == 1]
+        kinds = set(streams_of(started)) if len(started) else set()
+        if isinstance(self.result, str):
+            hints = typing.get_type_hints(self.command.value)
+            kinds |= {name for name in self.inputs if _is_optional_text(hints[name])}
+        return kinds
 
     def _show(self) -> None:
         name = self.command.value.__name__
@@ -431,7 +411,8 @@ class CommandPanel:
         else:
             returned = "" if self.result is None else f", returned {html.escape(repr(self.result))}"
             self.result_pane.value = (
-                f"<div style='color:#1b5e20'><b>#{self.runs} {name} ran</b>{returned}.</div>"
+                f"<div style='color:#1b5e20'><b>#{self.runs} {name} ran</b>{returned}: "
+                f"{html.escape(self.what_changed())}</div>"
             )
         events = self.new_events
         self.events_pane.value = (
@@ -458,6 +439,24 @@ class CommandPanel:
             )
             or "<i>no rows changed</i>"
         )
+
+    def what_changed(self) -> str:
+        """The last run's changes in a sentence: its events, then the rows per table."""
+        if self.error is not None:
+            return "nothing (refused)"
+        events = self.new_events
+        if len(events):
+            named = ", ".join(
+                f"{name.rpartition('.')[2]} to {stream_id}"
+                for name, stream_id in zip(events["event_name"], events["stream_id"], strict=True)
+            )
+            said = f"{_count(len(events), 'new event')} ({named})"
+        else:
+            said = "no new events"
+        if self.changes:
+            tables = "; ".join(f"{change.table} {change.counts()}" for change in self.changes)
+            return f"{said}; rows: {tables}."
+        return f"{said}; no rows changed."
 
     def __repr__(self) -> str:
         return f"CommandPanel({len(self.command.options)} commands; selected {self.command.label})"
@@ -506,8 +505,26 @@ def _field_input(field: dataclasses.Field, hint: Any, known_ids: list[str]) -> w
     return widgets.Text(value=default or "", description=name, style=style, layout=layout)
 
 
+def newest_ids(database: Any, table: str, count: int) -> list[str]:
+    """The ``count`` newest ids of a table keyed by ``id`` (or streams of an events
+    table), newest first; read from the table's end, not sorted whole."""
+    if table.endswith(".events"):
+        sql = (
+            f"SELECT stream_id FROM {table} WHERE stream_version = 1 "
+            "ORDER BY position DESC LIMIT $1"
+        )
+    else:
+        sql = (
+            f"SELECT id FROM {table} WHERE rowid > (SELECT max(rowid) FROM {table}) - $1 "
+            "ORDER BY rowid DESC"
+        )
+    return [row[0] for row in database.execute(sql, [count]).fetchall()]
+
+
 def _id_placeholder(known_ids: list[str]) -> str:
-    return f"one of {len(known_ids)} known ids, or any text"
+    if len(known_ids) < SUGGESTED_IDS:
+        return f"one of {len(known_ids)} known ids, or any text"
+    return f"one of the {len(known_ids)} newest ids, or any text"
 
 
 def _read(control: widgets.Widget, hint: Any) -> Any:
