@@ -16,6 +16,8 @@ from mallbots.table import Table
 
 class ShoppingListStatus(StrEnum):
     AVAILABLE = "available"
+    ASSIGNED = "assigned"
+    COMPLETED = "completed"
     CANCELED = "canceled"
 
 
@@ -85,3 +87,9 @@ class ShoppingListRepository:
 
     def set_status(self, shopping_list_id: str, status: ShoppingListStatus) -> None:
         self.table.update(shopping_list_id, status=str(status))
+
+    def assign(self, shopping_list_id: str, bot_id: str) -> None:
+        """Give the list to a bot."""
+        self.table.update(
+            shopping_list_id, assigned_bot_id=bot_id, status=str(ShoppingListStatus.ASSIGNED)
+        )

@@ -94,6 +94,9 @@ class InvoiceRepository:
     def set_status(self, invoice_id: str, status: InvoiceStatus) -> None:
         self.table.update(invoice_id, status=str(status))
 
+    def set_amount(self, invoice_id: str, amount: Decimal) -> None:
+        self.table.update(invoice_id, amount=amount)
+
 
 def _invoice(row: dict) -> Invoice:
     return Invoice(**{**row, "status": InvoiceStatus(row["status"])})
