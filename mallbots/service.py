@@ -10,14 +10,17 @@ the checkout that creates an order ...) run in one database transaction. If any 
 refuses, the whole command is rolled back and the caller gets that refusal, the
 :class:`~mallbots.errors.DomainError` itself rather than the handler error wrapping it.
 Nested commands (a handler calling another module) join the outer unit of work.
+During a bulk load (:func:`batched`) a command's unit of work is instead one command of
+a :class:`~mallbots.es.bulk.BulkWriter`, which commits it whole with its batch.
 """
 
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any, TypeVar
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol, TypeVar
 
 from mallbots.errors import DomainError, NotFoundError, require_text
 from mallbots.es import (
@@ -65,6 +68,31 @@ def _check_message(message: Any, message_type: type) -> None:
         raise TypeError(f"expected a {message_type.__name__}, got {type(message).__name__}")
 
 
+class BatchedWork(Protocol):
+    """What runs a command's unit of work during a bulk load (a ``BulkWriter``)."""
+
+    def command(self) -> AbstractContextManager[None]: ...
+
+
+_batches: weakref.WeakKeyDictionary[Database, BatchedWork] = weakref.WeakKeyDictionary()
+
+
+@contextmanager
+def batched(database: Database, work: BatchedWork) -> Iterator[None]:
+    """While open, every command on ``database`` is a unit of ``work``, not a transaction.
+
+    Only for a bulk load that is the database's sole writer: a command refused midway
+    leaves what it changed in memory, so the load must then stop and discard its batch.
+    """
+    if database in _batches:
+        raise RuntimeError(f"{database.path} already has a bulk load running")
+    _batches[database] = work
+    try:
+        yield
+    finally:
+        del _batches[database]
+
+
 @contextmanager
 def unit_of_work(database: Database) -> Iterator[None]:
     """One transaction; a refusal raised inside a handler comes out as itself.
@@ -72,8 +100,9 @@ def unit_of_work(database: Database) -> Iterator[None]:
     Any other handler failure rolls the whole command back, its events included, and
     says so (a handler error on its own would report the event as stored).
     """
+    work = _batches.get(database)
     try:
-        with database.transaction():
+        with database.transaction() if work is None else work.command():
             yield
     except HandlerError as error:
         refusal = _refusal_behind(error)
