@@ -44,13 +44,12 @@ class BufferedTable:
         self._changed: dict[Any, None] = {}  # an ordered set: writes are reproducible
 
     def get(self, key: Any) -> Row | None:
-        """The row with this key as the load has it, or None."""
+        """The row with this key as the load has it, or None (read it, do not change it)."""
         try:
-            row = self._rows[key]
+            return self._rows[key]
         except KeyError:
-            row = None if self._fresh else self.table.get(key)
-            self._rows[key] = row
-        return None if row is None else dict(row)
+            row = self._rows[key] = None if self._fresh else self.table.get(key)
+            return row
 
     def insert(self, row: Mapping[str, Any]) -> None:
         """Add a row (every column given; the caller checked the key is free)."""
@@ -61,8 +60,7 @@ class BufferedTable:
         """Change some columns of the row with this key (a missing row stays missing)."""
         row = self.get(key)
         if row is not None:
-            row.update(changes)
-            self._rows[key] = row
+            self._rows[key] = {**row, **changes}
             self._changed[key] = None
 
     def select(self, *args: Any, **kwargs: Any) -> list[Row]:

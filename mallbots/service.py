@@ -53,6 +53,10 @@ def _handler_of(message_type: type, writes: bool) -> Callable[[Method], Method]:
             _check_message(message, message_type)
             if not writes:
                 return method(self, message)
+            if _batches:
+                batch = _batches.get(self.database)
+                if batch is not None:
+                    return batch.run(method, self, message)
             with unit_of_work(self.database):
                 return method(self, message)
 
@@ -74,7 +78,30 @@ class BatchedWork(Protocol):
     def command(self) -> AbstractContextManager[None]: ...
 
 
-_batches: weakref.WeakKeyDictionary[Database, BatchedWork] = weakref.WeakKeyDictionary()
+class _Batched:
+    """The commands of a bulk load: each outermost one is one command of the work."""
+
+    def __init__(self, work: BatchedWork) -> None:
+        self.work = work
+        self.running = False
+
+    def run(self, method: Method, service: ApplicationService, message: Any) -> Any:
+        if self.running:  # a nested command joins the one running
+            return method(service, message)
+        self.running = True
+        try:
+            with self.work.command():
+                return method(service, message)
+        except HandlerError as error:
+            refusal = _refusal_behind(error)
+            if refusal is not None:
+                raise refusal from None
+            raise
+        finally:
+            self.running = False
+
+
+_batches: weakref.WeakKeyDictionary[Database, _Batched] = weakref.WeakKeyDictionary()
 
 
 @contextmanager
@@ -86,7 +113,7 @@ def batched(database: Database, work: BatchedWork) -> Iterator[None]:
     """
     if database in _batches:
         raise RuntimeError(f"{database.path} already has a bulk load running")
-    _batches[database] = work
+    _batches[database] = _Batched(work)
     try:
         yield
     finally:
@@ -100,9 +127,9 @@ def unit_of_work(database: Database) -> Iterator[None]:
     Any other handler failure rolls the whole command back, its events included, and
     says so (a handler error on its own would report the event as stored).
     """
-    work = _batches.get(database)
+    batch = _batches.get(database)
     try:
-        with database.transaction() if work is None else work.command():
+        with database.transaction() if batch is None else batch.work.command():
             yield
     except HandlerError as error:
         refusal = _refusal_behind(error)
