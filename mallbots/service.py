@@ -17,7 +17,6 @@ a :class:`~mallbots.es.bulk.BulkWriter`, which commits it whole with its batch.
 from __future__ import annotations
 
 import functools
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol, TypeVar
@@ -101,7 +100,9 @@ class _Batched:
             self.running = False
 
 
-_batches: weakref.WeakKeyDictionary[Database, _Batched] = weakref.WeakKeyDictionary()
+_batches: dict[Database, _Batched] = {}
+"""The bulk loads running (a plain dict: checked on every command, and emptied by
+:func:`batched` as each load ends)."""
 
 
 @contextmanager

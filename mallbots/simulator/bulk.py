@@ -163,21 +163,29 @@ class _LiveReadModel:
         cursor = shop.database.cursor()
         (rows,) = cursor.execute(f"SELECT count(*) FROM {projection.table}").fetchone()
         self.writer = (RowWriter if rows else _RowsOfAnEmptyTable)(projection, cursor)
+        self.projection = projection
         self.make = make
         self.active = True
+        self._made: dict[str, Any] = {}  # what find made of each row, until it changes
         shop.dispatcher.subscribe(self._handle, projection.handles)
 
     def _handle(self, event: AggregateEvent) -> None:
         if self.active:
             self.writer.apply([event])
+            for key in self.projection.keys_of(event):
+                self._made.pop(key, None)
 
     def stop(self) -> None:
         self.active = False
 
     def find(self, key: str) -> Any:
         """The row with this key as the events so far made it, or None."""
-        row = self.writer.rows.get(key)
-        return None if row is None else self.make(**row)
+        try:
+            return self._made[key]
+        except KeyError:
+            row = self.writer.rows.get(key)
+            made = self._made[key] = None if row is None else self.make(**row)
+            return made
 
 
 def _module(repository: Any) -> str:
