@@ -10,7 +10,7 @@ command, and its rows commit with the events of the same commands.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -24,8 +24,15 @@ from mallbots.table import Row, Table
 class BufferedTable:
     """A :class:`Table`'s get, insert and update, on rows in memory (a ``RowSource``)."""
 
-    def __init__(self, table: Table) -> None:
+    def __init__(
+        self, table: Table, *, keep_written: bool = True, wait: Callable[[], None] | None = None
+    ) -> None:
+        """``keep_written=False`` lets rows go once taken for writing, for a table whose
+        rows commands never read back (a log of messages): a later ``get`` of one waits
+        for the batch being written (``wait``) and reads the table."""
         self.table = table
+        self.keep_written = keep_written
+        self._wait = wait
         self.name = table.name
         self.columns = table.columns
         self.key = table.key
@@ -48,7 +55,13 @@ class BufferedTable:
         try:
             return self._rows[key]
         except KeyError:
-            row = self._rows[key] = None if self._fresh else self.table.get(key)
+            if self._fresh:
+                row = None
+            else:
+                if self._wait is not None:
+                    self._wait()
+                row = self.table.get(key)
+            self._rows[key] = row
             return row
 
     def insert(self, row: Mapping[str, Any]) -> None:
@@ -79,6 +92,10 @@ class BufferedTable:
             return None
         rows = self._rows
         taken = [[_text(rows[key][c]) for c in self.columns] for key in self._changed]
+        if not self.keep_written:
+            for key in self._changed:
+                del rows[key]
+            self._fresh = False  # the rows let go are in the table
         self._changed.clear()
         return taken
 
