@@ -15,6 +15,7 @@ from mallbots.simulator import (
     Activity,
     SimulationConfig,
     Step,
+    run_simulation,
     simulate,
     simulation_shop,
 )
@@ -62,6 +63,21 @@ def test_bulk_and_per_command_paths_fill_every_table_with_the_same_rows(both_pat
         if table not in EMPTY:
             assert rows[0], f"{table} is empty"
     assert bulk.projector.status().equals(one_by_one.projector.status())
+
+
+def test_small_batches_change_nothing_of_what_a_bulk_run_writes(both_paths):
+    """Batches of a few events: rows updated batches after they were written, ended
+    aggregates let go and the writer waited on, and still the same tables."""
+    shop = simulation_shop(TINY)
+    with shop:
+        run_simulation(shop, TINY, batch_size=7, progress=False)
+        reference = both_paths[False]
+        for table in reference.tables:
+            rows = [
+                s.database.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+                for s in (shop, reference)
+            ]
+            assert rows[0] == rows[1], table
 
 
 def test_the_same_seed_gives_the_same_log_byte_for_byte():
