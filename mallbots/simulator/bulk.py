@@ -31,7 +31,7 @@ from mallbots.app import MallBots
 from mallbots.bulk_tables import BufferedTable
 from mallbots.es import AggregateEvent, SteppingClock
 from mallbots.es.bulk import BulkStore, BulkTarget, BulkWriter
-from mallbots.es.projection import Row, RowProjection, RowWriter
+from mallbots.es.projection import Row, RowBuffer, RowProjection, RowWriter
 from mallbots.service import batched
 from mallbots.simulator.activity import Step
 from mallbots.stores.catalog import CatalogProduct
@@ -136,7 +136,7 @@ class BulkRunner:
             try:
                 self.writer.close()
             finally:
-                self._undo.close()
+                self._let_go()
             unseen = [p.name for p in projector if p.set_based and projector.position(p.name) == 0]
             if unseen:
                 projector.rebuild(unseen, set_based=True)
@@ -147,7 +147,14 @@ class BulkRunner:
         try:
             self.writer.discard()
         finally:
-            self._undo.close()
+            self._let_go()
+
+    def _let_go(self) -> None:
+        """Put the shop back as it was, and drop the run's aggregates and rows (before
+        the read models are rebuilt, which is when a large run's memory peaks)."""
+        self._undo.close()
+        self.writer.row_sources.clear()
+        self.writer.on_hand_over.clear()
 
 
 class _RowsOfAnEmptyTable(RowWriter):
@@ -181,6 +188,8 @@ class _LiveReadModel:
 
     def stop(self) -> None:
         self.active = False
+        self._made.clear()
+        self.writer.rows = RowBuffer(self.projection.key_of, {}, lambda key: None)
 
     def find(self, key: str) -> Any:
         """The row with this key as the events so far made it, or None."""
