@@ -47,33 +47,36 @@ class BufferedTable:
         self._types = [types[column] for column in self.columns]
         (count,) = table.database.execute(f"SELECT count(*) FROM {table.name}").fetchone()
         self._fresh = count == 0  # nothing to look up in the table: every row is here
-        self._rows: dict[Any, Row | None] = {}
+        self._rows: dict[Any, tuple[Any, ...] | None] = {}
+        """Each row's values in column order (a tuple: a third of a dict's memory)."""
         self._changed: dict[Any, None] = {}  # an ordered set: writes are reproducible
 
     def get(self, key: Any) -> Row | None:
-        """The row with this key as the load has it, or None (read it, do not change it)."""
+        """The row with this key as the load has it, or None."""
         try:
-            return self._rows[key]
+            values = self._rows[key]
         except KeyError:
             if self._fresh:
-                row = None
+                values = None
             else:
                 if self._wait is not None:
                     self._wait()
                 row = self.table.get(key)
-            self._rows[key] = row
-            return row
+                values = None if row is None else tuple(row[c] for c in self.columns)
+            self._rows[key] = values
+        return None if values is None else dict(zip(self.columns, values, strict=True))
 
     def insert(self, row: Mapping[str, Any]) -> None:
         """Add a row (every column given; the caller checked the key is free)."""
-        self._rows[row[self.key]] = {column: row[column] for column in self.columns}
+        self._rows[row[self.key]] = tuple(row[column] for column in self.columns)
         self._changed[row[self.key]] = None
 
     def update(self, key: Any, **changes: Any) -> None:
         """Change some columns of the row with this key (a missing row stays missing)."""
         row = self.get(key)
         if row is not None:
-            self._rows[key] = {**row, **changes}
+            row.update(changes)
+            self._rows[key] = tuple(row[column] for column in self.columns)
             self._changed[key] = None
 
     def select(self, *args: Any, **kwargs: Any) -> list[Row]:
@@ -91,7 +94,7 @@ class BufferedTable:
         if not self._changed:
             return None
         rows = self._rows
-        taken = [[_text(rows[key][c]) for c in self.columns] for key in self._changed]
+        taken = [[_text(value) for value in rows[key]] for key in self._changed]
         if not self.keep_written:
             for key in self._changed:
                 del rows[key]
