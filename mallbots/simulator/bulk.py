@@ -134,9 +134,10 @@ class BulkRunner:
         limited = database.setting("memory_limit", FINISH_MEMORY_LIMIT)
         with nullcontext() if database.in_memory else limited:
             try:
-                self.writer.close()
+                self.writer.flush()
             finally:
                 self._let_go()
+            self.writer.close()  # its checkpoint, with the run's memory already let go
             unseen = [p.name for p in projector if p.set_based and projector.position(p.name) == 0]
             if unseen:
                 projector.rebuild(unseen, set_based=True)
