@@ -21,12 +21,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from mallbots.es import Aggregate
-    from mallbots.es.bulk import BulkWriter
-    from mallbots.simulator.bulk import BulkRunner
 
 
 def child(preset: str, path: str) -> None:
@@ -55,49 +49,31 @@ def child(preset: str, path: str) -> None:
     )
 
 
-class CommitOnlyWriter:
-    """Stands in for the bulk writer: takes each save and writes nothing anywhere."""
+def writing_nothing(serialize: bool) -> None:
+    """Make every bulk writer of this process write nothing: its batches are still cut
+    (and, with ``serialize``, serialized as for DuckDB), then dropped."""
+    from mallbots.es.bulk import BulkWriter, _Prepared
 
-    written = 0
-    pending = 0
-
-    def save(self, aggregate: Aggregate) -> None:
-        self.written += len(aggregate.events)
-        aggregate.commit_events()
-
-    def close(self) -> None:
-        pass
-
-
-def serializing_writer(runner: BulkRunner) -> BulkWriter:
-    """A bulk writer like the runner's (closed) one that serializes each batch and writes
-    nothing."""
-    from mallbots.es.bulk import BulkWriter
-
-    class SerializingWriter(BulkWriter):
-        def _write(self, prepared: Any) -> int:
-            return prepared.events
-
-    old = runner.writer
-    return SerializingWriter(old.database, old.targets, old.batch_size)
+    BulkWriter._write = lambda self, prepared: prepared.events  # type: ignore[method-assign]
+    if not serialize:
+        BulkWriter._prepare = lambda self, batch: _Prepared(batch.events, [], [])  # type: ignore[method-assign]
 
 
 def stages_child(preset: str, serialize: bool = False) -> None:
     """The run's Python work alone, in two parts: the activity deciding what happens,
-    and the aggregates' command methods doing it (recording every event); nothing is
-    saved, and nothing serialized unless ``serialize``: then the commands' part includes
-    serializing every batch and snapshot as the bulk writer does, the last batch too.
-    Prints a JSON line with each part's seconds."""
+    and the shop's commands doing it (every rule, handler and plain-table row, each
+    event recorded); nothing is written, and nothing serialized unless ``serialize``:
+    then the commands' part includes serializing every batch and snapshot as the bulk
+    writer does, the last batch too. Prints a JSON line with each part's seconds."""
     from mallbots.es.collector import collector_paused
     from mallbots.simulator import PRESETS, simulation_shop
     from mallbots.simulator.activity import Activity
     from mallbots.simulator.bulk import BulkRunner
 
+    writing_nothing(serialize)
     config = PRESETS[preset]
     shop = simulation_shop(config)
     runner = BulkRunner(shop, shop.clock)
-    runner.writer.close()  # its settings back before the stand-in's
-    runner.writer = serializing_writer(runner) if serialize else CommitOnlyWriter()
     activity_s = commands_s = 0.0
     limit = config.max_events or float("inf")
     with collector_paused():
@@ -116,8 +92,9 @@ def stages_child(preset: str, serialize: bool = False) -> None:
                     break
             commands_s += time.perf_counter() - started
         started = time.perf_counter()
-        runner.writer.close()  # a serializing writer serializes its last batch here
+        runner.writer.flush()  # a serializing writer serializes its last batch here
         commands_s += time.perf_counter() - started
+    runner.abort()
     shop.close()
     print(json.dumps({"events": runner.events, "activity_s": activity_s, "commands_s": commands_s}))
 
@@ -158,7 +135,7 @@ def print_stages(preset: str, runs: int) -> None:
     )
     print(f"{preset}: medians of {runs} runs (the Python work alone, then the whole run)")
     print(f"  the activity deciding what happens      {activity:7.2f} s")
-    print(f"  the aggregates' command methods         {commands:7.2f} s")
+    print(f"  the shop's commands, writing nothing     {commands:7.2f} s")
     print(f"  the same, batched and serialized too    {serialized:7.2f} s")
     print(f"  saving, catching up, closing (the rest) {rest:7.2f} s")
     print(f"  the whole run, end to end               {total:7.2f} s")

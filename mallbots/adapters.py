@@ -29,7 +29,12 @@ from mallbots.notifications.application import (
     NotifyOrderCreated,
     NotifyOrderReady,
 )
-from mallbots.ordering.application import CompleteOrder, CreateOrder, OrderingApplication
+from mallbots.ordering.application import (
+    CompleteOrder,
+    CreateOrder,
+    OrderingApplication,
+    ReadyOrder,
+)
 from mallbots.ordering.events import OrderItem
 from mallbots.payments.application import ConfirmPayment, CreateInvoice, PaymentsApplication
 
@@ -131,6 +136,10 @@ class OrderPayments:
             CreateInvoice(order_id, payment_id, amount, invoice_id_for_order(order_id))
         )
 
+    def order_of_invoice(self, invoice_id: str) -> str | None:
+        invoice = self.payments.find_invoice(invoice_id)
+        return None if invoice is None else invoice.order_id
+
 
 class OrderShopping:
     """The ordering module's ``Shopping`` port, over the depot."""
@@ -178,3 +187,13 @@ class InvoiceOrders:
 
     def complete_order(self, order_id: str, invoice_id: str) -> None:
         self.ordering.complete_order(CompleteOrder(order_id, invoice_id))
+
+
+class ShoppingOrders:
+    """The depot's ``Orders`` port, over the ordering module."""
+
+    def __init__(self, ordering: OrderingApplication) -> None:
+        self.ordering = ordering
+
+    def ready_order(self, order_id: str) -> None:
+        self.ordering.ready_order(ReadyOrder(order_id))

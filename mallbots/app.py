@@ -30,6 +30,7 @@ from mallbots.adapters import (
     OrderNotifications,
     OrderPayments,
     OrderShopping,
+    ShoppingOrders,
 )
 from mallbots.baskets.module import BasketsModule
 from mallbots.baskets.module import registrations as baskets_registrations
@@ -132,7 +133,7 @@ class MallBots:
         self.clock = monolith.clock
         self.ids = monolith.ids
         self.customers = CustomersModule(monolith)
-        self.payments = PaymentsModule(monolith)
+        self.payments = PaymentsModule(monolith, customers=self.customers.application)
         self.stores = StoresModule(monolith)
         self.depot = DepotModule(monolith, stores=self.stores.application)
         self.notifications = NotificationsModule(monolith, customers=self.customers.application)
@@ -145,9 +146,11 @@ class MallBots:
             notifications=OrderNotifications(self.notifications.application),
         )
         self.payments.connect(InvoiceOrders(self.ordering.application))
+        self.depot.connect(ShoppingOrders(self.ordering.application))
         self.baskets = BasketsModule(
             monolith,
             catalog=self.stores.application,
+            customers=self.customers.application,
             orders=BasketOrders(self.ordering.application),
         )
         self.reporting = ReportingModule(monolith)
@@ -170,6 +173,7 @@ class MallBots:
         path: str | Path = DEFAULT_DATABASE,
         seed: int | None = None,
         snapshot_every: int = 3,
+        snapshot_strategy: SnapshotStrategy | None = None,
         *,
         aggregate_cache: int = 0,
     ) -> MallBots:
@@ -177,6 +181,11 @@ class MallBots:
 
         A file another application made is refused with a :class:`ForeignDatabaseError`
         and left as it was (see :mod:`mallbots.ownership`).
+
+        The options are :meth:`in_memory`'s, and mean the same: ``seed`` (default None:
+        the system clock and random ids, as a file outlives a lesson), ``snapshot_every``
+        (default 3, the book's), ``snapshot_strategy`` (default None: every
+        ``snapshot_every`` events), ``aggregate_cache`` (default 0: none).
 
         With a seed, ids and times are deterministic. Reopening a file that already holds
         a shop continues reproducibly: the ids are seeded by the seed, the number of rows
@@ -187,7 +196,7 @@ class MallBots:
         database = Database.open(path)
         try:
             claim(database)  # before reading its tables for the seed
-            options = {"snapshot_every": snapshot_every, "aggregate_cache": aggregate_cache}
+            options = _options(snapshot_every, snapshot_strategy, aggregate_cache)
             if seed is None:
                 return cls(database, **options)
             clock, ids = _seeded(database, seed)
@@ -205,12 +214,14 @@ class MallBots:
         *,
         aggregate_cache: int = 0,
     ) -> MallBots:
-        """A fresh shop in memory; seeded (42) unless ``seed=None``."""
-        options = {
-            "snapshot_every": snapshot_every,
-            "snapshot_strategy": snapshot_strategy,
-            "aggregate_cache": aggregate_cache,
-        }
+        """A fresh shop in memory.
+
+        The options are :meth:`open`'s, and mean the same: ``seed`` (default 42, so a
+        lesson's ids and times are the same on every run; None for the system clock and
+        random ids), ``snapshot_every`` (default 3, the book's), ``snapshot_strategy``
+        (default None: every ``snapshot_every`` events), ``aggregate_cache`` (default 0).
+        """
+        options = _options(snapshot_every, snapshot_strategy, aggregate_cache)
         if seed is None:
             return cls(Database.memory(), **options)
         return cls(Database.memory(), clock=SteppingClock(), ids=SeededIds(seed), **options)
@@ -437,6 +448,17 @@ class MallBots:
                     module.snapshots, module.events, types
                 )
         return written
+
+
+def _options(
+    snapshot_every: int, snapshot_strategy: SnapshotStrategy | None, aggregate_cache: int
+) -> dict[str, Any]:
+    """The keyword options :meth:`MallBots.open` and :meth:`MallBots.in_memory` pass on."""
+    return {
+        "snapshot_every": snapshot_every,
+        "snapshot_strategy": snapshot_strategy,
+        "aggregate_cache": aggregate_cache,
+    }
 
 
 def _seeded(database: Database, seed: int) -> tuple[SteppingClock, SeededIds]:

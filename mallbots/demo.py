@@ -1,7 +1,8 @@
 """A small shop, start to finish: the script behind ``python -m mallbots demo``.
 
-Two stores with a few products, one customer, one basket checked out, and the order
-readied and paid. It goes through :meth:`MallBots.execute` only, as a notebook would.
+Two stores with a few products, one customer, one basket checked out, its shopping
+list done by a bot (which readies the order), and the invoice paid.
+It goes through :meth:`MallBots.execute` only, as a notebook would.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from dataclasses import dataclass
 from mallbots.app import MallBots
 from mallbots.baskets import AddItem, CheckoutBasket, RemoveItem, StartBasket
 from mallbots.customers import RegisterCustomer
-from mallbots.ordering import ReadyOrder
+from mallbots.depot import AssignShoppingList, CompleteShoppingList
+from mallbots.ordering import GetOrder
 from mallbots.payments import AuthorizePayment, GetOrderInvoices, PayInvoice
 from mallbots.stores import (
     AddProduct,
@@ -54,7 +56,9 @@ def run_demo(shop: MallBots) -> DemoIds:
     run(AddItem(basket, gizmo, 2))
     run(RemoveItem(basket, gizmo, 1))
     order = run(CheckoutBasket(basket, payment))
-    run(ReadyOrder(order))
+    shopping_list = run(GetOrder(order)).shopping_id
+    run(AssignShoppingList(shopping_list, "bot-1"))
+    run(CompleteShoppingList(shopping_list))  # the depot readies the order
     (invoice,) = run(GetOrderInvoices(order))
     run(PayInvoice(invoice.id))
     return DemoIds((widgets, tea), (sprocket, gizmo, teapot), customer, basket, order, invoice.id)

@@ -10,14 +10,16 @@ the checkout that creates an order ...) run in one database transaction. If any 
 refuses, the whole command is rolled back and the caller gets that refusal, the
 :class:`~mallbots.errors.DomainError` itself rather than the handler error wrapping it.
 Nested commands (a handler calling another module) join the outer unit of work.
+During a bulk load (:func:`batched`) a command's unit of work is instead one command of
+a :class:`~mallbots.es.bulk.BulkWriter`, which commits it whole with its batch.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any, TypeVar
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol, TypeVar
 
 from mallbots.errors import DomainError, NotFoundError, require_text
 from mallbots.es import (
@@ -50,6 +52,10 @@ def _handler_of(message_type: type, writes: bool) -> Callable[[Method], Method]:
             _check_message(message, message_type)
             if not writes:
                 return method(self, message)
+            if _batches:
+                batch = _batches.get(self.database)
+                if batch is not None:
+                    return batch.run(method, self, message)
             with unit_of_work(self.database):
                 return method(self, message)
 
@@ -65,6 +71,56 @@ def _check_message(message: Any, message_type: type) -> None:
         raise TypeError(f"expected a {message_type.__name__}, got {type(message).__name__}")
 
 
+class BatchedWork(Protocol):
+    """What runs a command's unit of work during a bulk load (a ``BulkWriter``)."""
+
+    def command(self) -> AbstractContextManager[None]: ...
+
+
+class _Batched:
+    """The commands of a bulk load: each outermost one is one command of the work."""
+
+    def __init__(self, work: BatchedWork) -> None:
+        self.work = work
+        self.running = False
+
+    def run(self, method: Method, service: ApplicationService, message: Any) -> Any:
+        if self.running:  # a nested command joins the one running
+            return method(service, message)
+        self.running = True
+        try:
+            with self.work.command():
+                return method(service, message)
+        except HandlerError as error:
+            refusal = _refusal_behind(error)
+            if refusal is not None:
+                raise refusal from None
+            raise
+        finally:
+            self.running = False
+
+
+_batches: dict[Database, _Batched] = {}
+"""The bulk loads running (a plain dict: checked on every command, and emptied by
+:func:`batched` as each load ends)."""
+
+
+@contextmanager
+def batched(database: Database, work: BatchedWork) -> Iterator[None]:
+    """While open, every command on ``database`` is a unit of ``work``, not a transaction.
+
+    Only for a bulk load that is the database's sole writer: a command refused midway
+    leaves what it changed in memory, so the load must then stop and discard its batch.
+    """
+    if database in _batches:
+        raise RuntimeError(f"{database.path} already has a bulk load running")
+    _batches[database] = _Batched(work)
+    try:
+        yield
+    finally:
+        del _batches[database]
+
+
 @contextmanager
 def unit_of_work(database: Database) -> Iterator[None]:
     """One transaction; a refusal raised inside a handler comes out as itself.
@@ -72,8 +128,9 @@ def unit_of_work(database: Database) -> Iterator[None]:
     Any other handler failure rolls the whole command back, its events included, and
     says so (a handler error on its own would report the event as stored).
     """
+    batch = _batches.get(database)
     try:
-        with database.transaction():
+        with database.transaction() if batch is None else batch.work.command():
             yield
     except HandlerError as error:
         refusal = _refusal_behind(error)

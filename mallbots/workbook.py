@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from mallbots.app import MallBots
 from mallbots.baskets import AddItem, CancelBasket, CheckoutBasket, RemoveItem, StartBasket
 from mallbots.customers import RegisterCustomer
-from mallbots.ordering import ReadyOrder
+from mallbots.depot import AssignShoppingList, CompleteShoppingList
+from mallbots.ordering import GetOrder
 from mallbots.payments import AuthorizePayment, GetOrderInvoices, PayInvoice
 from mallbots.stores import (
     AddProduct,
@@ -46,8 +47,9 @@ def small_mall(shop: MallBots) -> MallIds:
     - ``waldorf`` is created, joins automated shopping and is rebranded (3 events);
       ``teapots`` joins too; ``bits`` never does.
     - ``sprocket`` goes up in price, ``teapot`` down, ``kettle`` is rebranded.
-    - Ada's basket is filled, one gizmo is taken out again, and it is checked out; the
-      order is readied and its invoice paid, which completes it.
+    - Ada's basket is filled, one gizmo is taken out again, and it is checked out; a
+      bot is given the order's shopping list and completes it, which readies the order
+      (and bills it); paying the invoice completes the order.
     - Grace cancels one basket and leaves another open.
     """
     run = shop.execute
@@ -76,7 +78,9 @@ def small_mall(shop: MallBots) -> MallIds:
     run(AddItem("basket-ada-1", "gizmo", 2))
     run(RemoveItem("basket-ada-1", "gizmo", 1))
     order = run(CheckoutBasket("basket-ada-1", "payment-ada-1"))
-    run(ReadyOrder(order))
+    shopping_list = run(GetOrder(order)).shopping_id
+    run(AssignShoppingList(shopping_list, "bot-1"))
+    run(CompleteShoppingList(shopping_list))  # the depot readies the order
     (invoice,) = run(GetOrderInvoices(order))
     run(PayInvoice(invoice.id))
 

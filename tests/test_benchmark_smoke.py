@@ -69,7 +69,7 @@ def test_the_simulator_benchmark_times_a_run_and_its_stages():
     }
     assert set(seconds) == {
         "the activity deciding what happens",
-        "the aggregates' command methods",
+        "the shop's commands, writing nothing",
         "the same, batched and serialized too",
         "saving, catching up, closing (the rest)",
         "the whole run, end to end",

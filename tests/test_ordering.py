@@ -7,7 +7,14 @@ from decimal import Decimal
 import pytest
 
 from mallbots.baskets import CheckoutBasket
-from mallbots.depot import GetShoppingList, ShoppingListStatus
+from mallbots.depot import (
+    AssignShoppingList,
+    CancelShoppingList,
+    CompleteShoppingList,
+    GetShoppingList,
+    ShoppingListStatus,
+)
+from mallbots.depot.errors import ShoppingCannotBeCanceledError
 from mallbots.notifications import GetNotifications
 from mallbots.ordering import (
     CancelOrder,
@@ -22,6 +29,7 @@ from mallbots.ordering.errors import (
     CustomerIdIsBlankError,
     InvalidOrderItemError,
     InvoiceIdIsBlankError,
+    InvoiceOfAnotherOrderError,
     OrderAlreadyCreatedError,
     OrderCannotBeCancelledError,
     OrderCannotBeCompletedError,
@@ -29,8 +37,15 @@ from mallbots.ordering.errors import (
     OrderHasNoItemsError,
     OrderNotFoundError,
     PaymentIdIsBlankError,
+    UnknownInvoiceError,
 )
-from mallbots.payments import AuthorizePayment, GetOrderInvoices
+from mallbots.payments import (
+    AuthorizePayment,
+    GetInvoice,
+    GetOrderInvoices,
+    InvoiceStatus,
+    PayInvoice,
+)
 from tests.shop_support import assert_refused
 
 
@@ -132,14 +147,40 @@ def test_only_a_ready_order_is_completed(shop, world):
     assert_refused(
         shop, CompleteOrder(order_id, ""), InvoiceIdIsBlankError, "the invoice id cannot be blank"
     )
-    shop.execute(CompleteOrder(order_id, "inv-1"))
+    (invoice,) = shop.execute(GetOrderInvoices(order_id))
+    shop.execute(CompleteOrder(order_id, invoice.id))
     completed = order(shop, order_id)
-    assert (completed.status, completed.invoice_id) == (OrderStatus.COMPLETED, "inv-1")
+    assert (completed.status, completed.invoice_id) == (OrderStatus.COMPLETED, invoice.id)
     assert_refused(
         shop,
-        CompleteOrder(order_id, "inv-2"),
+        CompleteOrder(order_id, invoice.id),
         OrderCannotBeCompletedError,
         "the order cannot be completed: it is completed, not ready",
+    )
+
+
+def test_an_order_is_completed_only_with_its_own_invoice(shop, world):
+    """The book's "validate invoice exists" TODO: a made-up invoice, or another order's,
+    would complete the order and leave its real invoice pending for ever."""
+    order_id = place_order(shop, world)
+    shop.execute(ReadyOrder(order_id))
+    other_payment = shop.execute(AuthorizePayment(world.customer, "9.99"))
+    other_id = shop.execute(
+        CreateOrder(world.customer, other_payment, items(world), order_id="o-other")
+    )
+    shop.execute(ReadyOrder(other_id))
+    (other_invoice,) = shop.execute(GetOrderInvoices(other_id))
+    assert_refused(
+        shop,
+        CompleteOrder(order_id, "no-such-invoice"),
+        UnknownInvoiceError,
+        "invoice 'no-such-invoice' not found",
+    )
+    assert_refused(
+        shop,
+        CompleteOrder(order_id, other_invoice.id),
+        InvoiceOfAnotherOrderError,
+        f"the invoice bills another order: {other_invoice.id!r} bills order 'o-other'",
     )
 
 
@@ -182,3 +223,60 @@ def test_a_ready_order_cannot_be_cancelled(shop, world):
 )
 def test_commands_on_an_unknown_order_are_refused(shop, message):
     assert_refused(shop, message, OrderNotFoundError, "order 'nothing' not found")
+
+
+# --- the book's whole flow: the depot readies the order, paying its invoice completes it ---
+
+
+def test_a_completed_shopping_list_readies_its_order_and_paying_the_invoice_completes_it(
+    shop, world
+):
+    order_id = place_order(shop, world)
+    list_id = order(shop, order_id).shopping_id
+    shop.execute(AssignShoppingList(list_id, "bot-1"))
+    assert order(shop, order_id).status is OrderStatus.PENDING
+    shop.execute(CompleteShoppingList(list_id))
+    assert shop.execute(GetShoppingList(list_id)).status is ShoppingListStatus.COMPLETED
+    assert order(shop, order_id).status is OrderStatus.READY
+    (invoice,) = shop.execute(GetOrderInvoices(order_id))
+    assert (invoice.amount, invoice.status) == (Decimal("19.98"), InvoiceStatus.PENDING)
+    kinds = [n.kind for n in shop.execute(GetNotifications(order_id))]
+    assert kinds == ["order_created", "order_ready"]
+    shop.execute(PayInvoice(invoice.id))
+    assert shop.execute(GetInvoice(invoice.id)).status is InvoiceStatus.PAID
+    completed = order(shop, order_id)
+    assert (completed.status, completed.invoice_id) == (OrderStatus.COMPLETED, invoice.id)
+
+
+def test_completing_a_list_whose_order_cannot_be_readied_changes_nothing(shop, world):
+    """One unit of work: the list stays assigned when the order refuses to be ready."""
+    order_id = place_order(shop, world)
+    list_id = order(shop, order_id).shopping_id
+    shop.execute(AssignShoppingList(list_id, "bot-1"))
+    shop.execute(ReadyOrder(order_id))  # readied directly, as the book's gRPC API allows
+    assert_refused(
+        shop,
+        CompleteShoppingList(list_id),
+        OrderCannotBeReadiedError,
+        "the order cannot be readied: it is ready, not pending",
+    )
+
+
+def test_cancelling_an_order_cancels_its_assigned_list_and_a_completed_list_stays(shop, world):
+    order_id = place_order(shop, world)
+    list_id = order(shop, order_id).shopping_id
+    shop.execute(AssignShoppingList(list_id, "bot-1"))
+    shop.execute(CancelOrder(order_id))
+    assert shop.execute(GetShoppingList(list_id)).status is ShoppingListStatus.CANCELED
+
+    shop.execute(AuthorizePayment(world.customer, "9.99", payment_id="p2"))
+    second = shop.execute(CreateOrder(world.customer, "p2", items(world), order_id="o2"))
+    second_list = order(shop, second).shopping_id
+    shop.execute(AssignShoppingList(second_list, "bot-2"))
+    shop.execute(CompleteShoppingList(second_list))
+    assert_refused(
+        shop,
+        CancelShoppingList(second_list),
+        ShoppingCannotBeCanceledError,
+        "the shopping list cannot be canceled: it is completed",
+    )

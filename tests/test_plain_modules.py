@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from mallbots.baskets import StartBasket
+from mallbots.baskets.errors import UnknownCustomerError as BasketsUnknownCustomerError
 from mallbots.customers import (
     AuthorizeCustomer,
     Customer,
@@ -23,9 +25,20 @@ from mallbots.customers.errors import (
     CustomerNotFoundError,
     SmsNumberIsBlankError,
 )
-from mallbots.depot import CancelShoppingList, CreateShoppingList, GetShoppingList, ShoppingItem
+from mallbots.depot import (
+    AssignShoppingList,
+    CancelShoppingList,
+    CompleteShoppingList,
+    CreateShoppingList,
+    GetShoppingList,
+    ShoppingItem,
+    ShoppingListStatus,
+)
 from mallbots.depot.errors import (
+    BotIdIsBlankError,
     ShoppingCannotBeCanceledError,
+    ShoppingListCannotBeAssignedError,
+    ShoppingListCannotBeCompletedError,
     ShoppingListHasNoItemsError,
     ShoppingListNotFoundError,
     UnknownStoreError,
@@ -33,6 +46,7 @@ from mallbots.depot.errors import (
 from mallbots.notifications import NotifyOrderReady
 from mallbots.notifications.errors import UnknownCustomerError
 from mallbots.payments import (
+    AdjustInvoice,
     AuthorizePayment,
     CancelInvoice,
     ConfirmPayment,
@@ -45,6 +59,7 @@ from mallbots.payments import (
 )
 from mallbots.payments.errors import (
     CustomerIdIsBlankError,
+    InvoiceCannotBeAdjustedError,
     InvoiceCannotBeCanceledError,
     InvoiceCannotBePaidError,
     InvoiceNotFoundError,
@@ -53,6 +68,7 @@ from mallbots.payments.errors import (
     PaymentCannotBeConfirmedError,
     PaymentNotFoundError,
 )
+from mallbots.payments.errors import UnknownCustomerError as PaymentsUnknownCustomerError
 from tests.shop_support import assert_refused
 
 # --- customers --------------------------------------------------------------------------------
@@ -116,6 +132,18 @@ def test_a_disabled_customer_is_not_authorised_until_enabled_again(shop, world):
 )
 def test_an_unknown_customer_is_refused(shop, message):
     assert_refused(shop, message, CustomerNotFoundError, "customer 'nobody' not found")
+
+
+@pytest.mark.parametrize(
+    ("message", "error"),
+    [
+        (StartBasket("nobody"), BasketsUnknownCustomerError),
+        (AuthorizePayment("nobody", "1.00"), PaymentsUnknownCustomerError),
+    ],
+)
+def test_a_basket_or_a_payment_needs_a_known_customer(shop, message, error):
+    """The book takes any customer id here; such a basket could never be checked out."""
+    assert_refused(shop, message, error, "customer 'nobody' not found")
 
 
 # --- payments ---------------------------------------------------------------------------------
@@ -197,7 +225,30 @@ def test_an_invoice_is_paid_or_cancelled_once_while_pending(shop, world):
     )
 
 
-@pytest.mark.parametrize("message", [PayInvoice("nope"), CancelInvoice("nope"), GetInvoice("nope")])
+def test_an_invoice_is_adjusted_while_pending_to_an_amount_not_negative(shop, world):
+    invoice_id = shop.execute(CreateInvoice("o1", world.payment, "5.00"))
+    shop.execute(AdjustInvoice(invoice_id, "4.50"))
+    shop.execute(AdjustInvoice(invoice_id, 6))
+    assert shop.execute(GetInvoice(invoice_id)).amount == Decimal("6.00")
+    assert_refused(
+        shop,
+        AdjustInvoice(invoice_id, "-0.01"),
+        PaymentAmountIsNegativeError,
+        "the payment amount cannot be negative",
+    )
+    shop.execute(CancelInvoice(invoice_id))
+    assert_refused(
+        shop,
+        AdjustInvoice(invoice_id, "1.00"),
+        InvoiceCannotBeAdjustedError,
+        "invoice cannot be adjusted: it is canceled",
+    )
+
+
+@pytest.mark.parametrize(
+    "message",
+    [PayInvoice("nope"), CancelInvoice("nope"), GetInvoice("nope"), AdjustInvoice("nope", "1")],
+)
 def test_an_unknown_invoice_is_refused(shop, message):
     assert_refused(shop, message, InvoiceNotFoundError, "invoice 'nope' not found")
 
@@ -236,7 +287,45 @@ def test_a_shopping_list_needs_items_at_known_stores(shop):
     )
 
 
-@pytest.mark.parametrize("message", [CancelShoppingList("nope"), GetShoppingList("nope")])
+def test_a_shopping_list_is_assigned_while_available_and_completed_once_assigned(shop, world):
+    items = (ShoppingItem(world.store, world.widget, "Widget", 1),)
+    list_id = shop.execute(CreateShoppingList("o1", items))
+    assert_refused(
+        shop,
+        CompleteShoppingList(list_id),
+        ShoppingListCannotBeCompletedError,
+        "the shopping list cannot be completed: it is available",
+    )
+    assert_refused(
+        shop, AssignShoppingList(list_id, " "), BotIdIsBlankError, "the bot id cannot be blank"
+    )
+    shop.execute(AssignShoppingList(list_id, "bot-7"))
+    assigned = shop.execute(GetShoppingList(list_id))
+    assert (assigned.assigned_bot_id, assigned.status) == ("bot-7", ShoppingListStatus.ASSIGNED)
+    assert_refused(
+        shop,
+        AssignShoppingList(list_id, "bot-8"),
+        ShoppingListCannotBeAssignedError,
+        "the shopping list cannot be assigned: it is assigned",
+    )
+    shop.execute(CancelShoppingList(list_id))  # an assigned list can still be cancelled
+    assert_refused(
+        shop,
+        CompleteShoppingList(list_id),
+        ShoppingListCannotBeCompletedError,
+        "the shopping list cannot be completed: it is canceled",
+    )
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        CancelShoppingList("nope"),
+        GetShoppingList("nope"),
+        AssignShoppingList("nope", "bot"),
+        CompleteShoppingList("nope"),
+    ],
+)
 def test_an_unknown_shopping_list_is_refused(shop, message):
     assert_refused(shop, message, ShoppingListNotFoundError, "shopping list 'nope' not found")
 

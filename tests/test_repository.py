@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
 from mallbots.es import (
+    AggregateEvent,
     AggregateNotFoundError,
     EventDispatcher,
     HandlerError,
@@ -130,3 +132,19 @@ def test_handlers_subscribed_first_see_an_event_before_the_reactions_to_it(db):
     assert first_seen == [2, 3]  # in log order, though the bonus was saved mid-reaction
     assert seen[0] == ("first", 2)
     assert seen.index(("reaction", 2)) < seen.index(("first", 3))
+
+
+def test_a_handler_subscribed_after_events_were_published_gets_the_next_ones():
+    """The dispatcher remembers each name's handlers; a subscription must refresh that."""
+    dispatcher = EventDispatcher()
+    seen: list[str] = []
+    event = AggregateEvent(
+        "e1", "bank.MoneyDeposited", None, datetime.now(UTC), "bank.Account", "a", 1
+    )
+    dispatcher.publish(event)
+    dispatcher.subscribe(lambda e: seen.append("named"), names=["bank.MoneyDeposited"])
+    dispatcher.publish(event)
+    dispatcher.subscribe(lambda e: seen.append("every"))
+    dispatcher.subscribe(lambda e: seen.append("first"), first=True)
+    dispatcher.publish(event)
+    assert seen == ["named", "first", "named", "every"]

@@ -16,6 +16,7 @@ from mallbots.customers import DisableCustomer, RegisterCustomer
 from mallbots.demo import run_demo
 from mallbots.errors import InvalidInputError
 from mallbots.es import AggregateEvent, Database, EventStore, HandlerError, Registry
+from mallbots.es.snapshots import never
 from mallbots.ordering import CancelOrder, GetOrder, OrderStatus, ReadyOrder
 from mallbots.payments import AuthorizePayment, GetOrderInvoices, PayInvoice
 from mallbots.reporting import GetCustomerHistory
@@ -185,6 +186,24 @@ def test_snapshots_follow_their_cadence_and_loads_use_them(tmp_path):
         )
         shop.database.execute("DELETE FROM stores.snapshots WHERE stream_id = $1", [store])
         assert shop.load("stores.Store", store).name == "Cadence III"
+
+
+@pytest.mark.parametrize("where", ["file", "memory"])
+def test_open_and_in_memory_take_the_same_options(tmp_path, where):
+    """One set of options: a snapshot strategy reaches a file's shop as a memory one's."""
+    options = {"seed": 3, "snapshot_strategy": never, "aggregate_cache": 10}
+    if where == "file":
+        shop = MallBots.open(tmp_path / "options.duckdb", **options)
+    else:
+        shop = MallBots.in_memory(**options)
+    with shop:
+        store = shop.execute(CreateStore("Never", "Level 1"))
+        for _ in range(4):
+            shop.execute(EnableParticipation(store))
+            shop.execute(DisableParticipation(store))
+        assert snapshot_of(shop, store) is None
+        assert shop.aggregate_cache is not None
+        assert store == MallBots.in_memory(seed=3).ids()  # seeded alike
 
 
 def test_the_same_seed_and_script_give_the_same_log_and_tables():

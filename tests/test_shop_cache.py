@@ -17,7 +17,7 @@ from mallbots.stores import (
 )
 from tests.shop_support import state_of
 
-CONFIG = SimulationConfig(seed=11, stores=3, products_per_store=4, customers=30, days=4)
+CONFIG = SimulationConfig(seed=11, stores=3, products_per_store=4, customers=30, days=5)
 
 
 def simulated(aggregate_cache: int) -> MallBots:

@@ -3,7 +3,8 @@
 Adding an item looks the product and its store up through the :class:`~.ports.Catalog`
 port (the stores module's read models). An unknown product or store is refused: the
 book's ``AddItem`` returns nil when the store is missing and the basket silently stays
-as it was.
+as it was. Starting a basket for a customer the shop does not know is refused too (the
+book takes any id, and such a basket could never be checked out).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from mallbots.baskets.basket import Basket
 from mallbots.baskets.errors import (
     BasketIdIsBlankError,
     BasketNotFoundError,
+    UnknownCustomerError,
     UnknownProductError,
     UnknownStoreError,
 )
-from mallbots.baskets.ports import Catalog, Orders
+from mallbots.baskets.ports import Catalog, Customers, Orders
 from mallbots.errors import require_text
 from mallbots.es import AggregateRepository, Database, IdFactory
 from mallbots.service import ApplicationService, command, load, query
@@ -68,12 +70,14 @@ class BasketsApplication(ApplicationService):
         database: Database,
         baskets: AggregateRepository[Basket],
         catalog: Catalog,
+        customers: Customers,
         orders: Orders,
         ids: IdFactory,
     ) -> None:
         super().__init__(database, ids)
         self.baskets = baskets
         self.catalog = catalog
+        self.customers = customers
         self.orders = orders
 
     @command(StartBasket)
@@ -82,6 +86,8 @@ class BasketsApplication(ApplicationService):
         basket_id = self.new_id(cmd.basket_id, "basket id", BasketIdIsBlankError)
         basket = self.baskets.load(basket_id, create=True)
         basket.start(cmd.customer_id)
+        if self.customers.find_customer(cmd.customer_id) is None:
+            raise UnknownCustomerError(cmd.customer_id)
         self.baskets.save(basket)
         return basket.id
 

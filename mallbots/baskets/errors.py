@@ -9,6 +9,10 @@ class BasketNotFoundError(NotFoundError):
     what = "basket"
 
 
+class UnknownCustomerError(NotFoundError):
+    what = "customer"
+
+
 class BasketAlreadyExistsError(AlreadyExistsError):
     what = "basket"
 

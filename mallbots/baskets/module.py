@@ -10,7 +10,7 @@ from mallbots.baskets import events, snapshots
 from mallbots.baskets.application import BasketsApplication
 from mallbots.baskets.basket import Basket
 from mallbots.baskets.handlers import OrderHandlers
-from mallbots.baskets.ports import Catalog, Orders
+from mallbots.baskets.ports import Catalog, Customers, Orders
 from mallbots.es import Registry
 from mallbots.monolith import Monolith
 
@@ -31,13 +31,15 @@ def registrations(registry: Registry) -> Registry:
 class BasketsModule:
     """Baskets, event sourced; a checkout creates the order through ``orders``."""
 
-    def __init__(self, monolith: Monolith, catalog: Catalog, orders: Orders) -> None:
+    def __init__(
+        self, monolith: Monolith, catalog: Catalog, customers: Customers, orders: Orders
+    ) -> None:
         self.registry = registrations(Registry())
         sourcing = monolith.event_sourcing(self.registry, SCHEMA)
         self.events = sourcing.events
         self.snapshots = sourcing.snapshots
         self.baskets = sourcing.repository(Basket)
         self.application = BasketsApplication(
-            monolith.database, self.baskets, catalog, orders, monolith.ids
+            monolith.database, self.baskets, catalog, customers, orders, monolith.ids
         )
         OrderHandlers(orders).subscribe(monolith.dispatcher)

@@ -43,6 +43,12 @@ class Catalog(Protocol):
     def find_store(self, store_id: str) -> StoreView | None: ...
 
 
+class Customers(Protocol):
+    """Looks customers up; None for an unknown one."""
+
+    def find_customer(self, customer_id: str) -> object | None: ...
+
+
 class Orders(Protocol):
     """Places the order for a checked-out basket."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from mallbots.es import Database
 from mallbots.table import Table
@@ -36,7 +36,7 @@ class CustomerRepository:
         return None if row is None else Customer(**row)
 
     def add(self, customer: Customer) -> None:
-        self.table.insert(asdict(customer))
+        self.table.insert(vars(customer))
 
     def set_enabled(self, customer_id: str, enabled: bool) -> None:
         self.table.update(customer_id, enabled=enabled)

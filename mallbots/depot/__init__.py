@@ -1,7 +1,9 @@
 """The depot module: the shopping lists the bots work through, one per order."""
 
 from mallbots.depot.application import (
+    AssignShoppingList,
     CancelShoppingList,
+    CompleteShoppingList,
     CreateShoppingList,
     DepotApplication,
     GetShoppingList,
@@ -11,7 +13,9 @@ from mallbots.depot.module import DepotModule
 from mallbots.depot.repository import ShoppingList, ShoppingListStatus, Stop, StopItem
 
 __all__ = [
+    "AssignShoppingList",
     "CancelShoppingList",
+    "CompleteShoppingList",
     "CreateShoppingList",
     "DepotApplication",
     "DepotModule",

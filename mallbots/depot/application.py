@@ -6,23 +6,32 @@ Products are taken as the basket recorded them (name when added), not looked up 
 the book's depot finds every product in the catalog, so a product removed after it went
 into a basket makes the whole checkout fail; here the order a customer was promised
 still reaches the bots.
-Assigning bots and completing lists (the rest of the book's depot) is left out: no
-part of the checkout needs it.
+
+A list is then assigned to a bot and completed, which readies its order (the book's
+handler of ``ShoppingListCompleted``, :mod:`mallbots.depot.handlers`), all in the one
+unit of work of ``CompleteShoppingList``. The book leaves the status checks as TODOs;
+here a list is assigned only while available, completed only once assigned, and
+cancelled only before it is completed (the book's ``isCancelable``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from mallbots.depot.errors import (
+    BotIdIsBlankError,
     OrderIdIsBlankError,
     ShoppingCannotBeCanceledError,
     ShoppingListAlreadyExistsError,
+    ShoppingListCannotBeAssignedError,
+    ShoppingListCannotBeCompletedError,
     ShoppingListHasNoItemsError,
     ShoppingListIdIsBlankError,
     ShoppingListNotFoundError,
     UnknownStoreError,
 )
+from mallbots.depot.handlers import ShoppingListCompleted
 from mallbots.depot.ports import Stores
 from mallbots.depot.repository import (
     ShoppingList,
@@ -60,12 +69,28 @@ class CancelShoppingList:
 
 
 @dataclass(frozen=True)
+class AssignShoppingList:
+    shopping_list_id: str
+    bot_id: str
+
+
+@dataclass(frozen=True)
+class CompleteShoppingList:
+    shopping_list_id: str
+
+
+@dataclass(frozen=True)
 class GetShoppingList:
     shopping_list_id: str
 
 
+CANCELABLE = frozenset({ShoppingListStatus.AVAILABLE, ShoppingListStatus.ASSIGNED})
+"""The statuses a list can be cancelled in (the book's ``isCancelable``; it has no
+``active`` step here, since no command of the book's makes a list active)."""
+
+
 class DepotApplication(ApplicationService):
-    """Shopping lists: created available, cancelled while not yet done."""
+    """Shopping lists: created available, assigned to a bot, completed or cancelled."""
 
     def __init__(
         self,
@@ -77,6 +102,8 @@ class DepotApplication(ApplicationService):
         super().__init__(database, ids)
         self.shopping_lists = shopping_lists
         self.stores = stores
+        self.on_completed: list[Callable[[ShoppingListCompleted], None]] = []
+        """Handlers of a completed list (the module subscribes the order handler)."""
 
     @command(CreateShoppingList)
     def create_shopping_list(self, cmd: CreateShoppingList) -> str:
@@ -95,10 +122,31 @@ class DepotApplication(ApplicationService):
 
     @command(CancelShoppingList)
     def cancel_shopping_list(self, cmd: CancelShoppingList) -> None:
+        """Cancel a list the bots have not completed."""
         shopping_list = self._get(cmd.shopping_list_id)
-        if shopping_list.status is not ShoppingListStatus.AVAILABLE:
+        if shopping_list.status not in CANCELABLE:
             raise ShoppingCannotBeCanceledError(f"it is {shopping_list.status}")
         self.shopping_lists.set_status(shopping_list.id, ShoppingListStatus.CANCELED)
+
+    @command(AssignShoppingList)
+    def assign_shopping_list(self, cmd: AssignShoppingList) -> None:
+        """Give an available list to a bot."""
+        shopping_list = self._get(cmd.shopping_list_id)
+        require_text(cmd.bot_id, "bot id", BotIdIsBlankError)
+        if shopping_list.status is not ShoppingListStatus.AVAILABLE:
+            raise ShoppingListCannotBeAssignedError(f"it is {shopping_list.status}")
+        self.shopping_lists.assign(shopping_list.id, cmd.bot_id)
+
+    @command(CompleteShoppingList)
+    def complete_shopping_list(self, cmd: CompleteShoppingList) -> None:
+        """The bot has done the shopping: the list is completed and its order readied."""
+        shopping_list = self._get(cmd.shopping_list_id)
+        if shopping_list.status is not ShoppingListStatus.ASSIGNED:
+            raise ShoppingListCannotBeCompletedError(f"it is {shopping_list.status}")
+        self.shopping_lists.set_status(shopping_list.id, ShoppingListStatus.COMPLETED)
+        completed = ShoppingListCompleted(shopping_list.id, shopping_list.order_id)
+        for handler in self.on_completed:
+            handler(completed)
 
     @query(GetShoppingList)
     def get_shopping_list(self, q: GetShoppingList) -> ShoppingList:

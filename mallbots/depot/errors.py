@@ -31,3 +31,15 @@ class ShoppingCannotBeCanceledError(DomainError):
 
 class UnknownStoreError(NotFoundError):
     what = "store"
+
+
+class BotIdIsBlankError(DomainError):
+    message = "the bot id cannot be blank"
+
+
+class ShoppingListCannotBeAssignedError(DomainError):
+    message = "the shopping list cannot be assigned"
+
+
+class ShoppingListCannotBeCompletedError(DomainError):
+    message = "the shopping list cannot be completed"

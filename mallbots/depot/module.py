@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from mallbots.depot.application import DepotApplication
-from mallbots.depot.ports import Stores
+from mallbots.depot.handlers import OrderHandlers
+from mallbots.depot.ports import Orders, Stores
 from mallbots.depot.repository import ShoppingListRepository
 from mallbots.monolith import Monolith
 
@@ -18,6 +19,10 @@ class DepotModule:
         self.application = DepotApplication(
             monolith.database, self.shopping_lists, stores, monolith.ids
         )
+
+    def connect(self, orders: Orders) -> None:
+        """Ready an order when its list is completed (depot and ordering call each other)."""
+        self.application.on_completed.append(OrderHandlers(orders))
 
     @property
     def tables(self) -> list[str]:

@@ -1,4 +1,4 @@
-"""What the depot needs from the stores module: where a store is."""
+"""What the depot needs from other modules: where a store is, and readying an order."""
 
 from __future__ import annotations
 
@@ -16,3 +16,9 @@ class StoreView(Protocol):
 
 class Stores(Protocol):
     def find_store(self, store_id: str) -> StoreView | None: ...
+
+
+class Orders(Protocol):
+    def ready_order(self, order_id: str) -> None:
+        """The order's shopping is done (refused unless the order is pending)."""
+        ...

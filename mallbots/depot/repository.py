@@ -7,7 +7,7 @@ text, as the book keeps them as a JSON blob.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
 
 from mallbots.es import Database
@@ -16,6 +16,8 @@ from mallbots.table import Table
 
 class ShoppingListStatus(StrEnum):
     AVAILABLE = "available"
+    ASSIGNED = "assigned"
+    COMPLETED = "completed"
     CANCELED = "canceled"
 
 
@@ -78,10 +80,28 @@ class ShoppingListRepository:
         )
 
     def add(self, shopping_list: ShoppingList) -> None:
-        row = asdict(shopping_list)
-        row["stops"] = json.dumps(row["stops"], separators=(",", ":"), ensure_ascii=False)
-        row["status"] = str(shopping_list.status)
-        self.table.insert(row)
+        stops = [
+            {
+                "store_id": stop.store_id,
+                "store_name": stop.store_name,
+                "store_location": stop.store_location,
+                "items": [vars(item) for item in stop.items],
+            }
+            for stop in shopping_list.stops
+        ]
+        self.table.insert(
+            {
+                **vars(shopping_list),
+                "stops": json.dumps(stops, separators=(",", ":"), ensure_ascii=False),
+                "status": str(shopping_list.status),
+            }
+        )
 
     def set_status(self, shopping_list_id: str, status: ShoppingListStatus) -> None:
         self.table.update(shopping_list_id, status=str(status))
+
+    def assign(self, shopping_list_id: str, bot_id: str) -> None:
+        """Give the list to a bot."""
+        self.table.update(
+            shopping_list_id, assigned_bot_id=bot_id, status=str(ShoppingListStatus.ASSIGNED)
+        )

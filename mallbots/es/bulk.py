@@ -24,18 +24,29 @@ Until it closes, such a writer also limits DuckDB to one thread, the worker's: t
 caller's Python needs a core of its own, and DuckDB's helper threads would compete for
 it (on two cores, a million-event simulation took 1.6 s longer and 3 s more CPU with
 them, medians of six alternating runs).
+
+A batch is cut only between commands: saves made inside :meth:`BulkWriter.command`
+wait for the command to end, so a command's events and everything it caused (in
+other modules' events, and in the rows of the :class:`RowSource` s the writer carries)
+commit together or not at all. :class:`BulkStore` puts the writer into a module's
+store chain as an identity map, so the modules' own application services run on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import duckdb
 
 from mallbots.es.aggregate import Aggregate
+from mallbots.es.aggregate_store import AggregateStore
 from mallbots.es.database import Database
 from mallbots.es.event_store import EventStore, PreparedAppends, StreamAppend
+from mallbots.es.events import AggregateEvent
 from mallbots.es.snapshots import SnapshotStore
 
 _new_append = tuple.__new__  # a StreamAppend without the keyword-handling constructor
@@ -55,6 +66,16 @@ class BulkTarget:
     snapshots: SnapshotStore | None = None
 
 
+class RowSource(Protocol):
+    """Rows other than events that a bulk writer commits with each batch (plain tables)."""
+
+    def take(self) -> Any | None:
+        """What changed since the last take, ready to write (None: nothing); caller's thread."""
+
+    def write(self, cursor: duckdb.DuckDBPyConnection, taken: Any) -> None:
+        """Write what :meth:`take` returned, inside the batch's transaction."""
+
+
 @dataclass
 class _Batch:
     appends: dict[EventStore, tuple[list[StreamAppend], list[int]]] = field(default_factory=dict)
@@ -69,6 +90,7 @@ class _Prepared:
     events: int
     events_by_store: list[tuple[EventStore, PreparedAppends]]
     snapshot_rows: list[tuple[SnapshotStore, list[list]]]
+    rows: list[tuple[RowSource, Any]] = field(default_factory=list)
 
 
 class BulkWriter:
@@ -96,21 +118,41 @@ class BulkWriter:
         self._worker = ThreadPoolExecutor(1, "bulk-writer") if background else None
         self._writing: Future[int] | None = None
         self._in_flight = 0
+        self._commands = 0  # commands open: no batch is cut while one runs
+        self.row_sources: list[RowSource] = []
+        """Plain tables whose rows commit with each batch (see :class:`RowSource`)."""
+        self.on_hand_over: list[Callable[[], None]] = []
+        """Called each time a batch leaves for the database."""
 
     @property
     def pending(self) -> int:
         """Events saved but not yet written."""
         return self._batch.events + self._in_flight
 
-    def save(self, aggregate: Aggregate) -> None:
+    @contextmanager
+    def command(self) -> Iterator[None]:
+        """One command: the batch is not cut before it ends (nested uses join it).
+
+        A command that fails leaves its saves in the batch: :meth:`discard` it then.
+        """
+        self._commands += 1
+        try:
+            yield
+        finally:
+            self._commands -= 1
+        if not self._commands and self._batch.events >= self.batch_size:
+            self._hand_over()
+
+    def save(self, aggregate: Aggregate) -> tuple[AggregateEvent, ...]:
         """Take the aggregate's pending events (and its snapshot, if due); commit them.
 
         The aggregate moves on to its new version at once, as after a repository save;
-        the rows reach the database when the batch is full or on :meth:`flush`.
+        the rows reach the database when the batch is full (and no command is open) or
+        on :meth:`flush`. Returns the events taken.
         """
         events = aggregate.events
         if not events:
-            return
+            return events
         target = self.targets[aggregate.NAME]
         batch = self._batch
         append = _new_append(
@@ -129,8 +171,9 @@ class BulkWriter:
             key = (aggregate.NAME, aggregate.stream_id)
             batch.snapshots[key] = (snapshots, snapshots.row(snapshots.capture(aggregate)))
         aggregate.commit_events()
-        if batch.events >= self.batch_size:
+        if batch.events >= self.batch_size and not self._commands:
             self._hand_over()
+        return events
 
     def flush(self) -> int:
         """Write everything saved so far; returns how many events that was."""
@@ -146,6 +189,8 @@ class BulkWriter:
         """
         dropped = self._batch.events
         self._batch = _Batch()
+        for source in self.row_sources:
+            source.take()  # dropped with the events they went with
         self.close()
         return dropped
 
@@ -165,15 +210,23 @@ class BulkWriter:
         The batch is serialized here either way, so the worker only runs DuckDB.
         """
         batch, self._batch = self._batch, _Batch()
-        if not batch.events:
+        rows = [(source, taken) for source in self.row_sources if (taken := source.take())]
+        if not batch.events and not rows:
             return
         prepared = self._prepare(batch)
+        prepared.rows = rows
         if self._worker is None:
             self.written += self._write(prepared)
-            return
+        else:
+            self._wait()
+            self._in_flight = batch.events
+            self._writing = self._worker.submit(self._write, prepared)
+        for handed_over in self.on_hand_over:
+            handed_over()
+
+    def wait(self) -> None:
+        """Wait until the batch being written (if any) is in the database."""
         self._wait()
-        self._in_flight = batch.events
-        self._writing = self._worker.submit(self._write, prepared)
 
     def _wait(self) -> None:
         if self._writing is not None:
@@ -199,10 +252,60 @@ class BulkWriter:
 
     def _write(self, prepared: _Prepared) -> int:
         """One transaction: positions in the order of saves, a columnar INSERT per table."""
-        with self.database.transaction():
-            first = self.database.claim_positions(prepared.events)
-            for store, rows in prepared.events_by_store:
-                store.append_prepared(rows, first=first)
+        with self.database.transaction() as cursor:
+            if prepared.events:
+                first = self.database.claim_positions(prepared.events)
+                for store, rows in prepared.events_by_store:
+                    store.append_prepared(rows, first=first)
             for snapshots, rows in prepared.snapshot_rows:
                 snapshots.write_rows(rows)
+            for source, taken in prepared.rows:
+                source.write(cursor, taken)
         return prepared.events
+
+
+class BulkStore:
+    """An identity map over a bulk writer, in a module's store chain.
+
+    A load hands out the state this store last saw saved (or, for an aggregate it has
+    not seen, what ``inner`` loads; nothing at all, without a query, when the event
+    table was empty as the store began); a save gives the events to the writer, which
+    returns them for the middleware above it (the publisher) to hand on. An aggregate
+    whose last event ends its life (its type's ``LIFETIME.ends``) is let go once its
+    batch is handed over; a later load waits for that batch and reads it back.
+    """
+
+    def __init__(self, writer: BulkWriter, inner: AggregateStore, events: EventStore) -> None:
+        self.writer = writer
+        self.inner = inner
+        self._held: dict[tuple[str, str], Aggregate] = {}
+        self._ended: list[tuple[str, str]] = []  # let go at the next hand-over
+        self._let_go: set[tuple[str, str]] = set()
+        (rows,) = events.database.execute(f"SELECT count(*) FROM {events.table}").fetchone()
+        self._fresh = rows == 0
+        writer.on_hand_over.append(self._forget_ended)
+
+    def load(self, aggregate: Aggregate) -> None:
+        key = (aggregate.NAME, aggregate.id)
+        held = self._held.get(key)
+        if held is not None:
+            vars(aggregate).update(vars(held))
+        elif not self._fresh or key in self._let_go:
+            self.writer.wait()
+            self.inner.load(aggregate)
+
+    def save(self, aggregate: Aggregate) -> list[AggregateEvent]:
+        events = self.writer.save(aggregate)
+        key = (aggregate.NAME, aggregate.id)
+        self._held[key] = aggregate
+        lifetime = getattr(aggregate, "LIFETIME", None)
+        if events and lifetime is not None and events[-1].name in lifetime.ends:
+            self._ended.append(key)
+        return list(events)
+
+    def _forget_ended(self) -> None:
+        held = self._held
+        for key in self._ended:
+            held.pop(key, None)
+            self._let_go.add(key)
+        self._ended.clear()

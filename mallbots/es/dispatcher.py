@@ -52,6 +52,7 @@ class EventDispatcher:
     def __init__(self) -> None:
         self._groups = (_Group(), _Group())  # those subscribed first, then the others
         self._lock = threading.Lock()
+        self._routes: dict[str, tuple[Handler, ...]] = {}  # each name's handlers, as found
 
     def subscribe(
         self, handler: Handler, names: Iterable[str] | None = None, *, first: bool = False
@@ -64,16 +65,26 @@ class EventDispatcher:
         """
         with self._lock:
             self._groups[0 if first else 1].add(handler, names)
+            self._routes = {}
         return handler
 
     def handlers_for(self, name: str) -> list[Handler]:
         """The handlers an event of this name reaches, in the order they run."""
-        return [handler for group in self._groups for handler in group.handlers_for(name)]
+        routes = self._routes
+        found = routes.get(name)
+        if found is None:
+            found = tuple(h for group in self._groups for h in group.handlers_for(name))
+            routes[name] = found
+        return list(found)
 
     def publish(self, *events: AggregateEvent) -> None:
         """Hand each event to its handlers; the first failure stops and is raised."""
         for event in events:
-            for handler in self.handlers_for(event.name):
+            routes = self._routes
+            handlers = routes.get(event.name)
+            if handlers is None:
+                handlers = tuple(self.handlers_for(event.name))
+            for handler in handlers:
                 try:
                     handler(event)
                 except HandlerError:

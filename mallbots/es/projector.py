@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import itertools
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pandas as pd
@@ -88,6 +89,7 @@ class Projector:
         self.commit_rows = commit_rows
         self._entries: dict[str, _Entry] = {}
         self._rollback_guarded = False
+        self._paused = False
         # The database's own write lock, not one of ours: one lock, one order, no deadlock
         # when a handler runs inside a caller's transaction.
         self._lock = database.write_lock
@@ -148,6 +150,8 @@ class Projector:
         Subscribe this to the dispatcher for all events: positions of events a projection
         ignores still move its position, so a gap means "something was missed".
         """
+        if self._paused:
+            return
         if event.position is None:
             raise ValueError(f"{event.name} has no position: only stored events are projected")
         with self._lock:
@@ -162,6 +166,16 @@ class Projector:
                         entry.position = event.position
                 else:
                     self._catch_up(entry)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Inline projections skip the events published meanwhile (a bulk load, whose
+        events have no position until written); catch up or rebuild afterwards."""
+        self._paused = True
+        try:
+            yield
+        finally:
+            self._paused = False
 
     # --- catch-up and rebuild --------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ reader can see what the customer was told and when.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
 from mallbots.es import Database
@@ -43,7 +43,7 @@ class NotificationRepository:
         )
 
     def add(self, notification: Notification) -> None:
-        self.table.insert(asdict(notification))
+        self.table.insert(vars(notification))
 
     def for_order(self, order_id: str) -> list[Notification]:
         rows = self.table.select("order_id = $1", [order_id], order_by="sent_at, id")

@@ -3,7 +3,8 @@
 Creating an order follows the book's ``CreateOrder``: authorise the customer, confirm the
 payment, schedule the shopping, then record the order. Unlike the book, the order's own
 rules are checked first, and all of it is one unit of work, so a refusal at any step
-leaves no payment confirmed and no shopping list behind.
+leaves no payment confirmed and no shopping list behind. Completing an order names its
+invoice, which must exist and bill this order (the book's "validate invoice exists" TODO).
 """
 
 from __future__ import annotations
@@ -11,10 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mallbots.es import AggregateRepository, Database, IdFactory
-from mallbots.ordering.errors import OrderIdIsBlankError, OrderNotFoundError
+from mallbots.ordering.errors import (
+    InvoiceOfAnotherOrderError,
+    OrderIdIsBlankError,
+    OrderNotFoundError,
+    UnknownInvoiceError,
+)
 from mallbots.ordering.events import OrderItem
 from mallbots.ordering.order import Order
-from mallbots.ordering.ports import Customers, Payments, Shopping
+from mallbots.ordering.ports import Customers, Invoices, Payments, Shopping
 from mallbots.service import ApplicationService, command, load, query
 
 
@@ -58,6 +64,7 @@ class OrderingApplication(ApplicationService):
         customers: Customers,
         payments: Payments,
         shopping: Shopping,
+        invoices: Invoices,
         ids: IdFactory,
     ) -> None:
         super().__init__(database, ids)
@@ -65,6 +72,7 @@ class OrderingApplication(ApplicationService):
         self.customers = customers
         self.payments = payments
         self.shopping = shopping
+        self.invoices = invoices
 
     @command(CreateOrder)
     def create_order(self, cmd: CreateOrder) -> str:
@@ -95,8 +103,14 @@ class OrderingApplication(ApplicationService):
 
     @command(CompleteOrder)
     def complete_order(self, cmd: CompleteOrder) -> None:
+        """Complete a ready order with its invoice (paying the invoice does this)."""
         order = load(self.orders, cmd.order_id, OrderNotFoundError)
         order.complete(cmd.invoice_id)
+        billed = self.invoices.order_of_invoice(cmd.invoice_id)
+        if billed is None:
+            raise UnknownInvoiceError(cmd.invoice_id)
+        if billed != order.id:
+            raise InvoiceOfAnotherOrderError(f"{cmd.invoice_id!r} bills order {billed!r}")
         self.orders.save(order)
 
     @query(GetOrder)

@@ -51,3 +51,11 @@ class OrderCannotBeReadiedError(DomainError):
 
 class OrderCannotBeCompletedError(DomainError):
     message = "the order cannot be completed"
+
+
+class UnknownInvoiceError(NotFoundError):
+    what = "invoice"
+
+
+class InvoiceOfAnotherOrderError(DomainError):
+    message = "the invoice bills another order"

@@ -45,7 +45,7 @@ class OrderingModule:
         self.snapshots = sourcing.snapshots
         self.orders = sourcing.repository(Order)
         self.application = OrderingApplication(
-            monolith.database, self.orders, customers, payments, shopping, monolith.ids
+            monolith.database, self.orders, customers, payments, shopping, invoices, monolith.ids
         )
         NotificationHandlers(notifications).subscribe(monolith.dispatcher)
         InvoiceHandlers(invoices).subscribe(monolith.dispatcher)

@@ -38,6 +38,10 @@ class Invoices(Protocol):
         """Bill a readied order; returns the invoice's id."""
         ...
 
+    def order_of_invoice(self, invoice_id: str) -> str | None:
+        """The id of the order an invoice bills, or None if there is no such invoice."""
+        ...
+
 
 class Notifications(Protocol):
     def notify_order_created(self, order_id: str, customer_id: str) -> None: ...

@@ -1,6 +1,7 @@
 """The payments module: authorised payments, confirmed by orders, and invoices."""
 
 from mallbots.payments.application import (
+    AdjustInvoice,
     AuthorizePayment,
     CancelInvoice,
     ConfirmPayment,
@@ -15,6 +16,7 @@ from mallbots.payments.module import PaymentsModule
 from mallbots.payments.repository import Invoice, InvoiceStatus, Payment, PaymentStatus
 
 __all__ = [
+    "AdjustInvoice",
     "AuthorizePayment",
     "CancelInvoice",
     "ConfirmPayment",

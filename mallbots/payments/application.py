@@ -3,8 +3,10 @@
 As in the book, a payment is authorised for a customer and an amount, and confirmed
 when an order is created. Doing better than the book's "does it exist" check, a
 confirmation is refused if the payment is another customer's, is too small for the
-order, or was already used. An invoice is created when an order is ready; paying it
-completes the order.
+order, or was already used; and a payment is authorised only for a customer the shop
+knows (the book takes any id). An invoice is created when an order is ready; paying it
+completes the order. An invoice changes only while pending: the book checks that only
+for paying, and adjusts or cancels an invoice in any status.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from mallbots.money import money
 from mallbots.payments.errors import (
     CustomerIdIsBlankError,
     InvoiceAlreadyExistsError,
+    InvoiceCannotBeAdjustedError,
     InvoiceCannotBeCanceledError,
     InvoiceCannotBePaidError,
     InvoiceIdIsBlankError,
@@ -29,8 +32,9 @@ from mallbots.payments.errors import (
     PaymentCannotBeConfirmedError,
     PaymentIdIsBlankError,
     PaymentNotFoundError,
+    UnknownCustomerError,
 )
-from mallbots.payments.ports import Orders
+from mallbots.payments.ports import Customers, Orders
 from mallbots.payments.repository import (
     Invoice,
     InvoiceRepository,
@@ -74,6 +78,13 @@ class CreateInvoice:
 
 
 @dataclass(frozen=True)
+class AdjustInvoice:
+    invoice_id: str
+    amount: Any
+    """The new amount, exact money, not negative."""
+
+
+@dataclass(frozen=True)
 class PayInvoice:
     invoice_id: str
 
@@ -102,11 +113,13 @@ class PaymentsApplication(ApplicationService):
         payments: PaymentRepository,
         invoices: InvoiceRepository,
         ids: IdFactory,
+        customers: Customers,
         orders: Orders | None = None,
     ) -> None:
         super().__init__(database, ids)
         self.payments = payments
         self.invoices = invoices
+        self.customers = customers
         self.orders = orders
 
     @command(AuthorizePayment)
@@ -115,6 +128,8 @@ class PaymentsApplication(ApplicationService):
         payment_id = self.new_id(cmd.payment_id, "payment id", PaymentIdIsBlankError)
         require_text(cmd.customer_id, "customer id", CustomerIdIsBlankError)
         amount = _amount(cmd.amount)
+        if self.customers.find_customer(cmd.customer_id) is None:
+            raise UnknownCustomerError(cmd.customer_id)
         if self.payments.find(payment_id) is not None:
             raise PaymentAlreadyExistsError(payment_id)
         self.payments.add(Payment(payment_id, cmd.customer_id, amount, PaymentStatus.AUTHORIZED))
@@ -164,6 +179,15 @@ class PaymentsApplication(ApplicationService):
         self.invoices.set_status(invoice.id, InvoiceStatus.PAID)
         self.orders.complete_order(invoice.order_id, invoice.id)
 
+    @command(AdjustInvoice)
+    def adjust_invoice(self, cmd: AdjustInvoice) -> None:
+        """Change what a pending invoice bills (the bots found a price changed, say)."""
+        invoice = self._invoice(cmd.invoice_id)
+        amount = _amount(cmd.amount)
+        if invoice.status is not InvoiceStatus.PENDING:
+            raise InvoiceCannotBeAdjustedError(f"it is {invoice.status}")
+        self.invoices.set_amount(invoice.id, amount)
+
     @command(CancelInvoice)
     def cancel_invoice(self, cmd: CancelInvoice) -> None:
         invoice = self._invoice(cmd.invoice_id)
@@ -179,6 +203,10 @@ class PaymentsApplication(ApplicationService):
     def get_order_invoices(self, q: GetOrderInvoices) -> list[Invoice]:
         """The invoices of an order (one per readied order, in practice)."""
         return self.invoices.for_order(require_text(q.order_id, "order id"))
+
+    def find_invoice(self, invoice_id: str) -> Invoice | None:
+        """The invoice with this id, or None (the port ordering uses)."""
+        return self.invoices.find(invoice_id)
 
     def _payment(self, payment_id: str) -> Payment:
         payment = self.payments.find(require_text(payment_id, "payment id"))

@@ -51,3 +51,11 @@ class InvoiceCannotBePaidError(DomainError):
 
 class InvoiceCannotBeCanceledError(DomainError):
     message = "invoice cannot be canceled"
+
+
+class InvoiceCannotBeAdjustedError(DomainError):
+    message = "invoice cannot be adjusted"
+
+
+class UnknownCustomerError(NotFoundError):
+    what = "customer"

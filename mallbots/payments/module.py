@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mallbots.monolith import Monolith
 from mallbots.payments.application import PaymentsApplication
-from mallbots.payments.ports import Orders
+from mallbots.payments.ports import Customers, Orders
 from mallbots.payments.repository import InvoiceRepository, PaymentRepository
 
 SCHEMA = "payments"
@@ -13,11 +13,13 @@ SCHEMA = "payments"
 class PaymentsModule:
     """Payments and invoices; not event sourced, as in the book."""
 
-    def __init__(self, monolith: Monolith, orders: Orders | None = None) -> None:
+    def __init__(
+        self, monolith: Monolith, customers: Customers, orders: Orders | None = None
+    ) -> None:
         self.payments = PaymentRepository(monolith.database, f"{SCHEMA}.payments")
         self.invoices = InvoiceRepository(monolith.database, f"{SCHEMA}.invoices")
         self.application = PaymentsApplication(
-            monolith.database, self.payments, self.invoices, monolith.ids, orders
+            monolith.database, self.payments, self.invoices, monolith.ids, customers, orders
         )
 
     def connect(self, orders: Orders) -> None:

@@ -3,7 +3,7 @@ schema, with a status on payments so one payment pays for one order only."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
@@ -59,7 +59,7 @@ class PaymentRepository:
         return None if row is None else Payment(**{**row, "status": PaymentStatus(row["status"])})
 
     def add(self, payment: Payment) -> None:
-        self.table.insert({**asdict(payment), "status": str(payment.status)})
+        self.table.insert({**vars(payment), "status": str(payment.status)})
 
     def set_status(self, payment_id: str, status: PaymentStatus) -> None:
         self.table.update(payment_id, status=str(status))
@@ -89,10 +89,13 @@ class InvoiceRepository:
         return [_invoice(row) for row in self.table.select("order_id = $1", [order_id])]
 
     def add(self, invoice: Invoice) -> None:
-        self.table.insert({**asdict(invoice), "status": str(invoice.status)})
+        self.table.insert({**vars(invoice), "status": str(invoice.status)})
 
     def set_status(self, invoice_id: str, status: InvoiceStatus) -> None:
         self.table.update(invoice_id, status=str(status))
+
+    def set_amount(self, invoice_id: str, amount: Decimal) -> None:
+        self.table.update(invoice_id, amount=amount)
 
 
 def _invoice(row: dict) -> Invoice:

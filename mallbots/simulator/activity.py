@@ -8,8 +8,11 @@ the commands do not depend on how they are run (one at a time or in bulk).
 A day runs: in the morning the staff toggle participation, rebrand stores and products, reprice,
 remove and replace products; new customers register; customers visit (start or
 continue a basket, add and remove items, then check out, cancel, leave the basket for
-another day or forget it for good); in the evening the back office readies, cancels
-and bills orders. Each step gets a moment at least :data:`GAP` after the one before.
+another day or forget it for good); in the evening the back office works as the
+book's order flow goes: a pending order's shopping list is assigned to a bot (or the
+order is cancelled), a bot completes an assigned list (which readies the order and
+bills it), and a ready order's invoice is paid (sometimes adjusted first), which
+completes the order. Each step gets a moment at least :data:`GAP` after the one before.
 """
 
 from __future__ import annotations
@@ -22,12 +25,17 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from mallbots.adapters import invoice_id_for_order, order_id_for_basket
+from mallbots.adapters import (
+    invoice_id_for_order,
+    order_id_for_basket,
+    shopping_list_id_for_order,
+)
 from mallbots.baskets import AddItem, CancelBasket, CheckoutBasket, RemoveItem, StartBasket
 from mallbots.customers import RegisterCustomer
+from mallbots.depot import AssignShoppingList, CompleteShoppingList
 from mallbots.es import SeededIds
-from mallbots.ordering import CancelOrder, ReadyOrder
-from mallbots.payments import AuthorizePayment, PayInvoice
+from mallbots.ordering import CancelOrder
+from mallbots.payments import AdjustInvoice, AuthorizePayment, PayInvoice
 from mallbots.simulator import names
 from mallbots.simulator.config import SimulationConfig
 from mallbots.stores import (
@@ -78,7 +86,9 @@ class Activity:
         self.on_sale: list[str] = []  # products of participating stores, for today
         self.customers: list[str] = []
         self.baskets: dict[str, _Basket] = {}  # customer id -> open basket
+        self.totals: dict[str, Decimal] = {}  # order id -> total, until it is done
         self.pending: list[str] = []
+        self.assigned: list[str] = []
         self.ready: list[str] = []
         self._last = config.start
 
@@ -220,7 +230,9 @@ class Activity:
         if outcome < config.checkout and basket.lines:
             payment_id = self.new_id()
             del self.baskets[customer_id]
-            self.pending.append(order_id_for_basket(basket.id))
+            order_id = order_id_for_basket(basket.id)
+            self.pending.append(order_id)
+            self.totals[order_id] = basket.total()
             return [
                 AuthorizePayment(customer_id, basket.total(), payment_id),
                 CheckoutBasket(basket.id, payment_id),
@@ -235,23 +247,42 @@ class Activity:
     # --- the evening: the back office --------------------------------------------------------
 
     def _back_office(self) -> list[Any]:
+        """Pay ready orders' invoices, complete assigned lists, assign or cancel pending."""
         config, rng = self.config, self.rng
         commands: list[Any] = []
         still_ready = []
         for order_id in self.ready:
             if rng.random() < config.pay_invoice:
-                commands.append(PayInvoice(invoice_id_for_order(order_id)))
+                invoice_id = invoice_id_for_order(order_id)
+                total = self.totals.pop(order_id)
+                if rng.random() < config.adjust_invoice:
+                    discount = Decimal(rng.choice((90, 95))) * CENT
+                    commands.append(AdjustInvoice(invoice_id, (total * discount).quantize(CENT)))
+                commands.append(PayInvoice(invoice_id))
             else:
                 still_ready.append(order_id)
+        still_assigned = []
+        for order_id in self.assigned:
+            outcome = rng.random()
+            if outcome < config.cancel_order:
+                commands.append(CancelOrder(order_id))
+                del self.totals[order_id]
+            elif outcome < config.cancel_order + config.complete_list:
+                commands.append(CompleteShoppingList(shopping_list_id_for_order(order_id)))
+                still_ready.append(order_id)
+            else:
+                still_assigned.append(order_id)
         still_pending = []
         for order_id in self.pending:
             outcome = rng.random()
             if outcome < config.cancel_order:
                 commands.append(CancelOrder(order_id))
-            elif outcome < config.cancel_order + config.ready_order:
-                commands.append(ReadyOrder(order_id))
-                still_ready.append(order_id)
+                del self.totals[order_id]
+            elif outcome < config.cancel_order + config.assign_list:
+                bot = f"bot-{rng.randint(1, max(config.bots, 1))}"
+                commands.append(AssignShoppingList(shopping_list_id_for_order(order_id), bot))
+                still_assigned.append(order_id)
             else:
                 still_pending.append(order_id)
-        self.ready, self.pending = still_ready, still_pending
+        self.ready, self.assigned, self.pending = still_ready, still_assigned, still_pending
         return commands

@@ -1,61 +1,42 @@
-"""The bulk path: the same steps, run on aggregates held in memory, saved in batches.
+"""The bulk path: the shop's own commands, on a unit of work that batches.
 
-Each command calls the real aggregate's command method, so every rule is enforced and
-every event is the one the aggregate records; a :class:`~mallbots.es.bulk.BulkWriter`
-saves them (and the snapshots the strategy asks for) a batch at a time, and the read
-models catch up from the log at the end.
+Every step is ``shop.execute(command)``, as on the per-command path, so every rule the
+modules hold is the one that runs. What changes is underneath them, for the length of
+the run:
 
-What it leaves out, on purpose: the plain-table modules. Customers, payments, shopping
-lists, invoices and notifications are rows, not events, and writing them row by row
-is what makes the per-command path slow, so ``RegisterCustomer`` and
-``AuthorizePayment`` record nothing here, and checkout, readying, cancelling and
-paying touch only the orders and baskets. The event streams, snapshots and read
-models are the same as the per-command path's (``tests/test_simulator.py`` checks it).
-A refusal stops the run: the activity only issues commands the shop accepts.
+- each event-sourced module's store chain has, in place of its snapshot store, a
+  :class:`~mallbots.es.bulk.BulkStore`: an identity map over one
+  :class:`~mallbots.es.bulk.BulkWriter`, which writes events and snapshots a batch at
+  a time (the publisher above it still hands each save's events to their handlers: the
+  checkout's order, the invoice, the notifications);
+- each plain module's table is a :class:`~mallbots.bulk_tables.BufferedTable`, whose
+  changed rows the writer commits with each batch;
+- a command's unit of work is a command of the writer, not a transaction: a batch is
+  cut only between commands, so nothing a command caused is ever split from it;
+- the inline read models pause (they are built from the log when the run ends), and
+  the two that commands consult, the mall and the catalog, are kept in memory by their
+  own projections' handlers, for the look-ups.
+
+A refusal stops the run (the activity only issues commands the shop accepts): the
+batch it fell in is dropped, the batches before it stay.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import nullcontext
-from typing import Any, TypeVar
+from contextlib import ExitStack, nullcontext
+from typing import Any
 
-from mallbots.adapters import (
-    invoice_id_for_order,
-    order_id_for_basket,
-    order_items,
-    shopping_list_id_for_order,
-)
 from mallbots.app import MallBots
-from mallbots.baskets import AddItem, CancelBasket, CheckoutBasket, RemoveItem, StartBasket
-from mallbots.baskets.basket import Basket
-from mallbots.baskets.errors import BasketNotFoundError, UnknownProductError
-from mallbots.customers import RegisterCustomer
-from mallbots.errors import NotFoundError
-from mallbots.es import Aggregate, SteppingClock
-from mallbots.es.bulk import BulkTarget, BulkWriter
-from mallbots.ordering import CancelOrder, ReadyOrder
-from mallbots.ordering.errors import OrderNotFoundError
-from mallbots.ordering.order import Order
-from mallbots.payments import AuthorizePayment, PayInvoice
-from mallbots.payments.errors import InvoiceNotFoundError
+from mallbots.bulk_tables import BufferedTable
+from mallbots.es import AggregateEvent, SteppingClock
+from mallbots.es.bulk import BulkStore, BulkTarget, BulkWriter
+from mallbots.es.projection import Row, RowBuffer, RowProjection, RowWriter
+from mallbots.service import batched
 from mallbots.simulator.activity import Step
-from mallbots.stores import (
-    AddProduct,
-    CreateStore,
-    DecreaseProductPrice,
-    DisableParticipation,
-    EnableParticipation,
-    IncreaseProductPrice,
-    RebrandProduct,
-    RebrandStore,
-    RemoveProduct,
-)
-from mallbots.stores.errors import ProductNotFoundError, StoreNotFoundError
-from mallbots.stores.product import Product
-from mallbots.stores.store import Store
-
-A = TypeVar("A", bound=Aggregate)
+from mallbots.stores.catalog import CatalogProduct
+from mallbots.stores.mall import MallStore
+from mallbots.table import Table
 
 FINISH_MEMORY_LIMIT = "640MB"
 """DuckDB's memory limit while a bulk run checkpoints and rebuilds its read models.
@@ -65,48 +46,64 @@ grow beside the aggregates the run still holds. (An in-memory database keeps its
 whole log in that memory, so it runs without the limit.)
 """
 
+EVENT_SOURCED = ("stores", "baskets", "ordering")
+PLAIN = ("customers", "payments", "depot", "notifications")
+WRITE_ONLY = frozenset({"notifications.notifications"})
+"""Plain tables whose rows no command reads back: let go once written, to bound memory
+(about 300,000 notifications in the million-event run)."""
+
 
 class BulkRunner:
-    """Runs steps on in-memory aggregates; :meth:`finish` writes the rest and catches up."""
+    """Runs steps through the shop on a batching unit of work; :meth:`finish` ends it."""
 
     def __init__(self, shop: MallBots, clock: SteppingClock, batch_size: int = 50_000) -> None:
+        if shop.aggregate_cache is not None:
+            raise ValueError(
+                "the bulk path writes around an aggregate cache; simulate into a shop "
+                "opened without one (aggregate_cache=0)"
+            )
         self.shop = shop
         self.clock = clock
-        modules = {Store: shop.stores, Product: shop.stores, Basket: shop.baskets}
-        modules[Order] = shop.ordering
-        self.writer = BulkWriter(
-            shop.database,
-            {kind.NAME: BulkTarget(m.events, m.snapshots) for kind, m in modules.items()},
-            batch_size,
-            background=True,
-        )
-        self.stores: dict[str, Store] = {}
-        self.products: dict[str, Product] = {}
-        self.baskets: dict[str, Basket] = {}
-        self.orders: dict[str, Order] = {}
-        self.invoices: dict[str, str] = {}  # invoice id -> order id
-        self.repositories = shop.repositories
-        self._handlers: dict[type, Callable[[Any], None]] = {
-            CreateStore: self.create_store,
-            EnableParticipation: lambda c: self._store(c, Store.enable_participation),
-            DisableParticipation: lambda c: self._store(c, Store.disable_participation),
-            RebrandStore: lambda c: self._store(c, Store.rebrand, c.name),
-            AddProduct: self.add_product,
-            RebrandProduct: self.rebrand_product,
-            IncreaseProductPrice: lambda c: self._product(c, Product.increase_price, c.price),
-            DecreaseProductPrice: lambda c: self._product(c, Product.decrease_price, c.price),
-            RemoveProduct: self.remove_product,
-            RegisterCustomer: _no_events,
-            AuthorizePayment: _no_events,
-            StartBasket: self.start_basket,
-            AddItem: self.add_item,
-            RemoveItem: lambda c: self._basket(c, Basket.remove_item, c.product_id, c.quantity),
-            CancelBasket: self.cancel_basket,
-            CheckoutBasket: self.checkout_basket,
-            ReadyOrder: self.ready_order,
-            CancelOrder: self.cancel_order,
-            PayInvoice: self.pay_invoice,
-        }
+        modules = {name: shop.modules[_module(r)] for name, r in shop.repositories.items()}
+        targets = {name: BulkTarget(m.events, m.snapshots) for name, m in modules.items()}
+        self.writer = BulkWriter(shop.database, targets, batch_size, background=True)
+        self._undo = ExitStack()
+        try:
+            self._set_up()
+        except BaseException:
+            self._undo.close()
+            self.writer.discard()
+            raise
+
+    def _set_up(self) -> None:
+        shop, writer, undo = self.shop, self.writer, self._undo
+        for name in EVENT_SOURCED:
+            module = shop.modules[name]
+            bulk = BulkStore(writer, module.snapshots, module.events)
+            heads = {id(r.store): r for r in shop.repositories.values() if _module(r) == name}
+            for repository in heads.values():
+                undo.callback(_replace_link(repository, module.snapshots, bulk))
+        for name in PLAIN:
+            for repository in vars(shop.modules[name]).values():
+                table = getattr(repository, "table", None)
+                if isinstance(table, Table):
+                    keep = table.name not in WRITE_ONLY
+                    buffered = BufferedTable(table, keep_written=keep, wait=writer.wait)
+                    writer.row_sources.append(buffered)
+                    repository.table = buffered
+                    undo.callback(setattr, repository, "table", table)
+        stores = shop.stores
+        application = stores.application
+        for attribute, projection, make in (
+            ("mall", stores.mall_projection, MallStore),
+            ("catalog", stores.catalog_projection, CatalogProduct),
+        ):
+            live = _LiveReadModel(projection, shop, make)
+            undo.callback(setattr, application, attribute, getattr(application, attribute))
+            setattr(application, attribute, live)
+            undo.callback(live.stop)
+        undo.enter_context(shop.projector.paused())
+        undo.enter_context(batched(shop.database, writer))
 
     @property
     def events(self) -> int:
@@ -114,12 +111,9 @@ class BulkRunner:
         return self.writer.written + self.writer.pending
 
     def run(self, step: Step) -> None:
-        """Move the clock to the step's moment and carry its command out in memory."""
+        """Move the clock to the step's moment and execute its command."""
         self.clock.advance_to(step.moment)
-        handler = self._handlers.get(type(step.command))
-        if handler is None:
-            raise TypeError(f"the bulk path cannot run {type(step.command).__name__}")
-        handler(step.command)
+        self.shop.execute(step.command)
 
     def finish(self) -> None:
         """Write what is left of the batch, then bring the read models up to date.
@@ -139,7 +133,11 @@ class BulkRunner:
         database = self.shop.database
         limited = database.setting("memory_limit", FINISH_MEMORY_LIMIT)
         with nullcontext() if database.in_memory else limited:
-            self.writer.close()
+            try:
+                self.writer.flush()
+            finally:
+                self._let_go()
+            self.writer.close()  # its checkpoint, with the run's memory already let go
             unseen = [p.name for p in projector if p.set_based and projector.position(p.name) == 0]
             if unseen:
                 projector.rebuild(unseen, set_based=True)
@@ -147,114 +145,74 @@ class BulkRunner:
 
     def abort(self) -> None:
         """After a refusal: drop the unwritten batch, keep what was written, close."""
-        self.writer.discard()
+        try:
+            self.writer.discard()
+        finally:
+            self._let_go()
 
-    # --- stores and products ----------------------------------------------------------------
-
-    def create_store(self, cmd: CreateStore) -> None:
-        store = self._new(Store, cmd.store_id)
-        store.create(cmd.name, cmd.location)
-        self.writer.save(store)
-        self.stores[store.id] = store
-
-    def _store(self, cmd: Any, method: Callable[..., None], *args: Any) -> None:
-        store = _get(self.stores, cmd.store_id, StoreNotFoundError)
-        method(store, *args)
-        self.writer.save(store)
-
-    def add_product(self, cmd: AddProduct) -> None:
-        product = self._new(Product, cmd.product_id)
-        product.add(cmd.store_id, cmd.name, cmd.description, cmd.sku, cmd.price)
-        _get(self.stores, cmd.store_id, StoreNotFoundError)
-        self.writer.save(product)
-        self.products[product.id] = product
-
-    def _product(self, cmd: Any, method: Callable[..., None], *args: Any) -> None:
-        product = _get(self.products, cmd.product_id, ProductNotFoundError)
-        method(product, *args)
-        self.writer.save(product)
-
-    def rebrand_product(self, cmd: RebrandProduct) -> None:
-        """A description left out keeps the product's, as the stores module does."""
-        product = _get(self.products, cmd.product_id, ProductNotFoundError)
-        description = product.description if cmd.description is None else cmd.description
-        product.rebrand(cmd.name, description)
-        self.writer.save(product)
-
-    def remove_product(self, cmd: RemoveProduct) -> None:
-        self._product(cmd, Product.remove)
-        del self.products[cmd.product_id]  # off the catalog, as the read model does
-
-    # --- baskets ------------------------------------------------------------------------------
-
-    def start_basket(self, cmd: StartBasket) -> None:
-        basket = self._new(Basket, cmd.basket_id)
-        basket.start(cmd.customer_id)
-        self.writer.save(basket)
-        self.baskets[basket.id] = basket
-
-    def add_item(self, cmd: AddItem) -> None:
-        basket = _get(self.baskets, cmd.basket_id, BasketNotFoundError)
-        product = _get(self.products, cmd.product_id, UnknownProductError)
-        basket.add_item(self.stores[product.store_id], product, cmd.quantity)
-        self.writer.save(basket)
-
-    def _basket(self, cmd: Any, method: Callable[..., None], *args: Any) -> Basket:
-        basket = _get(self.baskets, cmd.basket_id, BasketNotFoundError)
-        method(basket, *args)
-        self.writer.save(basket)
-        return basket
-
-    def cancel_basket(self, cmd: CancelBasket) -> None:
-        self._basket(cmd, Basket.cancel)
-        del self.baskets[cmd.basket_id]
-
-    def checkout_basket(self, cmd: CheckoutBasket) -> None:
-        """Check out, then create the order as the checkout's handler does."""
-        basket = self._basket(cmd, Basket.checkout, cmd.payment_id)
-        del self.baskets[basket.id]
-        order = self._new(Order, order_id_for_basket(basket.id))
-        items = order_items(basket.items.values())
-        order.create(
-            basket.customer_id, cmd.payment_id, shopping_list_id_for_order(order.id), items
-        )
-        self.writer.save(order)
-        self.orders[order.id] = order
-
-    # --- orders -------------------------------------------------------------------------------
-
-    def ready_order(self, cmd: ReadyOrder) -> None:
-        order = _get(self.orders, cmd.order_id, OrderNotFoundError)
-        order.ready()
-        self.writer.save(order)
-        self.invoices[invoice_id_for_order(order.id)] = order.id
-
-    def cancel_order(self, cmd: CancelOrder) -> None:
-        order = _get(self.orders, cmd.order_id, OrderNotFoundError)
-        order.cancel()
-        self.writer.save(order)
-        del self.orders[order.id]
-
-    def pay_invoice(self, cmd: PayInvoice) -> None:
-        """Paying an invoice completes its order."""
-        order_id = _get(self.invoices, cmd.invoice_id, InvoiceNotFoundError)
-        order = self.orders.pop(order_id)
-        order.complete(cmd.invoice_id)
-        self.writer.save(order)
-        del self.invoices[cmd.invoice_id]
-
-    def _new(self, kind: type[A], aggregate_id: str | None) -> A:
-        if aggregate_id is None:
-            raise ValueError(f"the bulk path needs every new {kind.NAME} to name its id")
-        return self.repositories[kind.NAME].new(aggregate_id)
+    def _let_go(self) -> None:
+        """Put the shop back as it was, and drop the run's aggregates and rows (before
+        the read models are rebuilt, which is when a large run's memory peaks)."""
+        self._undo.close()
+        self.writer.row_sources.clear()
+        self.writer.on_hand_over.clear()
 
 
-def _get(found: dict[str, Any], key: str, not_found: type[NotFoundError]) -> Any:
-    try:
-        return found[key]
-    except KeyError:
-        raise not_found(key) from None
+class _RowsOfAnEmptyTable(RowWriter):
+    """A row writer over a table that holds no rows: a key it has not seen has none."""
+
+    def _load(self, keys: set[Any]) -> dict[Any, Row | None]:
+        return dict.fromkeys(keys)
 
 
-def _no_events(command: Any) -> None:
-    """A plain-table command: it records no event, and the bulk path keeps no rows."""
+class _LiveReadModel:
+    """A read model's rows kept in memory by its projection's handlers, for ``find``.
+
+    Never written: the read model's table is built from the log when the run ends.
+    """
+
+    def __init__(self, projection: RowProjection, shop: MallBots, make: Callable[..., Any]):
+        cursor = shop.database.cursor()
+        (rows,) = cursor.execute(f"SELECT count(*) FROM {projection.table}").fetchone()
+        self.writer = (RowWriter if rows else _RowsOfAnEmptyTable)(projection, cursor)
+        self.projection = projection
+        self.make = make
+        self.active = True
+        self._made: dict[str, Any] = {}  # what find made of each row, until it changes
+        shop.dispatcher.subscribe(self._handle, projection.handles)
+
+    def _handle(self, event: AggregateEvent) -> None:
+        if self.active:
+            self.writer.apply([event])
+            for key in self.projection.keys_of(event):
+                self._made.pop(key, None)
+
+    def stop(self) -> None:
+        self.active = False
+        self._made.clear()
+        self.writer.rows = RowBuffer(self.projection.key_of, {}, lambda key: None)
+
+    def find(self, key: str) -> Any:
+        """The row with this key as the events so far made it, or None."""
+        try:
+            return self._made[key]
+        except KeyError:
+            row = self.writer.rows.get(key)
+            made = self._made[key] = None if row is None else self.make(**row)
+            return made
+
+
+def _module(repository: Any) -> str:
+    return repository.aggregate_name.partition(".")[0]
+
+
+def _replace_link(holder: Any, target: Any, replacement: Any) -> Callable[[], None]:
+    """Put ``replacement`` where ``target`` is in a store chain; returns the undo."""
+    attribute = "store"
+    while getattr(holder, attribute) is not target:
+        holder = getattr(holder, attribute)
+        attribute = "inner"
+        if not hasattr(holder, attribute):
+            raise TypeError(f"{target!r} is not in the store chain of {holder!r}")
+    setattr(holder, attribute, replacement)
+    return lambda: setattr(holder, attribute, target)

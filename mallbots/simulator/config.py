@@ -49,10 +49,18 @@ class SimulationConfig:
     forget_basket: float = 0.2
     """... unless the customer forgets it: it stays open for good, and they start anew."""
 
-    # --- the back office, per order, per day
-    ready_order: float = 0.7
+    # --- the back office, per order, per evening
+    assign_list: float = 0.7
+    """A pending order's shopping list goes to a bot ..."""
     cancel_order: float = 0.04
+    """... or the order is cancelled (also once its list is assigned, not yet done)."""
+    complete_list: float = 0.85
+    """A bot completes an assigned list (which readies the order and bills it)."""
+    bots: int = 5
+    """Bots in the depot; a list goes to one of them at random."""
     pay_invoice: float = 0.8
+    adjust_invoice: float = 0.1
+    """An invoice about to be paid is adjusted first (a discount of 5 or 10 percent)."""
 
     def with_changes(self, **changes: object) -> SimulationConfig:
         """A copy with some fields changed (``preset.with_changes(seed=7)``)."""

@@ -74,8 +74,9 @@ def run_simulation(
 ) -> SimulationResult:
     """Run the activity of ``config`` on a shop made by :func:`simulation_shop`.
 
-    ``bulk`` runs it on in-memory aggregates saved in batches (fast); otherwise every
-    step is one ``shop.execute``. ``progress`` shows a bar (None: only on a terminal).
+    Every step is one ``shop.execute``: with ``bulk``, on a unit of work that batches
+    (fast, :mod:`mallbots.simulator.bulk`); otherwise each is its own transaction.
+    ``progress`` shows a bar (None: only on a terminal).
     """
     clock = shop.clock
     if not isinstance(clock, SteppingClock):
