@@ -150,7 +150,8 @@ def shop_invariants(database: Database, tables: list[str]) -> tuple[list[Invaria
     elif not _plain_tables_kept(database, orders):
         notes.append(
             "rules with customers, payments, depot and notifications (their tables are "
-            "empty while the log holds orders: a bulk-simulated file keeps no plain rows)"
+            "empty while the log holds orders: files simulated in bulk before every module was "
+            "filled keep no plain rows)"
         )
     else:
         rules += _plain_rules(orders)
