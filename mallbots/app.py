@@ -182,10 +182,10 @@ class MallBots:
         A file another application made is refused with a :class:`ForeignDatabaseError`
         and left as it was (see :mod:`mallbots.ownership`).
 
-        The options are :meth:`in_memory`'s, and mean the same: ``seed`` (default None:
-        the system clock and random ids, as a file outlives a lesson), ``snapshot_every``
-        (default 3, the book's), ``snapshot_strategy`` (default None: every
-        ``snapshot_every`` events), ``aggregate_cache`` (default 0: none).
+        The options and their defaults are :meth:`in_memory`'s: ``seed`` (default None:
+        the system clock and random ids; a seed makes ids and times deterministic),
+        ``snapshot_every`` (default 3, the book's), ``snapshot_strategy`` (default None:
+        every ``snapshot_every`` events), ``aggregate_cache`` (default 0: none).
 
         With a seed, ids and times are deterministic. Reopening a file that already holds
         a shop continues reproducibly: the ids are seeded by the seed, the number of rows
@@ -208,7 +208,7 @@ class MallBots:
     @classmethod
     def in_memory(
         cls,
-        seed: int | None = 42,
+        seed: int | None = None,
         snapshot_every: int = 3,
         snapshot_strategy: SnapshotStrategy | None = None,
         *,
@@ -216,10 +216,11 @@ class MallBots:
     ) -> MallBots:
         """A fresh shop in memory.
 
-        The options are :meth:`open`'s, and mean the same: ``seed`` (default 42, so a
-        lesson's ids and times are the same on every run; None for the system clock and
-        random ids), ``snapshot_every`` (default 3, the book's), ``snapshot_strategy``
-        (default None: every ``snapshot_every`` events), ``aggregate_cache`` (default 0).
+        The options and their defaults are :meth:`open`'s: ``seed`` (default None: the
+        system clock and random ids; pass one, as every notebook does, for the same ids
+        and times on every run), ``snapshot_every`` (default 3, the book's),
+        ``snapshot_strategy`` (default None: every ``snapshot_every`` events),
+        ``aggregate_cache`` (default 0: none).
         """
         options = _options(snapshot_every, snapshot_strategy, aggregate_cache)
         if seed is None:

@@ -403,3 +403,17 @@ def test_a_command_whose_read_model_fails_says_it_was_rolled_back_and_stores_not
 @dataclass(frozen=True)
 class Foreign:
     Price: float
+
+
+def test_open_and_in_memory_have_the_same_defaults():
+    """One set of options with one set of defaults: neither is seeded unless asked."""
+    import inspect
+
+    opened = inspect.signature(MallBots.open).parameters
+    in_memory = inspect.signature(MallBots.in_memory).parameters
+    shared = [name for name in in_memory if name != "cls"]
+    assert shared == ["seed", "snapshot_every", "snapshot_strategy", "aggregate_cache"]
+    assert {name: opened[name].default for name in shared} == {
+        name: in_memory[name].default for name in shared
+    }
+    assert in_memory["seed"].default is None
