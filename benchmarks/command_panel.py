@@ -15,11 +15,8 @@ The table gives each side's median, the difference, the ratio and each side's sp
 
 from __future__ import annotations
 
-import argparse
-import shutil
 import statistics
 import sys
-import tempfile
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -28,11 +25,10 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.shop_commands import ShopCommands
+from benchmarks.shop_commands import ShopCommands, mall_arguments, mall_shop
 from benchmarks.timing import milliseconds, timed
 from mallbots import MallBots
 from mallbots.baskets import AddItem, CheckoutBasket
-from mallbots.simulator import PRESETS, simulate
 from mallbots.stores import IncreaseProductPrice
 from mallbots.viz import CommandPanel
 
@@ -118,25 +114,9 @@ def report(figures: dict[str, dict[str, list[float]]]) -> list[tuple[str, float,
 
 
 def main(argv: list[str] | None = None) -> list[tuple[str, float, float]]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", choices=list(PRESETS), default="medium")
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--commands", type=int, default=10, help="of each kind, a round")
-    parser.add_argument("--copy-of", metavar="FILE", type=Path, help="a mall file to copy")
-    args = parser.parse_args(argv)
-    if args.copy_of is not None and not args.copy_of.is_file():
-        parser.error(f"no mall file at {args.copy_of}")
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "mall.duckdb"
-        if args.copy_of is not None:
-            shutil.copyfile(args.copy_of, path)
-            mall = f"a copy of {args.copy_of}"
-        else:
-            simulate(PRESETS[args.preset], path, progress=False)[0].close()
-            mall = f"the {args.preset} mall"
-        with MallBots.open(path, seed=7) as shop:
-            print(f"{mall}: {shop.log.head():,} events in a DuckDB file")
-            figures = rounds(shop, args.rounds, args.commands)
+    args = mall_arguments(__doc__.splitlines()[0], 10, argv)
+    with mall_shop(args) as shop:
+        figures = rounds(shop, args.rounds, args.commands)
     return report(figures)
 
 

@@ -23,6 +23,7 @@ import statistics
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -114,15 +115,22 @@ def rounds(commands: ShopCommands, per_round: int, count: int) -> Iterator[dict[
         yield figures
 
 
-def main(argv: list[str] | None = None) -> dict[str, list[float]]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def mall_arguments(description: str, commands: int, argv: list[str] | None) -> argparse.Namespace:
+    """The options both shop benchmarks take: which mall, how many rounds and commands."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--preset", choices=list(PRESETS), default="medium")
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--commands", type=int, default=100, help="of each kind, a round")
+    parser.add_argument("--commands", type=int, default=commands, help="of each kind, a round")
     parser.add_argument("--copy-of", metavar="FILE", type=Path, help="a mall file to copy")
     args = parser.parse_args(argv)
     if args.copy_of is not None and not args.copy_of.is_file():
         parser.error(f"no mall file at {args.copy_of}")
+    return args
+
+
+@contextmanager
+def mall_shop(args: argparse.Namespace) -> Iterator[MallBots]:
+    """A shop on the simulated mall (or a copy of ``--copy-of``) in a temporary folder."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "mall.duckdb"
         if args.copy_of is not None:
@@ -133,12 +141,18 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
             mall = f"the {args.preset} mall"
         with MallBots.open(path, seed=7) as shop:
             print(f"{mall}: {shop.log.head():,} events in a DuckDB file")
-            commands = ShopCommands(shop)
-            list(rounds(commands, max(args.commands // 10, 1), 1))  # warm-up, not counted
-            figures: dict[str, list[float]] = {name: [] for name in commands.kinds()}
-            for result in rounds(commands, args.commands, args.rounds):
-                for name, ms in result.items():
-                    figures[name].append(ms)
+            yield shop
+
+
+def main(argv: list[str] | None = None) -> dict[str, list[float]]:
+    args = mall_arguments(__doc__.splitlines()[0], 100, argv)
+    with mall_shop(args) as shop:
+        commands = ShopCommands(shop)
+        list(rounds(commands, max(args.commands // 10, 1), 1))  # warm-up, not counted
+        figures: dict[str, list[float]] = {name: [] for name in commands.kinds()}
+        for result in rounds(commands, args.commands, args.rounds):
+            for name, ms in result.items():
+                figures[name].append(ms)
     print(f"{'command':<28} {'ms (median)':>12} {'commands/s':>11} {'spread':>7}")
     for name, values in figures.items():
         median = statistics.median(values)
