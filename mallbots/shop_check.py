@@ -13,14 +13,15 @@ across modules that every committed command keeps. Each rule is one set-based qu
 - a paid invoice's order was completed with that invoice; an invoice's payment exists.
 
 Not checked, because the shop does not promise it: that a completed order has a paid
-invoice (``CompleteOrder`` is a command of its own and takes any invoice id), or that a
+invoice (``CompleteOrder`` is a command of its own: it needs the order's own invoice,
+not a paid one), or that a
 confirmed payment or a shopping list belongs to an order (``ConfirmPayment`` and
 ``CreateShoppingList`` may be run alone).
 
-The bulk simulator writes events and read models only, never the plain tables
-(customers, payments, depot, notifications). A file whose plain tables are all empty
-while it holds orders was filled so; the rules that read plain tables are then left
-out, and the report says so.
+Before bulk runs went through every module's own services, the bulk simulator wrote
+events and read models only, never the plain tables (customers, payments, depot,
+notifications). A file whose plain tables are all empty while it holds orders was
+filled so; the rules that read plain tables are then left out, and the report says so.
 """
 
 from __future__ import annotations
