@@ -8,6 +8,7 @@ import pytest
 
 from mallbots.es import (
     AggregateRepository,
+    ConcurrencyError,
     Database,
     EventStore,
     EveryNEvents,
@@ -196,3 +197,21 @@ def test_a_snapshot_is_inserted_once_then_updated_in_place(db):
         ).fetchall()
         assert rows == [("solo", 1 + 2 * round_)]
     assert bank.accounts.load("solo").balance == Decimal("12")
+
+
+def test_a_writer_refused_as_a_conflict_leaves_no_snapshot_of_its_state(db):
+    """The snapshot goes in the events' transaction: when the events are refused, the
+    snapshot of the state they would have made goes too (the fast tier's racing writers
+    make identical snapshots, so this one makes them differ)."""
+    bank = Bank(db, every=2)
+    bank.open_account("a1")
+    first, second = bank.accounts.load("a1"), bank.accounts.load("a1")
+    first.deposit(Decimal("5"))
+    second.deposit(Decimal("7"))
+    bank.accounts.save(first)  # version 2: a snapshot with balance 5
+    with pytest.raises(ConcurrencyError):
+        bank.accounts.save(second)  # would snapshot balance 7 at version 2
+    assert bank.accounts.load("a1").balance == Decimal("5")
+    assert AggregateRepository(Account, bank.events).load("a1").balance == Decimal("5")
+    (stored,) = db.execute("SELECT stream_version FROM bank.snapshots").fetchall()
+    assert stored == (2,)
