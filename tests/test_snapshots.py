@@ -215,3 +215,24 @@ def test_a_writer_refused_as_a_conflict_leaves_no_snapshot_of_its_state(db):
     assert AggregateRepository(Account, bank.events).load("a1").balance == Decimal("5")
     (stored,) = db.execute("SELECT stream_version FROM bank.snapshots").fetchall()
     assert stored == (2,)
+
+
+def test_a_snapshot_interval_of_one_is_allowed_and_zero_is_not():
+    assert EveryNEvents(1).n == 1
+    with pytest.raises(ValueError, match="a snapshot interval must be at least 1"):
+        EveryNEvents(0)
+
+
+def test_a_snapshot_store_snapshots_every_three_events_unless_told(db):
+    registry = bank_registry()
+    events = EventStore(db, registry, "bank.events")
+    store = SnapshotStore(events, db, registry, "bank.snapshots")
+    repository = AggregateRepository(Account, store)
+    account = repository.new("a1")
+    account.open("Ada")
+    account.deposit(Decimal("1"))
+    repository.save(account)  # version 2: none yet
+    assert db.execute("SELECT count(*) FROM bank.snapshots").fetchone() == (0,)
+    account.deposit(Decimal("1"))
+    repository.save(account)
+    assert db.execute("SELECT stream_version FROM bank.snapshots").fetchall() == [(3,)]
