@@ -331,3 +331,26 @@ def test_an_event_is_handed_on_to_every_inline_projection_behind_it(db):
     unsaved = opened._replace(position=None)
     with pytest.raises(ValueError, match="has no position: only stored events are projected"):
         projector.handle(unsaved)
+
+
+def test_events_a_projection_does_not_handle_still_move_it_on(db):
+    bank = Bank(db, every=None)
+    projector = Projector(db, EventLog(db, bank.registry))
+    projector.add(OpenedOnly("bank"))
+    bank.dispatcher.subscribe(projector.handle)
+    bank.open_account("a1")
+    for amount in (1, 2):
+        account = bank.accounts.load("a1")
+        account.deposit(Decimal(amount))
+        bank.accounts.save(account)  # passes it by; its position still follows the log
+    bank.open_account("a2")
+    assert projector.position("bank.opened") == 4
+    assert db.execute("SELECT id FROM bank.opened ORDER BY id").fetchall() == [("a1",), ("a2",)]
+
+
+def test_a_catch_up_in_many_commits_counts_every_event_it_applied(db):
+    bank = Bank(db, every=None)
+    busy_bank_on(bank)
+    projector = projector_for(bank, inline=False, batch=2)
+    projector.commit_every = 3
+    assert projector.catch_up() == EventLog(db, bank.registry).head()
