@@ -7,10 +7,12 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.mallbots-installed
+# mutmut's parallel test runs (make mutants); raise it on a machine of your own.
+MUTANT_CHILDREN ?= 2
 # JupyterLab refuses to run as root (containers, some classrooms) unless told it may.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test venv demo lint bench notebooks student clean
+.PHONY: lab test venv demo lint bench notebooks student mutants clean
 
 venv: $(STAMP)
 
@@ -46,5 +48,9 @@ bench: venv
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/run.py
 
+mutants: venv  ## mutation testing of mallbots/es/ (not part of make test); see tests/mutants.md
+	env -u PYTHONPATH $(BIN)/mutmut run --max-children $(MUTANT_CHILDREN)
+	env -u PYTHONPATH $(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) build .pytest_cache .hypothesis .ruff_cache *.egg-info
+	rm -rf $(VENV) build .pytest_cache .hypothesis .ruff_cache *.egg-info mutants

@@ -9,7 +9,10 @@ import pytest
 from mallbots import MallBots
 from mallbots.es import Database
 from tests.es_support import Bank
+from tests.profiles import load_profile
 from tests.shop_support import SEED, build_world
+
+load_profile()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from decimal import Decimal
 
@@ -86,3 +87,44 @@ def test_two_stores_on_one_table_see_each_others_saves(db):
     with pytest.raises(ConcurrencyError) as caught:
         first.accounts.save(stale)
     assert (caught.value.expected, caught.value.actual) == (5, 6)
+
+
+def test_a_conflict_inside_a_transaction_leaves_it_usable_for_a_retry(bank):
+    """The store refuses a stale save before writing: DuckDB never sees a failed insert,
+    which would abort the caller's whole transaction. So a command may catch the
+    conflict, load again and retry, and everything it did commits."""
+    bank.open_account("a1")
+    stale = bank.accounts.load("a1")
+    other = bank.accounts.load("a1")
+    other.deposit(Decimal("5"))
+    bank.accounts.save(other)
+    with bank.database.transaction():
+        bank.open_account("a2")  # work done before the conflict, in the same transaction
+        stale.deposit(Decimal("7"))
+        with pytest.raises(ConcurrencyError):
+            bank.accounts.save(stale)
+        fresh = bank.accounts.load("a1")
+        fresh.deposit(Decimal("7"))
+        bank.accounts.save(fresh)
+    assert bank.accounts.load("a1").balance == Decimal("12")
+    assert bank.accounts.load("a2").owner == "Ada"
+    assert versions(bank, "a1") == [1, 2, 3]
+
+
+def test_a_copy_loaded_in_a_transaction_that_rolled_back_is_ahead_and_refused(bank):
+    """A copy may be ahead of its stream: it saw events that were then rolled back. Its
+    save would leave a gap in the stream's versions, which no key refuses; the expected
+    version does."""
+    bank.open_account("a1")
+    with contextlib.suppress(RuntimeError), bank.database.transaction():
+        writer = bank.accounts.load("a1")
+        writer.deposit(Decimal("5"))
+        bank.accounts.save(writer)
+        ahead = bank.accounts.load("a1")  # at version 2, inside the transaction
+        raise RuntimeError("the command changed its mind")
+    ahead.deposit(Decimal("7"))
+    with pytest.raises(ConcurrencyError) as caught:
+        bank.accounts.save(ahead)
+    assert (caught.value.expected, caught.value.actual) == (2, 1)
+    assert versions(bank, "a1") == [1]
+    assert bank.accounts.load("a1").balance == Decimal("0")

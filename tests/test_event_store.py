@@ -449,3 +449,56 @@ def test_a_head_read_while_its_stream_was_archived_is_not_kept(db):
     with pytest.raises(ConcurrencyError, match="2, but the stream is at version 0"):
         store.save(late)
     assert rows_in(db) == 0
+
+
+def conflict_of(caught: pytest.ExceptionInfo[ConcurrencyError]) -> tuple:
+    error = caught.value
+    return error.stream_name, error.stream_id, error.expected, error.actual
+
+
+def test_a_batch_conflict_seen_in_the_head_cache_names_the_stream_and_both_versions(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.save(account_with_events("b", 2))  # b is at 3, and the store knows it
+    stale = account_with_events("b", 0)
+    with pytest.raises(ConcurrencyError) as caught:
+        store.append_many([pending(account_with_events("a", 1)), pending(stale)])
+    assert conflict_of(caught) == ("bank.Account", "b", 0, 3)
+
+
+def test_a_batch_conflict_only_the_table_sees_names_the_stream_and_both_versions(db):
+    EventStore(db, bank_registry(), "bank.events").save(account_with_events("b", 2))
+    fresh = EventStore(db, bank_registry(), "bank.events")  # knows no heads
+    behind = Account("b")
+    behind.load_event(fresh.load_stream("bank.Account", "b")[0])
+    fresh.forget_heads()
+    behind.deposit(Decimal("1"))  # believes b is at 1; it is at 3
+    with pytest.raises(ConcurrencyError) as caught:
+        fresh.append_many([pending(account_with_events("a", 0)), pending(behind)])
+    assert conflict_of(caught) == ("bank.Account", "b", 1, 3)
+
+
+def test_a_conflict_the_primary_key_refuses_names_the_stream_and_both_versions(db):
+    bank = Bank(db, every=None)
+    bank.open_account("a")
+    with pytest.raises(ConcurrencyError) as caught, db.transaction():
+        first, second = bank.accounts.load("a"), bank.accounts.load("a")
+        first.deposit(Decimal("1"))
+        bank.accounts.save(first)
+        second.deposit(Decimal("2"))
+        bank.accounts.save(second)
+    assert conflict_of(caught) == ("bank.Account", "a", 1, 2)
+
+
+@pytest.mark.parametrize("version", [True, "1", 1.0, None])
+def test_an_expected_version_must_be_an_int(db, version):
+    store = EventStore(db, bank_registry(), "bank.events")
+    account = account_with_events("a", 0)
+    with pytest.raises(TypeError, match=r"an expected version is an int, not "):
+        store.append("bank.Account", "a", version, account.events)
+
+
+def test_an_expected_version_cannot_be_negative(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    account = account_with_events("a", 0)
+    with pytest.raises(ValueError, match="an expected version cannot be negative: -1"):
+        store.append("bank.Account", "a", -1, account.events)

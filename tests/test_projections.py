@@ -264,3 +264,93 @@ def test_a_wider_window_catches_up_to_the_same_read_model(tmp_path):
         frames.append(projection.frame(bank.database.cursor()))
         bank.database.close()
     assert frames[0].equals(frames[1])
+
+
+def two_projections(bank: Bank) -> Projector:
+    projector = Projector(bank.database, EventLog(bank.database, bank.registry), 4)
+    projector.add(Balances("first"), inline=False)
+    projector.add(Balances("second"), inline=False)
+    return projector
+
+
+def test_catch_up_and_rebuild_touch_only_the_projections_named(db):
+    bank = Bank(db, every=None)
+    busy_bank_on(bank)
+    head = EventLog(db, bank.registry).head()
+    projector = two_projections(bank)
+    assert projector.catch_up("first.balances") == head
+    assert [projector.position(n) for n in ("first.balances", "second.balances")] == [head, 0]
+    assert projector.rebuild(["first.balances"]) == head
+    assert projector.position("second.balances") == 0
+    assert db.execute("SELECT count(*) FROM second.balances").fetchone() == (0,)
+    assert projector.rebuild() == 2 * head  # every projection, counted
+    assert projector.catch_up(window=100) == 0
+
+
+def test_a_set_based_rebuild_is_refused_naming_each_projection_without_sql(db):
+    projector = two_projections(Bank(db, every=None))
+    with pytest.raises(ValueError, match=r"^no set-based rebuild for: first\.balances, second\."):
+        projector.rebuild(set_based=True)
+
+
+def test_an_unknown_or_repeated_projection_name_is_refused_naming_what_there_is(db):
+    bank = Bank(db, every=None)
+    empty = Projector(db, EventLog(db, bank.registry))
+    with pytest.raises(KeyError, match=r"no projection named 'nope' \(registered: none\)"):
+        empty.position("nope")
+    projector = two_projections(bank)
+    with pytest.raises(KeyError, match=r"\(registered: first\.balances, second\.balances\)"):
+        projector.catch_up(["first.balances", "nope"])
+    with pytest.raises(ValueError, match=r"a projection named 'first\.balances' is already"):
+        projector.add(Balances("first"))
+
+
+def test_status_names_each_projections_mode(db):
+    bank = Bank(db, every=None)
+    projector = Projector(db, EventLog(db, bank.registry))
+    projector.add(Balances("live"))
+    projector.add(Balances("later"), inline=False)
+    status = projector.status()
+    assert list(status.columns) == ["projection", "mode", "position", "head", "lag"]
+    assert status["mode"].tolist() == ["inline", "catch-up"]
+
+
+def test_an_event_is_handed_on_to_every_inline_projection_behind_it(db):
+    """The first projection has seen the event again delivered; the second has not."""
+    bank = Bank(db, every=None)
+    projector = Projector(db, EventLog(db, bank.registry))
+    projector.add(Balances("ahead"))
+    bank.dispatcher.subscribe(projector.handle)
+    bank.open_account("a1")
+    projector.add(Balances("behind"))  # starts at 0
+    projector.add(Balances("elsewhere"), inline=False)
+    (opened,) = bank.published
+    projector.handle(opened)
+    assert projector.position("behind.balances") == 1
+    assert projector.position("elsewhere.balances") == 0  # not inline: left to catch-up
+    unsaved = opened._replace(position=None)
+    with pytest.raises(ValueError, match="has no position: only stored events are projected"):
+        projector.handle(unsaved)
+
+
+def test_events_a_projection_does_not_handle_still_move_it_on(db):
+    bank = Bank(db, every=None)
+    projector = Projector(db, EventLog(db, bank.registry))
+    projector.add(OpenedOnly("bank"))
+    bank.dispatcher.subscribe(projector.handle)
+    bank.open_account("a1")
+    for amount in (1, 2):
+        account = bank.accounts.load("a1")
+        account.deposit(Decimal(amount))
+        bank.accounts.save(account)  # passes it by; its position still follows the log
+    bank.open_account("a2")
+    assert projector.position("bank.opened") == 4
+    assert db.execute("SELECT id FROM bank.opened ORDER BY id").fetchall() == [("a1",), ("a2",)]
+
+
+def test_a_catch_up_in_many_commits_counts_every_event_it_applied(db):
+    bank = Bank(db, every=None)
+    busy_bank_on(bank)
+    projector = projector_for(bank, inline=False, batch=2)
+    projector.commit_every = 3
+    assert projector.catch_up() == EventLog(db, bank.registry).head()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 
-from mallbots.es import PayloadError, UnknownNameError
+from mallbots.es import PayloadError, Registry, RegistryError, UnknownNameError
 from tests.es_support import AccountOpened, AccountV1, MoneyDeposited, bank_registry
 
 
@@ -54,3 +55,25 @@ def test_one_name_cannot_be_registered_for_two_types():
     with pytest.raises(ValueError, match="already registered"):
         registry.register_event("bank.AccountOpened", MoneyDeposited)
     registry.register_event("bank.AccountOpened", AccountOpened)  # the same again is fine
+
+
+@dataclass(frozen=True)
+class FirstShape:
+    a: int
+
+
+@dataclass(frozen=True)
+class SecondShape:
+    b: int
+
+
+def test_a_snapshot_type_is_found_by_its_own_name_among_several():
+    registry = Registry()
+    registry.register_event("x.Happened", SecondShape)
+    registry.register_snapshot("x.FirstV1", FirstShape)
+    registry.register_snapshot("x.SecondV1", SecondShape)
+    assert registry.snapshot_name_of(SecondShape) == "x.SecondV1"
+    assert registry.snapshot_name_of(SecondShape) == "x.SecondV1"  # and again, remembered
+    assert registry.snapshot_name_of(FirstShape) == "x.FirstV1"
+    with pytest.raises(RegistryError, match="no snapshot name is registered for AccountOpened"):
+        registry.snapshot_name_of(AccountOpened)

@@ -10,7 +10,14 @@ import pytest
 from mallbots import MallBots
 from mallbots.es import AggregateEvent, EventLog, RowBuffer, RowProjection, on
 from mallbots.es.projector import Projector
-from mallbots.stores import AddProduct, CloseProductBooks, CreateStore, IncreaseProductPrice
+from mallbots.stores import (
+    AddProduct,
+    CloseProductBooks,
+    CreateStore,
+    DecreaseProductPrice,
+    GetProduct,
+    IncreaseProductPrice,
+)
 from tests.es_support import Balances, Bank
 from tests.test_projections import busy_bank_on, projector_for, read_model
 from tests.test_shop import busy_day, tables_of
@@ -30,6 +37,25 @@ def test_a_set_based_rebuild_writes_what_the_handlers_wrote_and_moves_to_the_hea
         handled = set().union(*(p.handles for p in shop.projector))
         assert applied == sum(len(shop.log.read_range(0, head, p.handles)) for p in shop.projector)
         assert handled
+
+
+def test_a_product_made_again_counts_only_the_price_changes_after_its_books_closed():
+    """Closing a product's books makes it again at its current price: the set-based SQL
+    must not add the price changes before that a second time."""
+    with MallBots.in_memory(seed=5) as shop:
+        store = shop.execute(CreateStore("Corner", "Level 1"))
+        product = shop.execute(AddProduct(store, "Lamp", "10.00", "bright", "L-1"))
+        shop.execute(IncreaseProductPrice(product, "13.00"))
+        shop.execute(DecreaseProductPrice(product, "12.00"))
+        shop.execute(CloseProductBooks(product))
+        shop.execute(IncreaseProductPrice(product, "12.50"))
+        shop.execute(CloseProductBooks(product))
+        shop.execute(DecreaseProductPrice(product, "12.25"))
+        assert shop.execute(GetProduct(product)).price == Decimal("12.25")
+        live = tables_of(shop)
+        shop.projector.rebuild(set_based=True)
+        assert tables_of(shop) == live
+        assert shop.execute(GetProduct(product)).price == Decimal("12.25")
 
 
 def test_a_projection_without_sql_is_refused_a_set_based_rebuild(db):

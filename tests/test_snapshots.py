@@ -8,6 +8,7 @@ import pytest
 
 from mallbots.es import (
     AggregateRepository,
+    ConcurrencyError,
     Database,
     EventStore,
     EveryNEvents,
@@ -196,3 +197,42 @@ def test_a_snapshot_is_inserted_once_then_updated_in_place(db):
         ).fetchall()
         assert rows == [("solo", 1 + 2 * round_)]
     assert bank.accounts.load("solo").balance == Decimal("12")
+
+
+def test_a_writer_refused_as_a_conflict_leaves_no_snapshot_of_its_state(db):
+    """The snapshot goes in the events' transaction: when the events are refused, the
+    snapshot of the state they would have made goes too (the fast tier's racing writers
+    make identical snapshots, so this one makes them differ)."""
+    bank = Bank(db, every=2)
+    bank.open_account("a1")
+    first, second = bank.accounts.load("a1"), bank.accounts.load("a1")
+    first.deposit(Decimal("5"))
+    second.deposit(Decimal("7"))
+    bank.accounts.save(first)  # version 2: a snapshot with balance 5
+    with pytest.raises(ConcurrencyError):
+        bank.accounts.save(second)  # would snapshot balance 7 at version 2
+    assert bank.accounts.load("a1").balance == Decimal("5")
+    assert AggregateRepository(Account, bank.events).load("a1").balance == Decimal("5")
+    (stored,) = db.execute("SELECT stream_version FROM bank.snapshots").fetchall()
+    assert stored == (2,)
+
+
+def test_a_snapshot_interval_of_one_is_allowed_and_zero_is_not():
+    assert EveryNEvents(1).n == 1
+    with pytest.raises(ValueError, match="a snapshot interval must be at least 1"):
+        EveryNEvents(0)
+
+
+def test_a_snapshot_store_snapshots_every_three_events_unless_told(db):
+    registry = bank_registry()
+    events = EventStore(db, registry, "bank.events")
+    store = SnapshotStore(events, db, registry, "bank.snapshots")
+    repository = AggregateRepository(Account, store)
+    account = repository.new("a1")
+    account.open("Ada")
+    account.deposit(Decimal("1"))
+    repository.save(account)  # version 2: none yet
+    assert db.execute("SELECT count(*) FROM bank.snapshots").fetchone() == (0,)
+    account.deposit(Decimal("1"))
+    repository.save(account)
+    assert db.execute("SELECT stream_version FROM bank.snapshots").fetchall() == [(3,)]

@@ -15,7 +15,7 @@ from mallbots.es import (
     EventStore,
     Registry,
 )
-from tests.es_support import Account, AccountOpened, MoneyDeposited, bank_registry
+from tests.es_support import Account, AccountOpened, Bank, MoneyDeposited, bank_registry
 
 
 @dataclass(frozen=True)
@@ -124,3 +124,38 @@ def test_upcasters_must_fit_the_registered_version():
     with pytest.raises(ValueError, match="cannot apply"):
         registry.register_upcaster("bank.MoneyDeposited", 1, lambda old: old)
     assert registry.type_of("bank.MoneyDeposited") is MoneyDeposited
+
+
+def old_opened_log(db: Database, stored: str) -> Registry:
+    """An account opened in schema version 1 (``stored``), read by a version 2 registry."""
+
+    @dataclass(frozen=True)
+    class OpenedV2:
+        owner: str
+        branch: str
+
+    Bank(db, every=None).open_account("a1")
+    db.execute("UPDATE bank.events SET event_data = $1", [stored])
+    current = Registry()
+    current.register_event("bank.AccountOpened", OpenedV2, version=2)
+    return current
+
+
+@pytest.mark.parametrize(
+    ("stored", "problem"),
+    [
+        ('{"owner": "Ada"}', "the upcaster from schema version 1 refused it (KeyError: 'name')"),
+        ('["Ada"]', "expected an object to upcast, got ['Ada']"),
+    ],
+)
+def test_an_old_payload_the_upcaster_cannot_read_is_corrupt_and_says_why(db, stored, problem):
+    registry = old_opened_log(db, stored)
+    registry.register_upcaster(
+        "bank.AccountOpened", 1, lambda old: {"owner": old["name"], "branch": "main"}
+    )
+    with pytest.raises(CorruptEventError) as caught:
+        EventStore(db, registry, "bank.events").load_stream("bank.Account", "a1")
+    message = str(caught.value)
+    assert "event 1 of stream bank.Account 'a1'" in message
+    assert "payload of 'bank.AccountOpened' does not fit its type" in message
+    assert problem in message

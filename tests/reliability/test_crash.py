@@ -14,7 +14,9 @@ while it opens the file and replays the log), then opens the database and checks
 - positions are 1..N, so the next child's saves continue the log without a hole;
 - the child's inline projection, resumed from its checkpoint, equals a full replay.
 
-Then the next child continues on the same file.
+Then the next child continues on the same file. Every kill is checked: when DuckDB
+cannot read back its own file (a rare failure of its storage, see
+:data:`DUCKDB_BLOCK_DAMAGE`), the figures say so and the next child starts a fresh file.
 """
 
 from __future__ import annotations
@@ -47,7 +49,6 @@ from tests.es_support import Account, Balances, bank_registry
 from tests.reliability.figures import count
 
 KILLS = 30
-BUDGET_SECONDS = 55  # stop early (after at least 20 kills) rather than run long
 ROOT = Path(__file__).resolve().parents[2]
 MARKER = re.compile(r"^(c\d+-t\d+-s\d+)-p(\d+)/(\d+)$")
 
@@ -93,7 +94,7 @@ def read_journal(journal: Path) -> tuple[dict, set, set, list]:
     return intended, done, conflicts, errors
 
 
-def _projection_resumes_to_a_rebuild(database: Database, registry) -> bool:
+def _projection_resumes_to_a_rebuild(database: Database, registry) -> None:
     """The child's inline projection, resumed from its checkpoint, equals a full replay."""
     log = EventLog(database, registry)
     projector = Projector(database, log)
@@ -103,7 +104,6 @@ def _projection_resumes_to_a_rebuild(database: Database, registry) -> bool:
     resumed = database.execute("SELECT * FROM bank.balances ORDER BY id").fetchall()
     replayed = read_model_at(Balances("bank"), log, log.head())["bank.balances"]
     assert resumed == [tuple(row) for row in replayed.itertuples(index=False, name=None)]
-    return True
 
 
 def verify(path: Path, journal: Path) -> dict[str, int]:
@@ -146,7 +146,7 @@ def verify(path: Path, journal: Path) -> dict[str, int]:
         by_account: dict[str, int] = defaultdict(int)
         for marker in saves:
             by_account[intended[marker][0]] += intended[marker][1]
-        projection_matches = _projection_resumes_to_a_rebuild(database, registry)
+        _projection_resumes_to_a_rebuild(database, registry)
         for account_id, length in by_account.items():
             stream = events.load_stream("bank.Account", account_id)
             assert [e.aggregate_version for e in stream] == list(range(1, length + 1))
@@ -156,7 +156,6 @@ def verify(path: Path, journal: Path) -> dict[str, int]:
             assert with_snapshot.version == replayed.version == length
     in_flight = intended.keys() - done - conflicts  # a kill came between intent and outcome
     return {
-        "projection_matches": projection_matches,
         "in_flight": in_flight,
         "committed_in_flight": in_flight & saves.keys(),
         "events": len(log),
@@ -168,40 +167,35 @@ def verify(path: Path, journal: Path) -> dict[str, int]:
 
 
 DUCKDB_BLOCK_DAMAGE = "Corrupt database file: computed checksum"
-"""How DuckDB refuses to open a file one of whose blocks fails its checksum."""
+"""How DuckDB refuses to open a file one of whose blocks fails its checksum.
+
+Seen twice in about 25 runs (30 kills each, a checkpoint forced every 64 KB of WAL),
+never in 870 kills of a stress loop that skips the verifier's own writes. Both file
+headers then pointed into DuckDB's first metadata block, and that block failed its
+checksum: a checkpoint rewrote it in place when the kill landed. That is DuckDB's
+storage failing, not a MallBots guarantee: the test says so in its figures, sets the
+file aside, and goes on with a fresh one, so every remaining kill is still checked.
+"""
+DAMAGED_AT_MOST = KILLS // 10
+"""More damaged files than this is no longer a rare DuckDB failure: the test fails."""
 
 
-def verify_unless_duckdb_damaged_its_file(path: Path, journal: Path, kills: int) -> dict:
-    """:func:`verify`; but a file DuckDB cannot read back is its own storage failing,
-    not a MallBots guarantee: reported as an expected failure that names DuckDB.
-
-    Seen twice in about 25 runs (30 kills each, a checkpoint forced every 64 KB of
-    WAL), never in 870 kills of a stress loop that skips the verifier's own writes.
-    Both file headers then pointed into DuckDB's first metadata block, and that block
-    failed its checksum: a checkpoint rewrote it in place when the kill landed.
-    """
-    try:
-        return verify(path, journal)
-    except duckdb.Error as error:
-        if DUCKDB_BLOCK_DAMAGE not in str(error):
-            raise
-        pytest.xfail(
-            f"DuckDB {duckdb.__version__} cannot read its file after kill {kills}: {error}"
-        )
+def duckdb_damaged_its_file(error: BaseException) -> bool:
+    """Whether ``error`` is DuckDB refusing a file whose own block failed its checksum."""
+    return isinstance(error, duckdb.Error) and DUCKDB_BLOCK_DAMAGE in str(error)
 
 
 @pytest.mark.slow
 def test_killed_writers_leave_whole_saves_and_lose_nothing(tmp_path):
-    path = tmp_path / "crash.duckdb"
-    journal = tmp_path / "journal.txt"
     rng = random.Random(20240501)
-    started = time.monotonic()
-    kills = 0
-    last = {"events": 0}
-    while kills < KILLS and (kills < 20 or time.monotonic() - started < BUDGET_SECONDS):
-        child = start_child(path, journal, kills)
+    damaged: list[int] = []  # the kills after which DuckDB could not read its own file
+    checked = 0  # kills whose file was then verified
+    files: list[dict] = [{"events": 0, "saves": 0, "done": 0}]  # each file's last figures
+    path, journal = tmp_path / "crash-1.duckdb", tmp_path / "journal-1.txt"
+    for kill in range(1, KILLS + 1):
+        child = start_child(path, journal, kill - 1)
         wait_for(child, "opening")
-        if kills % 5 == 4:  # now and then, while the file opens and the log replays
+        if kill % 5 == 0:  # now and then, while the file opens and the log replays
             time.sleep(rng.uniform(0, 0.05))
         else:
             wait_for(child, "ready")
@@ -209,17 +203,32 @@ def test_killed_writers_leave_whole_saves_and_lose_nothing(tmp_path):
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=30)
         assert child.returncode == -signal.SIGKILL, child.stderr.read()
-        kills += 1
-        figures = verify_unless_duckdb_damaged_its_file(path, journal, kills)
-        assert figures["events"] >= last["events"]  # nothing committed went away
-        last = figures
+        try:
+            figures = verify(path, journal)
+        except duckdb.Error as error:
+            if not duckdb_damaged_its_file(error):
+                raise
+            damaged.append(kill)  # set aside; the next child starts on a fresh file
+            files.append({"events": 0, "saves": 0, "done": 0})
+            path = tmp_path / f"crash-{len(files)}.duckdb"
+            journal = tmp_path / f"journal-{len(files)}.txt"
+            continue
+        assert figures["events"] >= files[-1]["events"], "a committed event went away"
+        files[-1] = figures
+        checked += 1
 
-    assert kills >= 20
-    assert last["saves"] > 100, "the children should have saved a good deal"
-    count("kills survived", kills)
-    count("saves acknowledged before a kill", last["done"])
-    count("saves in flight at a kill", len(last["in_flight"]))
-    count("  of which had committed", len(last["committed_in_flight"]))
-    count("half-written saves found", last["half_written"])
-    count("events lost", last["lost"])
-    count("projections resumed to match a rebuild", kills if last["projection_matches"] else 0)
+    # A file's journal holds every child's saves on it: its last figures are its totals.
+    count("kills survived", checked)
+    count("kills after which DuckDB damaged its own file (fresh file started)", len(damaged))
+    count("saves acknowledged before a kill", sum(f["done"] for f in files))
+    count("saves in flight at a kill", sum(len(f.get("in_flight", ())) for f in files))
+    count("  of which had committed", sum(len(f.get("committed_in_flight", ())) for f in files))
+    count("half-written saves found", sum(f.get("half_written", 0) for f in files))
+    count("events lost", sum(f.get("lost", 0) for f in files))
+    count("projections resumed to match a rebuild", checked)  # verify asserts each
+    assert len(damaged) <= DAMAGED_AT_MOST, (
+        f"DuckDB {duckdb.__version__} could not read its own file after kills {damaged}: "
+        f"more than {DAMAGED_AT_MOST} in {KILLS} is no longer a rare storage failure"
+    )
+    saves = sum(f["saves"] for f in files)  # 334 on an idle 2-core machine, 88 on a busy one
+    assert saves > KILLS, f"the children saved {saves} times in {KILLS} lives: too few to test"

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mallbots import MallBots
-from mallbots.baskets.application import AddItem, RemoveItem, StartBasket
+from mallbots.baskets.application import AddItem, GetBasket, RemoveItem, StartBasket
+from mallbots.baskets.basket import MAX_QUANTITY
 from mallbots.customers.application import RegisterCustomer
 from mallbots.errors import DomainError
 from mallbots.ordering.application import GetOrder
@@ -51,6 +52,7 @@ prices = st.one_of(
 )
 quantities = st.one_of(
     st.integers(min_value=-(10**12), max_value=10**12),
+    st.integers(min_value=-2, max_value=MAX_QUANTITY + 2),  # around the edges that matter
     st.floats(allow_nan=True),
     st.booleans(),
     st.sampled_from(["1", None, Decimal("1")]),
@@ -123,9 +125,25 @@ def test_products_refuse_bad_money_and_keep_good_money_exact(shop, name, price, 
 @SETTINGS
 @given(quantity=quantities)
 def test_quantities_are_whole_and_positive(shop, quantity):
+    """A whole number from 1 (not a bool, a float, a Decimal or text) is taken as it is,
+    within what the line may hold; anything else is refused and changes nothing."""
     ids = shop.ids_for_tests
+    whole = type(quantity) is int and quantity >= 1
+    before = quantity_held(shop)
     attempt(shop, AddItem(ids["basket"], ids["product"], quantity))
+    added = quantity_held(shop)
+    fits = whole and before + quantity <= MAX_QUANTITY
+    assert added == (before + quantity if fits else before)
     attempt(shop, RemoveItem(ids["basket"], ids["product"], quantity))
+    taken = whole and quantity <= added
+    assert quantity_held(shop) == (added - quantity if taken else added)
+
+
+def quantity_held(shop: MallBots) -> int:
+    """How many of the test product the test basket holds (0 once its line is gone)."""
+    basket = shop.execute(GetBasket(shop.ids_for_tests["basket"]))
+    item = basket.items.get(shop.ids_for_tests["product"])
+    return item.quantity if item is not None else 0
 
 
 @SETTINGS
