@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -60,7 +62,9 @@ def _free_port() -> int:
 def jupyter_lab(root: Path, log_path: Path) -> Iterator[str]:
     """Start JupyterLab on localhost serving ``root``; yields its base URL with token."""
     port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_NO_CONFIG": "1"}
+    settings = Path(tempfile.mkdtemp(prefix="lab-settings-"))
+    env = {**os.environ, "JUPYTER_NO_CONFIG": "1", "JUPYTERLAB_SETTINGS_DIR": str(settings)}
+    _write_lab_settings(settings)
     with log_path.open("w") as log:
         server = subprocess.Popen(
             [
@@ -92,6 +96,23 @@ def jupyter_lab(root: Path, log_path: Path) -> Iterator[str]:
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
+            shutil.rmtree(settings, ignore_errors=True)
+
+
+LAB_SETTINGS = {
+    # Every cell rendered, not only those in view: a test can then see each one.
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    # No "would you like news?" pop-up over the page.
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
+}
+
+
+def _write_lab_settings(folder: Path) -> None:
+    """User settings for the test's JupyterLab (JUPYTERLAB_SETTINGS_DIR points here)."""
+    for name, values in LAB_SETTINGS.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
 
 
 def _wait_until_up(status_url: str, server: subprocess.Popen, timeout: float = 90) -> None:

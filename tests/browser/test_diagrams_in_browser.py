@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 MERMAID = re.compile(r"^```mermaid\s*$", re.MULTILINE)
+SHOWN = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
+"""The notebook in the tab on show (other tabs' cells are in the page, hidden)."""
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +61,7 @@ def lab_page(tmp_path_factory):
 
 def _in_view_one_by_one(page) -> None:
     """Scroll each markdown cell into view, so that a lazily drawn notebook draws them all."""
-    cells = page.locator(".jp-Notebook .jp-MarkdownCell")
+    cells = page.locator(f"{SHOWN} .jp-MarkdownCell")
     for index in range(cells.count()):
         cells.nth(index).scroll_into_view_if_needed()
 
@@ -70,13 +72,15 @@ def test_every_mermaid_block_renders_as_a_diagram(path, lab_page):
     if expected == 0:
         pytest.skip(f"{path.name} has no mermaid diagrams")
     page, url, token = lab_page
-    page.goto(f"{url}/lab/tree/notebooks/{path.name}?token={token}")
-    page.wait_for_selector(".jp-Notebook .jp-MarkdownCell")
+    # ?reset: a fresh workspace, so only this notebook is open
+    page.goto(f"{url}/lab/tree/notebooks/{path.name}?reset&token={token}")
+    page.wait_for_selector(f"{SHOWN} .jp-MarkdownCell")
     _in_view_one_by_one(page)
     drawn = (
-        ".jp-MarkdownCell .jp-RenderedMermaid:not(.jp-mod-warning) img[src^='data:image/svg+xml']"
+        f"{SHOWN} .jp-MarkdownCell .jp-RenderedMermaid:not(.jp-mod-warning) "
+        "img[src^='data:image/svg+xml']"
     )
-    warned = ".jp-MarkdownCell .jp-RenderedMermaid.jp-mod-warning"
+    warned = f"{SHOWN} .jp-MarkdownCell .jp-RenderedMermaid.jp-mod-warning"
     try:
         page.wait_for_function(
             """([drawn, warned, expected]) =>
