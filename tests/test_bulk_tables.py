@@ -93,3 +93,16 @@ def test_rows_idle_for_a_whole_batch_are_let_go_and_read_back_when_used(db):
         ("b", Decimal("2.50")),
     ]
     assert rows_of(buffered.table)[0][4] == "a2"
+
+
+def test_with_two_idle_batches_a_row_idle_for_one_stays(db):
+    buffered = BufferedTable(Table(db, "idle2.rows", COLUMNS), let_go_idle=2, wait=lambda: None)
+    buffered.insert({"id": "a", "amount": Decimal(1), "enabled": True, "sent_at": AT, "note": "a"})
+    write(buffered)  # a used in the first batch
+    buffered.insert({"id": "b", "amount": Decimal(1), "enabled": True, "sent_at": AT, "note": "b"})
+    write(buffered)  # a idle for one batch: kept
+    assert "a" in buffered._rows
+    buffered.update("b", note="b2")
+    write(buffered)  # a idle for two: let go; b used in each
+    assert "a" not in buffered._rows and "b" in buffered._rows
+    assert buffered.get("a")["note"] == "a" and buffered.read_back == 1
