@@ -25,13 +25,22 @@ class BufferedTable:
     """A :class:`Table`'s get, insert and update, on rows in memory (a ``RowSource``)."""
 
     def __init__(
-        self, table: Table, *, keep_written: bool = True, wait: Callable[[], None] | None = None
+        self,
+        table: Table,
+        *,
+        keep_written: bool = True,
+        let_go_idle: int | None = None,
+        wait: Callable[[], None] | None = None,
     ) -> None:
-        """``keep_written=False`` lets rows go once taken for writing, for a table whose
-        rows commands never read back (a log of messages): a later ``get`` of one waits
-        for the batch being written (``wait``) and reads the table."""
+        """``let_go_idle=n``: a row no command used (read or changed) during ``n`` whole
+        periods between takes is let go, for a table that grows a row per order: it
+        is in the table, and a later ``get`` waits for the batch being written
+        (``wait``) and reads it back. ``keep_written=False`` lets every row go once
+        taken for writing, for a table whose rows commands never read back (a log of
+        messages)."""
         self.table = table
         self.keep_written = keep_written
+        self.let_go_idle = let_go_idle
         self._wait = wait
         self.name = table.name
         self.columns = table.columns
@@ -50,26 +59,36 @@ class BufferedTable:
         self._rows: dict[Any, tuple[Any, ...] | None] = {}
         """Each row's values in column order (a tuple: a third of a dict's memory)."""
         self._changed: dict[Any, None] = {}  # an ordered set: writes are reproducible
+        self._used: set[Any] = set()  # keys read or changed since the last take
+        self._used_before: list[set[Any]] = []  # ... in the periods before, oldest first
+        self._gone: set[Any] = set()  # keys of rows let go: in the table, not here
+        self.read_back = 0
+        """Rows read back from the table after they were let go (or from before the load)."""
 
     def get(self, key: Any) -> Row | None:
         """The row with this key as the load has it, or None."""
         try:
             values = self._rows[key]
         except KeyError:
-            if self._fresh:
+            if self._fresh and key not in self._gone:
                 values = None
             else:
                 if self._wait is not None:
                     self._wait()
                 row = self.table.get(key)
                 values = None if row is None else tuple(row[c] for c in self.columns)
+                self._gone.discard(key)
+                self.read_back += 1
             self._rows[key] = values
+        self._used.add(key)
         return None if values is None else dict(zip(self.columns, values, strict=True))
 
     def insert(self, row: Mapping[str, Any]) -> None:
         """Add a row (every column given; the caller checked the key is free)."""
-        self._rows[row[self.key]] = tuple(row[column] for column in self.columns)
-        self._changed[row[self.key]] = None
+        key = row[self.key]
+        self._rows[key] = tuple(row[column] for column in self.columns)
+        self._changed[key] = None
+        self._used.add(key)
 
     def update(self, key: Any, **changes: Any) -> None:
         """Change some columns of the row with this key (a missing row stays missing)."""
@@ -91,6 +110,8 @@ class BufferedTable:
 
     def take(self) -> list[list[Any]] | None:
         """The rows changed since the last take, as text for :meth:`write` to cast."""
+        if self.let_go_idle is not None:
+            self._let_go_idle(self.let_go_idle)  # never a changed row: it was used in this period
         if not self._changed:
             return None
         rows = self._rows
@@ -101,6 +122,19 @@ class BufferedTable:
             self._fresh = False  # the rows let go are in the table
         self._changed.clear()
         return taken
+
+    def _let_go_idle(self, periods: int) -> None:
+        """Let go the rows last used ``periods`` periods before the one ending now."""
+        before = self._used_before
+        before.append(self._used)
+        self._used = set()
+        if len(before) <= periods:
+            return
+        idle = before.pop(0).difference(*before)
+        rows, gone = self._rows, self._gone
+        for key in idle:
+            if rows.pop(key, None) is not None:
+                gone.add(key)
 
     def write(self, cursor: duckdb.DuckDBPyConnection, taken: Sequence[list[Any]]) -> None:
         """Insert the rows, replacing those written by an earlier batch, in one statement."""

@@ -158,3 +158,23 @@ def test_a_snapshot_holds_the_state_it_was_taken_in_whatever_changes_after(db, b
     version, _, data = writer.targets[Account.NAME].snapshots.read("bank.Account", "a")
     assert version == 3
     assert json.loads(data)["history"] == ["AccountOpened", "MoneyDeposited", "MoneyDeposited"]
+
+
+def test_a_batch_is_cut_only_when_the_outermost_command_ends_well(db):
+    bank = Bank(db)
+    writer = bulk_writer(bank, 1)  # every save fills a batch
+    account = bank.accounts.new("a")
+    with writer.command():
+        account.open("Ada")
+        writer.save(account)
+        with writer.command():  # a nested command joins the outer one
+            account.deposit(Decimal(1))
+            writer.save(account)
+        assert writer.pending == 2  # nothing cut inside the command
+    assert writer.pending == 0 and writer.written == 2
+    with pytest.raises(RuntimeError), writer.command():
+        account.deposit(Decimal(2))
+        writer.save(account)
+        raise RuntimeError("refused")
+    assert writer.pending == 1  # a failed command's saves wait, to be discarded
+    assert writer.discard() == 1 and writer.written == 2

@@ -67,3 +67,42 @@ def test_a_buffered_table_refuses_queries_it_cannot_answer_yet(db):
     buffered = BufferedTable(Table(db, "q.rows", COLUMNS))
     with pytest.raises(RuntimeError, match=r"q\.rows is being bulk loaded"):
         buffered.select("note = $1", ["x"])
+
+
+def test_rows_idle_for_a_whole_batch_are_let_go_and_read_back_when_used(db):
+    waited = []
+    buffered = BufferedTable(
+        Table(db, "idle.rows", COLUMNS), let_go_idle=1, wait=lambda: waited.append(1)
+    )
+    for key in ("a", "b"):
+        buffered.insert(
+            {"id": key, "amount": Decimal(1), "enabled": True, "sent_at": AT, "note": key}
+        )
+    assert buffered.get("never") is None
+    write(buffered)  # first batch: a and b written, both used in it
+    buffered.update("a", note="a2")  # a used again, b idle
+    write(buffered)  # b idle a whole batch: let go
+    assert "b" not in buffered._rows and "a" in buffered._rows
+    assert buffered.read_back == 0 and waited == []
+    assert buffered.get("never") is None  # not in the table either: still no query
+    assert buffered.get("b")["note"] == "b" and buffered.read_back == 1 and waited == [1]
+    buffered.update("b", amount=Decimal("2.50"))
+    write(buffered)
+    assert [row[:2] for row in rows_of(buffered.table)] == [
+        ("a", Decimal(1)),
+        ("b", Decimal("2.50")),
+    ]
+    assert rows_of(buffered.table)[0][4] == "a2"
+
+
+def test_with_two_idle_batches_a_row_idle_for_one_stays(db):
+    buffered = BufferedTable(Table(db, "idle2.rows", COLUMNS), let_go_idle=2, wait=lambda: None)
+    buffered.insert({"id": "a", "amount": Decimal(1), "enabled": True, "sent_at": AT, "note": "a"})
+    write(buffered)  # a used in the first batch
+    buffered.insert({"id": "b", "amount": Decimal(1), "enabled": True, "sent_at": AT, "note": "b"})
+    write(buffered)  # a idle for one batch: kept
+    assert "a" in buffered._rows
+    buffered.update("b", note="b2")
+    write(buffered)  # a idle for two: let go; b used in each
+    assert "a" not in buffered._rows and "b" in buffered._rows
+    assert buffered.get("a")["note"] == "a" and buffered.read_back == 1

@@ -34,9 +34,9 @@ store chain as an identity map, so the modules' own application services run on 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -119,6 +119,7 @@ class BulkWriter:
         self._writing: Future[int] | None = None
         self._in_flight = 0
         self._commands = 0  # commands open: no batch is cut while one runs
+        self._command = _Command(self)
         self.row_sources: list[RowSource] = []
         """Plain tables whose rows commit with each batch (see :class:`RowSource`)."""
         self.on_hand_over: list[Callable[[], None]] = []
@@ -129,19 +130,12 @@ class BulkWriter:
         """Events saved but not yet written."""
         return self._batch.events + self._in_flight
 
-    @contextmanager
-    def command(self) -> Iterator[None]:
+    def command(self) -> _Command:
         """One command: the batch is not cut before it ends (nested uses join it).
 
         A command that fails leaves its saves in the batch: :meth:`discard` it then.
         """
-        self._commands += 1
-        try:
-            yield
-        finally:
-            self._commands -= 1
-        if not self._commands and self._batch.events >= self.batch_size:
-            self._hand_over()
+        return self._command
 
     def save(self, aggregate: Aggregate) -> tuple[AggregateEvent, ...]:
         """Take the aggregate's pending events (and its snapshot, if due); commit them.
@@ -262,6 +256,26 @@ class BulkWriter:
             for source, taken in prepared.rows:
                 source.write(cursor, taken)
         return prepared.events
+
+
+class _Command:
+    """The context manager of :meth:`BulkWriter.command` (a class: entered per command,
+    it costs a third of what a generator-based one does)."""
+
+    __slots__ = ("writer",)
+
+    def __init__(self, writer: BulkWriter) -> None:
+        self.writer = writer
+
+    def __enter__(self) -> None:
+        self.writer._commands += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        writer = self.writer
+        writer._commands -= 1
+        batch_full = writer._batch.events >= writer.batch_size
+        if batch_full and exc_info[0] is None and not writer._commands:
+            writer._hand_over()
 
 
 class BulkStore:
