@@ -212,6 +212,15 @@ def test_a_setting_changed_for_a_while_is_put_back_even_after_an_error(db):
         pass
 
 
+def test_a_setting_left_open_when_its_database_closes_ends_quietly(tmp_path):
+    """Ctrl-C closes the shop's file under a bulk run's settings: putting them back then
+    must not raise (a traceback after the one-line message, seen in the interrupt sweep)."""
+    database = Database.open(tmp_path / "closing.duckdb")
+    with database.setting("memory_limit", "300MB"):
+        database.close()
+    assert database.closed
+
+
 def test_cursors_of_ended_threads_are_closed_and_live_ones_kept(tmp_path):
     """One cursor a thread: a thread per request must not keep them all (private count)."""
     database = Database.open(tmp_path / "threads.duckdb")

@@ -254,9 +254,10 @@ class Database:
         try:
             yield
         finally:
-            self.execute(f"RESET {checked}")
-            if self.execute(current).fetchone()[0] != before:
-                self.execute(f"SET {checked} = $1", [before])
+            if not self.closed:  # a closed database's settings went with its connection
+                self.execute(f"RESET {checked}")
+                if self.execute(current).fetchone()[0] != before:
+                    self.execute(f"SET {checked} = $1", [before])
 
     # --- writing ---------------------------------------------------------------------------
 
