@@ -315,3 +315,24 @@ def test_the_click_benchmark_times_each_command_bare_and_by_click(capsys):
     assert [name for name, _, _ in rows] == ["change a product's price", "add an item", "check out"]
     assert all(bare > 0 and click > 0 for _, bare, click in rows)
     assert "difference" in capsys.readouterr().out
+
+
+def test_the_tracker_indexes_the_columns_it_looks_rows_up_by():
+    """A click finds an order's invoice, list and notifications by ``order_id``: without
+    an index that is a scan of each table, before and after (+58 ms a checkout on the
+    million-event mall; +38 ms with the indexes)."""
+    shop = MallBots.in_memory(seed=3)
+    small_mall(shop)
+    ChangeTracker(shop)
+    indexed = {
+        (schema, table, sql.rpartition("(")[2].rstrip(");"))
+        for schema, table, sql in shop.database.execute(
+            "SELECT schema_name, table_name, sql FROM duckdb_indexes()"
+        ).fetchall()
+    }
+    for lookup in [
+        ("payments", "invoices", "order_id"),
+        ("depot", "shopping_lists", "order_id"),
+        ("notifications", "notifications", "order_id"),
+    ]:
+        assert lookup in indexed, f"{lookup} is not indexed: {sorted(indexed)}"

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from mallbots.es import Database
+from mallbots.es.database import checked_identifier
 from mallbots.es.sql import quoted
 
 MAX_ROUNDS = 4
@@ -214,6 +215,9 @@ class ChangeTracker:
     def __init__(self, shop: Any) -> None:
         self.shop = shop
         self._shapes: dict[str, TableShape] = {}
+        if not shop.database.read_only:
+            for shape in self.tables():  # now: DuckDB cannot index inside a command's writes
+                index_lookups(shop.database, shape)
 
     def tables(self) -> list[TableShape]:
         """The shop's tables, events apart (they are shown as events)."""
@@ -288,6 +292,19 @@ class ChangeTracker:
             for n, shape in enumerate(shapes)
         )
         return [change for change in changes if change is not None]
+
+
+def index_lookups(database: Database, shape: TableShape) -> None:
+    """Index the id columns outside a table's key, which a click looks rows up by.
+
+    Without an index each lookup scans the table: about 3 ms a table, before and after
+    a checkout, on the million-event mall. The shop itself finds an order's invoices and
+    notifications by these columns too.
+    """
+    for column in shape.other_ids:
+        name = checked_identifier(f"{shape.table.replace('.', '_')}_by_{column}")
+        with database.writing() as cursor:
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {shape.table} ({column})")
 
 
 def streams_of(events: pd.DataFrame) -> dict[str, set[str]]:
