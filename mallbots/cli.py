@@ -145,8 +145,11 @@ def delete_shop_file(path: str) -> None:
     if os.path.getsize(path):
         try:
             database = Database.open(path)  # read-write: refused while anyone has it open
-        except duckdb.Error:
-            raise UsageError(f"{path} is not a DuckDB database file; {refusal}") from None
+        except duckdb.Error as error:  # not DuckDB's, or a permission, a newer format ...
+            why = duckdb_explained(error, path)
+            if "not a valid DuckDB database file" in why:
+                why = f"{path} is not a DuckDB database file"
+            raise UsageError(f"{why}; {refusal}") from None
         with database:
             try:
                 require_shop(database)

@@ -233,6 +233,8 @@ def _read_whole(cursor: Any, table: str, remedy: str) -> Problem | None:
     """Read every column of every row of ``table``; a problem if DuckDB cannot."""
     try:
         cursor.execute(f"SELECT count(*), max(hash(COLUMNS(*))) FROM {table}").fetchall()
+    except duckdb.InterruptException:
+        raise  # Ctrl-C, not damage
     except duckdb.Error as error:
         return Problem(table, "", "", None, None, UNREADABLE_TABLE, _why_unreadable(error, remedy))
     return None
@@ -260,6 +262,8 @@ def _broken(cursor: Any, invariant: Invariant, unreadable: set[str], notes: list
         return []
     try:
         rows = cursor.execute(invariant.sql).fetchall()
+    except duckdb.InterruptException:
+        raise  # Ctrl-C, not a rule that could not be checked
     except duckdb.Error as error:
         notes.append(f"{invariant.kind} ({type(error).__name__}: {str(error).splitlines()[0]})")
         return []

@@ -243,6 +243,8 @@ class SnapshotStore:
             return
         try:
             stored = self._stored_snapshot(*key)
+        except duckdb.InterruptException:
+            raise  # Ctrl-C, not a damaged snapshot
         except duckdb.Error as error:
             self.unreadable.add(key)
             self._fall_back(UNREADABLE, aggregate, f"DuckDB could not read it: {error}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
+import duckdb
 import pytest
 
 from mallbots.es import (
@@ -205,3 +206,22 @@ def test_the_check_is_set_based_and_quick_on_a_long_log(db):
     assert [(p.kind, p.position) for p in report.problems] == [(BAD_JSON, 33333)]
     assert elapsed < 10, f"checking 60,000 events took {elapsed:.1f} s"
     assert isinstance(report, CheckReport)
+
+
+class _InterruptedCursor:
+    """A cursor whose every statement is stopped by Ctrl-C (DuckDB's InterruptException)."""
+
+    def execute(self, *args: object) -> None:
+        raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+
+
+def test_ctrl_c_while_check_reads_is_not_taken_for_damage():
+    """InterruptException is a duckdb.Error: check must let it through (exit 130), not
+    report an unreadable table or a rule it could not check."""
+    from mallbots.es.check import Invariant, _broken, _read_whole
+
+    with pytest.raises(duckdb.InterruptException):
+        _read_whole(_InterruptedCursor(), "stores.events", "run mallbots rebuild")
+    rule = Invariant("a rule", ("stores.events",), "SELECT 1")
+    with pytest.raises(duckdb.InterruptException):
+        _broken(_InterruptedCursor(), rule, set(), [])
