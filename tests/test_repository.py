@@ -148,3 +148,26 @@ def test_a_handler_subscribed_after_events_were_published_gets_the_next_ones():
     dispatcher.subscribe(lambda e: seen.append("first"), first=True)
     dispatcher.publish(event)
     assert seen == ["named", "first", "named", "every"]
+
+
+def test_an_unsubscribed_handler_gets_no_more_events():
+    """A bulk run's live read models leave the shop's dispatcher when the run ends."""
+    dispatcher = EventDispatcher()
+    seen: list[str] = []
+    event = AggregateEvent(
+        "e1", "bank.MoneyDeposited", None, datetime.now(UTC), "bank.Account", "a", 1
+    )
+
+    class Counter:
+        def handle(self, event: AggregateEvent) -> None:
+            seen.append("counter")
+
+    counter = Counter()
+    dispatcher.subscribe(counter.handle, names=["bank.MoneyDeposited"])
+    dispatcher.subscribe(counter.handle)
+    dispatcher.subscribe(lambda e: seen.append("kept"))
+    dispatcher.publish(event)
+    dispatcher.unsubscribe(counter.handle)  # a bound method equal to the one subscribed
+    dispatcher.publish(event)
+    assert seen == ["counter", "counter", "kept", "kept"]
+    assert dispatcher.handlers_for("bank.MoneyDeposited") == dispatcher.handlers_for("other")

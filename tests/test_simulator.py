@@ -211,3 +211,21 @@ def test_a_bulk_batch_never_splits_a_command_from_what_it_caused():
     ).fetchone()
     assert refused == 0
     shop.close()
+
+
+def test_a_bulk_run_leaves_no_handler_of_its_own_on_the_shop():
+    """Its live read models unsubscribe when the run ends: the shop outlives the run."""
+    shop, _ = simulate(
+        PRESETS["classroom"].with_changes(max_events=500), ":memory:", progress=False
+    )
+    with shop, MallBots.in_memory(seed=1) as fresh:
+        names = [
+            name
+            for (name,) in shop.database.execute(
+                "SELECT DISTINCT event_name FROM stores.events ORDER BY 1"
+            ).fetchall()
+        ]
+        assert names
+        after = {name: len(shop.dispatcher.handlers_for(name)) for name in names}
+        before = {name: len(fresh.dispatcher.handlers_for(name)) for name in names}
+    assert after == before

@@ -68,6 +68,13 @@ class EventDispatcher:
             self._routes = {}
         return handler
 
+    def unsubscribe(self, handler: Handler) -> None:
+        """Stop calling ``handler`` (every subscription of it); unknown handlers are ignored."""
+        with self._lock:
+            for group in self._groups:
+                group.remove(handler)
+            self._routes = {}
+
     def handlers_for(self, name: str) -> list[Handler]:
         """The handlers an event of this name reaches, in the order they run."""
         routes = self._routes
@@ -106,6 +113,14 @@ class _Group:
         else:
             for name in names:
                 self.by_name.setdefault(name, []).append(handler)
+
+    def remove(self, handler: Handler) -> None:
+        self.for_all = [h for h in self.for_all if h != handler]
+        self.by_name = {
+            name: kept
+            for name, handlers in self.by_name.items()
+            if (kept := [h for h in handlers if h != handler])
+        }
 
     def handlers_for(self, name: str) -> list[Handler]:
         return self.by_name.get(name, []) + self.for_all

@@ -193,7 +193,8 @@ class _LiveReadModel:
         self.make = make
         self.active = True
         self._made: dict[str, Any] = {}  # what find made of each row, until it changes
-        shop.dispatcher.subscribe(self._handle, projection.handles)
+        self._dispatcher = shop.dispatcher
+        self._dispatcher.subscribe(self._handle, projection.handles)
 
     def _handle(self, event: AggregateEvent) -> None:
         if self.active:
@@ -202,6 +203,7 @@ class _LiveReadModel:
                 self._made.pop(key, None)
 
     def stop(self) -> None:
+        self._dispatcher.unsubscribe(self._handle)  # the shop outlives the run
         self.active = False
         self._made.clear()
         self.writer.rows = RowBuffer(self.projection.key_of, {}, lambda key: None)
