@@ -13,6 +13,7 @@ event tables are there. Anything less certain is refused with a message that say
 
 from __future__ import annotations
 
+import weakref
 from functools import cache
 
 from mallbots.es import Database, ForeignDatabaseError
@@ -30,21 +31,22 @@ def claim(database: Database) -> None:
     """Let the shop write ``database``: its own, or empty (marked now); else refuse.
 
     Raises :class:`ForeignDatabaseError`, having written nothing, for any other file.
+    Asked again of the same open database (``MallBots.open``, then the shop it makes),
+    it answers from memory.
     """
-    if _is_marked(database):
+    if database in _CLAIMED:
         return
-    tables = user_tables(database)
-    if tables and not _is_unmarked_shop(database, tables):
-        raise ForeignDatabaseError(_foreign(database, tables))
-    with database.transaction() as cursor:
-        cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {MARKER} (application VARCHAR NOT NULL, "
-            "schema_version INTEGER NOT NULL, created_at TIMESTAMPTZ NOT NULL)"
-        )
-        cursor.execute(
-            f"INSERT INTO {MARKER} VALUES ($1, $2, current_timestamp)",
-            [APPLICATION, SCHEMA_VERSION],
-        )
+    if _ownership(database) != MARKED:  # empty, or a shop from before the marker
+        with database.transaction() as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {MARKER} (application VARCHAR NOT NULL, "
+                "schema_version INTEGER NOT NULL, created_at TIMESTAMPTZ NOT NULL)"
+            )
+            cursor.execute(
+                f"INSERT INTO {MARKER} VALUES ($1, $2, current_timestamp)",
+                [APPLICATION, SCHEMA_VERSION],
+            )
+    _CLAIMED.add(database)
 
 
 def require_shop(database: Database) -> None:
@@ -53,13 +55,25 @@ def require_shop(database: Database) -> None:
     Raises :class:`ForeignDatabaseError` for another application's file, and
     :class:`EmptyDatabaseError` for one that holds nothing yet.
     """
-    if _is_marked(database):
-        return
-    tables = user_tables(database)
-    if not tables:
+    if database not in _CLAIMED and _ownership(database) == EMPTY:
         raise EmptyDatabaseError(f"{database.path} holds no MallBots shop (it is empty)")
-    if not _is_unmarked_shop(database, tables):
-        raise ForeignDatabaseError(_foreign(database, tables))
+
+
+MARKED, EMPTY, UNMARKED_SHOP = "marked", "empty", "a shop from before the marker"
+_CLAIMED: weakref.WeakSet[Database] = weakref.WeakSet()
+"""Open databases this process has claimed for the shop."""
+
+
+def _ownership(database: Database) -> str:
+    """Whose ``database`` is (one read of its tables); another application's is refused."""
+    tables = user_tables(database)
+    if _is_marked(database, tables):
+        return MARKED
+    if not tables:
+        return EMPTY
+    if _is_unmarked_shop(tables):
+        return UNMARKED_SHOP
+    raise ForeignDatabaseError(_foreign(database, tables))
 
 
 class EmptyDatabaseError(ForeignDatabaseError):
@@ -79,9 +93,9 @@ def user_tables(database: Database) -> dict[str, Columns]:
     return {table: tuple(columns) for table, columns in tables.items()}
 
 
-def _is_marked(database: Database) -> bool:
+def _is_marked(database: Database, tables: dict[str, Columns]) -> bool:
     """Whether the marker says the shop made this file (a newer shop's file is refused)."""
-    columns = user_tables(database).get(MARKER)
+    columns = tables.get(MARKER)
     if columns is None or [name for name, _ in columns][:2] != ["application", "schema_version"]:
         return False
     rows = database.execute(f"SELECT application, schema_version FROM {MARKER}").fetchall()
@@ -97,7 +111,7 @@ def _is_marked(database: Database) -> bool:
     return True
 
 
-def _is_unmarked_shop(database: Database, tables: dict[str, Columns]) -> bool:
+def _is_unmarked_shop(tables: dict[str, Columns]) -> bool:
     """A shop file from before the marker: only the shop's tables, column for column."""
     shop = shop_tables()
     return all(table in tables for table in EVENT_TABLES) and all(
