@@ -11,9 +11,10 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from mallbots.app import SCHEMAS, MallBots, shop_registry
+from mallbots.app import MallBots, shop_registry
 from mallbots.es import Database, EventLog
 from mallbots.ownership import require_shop
+from mallbots.shop_check import event_tables_of, shop_tables
 
 
 def open_for_reading(path: str | Path) -> Database:
@@ -29,13 +30,7 @@ def open_for_reading(path: str | Path) -> Database:
 
 def event_tables(database: Database) -> list[str]:
     """The shop's event tables (and archives) that the database holds, module by module."""
-    rows = database.execute(
-        "SELECT table_schema, table_name FROM information_schema.tables "
-        "WHERE table_name IN ('events', 'events_archive') AND table_schema IN (SELECT unnest($1)) "
-        "ORDER BY list_position($1, table_schema), table_name",
-        [list(SCHEMAS)],
-    ).fetchall()
-    return [f"{schema}.{name}" for schema, name in rows]
+    return event_tables_of(shop_tables(database))
 
 
 def read_log(database: Database) -> EventLog:

@@ -62,7 +62,7 @@ INVOICE_WITHOUT_PAYMENT = "invoice without its payment"
 def check_shop(database: Database) -> CheckReport:
     """Check every table of the shop in ``database`` and the rules across its modules."""
     tables = shop_tables(database)
-    events = [table for table in tables if table.rpartition(".")[2] in EVENT_TABLE_NAMES]
+    events = event_tables_of(tables)
     others = [table for table in tables if table not in events]
     invariants, notes = shop_invariants(database, tables)
     report = check_database(
@@ -78,6 +78,11 @@ def check_shop(database: Database) -> CheckReport:
 
 
 EVENT_TABLE_NAMES = ("events", "events_archive")
+
+
+def event_tables_of(tables: list[str]) -> list[str]:
+    """The event tables (and archives) among ``tables``, in their order."""
+    return [table for table in tables if table.rpartition(".")[2] in EVENT_TABLE_NAMES]
 
 
 def shop_tables(database: Database) -> list[str]:
