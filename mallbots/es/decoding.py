@@ -299,6 +299,20 @@ def decode_stream(
 ) -> list[AggregateEvent]:
     """A stream's events from a query selected by its id: the rows of ``stream_name``
     after version ``after`` (up to ``upper``), checked for gaps, then decoded."""
-    columns = stream_window(fetch_columns(result), stream_name, after, upper)
+    return decode_stream_columns(
+        fetch_columns(result), registry, stream_name, stream_id, after, upper
+    )
+
+
+def decode_stream_columns(
+    columns: list[list],
+    registry: Registry,
+    stream_name: str,
+    stream_id: str,
+    after: int = 0,
+    upper: int | None = None,
+) -> list[AggregateEvent]:
+    """:func:`decode_stream` of columns already fetched (from any database)."""
+    columns = stream_window(columns, stream_name, after, upper)
     check_contiguous(columns, after, stream_name, stream_id)
     return decode_columns(columns, registry, (stream_name, stream_id))

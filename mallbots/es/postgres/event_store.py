@@ -23,7 +23,7 @@ from psycopg import errors as pg_errors
 
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.database import checked_identifier
-from mallbots.es.decoding import check_contiguous, decode_columns, stream_window
+from mallbots.es.decoding import decode_stream_columns
 from mallbots.es.errors import ConcurrencyError, DuplicateEventError
 from mallbots.es.event_store import (
     EventStore,
@@ -270,9 +270,9 @@ def decode_stream_rows(
     :data:`STREAM_EVENT_COLUMNS` first, the stream name last): those after version
     ``after`` (up to ``upper``), checked for gaps, then decoded."""
     columns = [list(column) for column in zip(*rows, strict=True)]
-    columns = stream_window(columns or [[] for _ in range(8)], stream_name, after, upper)
-    check_contiguous(columns, after, stream_name, stream_id)
-    return decode_columns(columns, registry, (stream_name, stream_id))
+    return decode_stream_columns(
+        columns or [[] for _ in range(8)], registry, stream_name, stream_id, after, upper
+    )
 
 
 def _duplicates(appends: Sequence[StreamAppend], detail: str) -> DuplicateEventError:
