@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.url:
         _report(args.url, args)
         return
-    from tests.postgres_support import missing, throwaway_cluster
+    from mallbots.local_postgres import missing, throwaway_cluster
 
     reason = missing()
     if reason:

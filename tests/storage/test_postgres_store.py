@@ -12,6 +12,7 @@ pytest.importorskip("psycopg", reason=NO_PSYCOPG)
 import threading
 import time
 
+from mallbots import local_postgres
 from mallbots.es import ConcurrencyError
 from mallbots.es.postgres import (
     PostgresDatabase,
@@ -158,9 +159,9 @@ def test_missing_postgres_skips_unless_required(monkeypatch):
 
 
 def test_missing_names_what_is_missing(monkeypatch):
-    monkeypatch.setattr(postgres_support, "BINARY_FOLDERS", "/nonexistent/*/bin")
+    monkeypatch.setattr(local_postgres, "BINARY_FOLDERS", "/nonexistent/*/bin")
     monkeypatch.setenv("PATH", "/nonexistent")
-    assert postgres_support.missing() == (
+    assert local_postgres.missing() == (
         "PostgreSQL's server binaries are not installed (apt-get install postgresql)"
     )
 

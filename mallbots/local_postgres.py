@@ -1,0 +1,124 @@
+"""A throwaway PostgreSQL on this machine: for a notebook, a benchmark or the tests.
+
+The cluster lives in a temporary folder, listens on 127.0.0.1 at a free port, trusts
+local connections and keeps nothing (no fsync): it exists while its ``with`` block runs.
+As root, ``initdb`` and ``pg_ctl`` run through the ``postgres`` user, since ``initdb``
+refuses to run as root. :func:`missing` says why one cannot start here (no server
+binaries, no psycopg). A class shares a real server instead (see the README).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+BINARY_FOLDERS = "/usr/lib/postgresql/*/bin"
+SERVER_USER = "postgres"
+
+
+def binaries() -> Path | None:
+    """The folder of the newest installed PostgreSQL's server binaries, if any."""
+    on_path = shutil.which("pg_ctl")
+    if on_path and Path(on_path).with_name("initdb").exists():
+        return Path(on_path).parent
+    found = sorted(
+        glob.glob(BINARY_FOLDERS), key=lambda folder: int(Path(folder).parent.name), reverse=True
+    )
+    return Path(found[0]) if found else None
+
+
+def missing() -> str | None:
+    """Why a cluster cannot be started here, or None if it can."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        return "psycopg is not installed (pip install 'psycopg[binary]')"
+    if binaries() is None:
+        return "PostgreSQL's server binaries are not installed (apt-get install postgresql)"
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam(SERVER_USER)
+        except KeyError:
+            return f"running as root and there is no {SERVER_USER!r} user to run initdb as"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Cluster:
+    """A running throwaway cluster; :meth:`database` hands out fresh databases on it."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.folder = folder
+        self.port = port
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://{SERVER_USER}@127.0.0.1:{self.port}/{database}"
+
+    @contextlib.contextmanager
+    def database(self) -> Iterator[str]:
+        """A new, empty database for one test; dropped afterwards (its sessions too)."""
+        import psycopg
+
+        name = f"test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.url(), autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {name} TEMPLATE template0")
+        try:
+            yield self.url(name)
+        finally:
+            with psycopg.connect(self.url(), autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _as_server_user(command: list[str], **kwargs) -> subprocess.CompletedProcess:
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", SERVER_USER, "--", *command]
+    return subprocess.run(command, check=True, capture_output=True, text=True, **kwargs)
+
+
+@contextlib.contextmanager
+def throwaway_cluster() -> Iterator[Cluster]:
+    """Start a cluster in a temporary folder; stop it and delete the folder on exit."""
+    bin_folder = binaries()
+    assert bin_folder is not None, missing()
+    folder = Path(tempfile.mkdtemp(prefix="mallbots-pg-"))
+    if os.geteuid() == 0:
+        server = pwd.getpwnam(SERVER_USER)
+        os.chown(folder, server.pw_uid, server.pw_gid)
+    data, port = folder / "data", free_port()
+    try:
+        initdb = [str(bin_folder / "initdb"), "-D", str(data), "-U", SERVER_USER]
+        _as_server_user([*initdb, "--auth=trust", "--encoding=UTF8", "--no-sync"])
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={folder} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60"
+        )
+        pg_ctl = [str(bin_folder / "pg_ctl"), "-D", str(data)]
+        log = str(folder / "log")
+        _as_server_user([*pg_ctl, "-o", options, "-w", "-t", "30", "-l", log, "start"])
+        try:
+            yield Cluster(folder, port)
+        finally:
+            _as_server_user([*pg_ctl, "-m", "immediate", "stop"])
+    except subprocess.CalledProcessError as error:
+        server_log = folder / "log"
+        told = server_log.read_text()[-2000:] if server_log.exists() else ""
+        raise RuntimeError(
+            f"could not start a throwaway PostgreSQL: {' '.join(error.cmd)} said "
+            f"{error.stderr.strip() or error.stdout.strip()} {told}"
+        ) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
