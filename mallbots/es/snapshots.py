@@ -124,27 +124,10 @@ class SnapshotStore:
         )
 
     def _create_table(self) -> None:
-        name = self.table.rpartition(".")[2]
         with self.database.writing() as cursor:
             create_schema_of(cursor, self.table)
-            cursor.execute(
-                f"""
-                CREATE TABLE IF NOT EXISTS {self.table} (
-                    stream_id      VARCHAR     NOT NULL,
-                    stream_name    VARCHAR     NOT NULL,
-                    stream_version INTEGER     NOT NULL,
-                    snapshot_name  VARCHAR     NOT NULL,
-                    snapshot_data  VARCHAR     NOT NULL,
-                    updated_at     TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
-                    PRIMARY KEY (stream_id, stream_name)
-                )
-                """
-            )
-            # DuckDB looks rows up by an index only for a single equality on its one
-            # column, never by this composite key: reads go through the stream id.
-            cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {name}_by_stream ON {self.table} (stream_id)"
-            )
+            for statement in snapshot_table_sql(self.table):
+                cursor.execute(statement)
 
     # --- the aggregate store interface -----------------------------------------------------
 
@@ -307,6 +290,29 @@ class SnapshotStore:
             f"SELECT stream_name, stream_id, stream_version, snapshot_name, snapshot_data, "
             f"updated_at FROM {self.table} ORDER BY stream_name, stream_id"
         ).df()
+
+
+def snapshot_table_sql(table: str) -> list[str]:
+    """The statements that create a snapshot table (the book's columns) and its stream
+    index, if missing (the schema must exist)."""
+    table = checked_identifier(table)
+    name = table.rpartition(".")[2]
+    return [
+        f"""
+        CREATE TABLE IF NOT EXISTS {table} (
+            stream_id      VARCHAR     NOT NULL,
+            stream_name    VARCHAR     NOT NULL,
+            stream_version INTEGER     NOT NULL,
+            snapshot_name  VARCHAR     NOT NULL,
+            snapshot_data  VARCHAR     NOT NULL,
+            updated_at     TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (stream_id, stream_name)
+        )
+        """,
+        # DuckDB looks rows up by an index only for a single equality on its one
+        # column, never by this composite key: reads go through the stream id.
+        f"CREATE INDEX IF NOT EXISTS {name}_by_stream ON {table} (stream_id)",
+    ]
 
 
 def rebuild_snapshots(

@@ -36,11 +36,13 @@ from mallbots.es.postgres.errors import (
 from mallbots.es.postgres.schema import DDL_LOCK, EVENT_TABLES, LOG_SQL, POSITION_TABLE
 
 _PASSWORD = re.compile(r"(://[^:/@]+:)[^@/]*@")
+_PASSWORD_PARAMETER = re.compile(r"(\bpassword=)[^&\s]*", re.IGNORECASE)
 
 
 def shown_url(url: str) -> str:
-    """The URL with any password replaced by ``***``, fit for an error message."""
-    return _PASSWORD.sub(r"\1***@", url)
+    """The URL with any password (``user:password@``, ``?password=``) replaced by ``***``,
+    fit for an error message."""
+    return _PASSWORD_PARAMETER.sub(r"\1***", _PASSWORD.sub(r"\1***@", url))
 
 
 class PostgresDatabase:
@@ -54,6 +56,7 @@ class PostgresDatabase:
         *,
         lock_timeout: float = 5.0,
         idle_in_transaction_timeout: float = 60.0,
+        create: bool = True,
     ) -> None:
         if lock_timeout <= 0 or idle_in_transaction_timeout <= 0:
             raise ValueError("the lock and idle-in-transaction timeouts must be positive")
@@ -66,12 +69,18 @@ class PostgresDatabase:
         self._connections_lock = threading.Lock()
         self._log_tables: tuple[str, ...] = ()
         self.closed = False
-        self.create(LOG_SQL)
+        if create:
+            self.create(LOG_SQL)
 
     @classmethod
-    def open(cls, url: str, **timeouts: float) -> PostgresDatabase:
-        """Connect to the database at ``url`` (``postgresql://user@host:port/name``)."""
-        return cls(url, **timeouts)
+    def open(cls, url: str, *, create: bool = True, **timeouts: float) -> PostgresDatabase:
+        """Connect to the database at ``url`` (``postgresql://user@host:port/name``).
+
+        It gains the log's bookkeeping tables (:data:`~mallbots.es.postgres.schema.LOG_SQL`)
+        unless ``create`` is false: then connecting writes nothing, for reading a database
+        that may not be a shop's, or creating those tables in a transaction of one's own.
+        """
+        return cls(url, create=create, **timeouts)
 
     def close(self) -> None:
         """Close every thread's connection. The object cannot be used afterwards."""

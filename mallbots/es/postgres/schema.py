@@ -68,9 +68,16 @@ def event_table_sql(table: str) -> list[str]:
         """,
         f"INSERT INTO {EVENT_TABLES} VALUES ('{table}') ON CONFLICT DO NOTHING",
         # Events written into the table by other means must not share positions.
-        f"UPDATE {POSITION_TABLE} SET last_position = "
-        f"greatest(last_position, (SELECT coalesce(max(position), 0) FROM {table}))",
+        position_past_sql(table),
     ]
+
+
+def position_past_sql(table: str) -> str:
+    """The statement that moves the position counter past every event in ``table``."""
+    return (
+        f"UPDATE {POSITION_TABLE} SET last_position = "
+        f"greatest(last_position, (SELECT coalesce(max(position), 0) FROM {table}))"
+    )
 
 
 def snapshot_table_sql(table: str) -> list[str]:
