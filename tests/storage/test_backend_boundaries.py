@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "mallbots"
@@ -29,11 +31,29 @@ def test_the_local_server_imports_psycopg_only_when_it_talks_to_one():
     assert top_level == []
 
 
-def test_the_core_does_not_import_the_postgres_store():
-    """``import mallbots`` must work where psycopg is not installed."""
+def test_the_core_imports_the_postgres_store_only_inside_functions():
+    """``import mallbots`` must work where psycopg is not installed: outside the store's
+    package, ``mallbots.es.postgres`` is imported only where a URL is met."""
     importing = [
         path.relative_to(PACKAGE).as_posix()
         for path in PACKAGE.rglob("*.py")
-        if POSTGRES_STORE not in path.parents and "mallbots.es.postgres" in path.read_text()
+        if POSTGRES_STORE not in path.parents
+        and re.search(r"^(import|from)\s+mallbots\.es\.postgres\b", path.read_text(), re.M)
     ]
     assert importing == []
+
+
+def test_the_package_and_its_command_line_work_without_psycopg(tmp_path):
+    """With psycopg made unimportable, the shop and ``mallbots copy`` between DuckDB files run."""
+    program = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "from mallbots import MallBots\n"
+        "from mallbots.cli import main\n"
+        "from mallbots.demo import run_demo\n"
+        f"with MallBots.open({str(tmp_path / 'a.duckdb')!r}) as shop: run_demo(shop)\n"
+        f"sys.exit(main(['copy', {str(tmp_path / 'a.duckdb')!r}, "
+        f"{str(tmp_path / 'b.duckdb')!r}]))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "Copied" in run.stdout
