@@ -216,6 +216,33 @@ def copy_tables(source: Side, target: Side, plan: Plan, progress: Progress | Non
     return Copied(rows, time.perf_counter() - started)
 
 
+def shapes_of(
+    tables: Sequence[str],
+    qualified: Sequence[str],
+    columns: Sequence[tuple[str, str, str, bool]],
+    keys: Sequence[tuple[str, Sequence[str]]],
+) -> dict[str, Shape]:
+    """The shape of each of ``tables`` found in a catalog's rows: ``columns`` as
+    (qualified table, column, DuckDB type, not null), in order, and ``keys`` as
+    (qualified table, primary key columns). Tables with no columns are left out."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    required: dict[str, set[str]] = {}
+    for table, name, kind, not_null in columns:
+        found.setdefault(table, []).append((name, kind))
+        if not_null:
+            required.setdefault(table, set()).add(name)
+    key_of = {table: tuple(key) for table, key in keys}
+    return {
+        table: Shape(
+            tuple(found[name]),
+            key_of.get(name, ()),
+            frozenset(required.get(name, set()) | set(key_of.get(name, ()))),
+        )
+        for table, name in zip(tables, qualified, strict=True)
+        if name in found
+    }
+
+
 def csv_columns(shape: Shape) -> str:
     """A DuckDB ``read_csv`` columns struct for the shape, e.g. ``{'id': 'VARCHAR'}``."""
     return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in shape.columns) + "}"
@@ -234,35 +261,20 @@ class DuckDBSide:
         return nullcontext()  # DuckDB's errors are explained where they are caught
 
     def shapes(self, tables: Sequence[str]) -> dict[str, Shape]:
-        wanted = [_qualified(table) for table in tables]
-        columns: dict[str, list[tuple[str, str]]] = {}
-        not_null: dict[str, set[str]] = {}
-        for table, name, kind, nullable in self.database.execute(
-            "SELECT schema_name || '.' || table_name, column_name, data_type, is_nullable "
+        wanted = [table if "." in table else f"main.{table}" for table in tables]
+        columns = self.database.execute(
+            "SELECT schema_name || '.' || table_name, column_name, data_type, NOT is_nullable "
             "FROM duckdb_columns() WHERE database_name = current_database() "
             "AND schema_name || '.' || table_name IN (SELECT unnest($1::VARCHAR[])) "
             "ORDER BY table_name, column_index",
             [wanted],
-        ).fetchall():
-            columns.setdefault(table, []).append((name, kind))
-            if not nullable:
-                not_null.setdefault(table, set()).add(name)
-        keys = dict(
-            self.database.execute(
-                "SELECT schema_name || '.' || table_name, constraint_column_names "
-                "FROM duckdb_constraints() WHERE database_name = current_database() "
-                "AND constraint_type = 'PRIMARY KEY'"
-            ).fetchall()
-        )
-        return {
-            table: Shape(
-                tuple(columns[qualified]),
-                tuple(keys.get(qualified, ())),
-                frozenset(not_null.get(qualified, set()) | set(keys.get(qualified, ()))),
-            )
-            for table, qualified in zip(tables, wanted, strict=True)
-            if qualified in columns
-        }
+        ).fetchall()
+        keys = self.database.execute(
+            "SELECT schema_name || '.' || table_name, constraint_column_names "
+            "FROM duckdb_constraints() WHERE database_name = current_database() "
+            "AND constraint_type = 'PRIMARY KEY'"
+        ).fetchall()
+        return shapes_of(tables, wanted, columns, keys)
 
     @contextmanager
     def reading(self) -> Iterator[None]:
@@ -307,10 +319,6 @@ class DuckDBSide:
     def continue_log(self, cursor: Any, events: Sequence[str]) -> None:
         register = lambda: [self.database.register_log_table(t) for t in events]  # noqa: E731
         self.database.after_commit(register)
-
-
-def _qualified(table: str) -> str:
-    return table if "." in table else f"main.{table}"
 
 
 def _quoted(path: Path) -> str:

@@ -18,6 +18,7 @@ from mallbots import MallBots
 from mallbots.cli import main
 from mallbots.es import Database
 from mallbots.es.postgres import PostgresDatabase, PostgresLog
+from mallbots.es.postgres.schema import event_table_sql, snapshot_table_sql
 from mallbots.es.transfer import DuckDBSide
 from mallbots.local_postgres import free_port
 from mallbots.shop_copy import copy_shop, write_side
@@ -95,6 +96,20 @@ def test_a_shop_copied_into_postgresql_and_back_is_the_same_shop(source, tmp_pat
         head = before.database.last_position
         after.execute(CreateStore("Copied Corner", "Level 9"))
         assert after.log_frame()["position"].tolist()[-1] == head + 1
+
+
+def test_the_server_tables_have_the_keys_the_store_gives_them(source, postgres_cluster):
+    """Keys are built after the rows are in: the same constraints, by the same names."""
+    query = (
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid::regclass::text IN ('stores.events', 'stores.snapshots') ORDER BY 1, 2"
+    )
+    with postgres_cluster.database() as copied_url, postgres_cluster.database() as made_url:
+        assert main(["copy", source, copied_url]) == 0
+        with PostgresDatabase.open(copied_url) as copied, PostgresDatabase.open(made_url) as made:
+            made.create(event_table_sql("stores.events") + snapshot_table_sql("stores.snapshots"))
+            assert len(made.execute(query).fetchall()) == 4  # 3 on the events, 1 on snapshots
+            assert copied.execute(query).fetchall() == made.execute(query).fetchall()
 
 
 def test_copying_between_files_prints_each_table_and_a_summary(source, tmp_path, capsys):

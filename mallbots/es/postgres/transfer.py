@@ -28,7 +28,16 @@ from mallbots.es.postgres.schema import (
     schema_sql,
     snapshot_table_sql,
 )
-from mallbots.es.transfer import Copied, DuckDBSide, Kind, Plan, Shape, TransferError, copy_tables
+from mallbots.es.transfer import (
+    Copied,
+    DuckDBSide,
+    Kind,
+    Plan,
+    Shape,
+    TransferError,
+    copy_tables,
+    shapes_of,
+)
 
 _BLOCK = 1 << 20
 """Bytes written to the server per call while loading a table."""
@@ -76,40 +85,28 @@ class PostgresSide:
 
     def shapes(self, tables: Sequence[str]) -> dict[str, Shape]:
         wanted = [table if "." in table else f"public.{table}" for table in tables]
-        columns: dict[str, list[tuple[str, str]]] = {}
-        not_null: dict[str, set[str]] = {}
-        for table, name, kind, required in self.database.execute(
-            "SELECT n.nspname || '.' || c.relname, a.attname, "
-            "format_type(a.atttypid, a.atttypmod), a.attnotnull "
-            "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') "
-            "AND n.nspname || '.' || c.relname = ANY(%s) ORDER BY c.oid, a.attnum",
-            [wanted],
-        ).fetchall():
-            columns.setdefault(table, []).append((name, duckdb_type(kind)))
-            if required:
-                not_null.setdefault(table, set()).add(name)
-        keys = dict(
-            self.database.execute(
-                "SELECT n.nspname || '.' || c.relname, array_agg(a.attname ORDER BY k.n) "
-                "FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+        columns = [
+            (table, name, duckdb_type(kind), required)
+            for table, name, kind, required in self.database.execute(
+                "SELECT n.nspname || '.' || c.relname, a.attname, "
+                "format_type(a.atttypid, a.atttypmod), a.attnotnull "
+                "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
                 "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) "
-                "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum "
-                "WHERE i.indisprimary AND n.nspname || '.' || c.relname = ANY(%s) GROUP BY 1",
+                "WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') "
+                "AND n.nspname || '.' || c.relname = ANY(%s) ORDER BY c.oid, a.attnum",
                 [wanted],
             ).fetchall()
-        )
-        return {
-            table: Shape(
-                tuple(columns[qualified]),
-                tuple(keys.get(qualified, ())),
-                frozenset(not_null.get(qualified, set())),
-            )
-            for table, qualified in zip(tables, wanted, strict=True)
-            if qualified in columns
-        }
+        ]
+        keys = self.database.execute(
+            "SELECT n.nspname || '.' || c.relname, array_agg(a.attname ORDER BY k.n) "
+            "FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) "
+            "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum "
+            "WHERE i.indisprimary AND n.nspname || '.' || c.relname = ANY(%s) GROUP BY 1",
+            [wanted],
+        ).fetchall()
+        return shapes_of(tables, wanted, columns, keys)
 
     @contextmanager
     def reading(self) -> Iterator[Any]:
@@ -154,13 +151,25 @@ class PostgresSide:
         return cursor.rowcount
 
     def load(self, cursor: psycopg.Cursor, table: str, shape: Shape, path: Path) -> int:
+        """COPY the rows in, with the (empty) table's keys built once over them afterwards
+        rather than row by row: dropped and added again, with the same names and definitions."""
+        keys = cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype IN ('p', 'u') ORDER BY conname",
+            [table],
+        ).fetchall()
+        for name, _ in keys:
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
         with (
             path.open("rb") as file,
             cursor.copy(f"COPY {table} ({', '.join(shape.names)}) FROM STDIN (FORMAT csv)") as copy,
         ):
             while block := file.read(_BLOCK):
                 copy.write(block)
-        return cursor.rowcount
+        loaded = cursor.rowcount
+        for name, definition in keys:
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        return loaded
 
     def continue_log(self, cursor: psycopg.Cursor, events: Sequence[str]) -> None:
         for table in events:
