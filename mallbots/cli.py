@@ -352,7 +352,12 @@ def copy_command(args: argparse.Namespace) -> int:
         print(f"  {table}: {rows:,} rows", flush=True)
 
     print(f"Copying {shown(args.source)} into {shown(args.target)}:")
-    copied = copy_shop(args.source, args.target, progress=say)
+    try:
+        copied = copy_shop(args.source, args.target, progress=say)
+    except EmptyDatabaseError:
+        raise UsageError(
+            f"{shown(args.source)} holds no MallBots shop (it is empty); nothing was copied"
+        ) from None
     rate = copied.total / copied.seconds if copied.seconds else 0
     print(
         f"Copied {copied.total:,} rows in {len(copied.rows)} tables in {copied.seconds:.1f} s "

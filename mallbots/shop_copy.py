@@ -68,8 +68,9 @@ def write_side(side: Side) -> Plan:
 def copy_shop(source: str, target: str, progress: Progress | None = None) -> Copied:
     """Copy the shop at ``source`` into ``target`` (each a DuckDB file or a URL).
 
-    Raises :class:`~mallbots.es.ForeignDatabaseError` if the source holds no shop (or
-    the target file is another application's), and
+    Raises :class:`~mallbots.ownership.EmptyDatabaseError` if the source holds nothing,
+    :class:`~mallbots.es.ForeignDatabaseError` if it holds no shop (or the target file is
+    another application's), and
     :class:`~mallbots.es.transfer.TransferError` if the target already holds rows of a
     shop; either way the target is left as it was (a new target file is removed).
     """
@@ -101,12 +102,16 @@ def _open_source(source: str, stack: ExitStack) -> Side:
     side = _postgres_side(_postgres(source, stack))
     with side.errors():
         found = side.shapes([*LOG_BOOKKEEPING, *EVENT_TABLES])
-    if not found:
-        raise EmptyDatabaseError(f"{shown(source)} holds no MallBots shop")
-    if len(found) < len(LOG_BOOKKEEPING) + len(EVENT_TABLES):
+        (tables,) = side.database.execute(  # type: ignore[attr-defined]
+            "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN "
+            "('pg_catalog', 'information_schema')"
+        ).fetchone()
+    if not tables:
+        raise EmptyDatabaseError(f"{shown(source)} holds no MallBots shop (it is empty)")
+    lacking = [t for t in (*LOG_BOOKKEEPING, *EVENT_TABLES) if t not in found]
+    if lacking:
         raise ForeignDatabaseError(
-            f"{shown(source)} holds no MallBots shop (it lacks "
-            f"{', '.join(t for t in (*LOG_BOOKKEEPING, *EVENT_TABLES) if t not in found)}); "
+            f"{shown(source)} holds no MallBots shop (it lacks {', '.join(lacking)}); "
             "nothing was copied"
         )
     return side

@@ -172,8 +172,17 @@ def test_what_is_not_a_shop_is_refused_and_no_target_file_is_left(tmp_path, post
     target = tmp_path / "copy.duckdb"
     assert main(["copy", foreign, str(target)]) == 1
     assert "was not made by MallBots" in capsys.readouterr().err
+    empty = tmp_path / "empty.duckdb"
+    Database.open(empty).close()
+    for empty_source in (str(empty), postgres_url):
+        assert main(["copy", empty_source, str(target)]) == 2
+        assert "holds no MallBots shop (it is empty); nothing was copied" in (
+            capsys.readouterr().err
+        )
+    with PostgresDatabase.open(postgres_url, create=False) as server:
+        server.execute("CREATE TABLE things (id INTEGER)")
     assert main(["copy", postgres_url, str(target)]) == 1
-    assert "holds no MallBots shop" in capsys.readouterr().err
+    assert "holds no MallBots shop (it lacks mallbots.log_position" in capsys.readouterr().err
     assert not target.exists()
 
 
