@@ -74,10 +74,10 @@ class Shape:
                 "and PostgreSQL do not share; nothing was copied"
             )
         columns = [
-            f"{name} {kind}{' NOT NULL' if name in self.not_null else ''}"
+            f"{column_list([name])} {kind}{' NOT NULL' if name in self.not_null else ''}"
             for name, kind in self.columns
         ]
-        key = [f"PRIMARY KEY ({', '.join(self.key)})"] if self.key else []
+        key = [f"PRIMARY KEY ({column_list(self.key)})"] if self.key else []
         return f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(columns + key)})"
 
     def difference(self, other: Shape) -> str:
@@ -243,9 +243,14 @@ def shapes_of(
     }
 
 
+def column_list(names: Sequence[str]) -> str:
+    """Column names quoted for SQL on either backend (any name, keywords too), with commas."""
+    return ", ".join('"' + name.replace('"', '""') + '"' for name in names)
+
+
 def csv_columns(shape: Shape) -> str:
     """A DuckDB ``read_csv`` columns struct for the shape, e.g. ``{'id': 'VARCHAR'}``."""
-    return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in shape.columns) + "}"
+    return "{" + ", ".join(f"'{_quoted(name)}': '{kind}'" for name, kind in shape.columns) + "}"
 
 
 class DuckDBSide:
@@ -300,16 +305,16 @@ class DuckDBSide:
         return count
 
     def export(self, table: str, columns: Sequence[str], order: Sequence[str], path: Path) -> int:
-        order_by = f" ORDER BY {', '.join(order)}" if order else ""
+        order_by = f" ORDER BY {column_list(order)}" if order else ""
         (count,) = self.database.execute(
-            f"COPY (SELECT {', '.join(columns)} FROM {table}{order_by}) TO '{_quoted(path)}' "
+            f"COPY (SELECT {column_list(columns)} FROM {table}{order_by}) TO '{_quoted(path)}' "
             "(FORMAT csv, HEADER false)"
         ).fetchone()
         return count
 
     def load(self, cursor: Any, table: str, shape: Shape, path: Path) -> int:
         (count,) = cursor.execute(
-            f"INSERT INTO {table} ({', '.join(shape.names)}) SELECT * FROM read_csv("
+            f"INSERT INTO {table} ({column_list(shape.names)}) SELECT * FROM read_csv("
             f"'{_quoted(path)}', columns = {csv_columns(shape)}, header = false, "
             "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
             "allow_quoted_nulls = false)"
@@ -321,5 +326,6 @@ class DuckDBSide:
         self.database.after_commit(register)
 
 
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")
+def _quoted(text: str | Path) -> str:
+    """Text fit for a SQL string literal."""
+    return str(text).replace("'", "''")

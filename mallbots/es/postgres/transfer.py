@@ -35,6 +35,7 @@ from mallbots.es.transfer import (
     Plan,
     Shape,
     TransferError,
+    column_list,
     copy_tables,
     shapes_of,
 )
@@ -138,14 +139,10 @@ class PostgresSide:
         return count
 
     def export(self, table: str, columns: Sequence[str], order: Sequence[str], path: Path) -> int:
-        order_by = f" ORDER BY {', '.join(order)}" if order else ""
+        order_by = f" ORDER BY {column_list(order)}" if order else ""
         cursor = self.database.connection().cursor()
-        with (
-            path.open("wb") as file,
-            cursor.copy(
-                f"COPY (SELECT {', '.join(columns)} FROM {table}{order_by}) TO STDOUT (FORMAT csv)"
-            ) as copy,
-        ):
+        rows = f"SELECT {column_list(columns)} FROM {table}{order_by}"
+        with path.open("wb") as file, cursor.copy(f"COPY ({rows}) TO STDOUT (FORMAT csv)") as copy:
             for block in copy:
                 file.write(block)
         return cursor.rowcount
@@ -160,10 +157,8 @@ class PostgresSide:
         ).fetchall()
         for name, _ in keys:
             cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-        with (
-            path.open("rb") as file,
-            cursor.copy(f"COPY {table} ({', '.join(shape.names)}) FROM STDIN (FORMAT csv)") as copy,
-        ):
+        into = f"{table} ({column_list(shape.names)})"
+        with path.open("rb") as file, cursor.copy(f"COPY {into} FROM STDIN (FORMAT csv)") as copy:
             while block := file.read(_BLOCK):
                 copy.write(block)
         loaded = cursor.rowcount
