@@ -98,6 +98,18 @@ def test_a_shop_copied_into_postgresql_and_back_is_the_same_shop(source, tmp_pat
         assert after.log_frame()["position"].tolist()[-1] == head + 1
 
 
+def test_an_empty_shop_file_takes_a_copy(source, tmp_path):
+    """A file a shop made and never used: its tables fit, its read models catch up."""
+    target = tmp_path / "empty_shop.duckdb"
+    MallBots.open(target).close()
+    assert main(["copy", source, str(target)]) == 0
+    with MallBots.open(source) as before, MallBots.open(target) as after:
+        pd.testing.assert_frame_equal(after.log_frame(), before.log_frame())
+        rebuilt = read_models(after)
+        for table, frame in read_models(before).items():
+            pd.testing.assert_frame_equal(rebuilt[table], frame, obj=table)
+
+
 def test_the_server_tables_have_the_keys_the_store_gives_them(source, postgres_cluster):
     """Keys are built after the rows are in: the same constraints, by the same names."""
     query = (
@@ -191,11 +203,29 @@ def test_an_unreachable_server_is_named_without_its_password(source, tmp_path, c
     target = tmp_path / "copy.duckdb"
     for argv in (["copy", source, url], ["copy", url, str(target)]):
         assert main(argv) == 1
-        (line,) = capsys.readouterr().err.splitlines()
+        printed = capsys.readouterr()
+        (line,) = printed.err.splitlines()
         assert line.startswith("mallbots: error: cannot connect to the PostgreSQL database")
         assert "student:***@127.0.0.1" in line
-        assert "s3cret" not in line
+        assert "s3cret" not in line + printed.out
     assert not target.exists()
+
+
+def test_a_copy_stopped_midway_leaves_no_trace(source, tmp_path, postgres_url):
+    def stop_after_the_first_table(table: str, rows: int) -> None:
+        raise KeyboardInterrupt
+
+    target = tmp_path / "copy.duckdb"
+    for where in (str(target), postgres_url):
+        with pytest.raises(KeyboardInterrupt):
+            copy_shop(source, where, progress=stop_after_the_first_table)
+    assert not target.exists()
+    with PostgresDatabase.open(postgres_url, create=False) as server:
+        (tables,) = server.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN "
+            "('pg_catalog', 'information_schema')"
+        ).fetchone()
+    assert tables == 0
 
 
 @pytest.mark.parametrize(
