@@ -17,10 +17,11 @@ from __future__ import annotations
 import os
 from contextlib import ExitStack
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from mallbots.app import SCHEMAS
-from mallbots.es import Database, ForeignDatabaseError
+from mallbots.es import Database, EventSourcingError, ForeignDatabaseError
 from mallbots.es.transfer import Copied, DuckDBSide, Plan, Progress, Side, copy_tables
 from mallbots.ownership import EVENT_TABLES, EmptyDatabaseError, claim
 from mallbots.reading import open_for_reading
@@ -41,11 +42,19 @@ def is_server(where: str) -> bool:
 
 def shown(where: str) -> str:
     """``where`` fit to print: a URL's password hidden."""
-    if not is_server(where):
-        return where
-    from mallbots.es.postgres.database import shown_url
+    return _server_store().shown_url(where) if is_server(where) else where
 
-    return shown_url(where)
+
+def _server_store() -> ModuleType:
+    """The PostgreSQL store's copying module, or an error saying how to install its driver."""
+    try:
+        from mallbots.es.postgres import transfer
+    except ImportError as error:
+        raise EventSourcingError(
+            f"a postgresql:// URL needs the PostgreSQL driver, psycopg ({error}): "
+            "pip install 'mallbots[postgres]'"
+        ) from None
+    return transfer
 
 
 def write_side_candidates() -> list[str]:
@@ -119,15 +128,11 @@ def _open_source(source: str, stack: ExitStack) -> Side:
 
 def _postgres(url: str, stack: ExitStack) -> PostgresDatabase:
     """A connection that writes nothing by itself (the copy makes what it needs)."""
-    from mallbots.es.postgres.database import PostgresDatabase
-
-    return stack.enter_context(PostgresDatabase.open(url, create=False))
+    return stack.enter_context(_server_store().PostgresDatabase.open(url, create=False))
 
 
 def _postgres_side(database: PostgresDatabase) -> Side:
-    from mallbots.es.postgres.transfer import PostgresSide
-
-    return PostgresSide(database)
+    return _server_store().PostgresSide(database)
 
 
 def _same(source: str, target: str) -> bool:

@@ -51,9 +51,12 @@ def test_the_package_and_its_command_line_work_without_psycopg(tmp_path):
         "from mallbots.cli import main\n"
         "from mallbots.demo import run_demo\n"
         f"with MallBots.open({str(tmp_path / 'a.duckdb')!r}) as shop: run_demo(shop)\n"
-        f"sys.exit(main(['copy', {str(tmp_path / 'a.duckdb')!r}, "
-        f"{str(tmp_path / 'b.duckdb')!r}]))\n"
+        f"assert main(['copy', {str(tmp_path / 'a.duckdb')!r}, "
+        f"{str(tmp_path / 'b.duckdb')!r}]) == 0\n"
+        f"sys.exit(main(['copy', {str(tmp_path / 'a.duckdb')!r}, 'postgresql://me@host/db']))\n"
     )
     run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == 1, run.stderr
     assert "Copied" in run.stdout
+    assert run.stderr.startswith("mallbots: error: a postgresql:// URL needs the PostgreSQL driver")
+    assert "pip install 'mallbots[postgres]'" in run.stderr
