@@ -8,7 +8,9 @@ from tests.postgres_support import NO_PSYCOPG
 
 pytest.importorskip("psycopg", reason=NO_PSYCOPG)
 
+import itertools
 import shutil
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -245,6 +247,50 @@ def test_a_bad_target_is_one_line(source, target, status, says, capsys):
 def test_a_missing_source_file_is_a_usage_error(tmp_path, capsys):
     assert main(["copy", str(tmp_path / "none.duckdb"), str(tmp_path / "copy.duckdb")]) == 2
     assert "no database file" in capsys.readouterr().err
+
+
+def test_a_log_copied_while_others_append_is_a_whole_prefix(source, tmp_path, postgres):
+    """The server's tables are read in one snapshot: appends committed during the copy
+    are all in it or all out, so the copied positions run 1..N without a hole."""
+    assert main(["copy", source, postgres.url]) == 0
+    stop = threading.Event()
+
+    def append_to_each_table_in_turn() -> None:
+        with PostgresDatabase.open(postgres.url) as writer:
+            for number in itertools.count():
+                if stop.is_set():
+                    return
+                table = ("stores.events", "ordering.events")[number % 2]
+                with writer.transaction() as cursor:
+                    position = writer.claim_positions(cursor, 1)
+                    cursor.execute(
+                        f"INSERT INTO {table} (position, stream_id, stream_name, stream_version, "
+                        "event_id, event_name, event_data, occurred_at) VALUES "
+                        "(%s, %s, 'race.Stream', 1, gen_random_uuid(), 'race.Ran', '{}', now())",
+                        [position, f"race-{number}"],
+                    )
+
+    writer = threading.Thread(target=append_to_each_table_in_turn)
+    writer.start()
+    try:
+        for attempt in range(3):
+            back = tmp_path / f"back{attempt}.duckdb"
+            copy_shop(postgres.url, str(back))
+            with Database.open(back, read_only=True) as copied:
+                positions = [
+                    position
+                    for (position,) in copied.execute(
+                        "SELECT position FROM (SELECT position FROM stores.events UNION ALL "
+                        "SELECT position FROM stores.events_archive UNION ALL "
+                        "SELECT position FROM baskets.events UNION ALL "
+                        "SELECT position FROM ordering.events) ORDER BY position"
+                    ).fetchall()
+                ]
+            assert positions == list(range(1, len(positions) + 1))
+    finally:
+        stop.set()
+        writer.join()
+    assert postgres.last_position > positions[-1], "the writer appended during the copies"
 
 
 @settings(
