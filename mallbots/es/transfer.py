@@ -3,8 +3,9 @@
 How a shop's write side moves between a DuckDB file and a PostgreSQL server (and from
 one DuckDB file into another): each table is written out by the source as CSV (DuckDB's
 ``COPY ... TO``, PostgreSQL's ``COPY ... TO STDOUT``) and read in by the target
-(``read_csv``, ``COPY ... FROM STDIN``), so no row passes through Python. Every value
-comes over as it was stored: positions, event ids, payloads, metadata and times.
+(``read_csv``, ``COPY ... FROM STDIN``), so no row passes through Python (the files,
+one table at a time, go to the system's temporary folder). Every value comes over as it
+was stored: positions, event ids, payloads, metadata and times.
 
 A table is copied as one of three kinds:
 
@@ -160,7 +161,7 @@ def copy_tables(source: Side, target: Side, plan: Plan, progress: Progress | Non
     """Copy the plan's tables from ``source`` into ``target``, in one target transaction.
 
     Refused (raising :class:`TransferError`, the target unchanged) if a table is missing
-    from the source, does not fit an existing target table, or the target's holds rows.
+    from the source, does not fit an existing target table, or already holds rows there.
     """
     started = time.perf_counter()
     tables = plan.tables()
