@@ -70,7 +70,8 @@ def write_side(side: Side) -> Plan:
     return Plan(
         events=of_kind("events", "events_archive"),
         snapshots=of_kind("snapshots"),
-        plain=of_kind("continuations") + tuple(t for t in PLAIN_TABLES if t in held),
+        continuations=of_kind("continuations"),
+        plain=tuple(t for t in PLAIN_TABLES if t in held),
     )
 
 

@@ -12,7 +12,9 @@ A table is copied as one of three kinds:
 - **events**: an event table of the global log (archives too), made by the target's own
   event-table DDL; once copied, the target's log continues after the copied one;
 - **snapshots**: a snapshot table, made by the target's own snapshot DDL;
-- **plain**: any other table (continuations, the plain modules' tables), made with the
+- **continuations**: closed books' pointers (:mod:`mallbots.es.books`), made by the
+  target's own DDL where it has one (PostgreSQL's), else as a plain table;
+- **plain**: any other table (the plain modules' tables), made with the
   source's declaration: its columns, their types and its primary key. The types a shop
   declares (``VARCHAR``, ``BOOLEAN``, ``INTEGER``, ``TIMESTAMPTZ``, ``DECIMAL(38, 2)``...)
   are spelled alike in DuckDB and PostgreSQL; a table with any other type is refused.
@@ -39,7 +41,7 @@ from mallbots.es.errors import EventSourcingError
 from mallbots.es.event_store import event_table_sql
 from mallbots.es.snapshots import snapshot_table_sql
 
-Kind = Literal["events", "snapshots", "plain"]
+Kind = Literal["events", "snapshots", "continuations", "plain"]
 Progress = Callable[[str, int], None]
 """Called after each table is copied, with its name and how many rows it holds."""
 
@@ -105,11 +107,13 @@ class Plan:
 
     events: tuple[str, ...]
     snapshots: tuple[str, ...] = ()
+    continuations: tuple[str, ...] = ()
     plain: tuple[str, ...] = ()
 
     def tables(self) -> list[tuple[str, Kind]]:
         kinds: list[tuple[str, Kind]] = [(t, "events") for t in self.events]
         kinds += [(t, "snapshots") for t in self.snapshots]
+        kinds += [(t, "continuations") for t in self.continuations]
         kinds += [(t, "plain") for t in self.plain]
         return [(checked_identifier(table), kind) for table, kind in kinds]
 
@@ -296,7 +300,7 @@ class DuckDBSide:
             statements = event_table_sql(table)
         elif kind == "snapshots":
             statements = snapshot_table_sql(table)
-        else:
+        else:  # continuations too: DuckDB's own declaration is the source's
             statements = [shape.create_sql(table)]
         for statement in statements:
             cursor.execute(statement)

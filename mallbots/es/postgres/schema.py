@@ -73,10 +73,11 @@ def event_table_sql(table: str) -> list[str]:
 
 
 def position_past_sql(table: str) -> str:
-    """The statement that moves the position counter past every event in ``table``."""
+    """The statement that moves the position counter past every event in ``table`` (it
+    touches the counter's row only when behind, so it does not wait for an append)."""
     return (
-        f"UPDATE {POSITION_TABLE} SET last_position = "
-        f"greatest(last_position, (SELECT coalesce(max(position), 0) FROM {table}))"
+        f"UPDATE {POSITION_TABLE} SET last_position = (SELECT max(position) FROM {table}) "
+        f"WHERE last_position < (SELECT coalesce(max(position), 0) FROM {table})"
     )
 
 
@@ -94,6 +95,23 @@ def snapshot_table_sql(table: str) -> list[str]:
             snapshot_data  TEXT        NOT NULL,
             updated_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
             PRIMARY KEY (stream_id, stream_name)
+        )
+        """,
+    ]
+
+
+def continuations_table_sql(table: str) -> list[str]:
+    """The statements that create a continuations table (see :mod:`mallbots.es.books`)."""
+    table = checked_identifier(table)
+    return [
+        *schema_sql(table),
+        f"""
+        CREATE TABLE IF NOT EXISTS {table} (
+            stream_name  TEXT    NOT NULL,
+            aggregate_id TEXT    NOT NULL,
+            period       INTEGER NOT NULL,
+            stream_id    TEXT    NOT NULL,
+            PRIMARY KEY (stream_name, aggregate_id, period)
         )
         """,
     ]

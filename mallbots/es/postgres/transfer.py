@@ -19,10 +19,12 @@ from typing import Any
 import psycopg
 
 from mallbots.es.database import Database
+from mallbots.es.event_store import _APPENDED as APPENDED_COLUMNS
 from mallbots.es.postgres.database import PostgresDatabase, shown_url
 from mallbots.es.postgres.schema import (
     DDL_LOCK,
     LOG_SQL,
+    continuations_table_sql,
     event_table_sql,
     position_past_sql,
     schema_sql,
@@ -40,6 +42,8 @@ from mallbots.es.transfer import (
     shapes_of,
 )
 
+COLUMNS = APPENDED_COLUMNS
+"""An event table's columns, in the order the DuckDB store appends them."""
 _BLOCK = 1 << 20
 """Bytes written to the server per call while loading a table."""
 
@@ -129,6 +133,8 @@ class PostgresSide:
             statements = event_table_sql(table)
         elif kind == "snapshots":
             statements = snapshot_table_sql(table)
+        elif kind == "continuations":
+            statements = continuations_table_sql(table)
         else:
             statements = [*schema_sql(table), shape.create_sql(table)]
         for statement in statements:
