@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from mallbots.es import Database
-from mallbots.es.database import checked_identifier, create_schema_of
+from mallbots.es.duckdb.database import checked_identifier, create_schema_of
 from mallbots.frames import exact_frame
 
 Row = dict[str, Any]

@@ -23,12 +23,14 @@ read-model handlers    :class:`Projection`, :class:`RowProjection` (``projection
 
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.aggregate_store import AggregateStore, Middleware, with_middleware
-from mallbots.es.bulk import BulkTarget, BulkWriter
 from mallbots.es.cache import AggregateCache, CachingStore, cached
-from mallbots.es.check import CheckReport, Problem, check_database
 from mallbots.es.clock import UTC, Clock, SteppingClock, system_clock
-from mallbots.es.database import Database
 from mallbots.es.dispatcher import EventDispatcher, Handler, HandlerError
+from mallbots.es.duckdb.bulk import BulkTarget, BulkWriter
+from mallbots.es.duckdb.check import CheckReport, Problem, check_database
+from mallbots.es.duckdb.database import Database
+from mallbots.es.duckdb.event_store import EventStore, StreamAppend
+from mallbots.es.duckdb.log import EventLog
 from mallbots.es.errors import (
     AggregateNotFoundError,
     ConcurrencyError,
@@ -43,10 +45,8 @@ from mallbots.es.errors import (
     RegistryError,
     UnknownNameError,
 )
-from mallbots.es.event_store import EventStore, StreamAppend
 from mallbots.es.events import AggregateEvent, Event
 from mallbots.es.ids import IdFactory, SeededIds, random_ids
-from mallbots.es.log import EventLog
 from mallbots.es.projection import Projection, RowBuffer, RowProjection, on
 from mallbots.es.projector import Projector
 from mallbots.es.publisher import EventPublisher, publisher

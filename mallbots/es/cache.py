@@ -21,7 +21,7 @@ It trusts the saves made through it, and these rules keep that trust safe:
   the version before it).
 
 What it cannot see are events that reach a stream around it: another process, a
-:class:`~mallbots.es.bulk.BulkWriter`, a store built beside it. A load can return the
+:class:`~mallbots.es.duckdb.bulk.BulkWriter`, a store built beside it. A load can return the
 state from before them until the stream's next save through the cache is refused.
 After writing around it, :meth:`AggregateCache.evict` or :meth:`AggregateCache.clear`.
 """
@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.aggregate_store import AggregateStore, Middleware
-from mallbots.es.database import Database
+from mallbots.es.duckdb.database import Database
 from mallbots.es.events import AggregateEvent
 
 CacheKey = tuple[str, str]

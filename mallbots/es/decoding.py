@@ -24,9 +24,9 @@ from typing import Any
 import duckdb
 
 from mallbots.es import serde
-from mallbots.es.collector import collector_paused
 from mallbots.es.errors import CorruptEventError, PayloadError, UnknownNameError
 from mallbots.es.events import EMPTY_METADATA, AggregateEvent
+from mallbots.es.gc_pause import collector_paused
 from mallbots.es.registry import SCHEMA_VERSION, Registration, Registry
 
 STREAM_EVENT_COLUMNS = (
@@ -97,7 +97,7 @@ def decode_columns(
     For columns of one stream selected with :data:`STREAM_EVENT_COLUMNS` (extra columns
     after them are ignored), pass ``stream=(stream_name, stream_id)``. From
     :data:`PAUSE_COLLECTOR_FROM` events on, the cyclic garbage collector is paused
-    meanwhile (see :mod:`mallbots.es.collector`).
+    meanwhile (see :mod:`mallbots.es.gc_pause`).
     """
     if len(columns[POSITION]) < PAUSE_COLLECTOR_FROM:
         return _decode_columns(columns, registry, stream)

@@ -33,12 +33,12 @@ import pandas as pd
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.aggregate_store import AggregateStore, Middleware
 from mallbots.es.clock import system_clock
-from mallbots.es.database import Database, checked_identifier, create_schema_of
 from mallbots.es.decoding import EVENT_COLUMNS, STREAM_ID, decode_columns, fetch_columns
+from mallbots.es.duckdb.database import Database, checked_identifier, create_schema_of
+from mallbots.es.duckdb.event_store import EventStore, checked_stream
+from mallbots.es.duckdb.frames import frame_of_rows
 from mallbots.es.errors import RegistryError
-from mallbots.es.event_store import EventStore, checked_stream
 from mallbots.es.events import AggregateEvent
-from mallbots.es.frames import frame_of_rows
 from mallbots.es.registry import Registry
 
 log = logging.getLogger(__name__)

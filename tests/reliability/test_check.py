@@ -16,7 +16,7 @@ from mallbots.es import (
     EventStore,
     check_database,
 )
-from mallbots.es.check import (
+from mallbots.es.duckdb.check import (
     BAD_JSON,
     BAD_METADATA,
     BAD_PAYLOAD,
@@ -218,7 +218,7 @@ class _InterruptedCursor:
 def test_ctrl_c_while_check_reads_is_not_taken_for_damage():
     """InterruptException is a duckdb.Error: check must let it through (exit 130), not
     report an unreadable table or a rule it could not check."""
-    from mallbots.es.check import Invariant, _broken, _read_whole
+    from mallbots.es.duckdb.check import Invariant, _broken, _read_whole
 
     with pytest.raises(duckdb.InterruptException):
         _read_whole(_InterruptedCursor(), "stores.events", "run mallbots rebuild")

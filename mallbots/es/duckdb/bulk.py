@@ -44,8 +44,8 @@ import duckdb
 
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.aggregate_store import AggregateStore
-from mallbots.es.database import Database
-from mallbots.es.event_store import EventStore, PreparedAppends, StreamAppend
+from mallbots.es.duckdb.database import Database
+from mallbots.es.duckdb.event_store import EventStore, PreparedAppends, StreamAppend
 from mallbots.es.events import AggregateEvent
 from mallbots.es.snapshots import SnapshotStore
 

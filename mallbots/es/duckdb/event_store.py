@@ -40,11 +40,11 @@ import pandas as pd
 
 from mallbots.es import serde
 from mallbots.es.aggregate import Aggregate
-from mallbots.es.database import Database, checked_identifier, create_schema_of
 from mallbots.es.decoding import AGGREGATE_ID, STREAM_EVENT_COLUMNS, decode_stream
+from mallbots.es.duckdb.database import Database, checked_identifier, create_schema_of
+from mallbots.es.duckdb.frames import frame_of_rows
 from mallbots.es.errors import ConcurrencyError, DuplicateEventError
 from mallbots.es.events import AggregateEvent
-from mallbots.es.frames import frame_of_rows
 from mallbots.es.registry import SCHEMA_VERSION, Registry
 
 StreamKey = tuple[str, str]
@@ -585,7 +585,7 @@ class EventStore:
         self, after_position: int = 0, batch_size: int = 1000
     ) -> Iterator[list[AggregateEvent]]:
         """This table's events after ``after_position``, in batches, in position order."""
-        from mallbots.es.log import EventLog
+        from mallbots.es.duckdb.log import EventLog
 
         yield from EventLog(self.database, self.registry, [self.table]).batches(
             after_position, batch_size
@@ -593,7 +593,7 @@ class EventStore:
 
     def stream_frame(self, stream_name: str, stream_id: str) -> pd.DataFrame:
         """One stream as a DataFrame, one row per event (archived ones too)."""
-        from mallbots.es.log import EventLog
+        from mallbots.es.duckdb.log import EventLog
 
         archived = self.archive_table in self.database.log_tables
         tables = [self.table] + ([self.archive_table] if archived else [])
@@ -601,7 +601,7 @@ class EventStore:
 
     def log_frame(self, after_position: int = 0, limit: int | None = None) -> pd.DataFrame:
         """This table's events as a DataFrame, in position order."""
-        from mallbots.es.log import EventLog
+        from mallbots.es.duckdb.log import EventLog
 
         return EventLog(self.database, self.registry, [self.table]).frame(after_position, limit)
 

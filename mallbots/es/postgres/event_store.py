@@ -22,16 +22,16 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from mallbots.es.aggregate import Aggregate
-from mallbots.es.database import checked_identifier
 from mallbots.es.decoding import decode_stream_columns
-from mallbots.es.errors import ConcurrencyError, DuplicateEventError
-from mallbots.es.event_store import (
+from mallbots.es.duckdb.database import checked_identifier
+from mallbots.es.duckdb.event_store import (
     EventStore,
     StreamAppend,
     StreamKey,
     _unstorable,
     checked_stream,
 )
+from mallbots.es.errors import ConcurrencyError, DuplicateEventError
 from mallbots.es.events import AggregateEvent
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.schema import event_table_sql
