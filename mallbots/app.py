@@ -56,8 +56,8 @@ from mallbots.es import (
     system_clock,
 )
 from mallbots.es.books import Lifeline
+from mallbots.es.duckdb.snapshots import rebuild_snapshots
 from mallbots.es.lifetimes import Lifetime, classify_streams, lifetime_classes
-from mallbots.es.snapshots import rebuild_snapshots
 from mallbots.es.time_travel import aggregate_at, history_frame, read_model_at
 from mallbots.frames import exact_frame
 from mallbots.monolith import Monolith

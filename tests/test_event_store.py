@@ -13,7 +13,7 @@ from mallbots.es import (
     EventLog,
     EventStore,
 )
-from mallbots.es.duckdb.event_store import StreamAppend
+from mallbots.es.event_rows import StreamAppend
 from tests.es_support import Account, Bank, bank_registry
 
 

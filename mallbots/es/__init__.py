@@ -29,8 +29,9 @@ from mallbots.es.dispatcher import EventDispatcher, Handler, HandlerError
 from mallbots.es.duckdb.bulk import BulkTarget, BulkWriter
 from mallbots.es.duckdb.check import CheckReport, Problem, check_database
 from mallbots.es.duckdb.database import Database
-from mallbots.es.duckdb.event_store import EventStore, StreamAppend
+from mallbots.es.duckdb.event_store import EventStore
 from mallbots.es.duckdb.log import EventLog
+from mallbots.es.duckdb.snapshots import SnapshotStore, snapshots
 from mallbots.es.errors import (
     AggregateNotFoundError,
     ConcurrencyError,
@@ -45,6 +46,7 @@ from mallbots.es.errors import (
     RegistryError,
     UnknownNameError,
 )
+from mallbots.es.event_rows import StreamAppend
 from mallbots.es.events import AggregateEvent, Event
 from mallbots.es.ids import IdFactory, SeededIds, random_ids
 from mallbots.es.projection import Projection, RowBuffer, RowProjection, on
@@ -52,7 +54,7 @@ from mallbots.es.projector import Projector
 from mallbots.es.publisher import EventPublisher, publisher
 from mallbots.es.registry import Registry
 from mallbots.es.repository import AggregateRepository
-from mallbots.es.snapshots import EveryNEvents, SnapshotStore, SnapshotStrategy, never, snapshots
+from mallbots.es.snapshots import EveryNEvents, SnapshotStrategy, never
 
 __all__ = [
     "UTC",

@@ -19,9 +19,7 @@ import operator
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import count, islice, repeat
-from typing import Any
-
-import duckdb
+from typing import Any, Protocol
 
 from mallbots.es import serde
 from mallbots.es.errors import CorruptEventError, PayloadError, UnknownNameError
@@ -71,7 +69,13 @@ def timestamp_from_us(microseconds: int) -> datetime:
     return _EPOCH + timedelta(microseconds=microseconds)
 
 
-def fetch_columns(result: duckdb.DuckDBPyConnection) -> list[list]:
+class ColumnarResult(Protocol):
+    """A query's result that hands its columns over as arrays (DuckDB's, say)."""
+
+    def fetchnumpy(self) -> dict[str, Any]: ...
+
+
+def fetch_columns(result: ColumnarResult) -> list[list]:
     """The rest of a query's result as one Python list per column."""
     return [array.tolist() for array in result.fetchnumpy().values()]
 
@@ -290,7 +294,7 @@ def check_contiguous(columns: Columns, after: int, stream_name: str, stream_id: 
 
 
 def decode_stream(
-    result: duckdb.DuckDBPyConnection,
+    result: ColumnarResult,
     registry: Registry,
     stream_name: str,
     stream_id: str,

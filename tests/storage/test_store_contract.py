@@ -20,7 +20,7 @@ from mallbots.es import (
     PayloadError,
     RegistryError,
 )
-from mallbots.es.duckdb.event_store import StreamAppend
+from mallbots.es.event_rows import StreamAppend
 from mallbots.es.events import AggregateEvent
 from tests.es_support import Account, AccountV1, bank_registry
 from tests.storage.backends import BankOn

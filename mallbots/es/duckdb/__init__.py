@@ -15,5 +15,5 @@ DataFrames in and out      ``frames``
 ``duckdb`` is imported here and on the read side (read models, set-based rebuilds,
 reports), nowhere else in the event-sourcing core: the core talks to storage through
 the protocols of :mod:`mallbots.es.ports`, which the PostgreSQL store
-(:mod:`mallbots.es.postgres`) satisfies too.
+(the PostgreSQL store (``es/postgres``)) satisfies too.
 """

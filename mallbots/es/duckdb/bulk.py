@@ -45,9 +45,10 @@ import duckdb
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.aggregate_store import AggregateStore
 from mallbots.es.duckdb.database import Database
-from mallbots.es.duckdb.event_store import EventStore, PreparedAppends, StreamAppend
+from mallbots.es.duckdb.event_store import EventStore
+from mallbots.es.duckdb.snapshots import SnapshotStore
+from mallbots.es.event_rows import PreparedAppends, StreamAppend
 from mallbots.es.events import AggregateEvent
-from mallbots.es.snapshots import SnapshotStore
 
 _new_append = tuple.__new__  # a StreamAppend without the keyword-handling constructor
 

@@ -29,26 +29,29 @@ INSERT, so a conflict in any stream writes nothing.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import count
-from typing import Any, NamedTuple
 
 import duckdb
 import pandas as pd
 
-from mallbots.es import serde
 from mallbots.es.aggregate import Aggregate
-from mallbots.es.decoding import AGGREGATE_ID, STREAM_EVENT_COLUMNS, decode_stream
+from mallbots.es.decoding import STREAM_EVENT_COLUMNS, decode_stream
 from mallbots.es.duckdb.database import Database, checked_identifier, create_schema_of
 from mallbots.es.duckdb.frames import frame_of_rows
+from mallbots.es.duckdb.schema import event_table_sql
 from mallbots.es.errors import ConcurrencyError, DuplicateEventError
+from mallbots.es.event_rows import (
+    EventRows,
+    PreparedAppends,
+    StreamAppend,
+    StreamKey,
+    checked_stream,
+    unstorable,
+)
 from mallbots.es.events import AggregateEvent
-from mallbots.es.registry import SCHEMA_VERSION, Registry
-
-StreamKey = tuple[str, str]
-"""A stream is named by (stream_name, stream_id): ``("stores.Store", "store-1")``."""
+from mallbots.es.registry import Registry
 
 _HEAD_CACHE_SIZE = 100_000
 _APPENDED = (
@@ -67,31 +70,13 @@ OFFSET_COLUMNS = ", ".join(["position + $1", *_APPENDED[1:]])
 """What a columnar INSERT selects from prepared rows, whose positions are offsets."""
 
 
-class PreparedAppends(NamedTuple):
-    """Appends with their events checked and serialized into rows (see ``prepare``)."""
-
-    appends: Sequence[StreamAppend]
-    rows: list[list]
-
-
-class StreamAppend(NamedTuple):
-    """Events for one stream that must be at ``expected_version`` (for :meth:`append_many`)."""
-
-    stream_name: str
-    stream_id: str
-    expected_version: int
-    events: Sequence[AggregateEvent]
-    aggregate_id: str | None = None
-    """The events' aggregate, when it is not the stream's id (a continuation stream)."""
-
-
 SKIP_IN_PYTHON = 256
 """A load that starts after fewer stored events than this reads the whole stream by id
 (an index scan) and drops the older events here; one that skips more asks DuckDB to
 filter the versions (a scan that zone maps shorten) rather than ship them over."""
 
 
-class EventStore:
+class EventStore(EventRows):
     """Events of one module in one DuckDB table; also the innermost aggregate store."""
 
     def __init__(self, database: Database, registry: Registry, table: str = "events") -> None:
@@ -136,16 +121,6 @@ class EventStore:
         ):
             aggregate.load_event(event)
         self._head_loaded((aggregate.NAME, aggregate.stream_id), aggregate.version, removals)
-
-    def save(self, aggregate: Aggregate) -> list[AggregateEvent]:
-        """Append the aggregate's pending events, expecting its stored version."""
-        return self.append(
-            aggregate.NAME,
-            aggregate.stream_id,
-            aggregate.version,
-            aggregate.events,
-            aggregate_id=aggregate.id,
-        )
 
     # --- appending -------------------------------------------------------------------------
 
@@ -225,27 +200,6 @@ class EventStore:
         """
         return self.append_prepared(self.prepare(appends), positions)
 
-    def prepare(
-        self, appends: Sequence[StreamAppend], offsets: Sequence[int] | None = None
-    ) -> PreparedAppends:
-        """Check and serialize the events of ``appends`` into rows, touching no table.
-
-        The Python half of :meth:`append_many`: a bulk writer does it on its own thread
-        while another thread inserts the batch before (DuckDB runs without the GIL).
-        Each row starts with its event's offset among the positions the write will use:
-        from 0 in the order of ``appends``, unless ``offsets`` says where each append's
-        first event goes (a bulk writer interleaving several tables in one transaction).
-        """
-        rows: list[list] = []
-        offset = 0
-        for index, (name, stream_id, expected, events, aggregate_id) in enumerate(appends):
-            if offsets is not None:
-                offset = offsets[index]
-            key = checked_stream(name, stream_id)
-            self._rows(key, aggregate_id or stream_id, expected, events, rows, offset)
-            offset += len(events)
-        return PreparedAppends(appends, rows)
-
     def append_prepared(
         self,
         prepared: PreparedAppends,
@@ -279,11 +233,11 @@ class EventStore:
                     self._heads.pop(key, None)
                 raise self._explain_bulk_refusal(appends, error) from None
             except duckdb.ConversionException:
-                unstorable = _unstorable([event for append in appends for event in append.events])
-                if unstorable is None:
+                problem = unstorable([event for append in appends for event in append.events])
+                if problem is None:
                     raise
                 raise ValueError(
-                    f"cannot store the batch: {unstorable}; nothing was written"
+                    f"cannot store the batch: {problem}; nothing was written"
                 ) from None
             for key in new_heads:  # as in append: the table knows them first
                 self._heads.pop(key, None)
@@ -357,63 +311,6 @@ class EventStore:
         duplicates = sorted({row[0] for row in taken} | set(repeated)) or _named_in(error, ids)
         return DuplicateEventError(duplicates) if duplicates else error
 
-    def _rows(
-        self,
-        key: StreamKey,
-        aggregate_id: str,
-        expected_version: int,
-        events: Sequence[AggregateEvent],
-        rows: list[list],
-        offset: int,
-    ) -> None:
-        """Check the events of one stream; add a row for each to ``rows``, from ``offset``."""
-        stream_name, stream_id = key
-        serialize = self.registry.serialize
-        schema_versions = self._schema_versions
-        continuation = aggregate_id != stream_id  # a continuation stream names its aggregate
-        version = expected_version
-        offset -= expected_version + 1  # the offset of an event is this plus its version
-        for event in events:
-            version += 1
-            if event.aggregate_id != aggregate_id or event.aggregate_name != stream_name:
-                raise ValueError(
-                    f"event {event.name} belongs to {event.aggregate_name} "
-                    f"{event.aggregate_id!r}, not to {stream_name} {aggregate_id!r}"
-                )
-            if event.aggregate_version != version:
-                raise ValueError(
-                    f"event {event.name} has version {event.aggregate_version}, expected {version}"
-                )
-            name = event.name
-            schema_version = schema_versions.get(name)
-            if schema_version is None:
-                schema_version = schema_versions[name] = self.registry.version_of(name)
-            if schema_version > 1 or continuation:
-                recorded = {}
-                if schema_version > 1:  # recorded so old payloads can be upcast one day
-                    recorded[SCHEMA_VERSION] = schema_version
-                if continuation:
-                    recorded[AGGREGATE_ID] = aggregate_id
-                metadata = _metadata_json(event, {**event.metadata, **recorded})
-            else:
-                metadata = _metadata_json(event, event.metadata) if event.metadata else "{}"
-            occurred_at = event.occurred_at
-            if occurred_at.tzinfo is None:
-                raise ValueError(f"event times must be timezone-aware, not {occurred_at!r}")
-            rows.append(
-                [
-                    offset + version,  # the position, once the write adds the first one
-                    stream_id,
-                    stream_name,
-                    version,
-                    event.id,
-                    name,
-                    serialize(name, event.payload),
-                    metadata,
-                    occurred_at,
-                ]
-            )
-
     def _insert(self, cursor: duckdb.DuckDBPyConnection, rows: list[list]) -> None:
         appender = getattr(self._appenders, "appender", None)
         if appender is None:  # one per thread, like the thread's cursor
@@ -444,10 +341,10 @@ class EventStore:
         error: duckdb.Error,
     ) -> Exception:
         """The error to raise for an insert DuckDB refused, in the caller's terms."""
-        unstorable = _unstorable(events)
-        if unstorable:
+        problem = unstorable(events)
+        if problem:
             return ValueError(
-                f"cannot store events of {key[0]} {key[1]!r}: {unstorable}; nothing was written"
+                f"cannot store events of {key[0]} {key[1]!r}: {problem}; nothing was written"
             )
         if not isinstance(error, duckdb.ConstraintException):
             return error
@@ -609,73 +506,11 @@ class EventStore:
         return f"EventStore({self.table!r} on {self.database!r})"
 
 
-def event_table_sql(table: str) -> list[str]:
-    """The statements that create an event table (the book's columns plus a global
-    position and metadata) and its stream index, if missing."""
-    table = checked_identifier(table)
-    name = table.rpartition(".")[2]
-    return [
-        f"""
-        CREATE TABLE IF NOT EXISTS {table} (
-            position       BIGINT      NOT NULL,
-            stream_id      VARCHAR     NOT NULL,
-            stream_name    VARCHAR     NOT NULL,
-            stream_version INTEGER     NOT NULL,
-            event_id       UUID        NOT NULL UNIQUE,
-            event_name     VARCHAR     NOT NULL,
-            event_data     VARCHAR     NOT NULL,
-            metadata       VARCHAR     NOT NULL DEFAULT '{{}}',
-            occurred_at    TIMESTAMPTZ NOT NULL,
-            PRIMARY KEY (stream_id, stream_name, stream_version)
-        )
-        """,
-        # The primary key cannot serve "all events of stream X" (DuckDB does not scan a
-        # prefix of a composite key), so the stream id gets an index of its own.
-        f"CREATE INDEX IF NOT EXISTS {name}_by_stream ON {table} (stream_id)",
-    ]
-
-
 def _named_in(error: duckdb.Error, event_ids: Sequence[str]) -> list[str]:
     """The event ids DuckDB's refusal names: the only word on an id that the same
     transaction wrote before, which no other cursor can see."""
     message = str(error)
     return sorted({event_id for event_id in event_ids if event_id in message})
-
-
-def checked_stream(stream_name: str, stream_id: str) -> StreamKey:
-    """The stream key, if both parts are non-empty strings of valid Unicode."""
-    for what, value in (("stream name", stream_name), ("stream id", stream_id)):
-        if not isinstance(value, str) or not value:
-            raise ValueError(f"a {what} must be a non-empty string, not {value!r}")
-        if not value.isascii():
-            try:
-                serde.check_text(value)
-            except serde.FieldError as error:
-                raise ValueError(f"the {what} {value!r} {error}") from None
-    return (stream_name, stream_id)
-
-
-def _metadata_json(event: AggregateEvent, metadata: Mapping[str, Any]) -> str:
-    try:
-        return serde.dumps_metadata(metadata)
-    except (ValueError, TypeError, RecursionError) as error:
-        raise ValueError(
-            f"metadata of event {event.name} (version {event.aggregate_version}) "
-            f"cannot be stored: {error}"
-        ) from None
-
-
-def _unstorable(events: Sequence[AggregateEvent]) -> str | None:
-    """What in ``events`` no event table can hold, if anything (checked after a refusal)."""
-    for event in events:
-        try:
-            uuid.UUID(event.id)
-        except (TypeError, ValueError, AttributeError):
-            return (
-                f"event {event.name} (version {event.aggregate_version}) has event id "
-                f"{event.id!r}, which is not a UUID"
-            )
-    return None
 
 
 _new_event = tuple.__new__

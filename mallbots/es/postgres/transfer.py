@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from mallbots.es.duckdb.database import Database, create_schema_of
 from mallbots.es.duckdb.event_store import _APPENDED as APPENDED_COLUMNS
-from mallbots.es.duckdb.event_store import event_table_sql as duckdb_event_table_sql
 from mallbots.es.duckdb.frames import frame_of_rows
+from mallbots.es.duckdb.schema import event_table_sql as duckdb_event_table_sql
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.schema import POSITION_TABLE
 from mallbots.es.postgres.schema import event_table_sql as postgres_event_table_sql
