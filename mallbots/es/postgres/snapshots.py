@@ -71,6 +71,13 @@ class PostgresSnapshotStore(SnapshotMiddleware):
     def where(self) -> tuple[str, str]:
         return shown_url(self.database.url), "shop.rebuild_snapshots()"
 
+    def recreate_table(self) -> None:
+        """Drop the snapshot table and create it empty (inside the caller's transaction)."""
+        with self.database.transaction() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+        self.database.create(snapshot_table_sql(self.table))
+        self.unreadable.clear()
+
     def frame(self) -> pd.DataFrame:
         """Every stored snapshot as a DataFrame."""
         cursor = self.database.execute(
