@@ -1,8 +1,23 @@
-"""The DuckDB tables of the event store: the DDL, apart from the code that uses it."""
+"""The DuckDB event tables: their columns and DDL, apart from the code that uses them."""
 
 from __future__ import annotations
 
 from mallbots.es.duckdb.database import checked_identifier
+
+APPENDED = (
+    "position",
+    "stream_id",
+    "stream_name",
+    "stream_version",
+    "event_id",
+    "event_name",
+    "event_data",
+    "metadata",
+    "occurred_at",
+)
+APPEND_COLUMNS = ", ".join(APPENDED)
+OFFSET_COLUMNS = ", ".join(["position + $1", *APPENDED[1:]])
+"""What a columnar INSERT selects from prepared rows, whose positions are offsets."""
 
 
 def event_table_sql(table: str) -> list[str]:

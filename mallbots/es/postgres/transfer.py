@@ -14,8 +14,8 @@ payments...) are not copied yet.
 from __future__ import annotations
 
 from mallbots.es.duckdb.database import Database, create_schema_of
-from mallbots.es.duckdb.event_store import _APPENDED as APPENDED_COLUMNS
 from mallbots.es.duckdb.frames import frame_of_rows
+from mallbots.es.duckdb.schema import APPENDED as APPENDED_COLUMNS
 from mallbots.es.duckdb.schema import event_table_sql as duckdb_event_table_sql
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.schema import POSITION_TABLE
