@@ -29,9 +29,9 @@ from typing import Any, ClassVar
 import duckdb
 import pandas as pd
 
-from mallbots.es.duckdb.database import checked_identifier
 from mallbots.es.duckdb.frames import result_frame
 from mallbots.es.events import AggregateEvent
+from mallbots.es.identifiers import checked_identifier
 
 Row = dict[str, Any]
 _aggregate_id = attrgetter("aggregate_id")

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from mallbots.es import Database
-from mallbots.es.duckdb.database import checked_identifier
+from mallbots.es.identifiers import checked_identifier
 from mallbots.es.set_based import quoted
 
 MAX_ROUNDS = 4

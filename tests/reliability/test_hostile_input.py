@@ -463,6 +463,7 @@ SQL_MODULES = [
     "duckdb/log.py",
     "duckdb/snapshots.py",
     "duckdb/database.py",
+    "duckdb/log_book.py",
     "duckdb/check.py",
     "decoding.py",
     "projection.py",

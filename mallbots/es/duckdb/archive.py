@@ -33,7 +33,7 @@ class Archiving:
             return 0
         if not self._archive_exists():
             self._create_table(self.archive_table)
-            self.database.register_log_table(self.archive_table)
+            self.database.log_book.register(self.archive_table)
         where = "(stream_name, stream_id) IN (SELECT unnest($1), unnest($2))"
         with self.database.transaction() as cursor:
             cursor.execute(
@@ -46,7 +46,7 @@ class Archiving:
             # An archived stream has no head here any more: a save from a copy loaded
             # before the move must be checked against the table, and so refused. Every
             # store on the table empties its cache of heads when it sees the count move.
-            self.database.count_removal(self.table)
+            self.database.log_book.count_removal(self.table)
         return moved
 
     def _archive_exists(self) -> bool:

@@ -249,7 +249,7 @@ class BulkWriter:
         """One transaction: positions in the order of saves, a columnar INSERT per table."""
         with self.database.transaction() as cursor:
             if prepared.events:
-                first = self.database.claim_positions(prepared.events)
+                first = self.database.log_book.claim_positions(prepared.events)
                 for store, rows in prepared.events_by_store:
                     store.append_prepared(rows, first=first)
             for snapshots, rows in prepared.snapshot_rows:

@@ -39,7 +39,7 @@ class BulkAppending(StreamHeadCache):
         Each stream must be at its expected version; a stream may appear more than once
         if each append takes up where the one before left it. Positions follow the
         order of ``appends``, unless the caller passes ``positions`` (one per event, in
-        order, claimed with :meth:`Database.claim_positions` in the caller's open
+        order, claimed with :meth:`LogBook.claim_positions` in the caller's open
         transaction) to interleave several tables in the order the events happened.
         Returns how many events were written.
         """
@@ -70,7 +70,7 @@ class BulkAppending(StreamHeadCache):
                 rows = [[position, *row[1:]] for row, position in zip(rows, positions, strict=True)]
                 first = 0
             elif first is None:
-                first = database.claim_positions(len(rows))
+                first = database.log_book.claim_positions(len(rows))
             try:
                 self._insert_columns(cursor, rows, first)
             except duckdb.ConstraintException as error:

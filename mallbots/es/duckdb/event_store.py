@@ -67,9 +67,9 @@ class EventStore(EventRows, BulkAppending, StreamHeadCache, Archiving, StreamRea
         self.archive_table = checked_identifier(f"{self.table}_archive")
         if not database.read_only:
             self._create_table()
-        database.register_log_table(self.table)
+        database.log_book.register(self.table)
         if self._archive_exists():
-            database.register_log_table(self.archive_table)
+            database.log_book.register(self.archive_table)
         select = (
             f"SELECT {STREAM_EVENT_COLUMNS}, stream_name FROM {self.table} WHERE stream_id = $1"
         )
@@ -92,7 +92,7 @@ class EventStore(EventRows, BulkAppending, StreamHeadCache, Archiving, StreamRea
 
     def load(self, aggregate: Aggregate) -> None:
         """Replay the aggregate's stored events after its current version."""
-        removals = self.database.removals(self.table)
+        removals = self.database.log_book.removals(self.table)
         for event in self.load_stream(
             aggregate.NAME, aggregate.stream_id, after_version=aggregate.version
         ):
@@ -136,7 +136,7 @@ class EventStore(EventRows, BulkAppending, StreamHeadCache, Archiving, StreamRea
                 if head != expected_version:
                     self._heads.pop(key, None)
                     raise ConcurrencyError(stream_name, stream_id, expected_version, head)
-            first = database.claim_positions(len(rows))
+            first = database.log_book.claim_positions(len(rows))
             for row in rows:
                 row[0] += first
             try:
@@ -144,7 +144,7 @@ class EventStore(EventRows, BulkAppending, StreamHeadCache, Archiving, StreamRea
             except BaseException as error:
                 # Nothing was inserted: give the positions back (in a transaction too, in
                 # case the caller carries on), or the log would have a hole.
-                database.release_positions(first)
+                database.log_book.release_positions(first)
                 self._heads.pop(key, None)
                 if isinstance(error, duckdb.Error):
                     raise self._explain_refusal(key, expected_version, events, error) from None

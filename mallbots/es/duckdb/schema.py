@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mallbots.es.duckdb.database import checked_identifier
+from mallbots.es.identifiers import checked_identifier
 
 APPENDED = (
     "position",

@@ -44,7 +44,7 @@ class StreamHeadCache:
         if not database.write_lock.acquire(blocking=False):
             return
         try:
-            if removals != database.removals(self.table):
+            if removals != database.log_book.removals(self.table):
                 return
             self._remember_head(key, version)
             database.on_rollback(lambda: self._heads.pop(key, None))
@@ -62,11 +62,13 @@ class StreamHeadCache:
         """Drop the cache of stream heads (after editing the table by hand), in every
         event store on the table."""
         with self.database.writing():
-            self.database.count_removal(self.table)  # each store empties its own on its next use
+            self.database.log_book.count_removal(
+                self.table
+            )  # each store empties its own on its next use
 
     def _cached_heads(self) -> OrderedDict[StreamKey, int]:
         """The cached heads, emptied first if events left the table since they were valid."""
-        removals = self.database.removals(self.table)
+        removals = self.database.log_book.removals(self.table)
         if removals != self._heads_as_of:
             self._heads.clear()
             self._heads_as_of = removals

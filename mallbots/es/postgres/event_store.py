@@ -23,10 +23,10 @@ from psycopg import errors as pg_errors
 
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.decoding import decode_stream_columns
-from mallbots.es.duckdb.database import checked_identifier
 from mallbots.es.errors import ConcurrencyError, DuplicateEventError
 from mallbots.es.event_rows import EventRows, StreamAppend, StreamKey, checked_stream, unstorable
 from mallbots.es.events import AggregateEvent
+from mallbots.es.identifiers import checked_identifier
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.schema import event_table_sql
 from mallbots.es.registry import Registry

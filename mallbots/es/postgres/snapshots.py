@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from mallbots.es.aggregate_store import AggregateStore, Middleware
-from mallbots.es.duckdb.database import checked_identifier
+from mallbots.es.identifiers import checked_identifier
 from mallbots.es.postgres.database import PostgresDatabase, shown_url
 from mallbots.es.postgres.event_store import storable_stream
 from mallbots.es.postgres.schema import snapshot_table_sql
