@@ -84,7 +84,7 @@ class BasketsApplication(ApplicationService):
     def start_basket(self, cmd: StartBasket) -> str:
         """Open a basket for a customer; returns its id."""
         basket_id = self.new_id(cmd.basket_id, "basket id", BasketIdIsBlankError)
-        basket = self.baskets.load(basket_id, create=True)
+        basket = self.baskets.load_or_new(basket_id)
         basket.start(cmd.customer_id)
         if self.customers.find_customer(cmd.customer_id) is None:
             raise UnknownCustomerError(cmd.customer_id)

@@ -200,7 +200,7 @@ def attempt(
     before = world.footprint()
     repository = world.repository(aggregate_type)
     try:
-        thing = repository.load(stream_id, create=True)
+        thing = repository.load_or_new(stream_id)
         thing.change(payload, event_name, metadata)
         stored = repository.save(thing)
     except (PayloadError, ValueError, TypeError) as error:
