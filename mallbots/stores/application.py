@@ -153,9 +153,7 @@ class StoresApplication(ApplicationService):
     @command(CreateStore)
     def create_store(self, cmd: CreateStore) -> str:
         """Create a store; returns its id."""
-        store = self.stores.load_or_new(
-            self.new_id(cmd.store_id, "store id", StoreIdIsBlankError)
-        )
+        store = self.stores.load_or_new(self.new_id(cmd.store_id, "store id", StoreIdIsBlankError))
         store.create(cmd.name, cmd.location)
         self.stores.save(store)
         return store.id
