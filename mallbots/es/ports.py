@@ -17,8 +17,16 @@ protocol                 what it does
 :class:`SnapshotStorage`  reads and writes the snapshot rows of streams
 =======================  =============================================================
 
+Typed against these: the repository and middleware (``aggregate_store``, ``chain``), the
+cache (``cache``), the snapshot logic (``snapshots``), time travel's stream sources
+(``time_travel.StreamSource``). Rows of events are made by :mod:`mallbots.es.event_rows`
+for both backends.
+
 Checkpoints are not a port of their own: they live with the read models they describe,
-in the read side's DuckDB (:mod:`mallbots.es.projector`), and move in its transactions.
+in the read side's DuckDB (:mod:`mallbots.es.projector`), and move in its transactions;
+the projector, the read models, lifetimes and set-based rebuilds are the read side,
+which stays on DuckDB by design (issue 20), reading a log that may come from either
+backend.
 """
 
 from __future__ import annotations
