@@ -37,24 +37,22 @@ from mallbots.customers.module import CustomersModule
 from mallbots.depot.module import DepotModule
 from mallbots.es import (
     Aggregate,
-    AggregateCache,
     AggregateRepository,
-    Clock,
     Database,
     EventDispatcher,
     EventLog,
     EventStore,
     EveryNEvents,
-    IdFactory,
     Projector,
     Registry,
     SeededIds,
-    SnapshotStrategy,
     SteppingClock,
-    random_ids,
-    system_clock,
 )
+from mallbots.es.cache import AggregateCache
+from mallbots.es.clock import Clock, system_clock
 from mallbots.es.duckdb.snapshots import rebuild_snapshots
+from mallbots.es.ids import IdFactory, random_ids
+from mallbots.es.snapshots import SnapshotStrategy
 from mallbots.monolith import Monolith
 from mallbots.notifications.module import NotificationsModule
 from mallbots.ordering.module import OrderingModule

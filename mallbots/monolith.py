@@ -16,21 +16,21 @@ from typing import TypeVar
 
 from mallbots.es import (
     Aggregate,
-    AggregateCache,
     AggregateRepository,
     AggregateStore,
-    Clock,
     Database,
     EventDispatcher,
     EventStore,
-    IdFactory,
     Registry,
     SnapshotStore,
-    SnapshotStrategy,
 )
 from mallbots.es.books import Continuations
 from mallbots.es.books import continuations as following
+from mallbots.es.cache import AggregateCache
 from mallbots.es.chain import store_chain
+from mallbots.es.clock import Clock
+from mallbots.es.ids import IdFactory
+from mallbots.es.snapshots import SnapshotStrategy
 
 A = TypeVar("A", bound=Aggregate)
 

@@ -28,8 +28,8 @@ from mallbots.es import (
     AggregateRepository,
     Database,
     HandlerError,
-    IdFactory,
 )
+from mallbots.es.ids import IdFactory
 
 A = TypeVar("A", bound=Aggregate)
 Method = Callable[[Any, Any], Any]

@@ -11,7 +11,6 @@ from typing import ClassVar
 
 from mallbots.es import (
     Aggregate,
-    AggregateCache,
     AggregateEvent,
     AggregateRepository,
     Database,
@@ -23,6 +22,7 @@ from mallbots.es import (
     SnapshotStore,
     SteppingClock,
 )
+from mallbots.es.cache import AggregateCache
 from mallbots.es.chain import store_chain
 from mallbots.es.projection import RowBuffer, RowProjection, on
 

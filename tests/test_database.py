@@ -12,7 +12,8 @@ import duckdb
 import pytest
 
 from mallbots.app import MallBots
-from mallbots.es import Database, DatabaseLockedError, NotADatabaseFileError
+from mallbots.es import Database
+from mallbots.es.errors import DatabaseLockedError, NotADatabaseFileError
 from mallbots.stores.application import CreateStore
 from tests.processes import held
 

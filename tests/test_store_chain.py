@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mallbots.es import AggregateCache, Database, EventDispatcher, EventStore, SnapshotStore
+from mallbots.es import Database, EventDispatcher, EventStore, SnapshotStore
+from mallbots.es.cache import AggregateCache
 from mallbots.es.chain import store_chain
 from tests.es_support import bank_registry
 

@@ -21,7 +21,8 @@ from mallbots.baskets.errors import (
 )
 from mallbots.baskets.ports import Catalog, Customers, Orders
 from mallbots.errors import require_text
-from mallbots.es import AggregateRepository, Database, IdFactory
+from mallbots.es import AggregateRepository, Database
+from mallbots.es.ids import IdFactory
 from mallbots.service import ApplicationService, command, load, query
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mallbots.es import AggregateRepository, Database, IdFactory
+from mallbots.es import AggregateRepository, Database
+from mallbots.es.ids import IdFactory
 from mallbots.ordering.errors import (
     InvoiceOfAnotherOrderError,
     OrderIdIsBlankError,

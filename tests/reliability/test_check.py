@@ -9,13 +9,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from mallbots.es import (
-    CheckReport,
-    CorruptEventError,
-    Database,
-    EventStore,
-    check_database,
-)
+from mallbots.es import CorruptEventError, Database, EventStore
 from mallbots.es.duckdb.check import (
     BAD_JSON,
     BAD_METADATA,
@@ -28,6 +22,8 @@ from mallbots.es.duckdb.check import (
     UNKNOWN_EVENT,
     VERSION_BELOW_ONE,
     VERSION_GAP,
+    CheckReport,
+    check_database,
 )
 from tests.es_support import Account, Bank
 from tests.reliability.figures import count

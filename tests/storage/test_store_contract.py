@@ -13,13 +13,8 @@ from decimal import Decimal
 
 import pytest
 
-from mallbots.es import (
-    AggregateRepository,
-    ConcurrencyError,
-    DuplicateEventError,
-    PayloadError,
-    RegistryError,
-)
+from mallbots.es import AggregateRepository, ConcurrencyError, DuplicateEventError, PayloadError
+from mallbots.es.errors import RegistryError
 from mallbots.es.event_rows import StreamAppend
 from mallbots.es.events import AggregateEvent
 from tests.es_support import Account, AccountV1, bank_registry
