@@ -33,7 +33,7 @@ class Archiving:
             return 0
         if not self._archive_exists():
             self._create_table(self.archive_table)
-            self.database.log_book.register(self.archive_table)
+            self.database.log_book.register(self.archive_table, self.database.execute)
         where = "(stream_name, stream_id) IN (SELECT unnest($1), unnest($2))"
         with self.database.transaction() as cursor:
             cursor.execute(

@@ -63,7 +63,7 @@ class Database:
         """Each thread's second cursor (:meth:`side_cursor`), closed alike."""
         self._cursors_lock = threading.Lock()
         self._write_lock = threading.RLock()
-        self.log_book = LogBook(self)
+        self.log_book = LogBook(self._write_lock)
         """The global log's bookkeeping: positions, its tables, removals from them."""
         self._parsed: dict[str, duckdb.Statement] = {}
         self._identity: tuple[int, int] | None = None  # (device, inode) of the file

@@ -67,9 +67,9 @@ class EventStore(EventRows, BulkAppending, StreamHeadCache, Archiving, StreamRea
         self.archive_table = checked_identifier(f"{self.table}_archive")
         if not database.read_only:
             self._create_table()
-        database.log_book.register(self.table)
+        database.log_book.register(self.table, database.execute)
         if self._archive_exists():
-            database.log_book.register(self.archive_table)
+            database.log_book.register(self.archive_table, database.execute)
         select = (
             f"SELECT {STREAM_EVENT_COLUMNS}, stream_name FROM {self.table} WHERE stream_id = $1"
         )

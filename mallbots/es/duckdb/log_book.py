@@ -12,19 +12,22 @@ The PostgreSQL store keeps its counter in a table instead (see ``es/postgres``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import threading
+from collections.abc import Callable
+from typing import Any
 
 from mallbots.es.identifiers import checked_identifier
 
-if TYPE_CHECKING:
-    from mallbots.es.duckdb.database import Database
-
 
 class LogBook:
-    """Positions handed out, the log's tables, and removals, for one :class:`Database`."""
+    """Positions handed out, the log's tables, and removals, for one DuckDB database.
 
-    def __init__(self, database: Database) -> None:
-        self._database = database
+    It shares the database's write lock; it holds no connection (a registration reads
+    the table's highest position through the ``execute`` it is given).
+    """
+
+    def __init__(self, write_lock: threading.RLock) -> None:
+        self._write_lock = write_lock
         self._last_position = 0
         self._tables: list[str] = []
         self._removals: dict[str, int] = {}  # table -> times stored events left it
@@ -58,18 +61,16 @@ class LogBook:
 
     def count_removal(self, table: str) -> None:
         """Record that stored events left ``table`` (see :meth:`removals`)."""
-        with self._database.write_lock:
+        with self._write_lock:
             self._removals[table] = self._removals.get(table, 0) + 1
 
-    def register(self, table: str) -> None:
+    def register(self, table: str, execute: Callable[[str], Any]) -> None:
         """Count an event table into the global log and move the counter past it."""
         table = checked_identifier(table)
-        with self._database.write_lock:
+        with self._write_lock:
             if table not in self._tables:
                 self._tables.append(table)
-            (highest,) = self._database.execute(
-                f"SELECT coalesce(max(position), 0) FROM {table}"
-            ).fetchone()
+            (highest,) = execute(f"SELECT coalesce(max(position), 0) FROM {table}").fetchone()
             self._last_position = max(self._last_position, highest)
 
     @property

@@ -70,7 +70,7 @@ def copy_log_to_duckdb(source: PostgresDatabase, target: Database) -> int:
                 )
                 copied += len(rows)
     for table in tables:
-        target.log_book.register(table)
+        target.log_book.register(table, target.execute)
     return copied
 
 
