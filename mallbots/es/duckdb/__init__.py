@@ -4,9 +4,12 @@
 job                        module
 =========================  ==========================================================
 connections, transactions  :class:`Database` (``database``)
-appending, reading         :class:`EventStore` (``event_store``)
+the log's bookkeeping      :class:`LogBook` (``log_book``): positions, tables, removals
+the event store            :class:`EventStore` (``event_store``), assembled from
+                           ``bulk_append``, ``stream_heads``, ``archive``,
+                           ``stream_reads``; columns and DDL in ``schema``
 the global log             :class:`EventLog` (``log``)
-snapshots' table           :class:`DuckDBSnapshotStore`, :func:`snapshots` (``snapshots``)
+snapshots' table           :class:`SnapshotStore`, :func:`snapshots` (``snapshots``)
 big loads                  :class:`BulkWriter` (``bulk``)
 damage in the tables       :func:`check_database` (``check``)
 DataFrames in and out      ``frames``
