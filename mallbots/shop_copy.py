@@ -21,8 +21,10 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from mallbots.app import SCHEMAS
-from mallbots.es import Database, EventSourcingError, ForeignDatabaseError
-from mallbots.es.transfer import Copied, DuckDBSide, Plan, Progress, Side, copy_tables
+from mallbots.es import Database, EventSourcingError
+from mallbots.es.duckdb.transfer import DuckDBSide
+from mallbots.es.errors import ForeignDatabaseError
+from mallbots.es.transfer import Copied, Plan, Progress, Side, copy_tables
 from mallbots.ownership import EVENT_TABLES, EmptyDatabaseError, claim
 from mallbots.reading import open_for_reading
 from mallbots.shop_check import PLAIN_TABLES
@@ -79,7 +81,7 @@ def copy_shop(source: str, target: str, progress: Progress | None = None) -> Cop
     """Copy the shop at ``source`` into ``target`` (each a DuckDB file or a URL).
 
     Raises :class:`~mallbots.ownership.EmptyDatabaseError` if the source holds nothing,
-    :class:`~mallbots.es.ForeignDatabaseError` if it holds no shop (or the target file is
+    :class:`~mallbots.es.errors.ForeignDatabaseError` if it holds no shop (or the target file is
     another application's), and
     :class:`~mallbots.es.transfer.TransferError` if the target already holds rows of a
     shop; either way the target is left as it was (a new target file is removed).

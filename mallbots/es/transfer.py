@@ -21,7 +21,7 @@ A table is copied as one of three kinds:
 
 A target table that exists must have the source's columns, types and key, and be
 empty; otherwise nothing is copied, and the refusal names the tables. The backend
-parts are :class:`DuckDBSide` here and ``PostgresSide`` in
+parts are ``DuckDBSide`` in :mod:`mallbots.es.duckdb.transfer` and ``PostgresSide`` in
 :mod:`mallbots.es.postgres.transfer`.
 """
 
@@ -30,16 +30,14 @@ from __future__ import annotations
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from mallbots.es.database import Database, checked_identifier, create_schema_of
 from mallbots.es.errors import EventSourcingError
-from mallbots.es.event_store import event_table_sql
-from mallbots.es.snapshots import snapshot_table_sql
+from mallbots.es.identifiers import checked_identifier
 
 Kind = Literal["events", "snapshots", "continuations", "plain"]
 Progress = Callable[[str, int], None]
@@ -68,20 +66,26 @@ class Shape:
     def names(self) -> list[str]:
         return [name for name, _ in self.columns]
 
-    def create_sql(self, table: str) -> str:
-        """``CREATE TABLE IF NOT EXISTS`` with these columns and key: valid on both backends."""
+    def require_shared_types(self, table: str) -> None:
+        """Refuse a table with a column type that DuckDB and PostgreSQL do not share (so
+        every type put into SQL text is one of :data:`SHARED_TYPES`)."""
         odd = [f"{name} {kind}" for name, kind in self.columns if not SHARED_TYPES.match(kind)]
         if odd:
             raise TransferError(
                 f"cannot copy {table}: its columns {', '.join(odd)} have types that DuckDB "
                 "and PostgreSQL do not share; nothing was copied"
             )
+
+    def create_sql(self, table: str) -> str:
+        """``CREATE TABLE IF NOT EXISTS`` with these columns and key: valid on both backends."""
+        self.require_shared_types(table)
         columns = [
             f"{column_list([name])} {kind}{' NOT NULL' if name in self.not_null else ''}"
             for name, kind in self.columns
         ]
         key = [f"PRIMARY KEY ({column_list(self.key)})"] if self.key else []
-        return f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(columns + key)})"
+        definitions = ", ".join(columns + key)
+        return f"CREATE TABLE IF NOT EXISTS {table} ({definitions})"
 
     def difference(self, other: Shape) -> str:
         """How ``other`` differs from this shape, in words ('' if it does not)."""
@@ -182,6 +186,8 @@ def copy_tables(source: Side, target: Side, plan: Plan, progress: Progress | Non
         missing = [table for table in names if table not in shapes]
         if missing:
             raise TransferError(f"the source has no table {', '.join(missing)}; nothing was copied")
+        for table in names:
+            shapes[table].require_shared_types(table)
         for table, kind in tables:
             target.create(cursor, table, kind, shapes[table])
         found = target.shapes(names)
@@ -255,82 +261,9 @@ def column_list(names: Sequence[str]) -> str:
 
 def csv_columns(shape: Shape) -> str:
     """A DuckDB ``read_csv`` columns struct for the shape, e.g. ``{'id': 'VARCHAR'}``."""
-    return "{" + ", ".join(f"'{_quoted(name)}': '{kind}'" for name, kind in shape.columns) + "}"
+    return "{" + ", ".join(f"'{quoted(name)}': '{kind}'" for name, kind in shape.columns) + "}"
 
 
-class DuckDBSide:
-    """A DuckDB database as the source or the target of a copy."""
-
-    def __init__(self, database: Database) -> None:
-        self.database = database
-
-    def __repr__(self) -> str:
-        return str(self.database.path)
-
-    def errors(self) -> AbstractContextManager[None]:
-        return nullcontext()  # DuckDB's errors are explained where they are caught
-
-    def shapes(self, tables: Sequence[str]) -> dict[str, Shape]:
-        wanted = [table if "." in table else f"main.{table}" for table in tables]
-        columns = self.database.execute(
-            "SELECT schema_name || '.' || table_name, column_name, data_type, NOT is_nullable "
-            "FROM duckdb_columns() WHERE database_name = current_database() "
-            "AND schema_name || '.' || table_name IN (SELECT unnest($1::VARCHAR[])) "
-            "ORDER BY table_name, column_index",
-            [wanted],
-        ).fetchall()
-        keys = self.database.execute(
-            "SELECT schema_name || '.' || table_name, constraint_column_names "
-            "FROM duckdb_constraints() WHERE database_name = current_database() "
-            "AND constraint_type = 'PRIMARY KEY'"
-        ).fetchall()
-        return shapes_of(tables, wanted, columns, keys)
-
-    @contextmanager
-    def reading(self) -> Iterator[None]:
-        with self.database.transaction():
-            yield
-
-    def transaction(self) -> AbstractContextManager[Any]:
-        return self.database.transaction()
-
-    def create(self, cursor: Any, table: str, kind: Kind, shape: Shape) -> None:
-        create_schema_of(cursor, table)
-        if kind == "events":
-            statements = event_table_sql(table)
-        elif kind == "snapshots":
-            statements = snapshot_table_sql(table)
-        else:  # continuations too: DuckDB's own declaration is the source's
-            statements = [shape.create_sql(table)]
-        for statement in statements:
-            cursor.execute(statement)
-
-    def count(self, cursor: Any, table: str) -> int:
-        (count,) = cursor.execute(f"SELECT count(*) FROM {table}").fetchone()
-        return count
-
-    def export(self, table: str, columns: Sequence[str], order: Sequence[str], path: Path) -> int:
-        order_by = f" ORDER BY {column_list(order)}" if order else ""
-        (count,) = self.database.execute(
-            f"COPY (SELECT {column_list(columns)} FROM {table}{order_by}) TO '{_quoted(path)}' "
-            "(FORMAT csv, HEADER false)"
-        ).fetchone()
-        return count
-
-    def load(self, cursor: Any, table: str, shape: Shape, path: Path) -> int:
-        (count,) = cursor.execute(
-            f"INSERT INTO {table} ({column_list(shape.names)}) SELECT * FROM read_csv("
-            f"'{_quoted(path)}', columns = {csv_columns(shape)}, header = false, "
-            "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
-            "allow_quoted_nulls = false)"
-        ).fetchone()
-        return count
-
-    def continue_log(self, cursor: Any, events: Sequence[str]) -> None:
-        register = lambda: [self.database.register_log_table(t) for t in events]  # noqa: E731
-        self.database.after_commit(register)
-
-
-def _quoted(text: str | Path) -> str:
+def quoted(text: str | Path) -> str:
     """Text fit for a SQL string literal."""
     return str(text).replace("'", "''")

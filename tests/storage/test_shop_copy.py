@@ -19,13 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from mallbots import MallBots
 from mallbots.cli import main
 from mallbots.es import Database
+from mallbots.es.duckdb.transfer import DuckDBSide
 from mallbots.es.postgres import PostgresDatabase, PostgresLog
 from mallbots.es.postgres.schema import (
     continuations_table_sql,
     event_table_sql,
     snapshot_table_sql,
 )
-from mallbots.es.transfer import DuckDBSide
 from mallbots.local_postgres import free_port
 from mallbots.shop_copy import copy_shop, write_side
 from mallbots.stores import CreateStore

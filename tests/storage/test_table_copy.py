@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from mallbots.es import Database
+from mallbots.es.duckdb.transfer import DuckDBSide
 from mallbots.es.postgres.transfer import PostgresSide
-from mallbots.es.transfer import DuckDBSide, Plan, TransferError, copy_tables
+from mallbots.es.transfer import Plan, TransferError, copy_tables
 
 AWKWARD_ROWS = [
     ("a", "", False, Decimal("0.00"), datetime(2024, 3, 4, 5, 6, 7, 123456, tzinfo=UTC), 1),

@@ -18,8 +18,9 @@ from typing import Any
 
 import psycopg
 
-from mallbots.es.database import Database
-from mallbots.es.event_store import _APPENDED as APPENDED_COLUMNS
+from mallbots.es.duckdb.database import Database
+from mallbots.es.duckdb.schema import APPENDED as APPENDED_COLUMNS
+from mallbots.es.duckdb.transfer import DuckDBSide
 from mallbots.es.postgres.database import PostgresDatabase, shown_url
 from mallbots.es.postgres.schema import (
     DDL_LOCK,
@@ -32,7 +33,6 @@ from mallbots.es.postgres.schema import (
 )
 from mallbots.es.transfer import (
     Copied,
-    DuckDBSide,
     Kind,
     Plan,
     Shape,
