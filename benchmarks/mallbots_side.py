@@ -128,9 +128,9 @@ def wiring(
     """A database file in ``workdir`` (or the PostgreSQL database at ``url``) with an
     account repository, closed on exit."""
     if url is not None:
-        if snapshot_every is not None or cache is not None:
-            raise ValueError("the PostgreSQL workloads take no snapshots and no cache")
-        with _postgres_wiring(url) as w:
+        if snapshot_every is not None:
+            raise ValueError("the PostgreSQL workloads take no snapshots")
+        with _postgres_wiring(url, cache) as w:
             yield w
         return
     database = Database.open(workdir / "mallbots.duckdb")
@@ -149,14 +149,16 @@ def wiring(
 
 
 @contextmanager
-def _postgres_wiring(url: str) -> Iterator[Wiring]:
+def _postgres_wiring(url: str, cache: AggregateCache | None) -> Iterator[Wiring]:
     from mallbots.es.postgres import PostgresDatabase, PostgresEventStore, PostgresLog
 
     with PostgresDatabase.open(url) as database:
         reg = registry()
         events = PostgresEventStore(database, reg, "bench.events")
+        middleware = [] if cache is None else [cached(cache, database)]  # type: ignore[arg-type]
+        store = with_middleware(events, *middleware)
         log = PostgresLog(database, reg, [events.table])
-        yield Wiring(database, reg, events, AggregateRepository(Account, events), log)  # type: ignore[arg-type]
+        yield Wiring(database, reg, events, AggregateRepository(Account, store), log)  # type: ignore[arg-type]
 
 
 # --- the workloads ------------------------------------------------------------------------
@@ -234,8 +236,11 @@ def commands(workdir: Path, aggregates: int, commands: int, url: str | None = No
     yield from _commands(workdir, aggregates, commands, cache=None, url=url)
 
 
-def commands_cached(workdir: Path, aggregates: int, commands: int) -> Trials:
-    yield from _commands(workdir, aggregates, commands, cache=AggregateCache(aggregates))
+def commands_cached(
+    workdir: Path, aggregates: int, commands: int, url: str | None = None
+) -> Trials:
+    cache = AggregateCache(aggregates)
+    yield from _commands(workdir, aggregates, commands, cache=cache, url=url)
 
 
 def _commands(

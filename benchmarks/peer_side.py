@@ -188,8 +188,10 @@ def commands(workdir: Path, aggregates: int, commands: int, url: str | None = No
     yield from _commands(workdir, aggregates, commands, cache_maxsize=None, url=url)
 
 
-def commands_cached(workdir: Path, aggregates: int, commands: int) -> Trials:
-    yield from _commands(workdir, aggregates, commands, cache_maxsize=aggregates)
+def commands_cached(
+    workdir: Path, aggregates: int, commands: int, url: str | None = None
+) -> Trials:
+    yield from _commands(workdir, aggregates, commands, cache_maxsize=aggregates, url=url)
 
 
 def _commands(

@@ -38,7 +38,7 @@ QUICK_ROUNDS = 3
 AT_LEAST_THE_PEER = Target(">=", 1)
 FLOOR_NOTE = (
     "Against bare psycopg one-row INSERTs, each committed, into a table like ours on "
-    "the same server (P1, P5)"
+    "the same server (P1, P5, P5c)"
 )
 
 
@@ -67,6 +67,10 @@ WORKLOADS: list[Workload] = [
         peer_target=AT_LEAST_THE_PEER,
     ),
     _like("commands", "P5. load, change, save a small aggregate, repeatedly"),
+    _like(
+        "commands_cached",
+        "P5c. load, change, save a small aggregate, with each side's aggregate cache",
+    ),
     _like(
         "catalog_rebuild",
         "P7. rebuild the catalog from 100,000 events (MallBots: a DuckDB read model)",
