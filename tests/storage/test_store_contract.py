@@ -125,7 +125,7 @@ def test_a_stream_twice_in_one_batch_must_take_up_where_it_left_off(backend):
 
 def test_a_large_batch_lands_whole_in_order_or_not_at_all(backend):
     """More events than one statement lists as values: the PostgreSQL store sends them
-    as arrays instead, with the same checks."""
+    as binary arrays instead, with the same checks."""
     store = backend.event_store(bank_registry())
     big, other = account_with_events("a1", 99), account_with_events("a2", 0)
     stale = account_with_events("a2", 0)
