@@ -1,10 +1,10 @@
 """The event store on PostgreSQL: the same behaviour as the DuckDB one, for many processes.
 
 An append is one statement, one round trip to the server
-(:mod:`mallbots.es.postgres.append_statement`): it
-reads the streams' heads; only if each is where the caller expects does it claim the
-positions (which locks the log's counter until the transaction ends, see
-:mod:`mallbots.es.postgres.schema`) and insert every row. Outside a transaction the
+(:mod:`mallbots.es.postgres.append_statement`): it reads the streams' heads; only if
+each is where the caller expects does it claim the positions (which locks the log's
+counter until the transaction ends, see :mod:`mallbots.es.postgres.schema`) and insert
+every row. Outside a transaction the
 statement is its own transaction; inside one it joins it. A stream that is not where
 the caller expects claims and writes nothing, and is a :class:`ConcurrencyError`: the
 caller's transaction can carry on. The heads are read in the statement's snapshot,
