@@ -52,16 +52,22 @@ def uses_arrays(rows: int) -> bool:
     return rows > MOST_VALUES_ROWS
 
 
-@lru_cache(maxsize=256)
 def append_sql(table: str, streams: int, rows: int) -> str:
     """The statement appending ``rows`` rows to ``streams`` streams of ``table``.
 
     Parameters (:func:`append_parameters`): each stream's name, id and expected version
     (a stream once), the number of rows twice, then each row's columns
     (:data:`COLUMNS`); with :func:`uses_arrays`, the streams' and the rows' values as
-    arrays, one per column.
+    arrays, one per column (one text for every size of batch).
     """
-    if uses_arrays(rows):
+    return _statement(table, None if uses_arrays(rows) else (streams, rows))
+
+
+@lru_cache(maxsize=256)
+def _statement(table: str, values: tuple[int, int] | None) -> str:
+    """:func:`append_sql` for ``values`` = (streams, rows) as ``VALUES`` lists, or None:
+    arrays."""
+    if values is None:
         expected = (
             "SELECT n, stream_name, stream_id, version FROM unnest("
             + ", ".join(f"%b::{kind}[]" for kind in _STREAM_TYPES)
@@ -69,6 +75,7 @@ def append_sql(table: str, streams: int, rows: int) -> str:
         )
         appended = "unnest(" + ", ".join(f"%b::{kind}[]" for _, kind in COLUMNS) + ")"
     else:
+        streams, rows = values
         expected = "VALUES " + ", ".join(
             f"({n}, {_placeholders(_STREAM_TYPES, typed=n == 1)})" for n in range(1, streams + 1)
         )
