@@ -33,7 +33,13 @@ from mallbots.es.postgres.errors import (
     SessionEndedError,
     TransactionAbortedError,
 )
-from mallbots.es.postgres.schema import DDL_LOCK, EVENT_TABLES, LOG_SQL, POSITION_TABLE
+from mallbots.es.postgres.schema import (
+    CLAIM_POSITIONS,
+    DDL_LOCK,
+    EVENT_TABLES,
+    LOG_SQL,
+    POSITION_TABLE,
+)
 
 _PASSWORD = re.compile(r"(://[^:/@]+:)[^@/]*@")
 _PASSWORD_PARAMETER = re.compile(r"(\bpassword=)[^&\s]*", re.IGNORECASE)
@@ -218,18 +224,11 @@ class PostgresDatabase:
 
         The counter's row stays locked until the transaction ends, so every other
         append waits here: positions are handed out in commit order, without holes
-        (a rollback gives them back with everything else).
+        (a rollback gives them back with everything else). The event store claims its
+        positions with the same statement inside its append (see ``append_statement``).
         """
-        (last,) = cursor.execute(
-            f"UPDATE {POSITION_TABLE} SET last_position = last_position + %s "
-            "RETURNING last_position",
-            [count],
-        ).fetchone()
+        (last,) = cursor.execute(f"{CLAIM_POSITIONS} RETURNING last_position", [count]).fetchone()
         return last - count + 1
-
-    def release_positions(self, cursor: psycopg.Cursor, count: int) -> None:
-        """Give back the last ``count`` positions claimed in this transaction, unused."""
-        cursor.execute(f"UPDATE {POSITION_TABLE} SET last_position = last_position - %s", [count])
 
     @property
     def last_position(self) -> int:

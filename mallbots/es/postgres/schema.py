@@ -24,6 +24,9 @@ from mallbots.es.identifiers import checked_identifier
 LOG_SCHEMA = "mallbots"
 POSITION_TABLE = f"{LOG_SCHEMA}.log_position"
 EVENT_TABLES = f"{LOG_SCHEMA}.event_tables"
+CLAIM_POSITIONS = f"UPDATE {POSITION_TABLE} SET last_position = last_position + %s"
+"""Claims the next ``%s`` positions, locking the counter's row until the transaction ends
+(``RETURNING last_position`` gives the last of them)."""
 DDL_LOCK = 2_026_120_601
 """An advisory lock key held while creating tables: ``CREATE ... IF NOT EXISTS`` run by
 two sessions at once can still collide in PostgreSQL's catalog."""
