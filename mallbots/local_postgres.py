@@ -20,6 +20,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 BINARY_FOLDERS = "/usr/lib/postgresql/*/bin"
 SERVER_USER = "postgres"
@@ -68,19 +69,33 @@ class Cluster:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{SERVER_USER}@127.0.0.1:{self.port}/{database}"
 
-    @contextlib.contextmanager
-    def database(self) -> Iterator[str]:
+    def database(self, prefix: str = "test") -> contextlib.AbstractContextManager[str]:
         """A new, empty database for one test; dropped afterwards (its sessions too)."""
-        import psycopg
+        return scratch_database(self.url(), prefix)
 
-        name = f"test_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(self.url(), autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {name} TEMPLATE template0")
-        try:
-            yield self.url(name)
-        finally:
-            with psycopg.connect(self.url(), autocommit=True) as admin:
-                admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+@contextlib.contextmanager
+def scratch_database(server_url: str, prefix: str = "scratch") -> Iterator[str]:
+    """The URL of a new, empty database on the server of ``server_url``, dropped (with its
+    sessions) when the ``with`` block ends. The URL's user needs the CREATEDB privilege."""
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name} TEMPLATE template0")
+    try:
+        yield _with_database(server_url, name)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _with_database(url: str, name: str) -> str:
+    """``url`` (``postgresql://user@host:port/db?options``) naming database ``name`` instead."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError(f"a PostgreSQL URL starts with postgresql://, not {url.split(':')[0]!r}")
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def _as_server_user(command: list[str], **kwargs) -> subprocess.CompletedProcess:

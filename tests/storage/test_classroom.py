@@ -1,0 +1,77 @@
+"""The classroom: student processes, the class's server, and the sequence race."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.postgres_support import NO_PSYCOPG
+
+pytest.importorskip("psycopg", reason=NO_PSYCOPG)
+
+import os
+
+import psycopg
+
+from mallbots.classroom import CLASS_URL, Classroom, ClassServer
+from mallbots.classroom.race import RaceResult, race
+from tests.storage.classroom_calls import fail, recall, remember
+
+
+def test_each_student_is_a_process_of_its_own_that_keeps_what_its_calls_opened():
+    with Classroom(["ada", "grace"]) as classroom:
+        pids = {
+            name: classroom[name].run(remember, value) for name, value in (("ada", 1), ("grace", 2))
+        }
+        assert len({*pids.values(), os.getpid()}) == 3
+        assert classroom.run_each(recall) == {"ada": ("ada", 1), "grace": ("grace", 2)}
+        with pytest.raises(ValueError, match="refused in a student's process"):
+            classroom["ada"].run(fail)
+        assert classroom["ada"].run(recall) == ("ada", 1)  # the process lives on
+
+
+def _databases(url: str) -> set[str]:
+    with psycopg.connect(url, autocommit=True) as connection:
+        rows = connection.execute("SELECT datname FROM pg_database").fetchall()
+    return {name for (name,) in rows}
+
+
+def test_a_class_server_named_by_the_environment_gets_databases_made_and_dropped(
+    postgres_cluster, monkeypatch
+):
+    monkeypatch.setenv(CLASS_URL, postgres_cluster.url())
+    before = _databases(postgres_cluster.url())
+    with ClassServer() as server:
+        assert not server.throwaway and server.url == postgres_cluster.url()
+        url = server.new_database("mall")
+        with psycopg.connect(url) as connection:
+            assert connection.execute("SELECT 1").fetchone() == (1,)
+        made = _databases(server.url) - before
+        assert len(made) == 1 and made.pop().startswith("mall_")
+    assert _databases(postgres_cluster.url()) == before
+
+
+def test_the_race_shows_late_commits_with_bigserial_and_none_with_the_counter(postgres_cluster):
+    with Classroom.of(3) as writers:
+        results = {
+            kind: race(postgres_cluster.url(), kind, writers, 60, commit_order=True)
+            for kind in ("counter", "bigserial")
+        }
+    counter, serial = results["counter"], results["bigserial"]
+    for result in results.values():
+        assert (result.events, result.lost, result.positions_are_1_to_n) == (180, 0, True)
+        assert sorted(result.commit_order) == list(range(1, 181))
+    assert counter.commit_order == tuple(range(1, 181)) and counter.skipped == 0
+    assert serial.committed_out_of_order > 0
+    # What the reader skipped committed after a higher position had: never in order.
+    assert set(serial.skipped_positions) <= set(
+        p for i, p in enumerate(serial.commit_order) if p < max(serial.commit_order[: i + 1])
+    )
+
+
+def test_committed_out_of_order_counts_commits_behind_a_higher_position():
+    def result(order):
+        return RaceResult("bigserial", len(order), 0, (), 0, True, 0.0, tuple(order))
+
+    assert result([1, 2, 3]).committed_out_of_order == 0
+    assert result([2, 1, 3]).committed_out_of_order == 1
+    assert result([3, 1, 2, 4]).committed_out_of_order == 2
