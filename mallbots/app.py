@@ -9,6 +9,13 @@ them through their ports. On top it offers what a notebook needs:
 - time travel (``aggregate_at``, ``history``, ``read_model_at``), stream lifetimes,
   closing the books and archiving closed streams, for the chapter's last sections.
 
+Where it keeps them: by default one DuckDB database, a file or in memory. Given a
+``postgresql://`` URL instead, the shop writes to PostgreSQL (events, snapshots,
+continuations and the plain modules' tables, so a class can share one mall, each
+command one transaction there) and reads from a local DuckDB (``shop.database``: a
+mirror of the server's log and the read models caught up from it, in memory or in the
+file ``read_models`` names). See :meth:`MallBots.open` and :meth:`MallBots.catch_up`.
+
 Ids: a creating command may name its id; if it does not, the shop's id factory makes
 one. With a seed, ids (:class:`SeededIds`) and the clock (:class:`SteppingClock`) are
 deterministic, so the same script gives the same log, byte for byte, on every run.
@@ -17,6 +24,7 @@ deterministic, so the same script gives the same log, byte for byte, on every ru
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -97,8 +105,9 @@ class MallBots:
 
     def __init__(
         self,
-        database: Database,
+        database: Any,
         *,
+        read_models: Database | None = None,
         clock: Clock | None = None,
         ids: IdFactory | None = None,
         snapshot_every: int = 3,
@@ -110,7 +119,31 @@ class MallBots:
         ``aggregate_cache`` keeps that many recently used aggregates in memory, so a
         command on one of them skips its load (:mod:`mallbots.es.cache`; 0: none, every
         load reads the database). Only for a shop that is the sole writer of its file.
+
+        ``database`` is a DuckDB :class:`Database`, or a
+        :class:`~mallbots.es.postgres.PostgresDatabase`: the shop then writes there and
+        keeps its read models in ``read_models`` (default: a new DuckDB in memory).
         """
+        self.server = None if isinstance(database, Database) else database
+        """The PostgreSQL database the shop writes to (None: it writes to ``database``)."""
+        self._mirror = None
+        storage = None
+        if self.server is None:
+            if read_models is not None:
+                raise ValueError(
+                    "read_models is for a shop on PostgreSQL: on DuckDB the read models "
+                    "live in the shop's own database"
+                )
+        else:
+            if aggregate_cache:
+                raise ValueError(
+                    "aggregate_cache is for a shop that is its database's only writer; on "
+                    "PostgreSQL other processes write too, so every load reads the server"
+                )
+            from mallbots.es.postgres.storage import PostgresStorage
+
+            storage = PostgresStorage(database)
+            database = Database.memory() if read_models is None else read_models
         if database.read_only:
             raise ValueError(
                 f"a shop needs a database it can write, and {database.path} is open "
@@ -123,12 +156,14 @@ class MallBots:
         self.dispatcher = EventDispatcher()
         self.aggregate_cache = AggregateCache(aggregate_cache) if aggregate_cache else None
         monolith = Monolith(
-            database,
+            database if self.server is None else self.server,
             self.dispatcher,
             clock or system_clock,
             ids or random_ids,
             snapshot_strategy or EveryNEvents(snapshot_every),
             self.aggregate_cache,
+            storage,
+            database,
         )
         self.clock = monolith.clock
         self.ids = monolith.ids
@@ -155,12 +190,20 @@ class MallBots:
         )
         self.reporting = ReportingModule(monolith)
         self.registry = shop_registry()
+        if self.server is not None:
+            from mallbots.es.postgres.mirror import LogMirror
+
+            self._mirror = LogMirror(self.server, database)
         self.log = EventLog(database, self.registry)
         self.projector = Projector(database, self.log)
         for projection in self.stores.projections + self.reporting.projections:
-            self.projector.add(projection, inline=True)
-        self.dispatcher.subscribe(self.projector.handle, first=True)  # before any reaction
-        self.projector.catch_up()  # a file may hold events its read models have not seen
+            self.projector.add(projection, inline=self.server is None)
+        if self.server is None:
+            self.dispatcher.subscribe(self.projector.handle, first=True)  # before any reaction
+        else:
+            self._catch_up_pending = threading.local()
+            self.dispatcher.subscribe(self._catch_up_after_commit)
+        self.catch_up()  # a file may hold events its read models have not seen
         self._routes: dict[type, Any] = {}
         for module in self.modules.values():
             self._routes.update(module.application.routes())
@@ -176,8 +219,10 @@ class MallBots:
         snapshot_strategy: SnapshotStrategy | None = None,
         *,
         aggregate_cache: int = 0,
+        read_models: str | Path | None = None,
     ) -> MallBots:
-        """The shop on a database file (created if missing, or adopted if empty).
+        """The shop on a database file (created if missing, or adopted if empty), or on
+        the PostgreSQL database a ``postgresql://user@host:port/name`` URL names.
 
         A file another application made is refused with a :class:`ForeignDatabaseError`
         and left as it was (see :mod:`mallbots.ownership`).
@@ -192,17 +237,60 @@ class MallBots:
         already there and the log's head (so they do not repeat earlier ones; two shops
         open on one file with one seed would draw the same), and the clock starts
         after the newest event.
+
+        On PostgreSQL (a class sharing one mall), the shop writes to the server and keeps
+        its read models in a local DuckDB: in memory, or the file ``read_models`` names
+        (reopened, it continues from where it stopped). Other processes' events reach
+        them at :meth:`catch_up`, which every :meth:`execute` runs first. With a seed,
+        each process should take its own: two opening an empty mall with one seed would
+        draw the same ids. A server that cannot be reached is a
+        :class:`~mallbots.es.postgres.ServerUnavailableError` that says so.
         """
+        if is_server_url(path):
+            return cls._open_server(
+                str(path), seed, read_models, snapshot_every, snapshot_strategy, aggregate_cache
+            )
+        if read_models is not None:
+            raise ValueError("read_models is for a shop on PostgreSQL (a postgresql:// URL)")
         database = Database.open(path)
         try:
             claim(database)  # before reading its tables for the seed
             options = _options(snapshot_every, snapshot_strategy, aggregate_cache)
             if seed is None:
                 return cls(database, **options)
-            clock, ids = _seeded(database, seed)
+            clock, ids = _seeded(database, seed, _shop_tables(database))
             return cls(database, clock=clock, ids=ids, **options)
         except BaseException:
             database.close()
+            raise
+
+    @classmethod
+    def _open_server(
+        cls,
+        url: str,
+        seed: int | None,
+        read_models: str | Path | None,
+        snapshot_every: int,
+        snapshot_strategy: SnapshotStrategy | None,
+        aggregate_cache: int,
+    ) -> MallBots:
+        """The shop on the PostgreSQL database at ``url`` (see :meth:`open`)."""
+        from mallbots.es.postgres import PostgresDatabase
+
+        server = PostgresDatabase.open(url)
+        mirror: Database | None = None
+        try:
+            mirror = Database.memory() if read_models is None else Database.open(read_models)
+            claim(mirror)
+            options = _options(snapshot_every, snapshot_strategy, aggregate_cache)
+            if seed is not None:
+                clock, ids = _seeded(server, seed, server.tables_in(SCHEMAS))
+                options.update(clock=clock, ids=ids)
+            return cls(server, read_models=mirror, **options)
+        except BaseException:
+            if mirror is not None:
+                mirror.close()
+            server.close()
             raise
 
     @classmethod
@@ -229,6 +317,49 @@ class MallBots:
 
     def close(self) -> None:
         self.database.close()
+        if self.server is not None:
+            self.server.close()
+
+    @property
+    def location(self) -> str:
+        """Where the shop writes: its file, ``:memory:``, or its server's URL (no password)."""
+        if self.server is None:
+            return self.database.path
+        from mallbots.es.postgres.database import shown_url
+
+        return shown_url(self.server.url)
+
+    def catch_up(self) -> int:
+        """Bring the read models up to the log; how many events they took in.
+
+        On DuckDB they are up to date after every command, and this finds nothing to
+        do. On PostgreSQL it copies the events other processes (and this one) committed
+        since the last catch-up into the local mirror and projects them, all in one
+        DuckDB transaction; when the log has not moved, it costs two small queries.
+        """
+        if self._mirror is None:
+            return self.projector.catch_up()
+        self._mirror.add_new_tables()
+        with self.database.transaction():
+            self._mirror.pull()
+            return self.projector.catch_up()
+
+    def _catch_up_after_commit(self, event: Any) -> None:
+        """On PostgreSQL: once the command that saved ``event`` commits, catch up, so the
+        shop reads its own writes (once per transaction, however many events it saved)."""
+        pending = self._catch_up_pending
+        if getattr(pending, "scheduled", False):
+            return
+        pending.scheduled = True
+
+        def done() -> None:
+            pending.scheduled = False
+
+        def caught_up() -> None:
+            done()
+            self.catch_up()
+
+        self.server.after_commit(caught_up, on_rollback=done)
 
     def __enter__(self) -> MallBots:
         return self
@@ -238,8 +369,8 @@ class MallBots:
 
     def __repr__(self) -> str:
         if self.database.closed:
-            return f"MallBots({self.database.path!r}, closed)"
-        return f"MallBots({self.database.path!r}, {self.log.count()} events)"
+            return f"MallBots({self.location!r}, closed)"
+        return f"MallBots({self.location!r}, {self.log.count()} events)"
 
     # --- modules and commands ----------------------------------------------------------------
 
@@ -274,6 +405,8 @@ class MallBots:
                 f"no module handles {type(message).__name__}; "
                 "see MallBots.message_types for the commands and queries"
             )
+        if self._mirror is not None and not self.server.in_transaction:
+            self.catch_up()  # checks and queries read the read models: others' events too
         return handler(message)
 
     # --- streams, the log and tables as DataFrames -------------------------------------------
@@ -314,6 +447,7 @@ class MallBots:
 
     def log_frame(self, after_position: int = 0, limit: int | None = None) -> pd.DataFrame:
         """The global log of every module, in position order."""
+        self._fresh()
         return self.log.frame(after_position, limit)
 
     @property
@@ -323,8 +457,9 @@ class MallBots:
         found = []
         for name, store in self.event_stores.items():
             found += [store.table, f"{name}.snapshots"]
-            if store.archive_table in self.database.log_tables:
-                found.append(store.archive_table)
+            archive = getattr(store, "archive_table", None)  # none on PostgreSQL
+            if archive in self.database.log_tables:
+                found.append(archive)
             continuations = getattr(self.modules[name], "continuations", None)
             if continuations is not None:
                 found.append(continuations.table)
@@ -341,7 +476,20 @@ class MallBots:
         """
         if table not in self.tables:
             raise KeyError(f"no table {table!r}; the shop's tables are: {', '.join(self.tables)}")
+        self._fresh()
+        if self.server is not None and table not in self._read_side_tables:
+            return self.server.statements().sorted_frame(table)
         return exact_frame(self.database, f"SELECT * FROM {table} ORDER BY ALL")
+
+    @property
+    def _read_side_tables(self) -> set[str]:
+        """The tables in ``database``: on PostgreSQL, the mirrored log and the read models."""
+        return {*self.database.log_tables, *(t for p in self.projector for t in p.tables)}
+
+    def _fresh(self) -> None:
+        """On PostgreSQL, catch up before reading (outside a command of this thread)."""
+        if self._mirror is not None and not self.server.in_transaction:
+            self.catch_up()
 
     # --- reports ------------------------------------------------------------------------------
 
@@ -462,9 +610,14 @@ def _options(
     }
 
 
-def _seeded(database: Database, seed: int) -> tuple[SteppingClock, SeededIds]:
-    """A deterministic clock and id factory that do not repeat what a file already holds."""
-    tables = [
+def is_server_url(path: str | Path) -> bool:
+    """Whether ``path`` names a PostgreSQL database (``postgresql://...``), not a file."""
+    return isinstance(path, str) and path.startswith(("postgresql://", "postgres://"))
+
+
+def _shop_tables(database: Database) -> list[str]:
+    """The tables of the shop's schemas in a DuckDB database, sorted."""
+    return [
         f"{schema}.{name}"
         for schema, name in database.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
@@ -473,6 +626,11 @@ def _seeded(database: Database, seed: int) -> tuple[SteppingClock, SeededIds]:
             [list(SCHEMAS)],
         ).fetchall()
     ]
+
+
+def _seeded(database: Any, seed: int, tables: list[str]) -> tuple[SteppingClock, SeededIds]:
+    """A deterministic clock and id factory that do not repeat what ``tables`` already
+    hold (the shop's tables, in a DuckDB file or on a PostgreSQL server)."""
     rows = sum(database.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
     if rows == 0:
         return SteppingClock(), SeededIds(seed)
@@ -486,12 +644,12 @@ def _seeded(database: Database, seed: int) -> tuple[SteppingClock, SeededIds]:
     return clock, SeededIds(int.from_bytes(digest[:8], "big"))
 
 
-def _log_end(database: Database, tables: list[str]) -> tuple[datetime | None, int]:
+def _log_end(database: Any, tables: list[str]) -> tuple[datetime | None, int]:
     """The time of the newest event and the highest position (None and 0: no events)."""
     if not tables:
         return None, 0
     union = " UNION ALL ".join(
         f"SELECT max(occurred_at) AS at_, max(position) AS p FROM {t}" for t in tables
     )
-    newest, head = database.execute(f"SELECT max(at_), max(p) FROM ({union})").fetchone()
+    newest, head = database.execute(f"SELECT max(at_), max(p) FROM ({union}) AS ends").fetchone()
     return (None if newest is None else newest.astimezone(UTC)), head or 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "mallbots"
@@ -29,11 +31,30 @@ def test_the_local_server_imports_psycopg_only_when_it_talks_to_one():
     assert top_level == []
 
 
-def test_the_core_does_not_import_the_postgres_store():
-    """``import mallbots`` must work where psycopg is not installed."""
+def test_the_core_imports_the_postgres_store_only_when_a_shop_asks_for_a_server():
+    """``import mallbots`` must work where psycopg is not installed: outside the store's
+    package, ``mallbots.es.postgres`` is imported only inside the functions that open or
+    wire a shop on PostgreSQL, never at a module's top level."""
     importing = [
         path.relative_to(PACKAGE).as_posix()
         for path in PACKAGE.rglob("*.py")
-        if POSTGRES_STORE not in path.parents and "mallbots.es.postgres" in path.read_text()
+        if POSTGRES_STORE not in path.parents
+        and re.search(r"^(import|from)\s+mallbots\.es\.postgres\b", path.read_text(), re.M)
     ]
     assert importing == []
+
+
+def test_a_duckdb_shop_runs_where_psycopg_cannot_be_imported():
+    script = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "from mallbots.app import MallBots\n"
+        "from mallbots.demo import run_demo\n"
+        "with MallBots.in_memory(seed=1) as shop:\n"
+        "    run_demo(shop)\n"
+        "    print(shop.log.count())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) > 0
