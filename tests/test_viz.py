@@ -509,10 +509,14 @@ def test_log_order_data_sets_each_position_beside_its_commit_number():
 
 def test_the_log_order_plot_has_a_panel_per_kind_and_crosses_the_skipped():
     figure = plot_log_order(log_order_data(_races()))
-    assert [axes.get_title() for axes in figure.axes] == ["counter", "bigserial"]
+    titles = [axes.get_title() for axes in figure.axes]
+    assert titles == ["counter: 0 skipped", "bigserial: 1 skipped"]
     crosses = figure.axes[1].collections[1].get_offsets().tolist()
     assert crosses == [[3, -1]]
-    assert "(1)" in figure.axes[1].get_legend().get_texts()[1].get_text()
+    assert [text.get_text() for text in figure.legends[0].get_texts()] == [
+        "an event",
+        "skipped by the reader",
+    ]
 
 
 def test_every_plot_fits_the_notebook_column():

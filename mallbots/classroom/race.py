@@ -221,6 +221,7 @@ def _race(
     url: str, kind: str, classroom: Classroom, per_writer: int, pause: float, commit_order: bool
 ) -> RaceResult:
     _prepare(url, kind)
+    classroom.wait_until_ready()  # so that the writers start together
     tail = _Tail(url, kind)
     try:
         began = time.perf_counter()

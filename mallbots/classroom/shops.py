@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import zlib
 from typing import Any
 
 from mallbots.classroom.students import here
@@ -20,12 +21,13 @@ WAIT_FOR_WAITER = 10.0
 """Seconds :func:`commit_once_another_waits` waits for another session to queue up."""
 
 
-def open_shop(url: str, seed: int) -> int:
-    """Open this process's shop on the mall at ``url`` (its ids and clock seeded by
-    ``seed``: each process takes its own); how many events its read models took in."""
+def open_shop(url: str) -> int:
+    """Open this process's shop on the mall at ``url``; how many events its read models
+    took in. Its ids and clock are seeded by the student's name: the same on every run,
+    and different from the other students' (two shops with one seed draw the same ids)."""
     from mallbots.app import MallBots
 
-    shop = MallBots.open(url, seed=seed)
+    shop = MallBots.open(url, seed=zlib.crc32(here()["name"].encode()))
     here()["shop"] = shop
     return shop.log.count()
 
@@ -91,6 +93,19 @@ def commit_once_another_waits() -> bool:
             time.sleep(0.005)
     here().pop("held").close()
     return waited
+
+
+def add_products(store_id: str, count: int) -> list[str]:
+    """Add ``count`` more products to ``store_id``, numbered after this student's name (``ada-1``,
+    ``ada-2``, ...); their ids."""
+    from mallbots.stores import AddProduct
+
+    name, first = here()["name"], here().get("products", 0) + 1
+    here()["products"] = first + count - 1
+    return [
+        execute(AddProduct(store_id, f"{name}'s product {n}", "1.00", product_id=f"{name}-{n}"))
+        for n in range(first, first + count)
+    ]
 
 
 def standing(projection: str = "stores.mall") -> tuple[int, int]:

@@ -404,30 +404,33 @@ def plot_log_order(data: pd.DataFrame, title: str | None = None) -> Figure:
 
     ``data`` is :func:`log_order_data`'s: each dot an event at its commit number, as
     far above or below 0 as its position is ahead of or behind it; the events a tailing
-    reader skipped are crossed.
+    reader skipped are crossed, and counted in the panel's title.
     """
     kinds = list(dict.fromkeys(data["kind"]))
-    figure = Figure(figsize=(WIDTH, 3.2))
+    figure = Figure(figsize=(WIDTH, 3.4))
     panels = figure.subplots(1, len(kinds), sharey=True, squeeze=False)[0]
     for n, (axes, kind) in enumerate(zip(panels, kinds, strict=True)):
         rows = data[data["kind"] == kind]
-        colour = MODE_COLOURS[n % len(MODE_COLOURS)]
-        axes.axhline(0, color="black", linewidth=0.8, alpha=0.5)
-        axes.scatter(rows["commit"], rows["offset"], s=8, color=colour, label="an event")
         skipped = rows[rows["skipped"]]
+        axes.axhline(0, color="black", linewidth=0.8, alpha=0.5)
+        axes.scatter(
+            rows["commit"], rows["offset"], s=8, color=MODE_COLOURS[n % len(MODE_COLOURS)],
+            label="an event",
+        )  # fmt: skip
         axes.scatter(
             skipped["commit"], skipped["offset"], s=40, marker="x", color="black",
-            label=f"skipped by the reader ({len(skipped)})",
+            label="skipped by the reader",
         )  # fmt: skip
-        axes.set_title(kind)
+        axes.set_title(f"{kind}: {len(skipped)} skipped")
         axes.set_xlabel("commit order")
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.grid(alpha=0.3)
-        axes.legend(frameon=False, loc="lower left", fontsize=8)
     panels[0].set_ylabel("position − commit number")
+    handles, labels = panels[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=2, frameon=False)
     figure.suptitle(title or "Positions against commit order")
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0.08, 1, 1))
     return figure
 
 
