@@ -67,6 +67,7 @@ from mallbots.es.books import Lifeline
 from mallbots.es.lifetimes import Lifetime, classify_streams, lifetime_classes
 from mallbots.es.snapshots import rebuild_snapshots
 from mallbots.es.time_travel import aggregate_at, history_frame, read_model_at
+from mallbots.es.urls import is_server_url, shown_url
 from mallbots.frames import exact_frame
 from mallbots.monolith import Monolith
 from mallbots.notifications.module import NotificationsModule
@@ -323,11 +324,7 @@ class MallBots:
     @property
     def location(self) -> str:
         """Where the shop writes: its file, ``:memory:``, or its server's URL (no password)."""
-        if self.server is None:
-            return self.database.path
-        from mallbots.es.postgres.database import shown_url
-
-        return shown_url(self.server.url)
+        return self.database.path if self.server is None else shown_url(self.server.url)
 
     def catch_up(self) -> int:
         """Bring the read models up to the log; how many events they took in.
@@ -608,11 +605,6 @@ def _options(
         "snapshot_strategy": snapshot_strategy,
         "aggregate_cache": aggregate_cache,
     }
-
-
-def is_server_url(path: str | Path) -> bool:
-    """Whether ``path`` names a PostgreSQL database (``postgresql://...``), not a file."""
-    return isinstance(path, str) and path.startswith(("postgresql://", "postgres://"))
 
 
 def _shop_tables(database: Database) -> list[str]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
+import sys
 import time
 from decimal import Decimal
 
@@ -13,11 +15,18 @@ from tests.postgres_support import NO_PSYCOPG
 
 pytest.importorskip("psycopg", reason=NO_PSYCOPG)
 
-from mallbots.app import MallBots
+from mallbots.app import SCHEMAS, MallBots
+from mallbots.baskets import CheckoutBasket
 from mallbots.demo import run_demo
 from mallbots.es import Database
+from mallbots.es.postgres import ServerUnavailableError
+from mallbots.es.postgres.mirror import MirrorMismatchError
 from mallbots.frames import exact_frame
+from mallbots.ordering import GetOrder
+from mallbots.payments import AuthorizePayment
+from mallbots.payments.errors import PaymentCannotBeConfirmedError
 from mallbots.stores import AddProduct, CreateStore, EnableParticipation, IncreaseProductPrice
+from tests.shop_support import SEED, build_world
 from tests.storage.pg_shop_workers import raise_price_twice_if_need_be
 
 spawn = multiprocessing.get_context("spawn")
@@ -117,3 +126,98 @@ def test_two_processes_on_one_mall_conflict_retry_and_catch_up_alike(postgres_ur
             ]:
                 ours = exact_frame(shop.database, f"SELECT * FROM {table} ORDER BY ALL")
                 assert same_frames(ours, exact_frame(theirs, f"SELECT * FROM {table} ORDER BY ALL"))
+
+
+def everything_stored(shop: MallBots) -> tuple:
+    """Every row on the server (the mall's tables and its log counter) and every row of
+    the local mirror (events, read models, checkpoints, the mirror's head)."""
+    server = shop.server.statements()
+    server_tables = shop.server.tables_in([*SCHEMAS, "mallbots"])
+    duckdb_tables = [
+        name
+        for (name,) in shop.database.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables() ORDER BY 1"
+        ).fetchall()
+    ]
+    return (
+        {t: server.sorted_frame(t).astype(str).values.tolist() for t in server_tables},
+        {
+            t: shop.database.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in duckdb_tables
+        },
+        shop.projector.status().to_dict("records"),
+    )
+
+
+def test_a_refused_command_writes_nothing_to_the_server_or_the_mirror(postgres_url):
+    with MallBots.open(postgres_url, seed=SEED) as shop:
+        world = build_world(shop)
+        shop.execute(AuthorizePayment(world.customer, "19.97", payment_id="small"))
+        before = everything_stored(shop)
+        with pytest.raises(PaymentCannotBeConfirmedError):  # after the basket's checkout
+            shop.execute(CheckoutBasket(world.basket, "small"))
+        assert everything_stored(shop) == before
+        order = shop.execute(CheckoutBasket(world.basket, world.payment))  # carries on
+        assert shop.execute(GetOrder(order)).payment_id == world.payment
+        assert shop.log_frame()["position"].tolist() == list(range(1, shop.log.count() + 1))
+
+
+def test_a_read_model_file_reopened_continues_from_its_checkpoint(postgres_url, tmp_path):
+    models = tmp_path / "models.duckdb"
+    with MallBots.open(postgres_url, seed=SEED, read_models=models) as shop:
+        world = build_world(shop)
+        head = shop.log.head()
+    with Database.open(models) as database:  # marks a row the log will not touch again
+        database.execute(
+            "UPDATE stores.products SET description = 'marked' WHERE id = $1", [world.gadget]
+        )
+    with MallBots.open(postgres_url, seed=SEED + 1) as elsewhere:  # another kernel carries on
+        elsewhere.execute(CreateStore("Later", "Level 3", store_id="later"))
+    with MallBots.open(postgres_url, read_models=models) as shop:
+        assert shop.log.head() == head + 1
+        assert "later" in set(shop.read_model("stores.stores")["id"])
+        products = shop.read_model("stores.products").set_index("id")
+        assert products.loc[world.gadget, "description"] == "marked"  # not rebuilt
+        assert shop.projector.status()["lag"].tolist() == [0, 0, 0, 0]
+
+
+def test_a_read_model_file_of_another_mall_is_refused(postgres_cluster, tmp_path):
+    models = tmp_path / "models.duckdb"
+    with postgres_cluster.database() as first, postgres_cluster.database() as second:
+        MallBots.open(first, read_models=models).close()
+        with pytest.raises(MirrorMismatchError, match="another mall"):
+            MallBots.open(second, read_models=models)
+        MallBots.open(first, read_models=models).close()  # still its own mall's
+
+
+def test_a_server_that_cannot_be_reached_is_said_plainly():
+    url = "postgresql://ada:secret@127.0.0.1:1/mall"
+    with pytest.raises(ServerUnavailableError, match="cannot connect") as refused:
+        MallBots.open(url)
+    assert "secret" not in str(refused.value)
+
+
+def mallbots(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mallbots", *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_the_command_line_runs_a_shop_on_postgresql(postgres_url):
+    demo = mallbots("demo", "--seed", "3", "--db", postgres_url)
+    assert demo.returncode == 0, demo.stderr
+    assert "The log holds 18 events." in demo.stdout
+    stats = mallbots("stats", "--db", postgres_url)
+    assert stats.returncode == 0, stats.stderr
+    assert stats.stdout.startswith(f"{postgres_url}: 18 events")
+    events = mallbots("events", "--last", "1", "--db", postgres_url)
+    assert "ordering.OrderCompleted" in events.stdout
+    with MallBots.open(postgres_url) as shop:  # what the command line wrote, on the server
+        assert shop.log.count() == 18
+    simulate = mallbots("simulate", "--db", postgres_url)
+    assert (simulate.returncode, simulate.stdout) == (2, "")
+    assert "mallbots copy" in simulate.stderr
+    down = mallbots("demo", "--db", "postgresql://ada:secret@127.0.0.1:1/mall")
+    assert down.returncode == 1
+    assert down.stderr.startswith("mallbots: error: cannot connect to the PostgreSQL database")
+    assert "secret" not in down.stderr and "Traceback" not in down.stderr

@@ -25,8 +25,9 @@ from mallbots.es.database import Database, create_schema_of
 from mallbots.es.errors import EventSourcingError
 from mallbots.es.event_store import event_table_sql
 from mallbots.es.frames import frame_of_rows
-from mallbots.es.postgres.database import PostgresDatabase, shown_url
+from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.schema import LOG_SCHEMA
+from mallbots.es.urls import shown_url
 
 MALL_TABLE = f"{LOG_SCHEMA}.mall"
 """On the server: one row, the mall's id (made by the first shop that mirrors it)."""
