@@ -73,7 +73,7 @@ from mallbots.monolith import Monolith
 from mallbots.notifications.module import NotificationsModule
 from mallbots.ordering.module import OrderingModule
 from mallbots.ordering.module import registrations as ordering_registrations
-from mallbots.ownership import claim
+from mallbots.ownership import claim, refuse_mirror
 from mallbots.payments.module import PaymentsModule
 from mallbots.reporting.module import ReportingModule
 from mallbots.stores.module import StoresModule
@@ -135,6 +135,7 @@ class MallBots:
                     "read_models is for a shop on PostgreSQL: on DuckDB the read models "
                     "live in the shop's own database"
                 )
+            refuse_mirror(database)
         else:
             if aggregate_cache:
                 raise ValueError(
@@ -439,6 +440,9 @@ class MallBots:
     def stream_frame(self, stream_name: str, aggregate_id: str) -> pd.DataFrame:
         """One aggregate's events, one row each: ``shop.stream_frame("stores.Store", id)``."""
         self.repository(stream_name)
+        if self.server is not None:  # read from the mirror, as the log is
+            self._fresh()
+            return self.log.stream_frame(stream_name, aggregate_id)
         module = stream_name.partition(".")[0]
         return self.event_stores[module].stream_frame(stream_name, aggregate_id)
 
@@ -482,6 +486,13 @@ class MallBots:
     def _read_side_tables(self) -> set[str]:
         """The tables in ``database``: on PostgreSQL, the mirrored log and the read models."""
         return {*self.database.log_tables, *(t for p in self.projector for t in p.tables)}
+
+    def _refuse_on_server(self, what: str) -> None:
+        if self.server is not None:
+            raise NotImplementedError(
+                f"{what} is built for a shop on DuckDB, not yet for one on PostgreSQL "
+                f"({self.location}); nothing was changed"
+            )
 
     def _fresh(self) -> None:
         """On PostgreSQL, catch up before reading (outside a command of this thread)."""
@@ -565,7 +576,9 @@ class MallBots:
         """Move every stream whose books were closed out of the hot events tables.
 
         Returns how many events moved. Loads, rebuilds and time travel read on as before.
+        On DuckDB only (not built for a shop on PostgreSQL).
         """
+        self._refuse_on_server("archiving closed streams")
         moved = 0
         for name, store in self.event_stores.items():
             continuations = getattr(self.modules[name], "continuations", None)
@@ -580,7 +593,9 @@ class MallBots:
 
         Snapshots are a cache: this mends a snapshot table DuckDB cannot read (a damaged
         block) or whose payloads no longer decode. Returns how many were written per table.
+        On DuckDB only: on PostgreSQL the shop writes fresh snapshots as it saves.
         """
+        self._refuse_on_server("rebuilding the snapshots")
         written = {}
         with self.database.transaction():
             for name in ("stores", "baskets", "ordering"):

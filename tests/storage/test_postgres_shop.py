@@ -18,7 +18,7 @@ pytest.importorskip("psycopg", reason=NO_PSYCOPG)
 from mallbots.app import SCHEMAS, MallBots
 from mallbots.baskets import CheckoutBasket
 from mallbots.demo import run_demo
-from mallbots.es import Database
+from mallbots.es import Database, ForeignDatabaseError
 from mallbots.es.postgres import ServerUnavailableError
 from mallbots.es.postgres.mirror import MirrorMismatchError
 from mallbots.frames import exact_frame
@@ -42,7 +42,8 @@ def same_frames(left: pd.DataFrame, right: pd.DataFrame) -> bool:
 
 def test_the_book_s_order_flow_on_postgresql_gives_a_duckdb_shop_s_tables(postgres_url):
     with MallBots.open(postgres_url, seed=7) as shop, MallBots.in_memory(seed=7) as embedded:
-        assert run_demo(shop) == run_demo(embedded)
+        ids = run_demo(shop)
+        assert ids == run_demo(embedded)
         assert shop.tables == embedded.tables
         different = [
             table
@@ -52,6 +53,13 @@ def test_the_book_s_order_flow_on_postgresql_gives_a_duckdb_shop_s_tables(postgr
         assert different == []
         assert same_frames(shop.log_frame(), embedded.log_frame())
         assert shop.sales_per_store().equals(embedded.sales_per_store())
+        product = ids.products[0]  # the stream, its history and time travel, on the mirror
+        for view in (MallBots.stream_frame, MallBots.history):
+            assert same_frames(
+                view(shop, "stores.Product", product), view(embedded, "stores.Product", product)
+            )
+        then = [m.aggregate_at("stores.Product", product, version=1) for m in (shop, embedded)]
+        assert repr(then[0]) == repr(then[1])  # aggregates compare by identity
 
 
 def test_a_shop_reads_its_own_writes_at_once(postgres_url):
@@ -221,3 +229,15 @@ def test_the_command_line_runs_a_shop_on_postgresql(postgres_url):
     assert down.returncode == 1
     assert down.stderr.startswith("mallbots: error: cannot connect to the PostgreSQL database")
     assert "secret" not in down.stderr and "Traceback" not in down.stderr
+
+
+def test_a_read_model_file_is_no_shop_of_its_own(postgres_url, tmp_path):
+    models = tmp_path / "models.duckdb"
+    with MallBots.open(postgres_url, seed=SEED, read_models=models) as shop:
+        build_world(shop)
+        events = shop.log.count()
+    with pytest.raises(ForeignDatabaseError, match="read models of the mall at postgresql://"):
+        MallBots.open(models)
+    stats = mallbots("stats", "--db", str(models))  # but it reads as one
+    assert stats.returncode == 0, stats.stderr
+    assert stats.stdout.startswith(f"{models}: {events} events")

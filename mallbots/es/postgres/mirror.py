@@ -28,10 +28,11 @@ from mallbots.es.frames import frame_of_rows
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.schema import LOG_SCHEMA
 from mallbots.es.urls import shown_url
+from mallbots.ownership import MIRROR_MARKER
 
 MALL_TABLE = f"{LOG_SCHEMA}.mall"
 """On the server: one row, the mall's id (made by the first shop that mirrors it)."""
-MIRROR_TABLE = "main.mallbots_mirror"
+MIRROR_TABLE = MIRROR_MARKER
 """In DuckDB: one row, the mall mirrored and the last position copied."""
 COLUMNS = (
     "position",
