@@ -91,6 +91,9 @@ SCHEMAS = (
     "reporting",
 )
 """One schema per module, in the book's order of the monolith's modules (reporting added)."""
+INLINE_CATCH_UP = 1000
+"""On PostgreSQL, a catch-up of at most this many positions hands the events to the
+projector one by one, as a DuckDB shop's saves do; a longer one reads them in windows."""
 
 
 def shop_registry() -> Registry:
@@ -199,13 +202,15 @@ class MallBots:
         self.log = EventLog(database, self.registry)
         self.projector = Projector(database, self.log)
         for projection in self.stores.projections + self.reporting.projections:
-            self.projector.add(projection, inline=self.server is None)
+            self.projector.add(projection, inline=True)
         if self.server is None:
             self.dispatcher.subscribe(self.projector.handle, first=True)  # before any reaction
         else:
             self._catch_up_pending = threading.local()
             self.dispatcher.subscribe(self._catch_up_after_commit)
         self.catch_up()  # a file may hold events its read models have not seen
+        if self.server is not None:
+            self.projector.catch_up()  # a mirror file, events its read models have not
         self._routes: dict[type, Any] = {}
         for module in self.modules.values():
             self._routes.update(module.application.routes())
@@ -337,10 +342,18 @@ class MallBots:
         """
         if self._mirror is None:
             return self.projector.catch_up()
-        self._mirror.add_new_tables()
+        span = self._mirror.behind()
+        if span is None:
+            return 0
+        after, up_to = span
         with self.database.transaction():
-            self._mirror.pull()
-            return self.projector.catch_up()
+            self._mirror.copy(after, up_to)
+            if up_to - after > INLINE_CATCH_UP:
+                return self.projector.catch_up()
+            events = self.log.read_range(after, up_to)
+            for event in events:  # as a DuckDB shop projects its events when saved
+                self.projector.handle(event)
+            return len(events)
 
     def _catch_up_after_commit(self, event: Any) -> None:
         """On PostgreSQL: once the command that saved ``event`` commits, catch up, so the
