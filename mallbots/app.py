@@ -282,7 +282,14 @@ class MallBots:
         aggregate_cache: int,
     ) -> MallBots:
         """The shop on the PostgreSQL database at ``url`` (see :meth:`open`)."""
-        from mallbots.es.postgres import PostgresDatabase
+        try:
+            from mallbots.es.postgres import PostgresDatabase
+        except ImportError as missing:
+            raise ModuleNotFoundError(
+                f"a shop on PostgreSQL ({shown_url(url)}) needs the psycopg driver, which "
+                f"is not installed ({missing}): pip install 'psycopg[binary]', or install "
+                "MallBots with its postgres extra"
+            ) from None
 
         server = PostgresDatabase.open(url)
         mirror: Database | None = None
