@@ -349,18 +349,19 @@ class MallBots:
         """
         if self._mirror is None:
             return self.projector.catch_up()
-        span = self._mirror.behind()
-        if span is None:
-            return 0
-        after, up_to = span
-        with self.database.transaction():
-            self._mirror.copy(after, up_to)
-            if up_to - after > INLINE_CATCH_UP:
-                return self.projector.catch_up()
-            events = self.log.read_range(after, up_to)
-            for event in events:  # as a DuckDB shop projects its events when saved
-                self.projector.handle(event)
-            return len(events)
+        with self.database.write_lock:  # one catch-up at a time: each copies what it finds
+            span = self._mirror.behind()
+            if span is None:
+                return 0
+            after, up_to = span
+            with self.database.transaction():
+                self._mirror.copy(after, up_to)
+                if up_to - after > INLINE_CATCH_UP:
+                    return self.projector.catch_up()
+                events = self.log.read_range(after, up_to)
+                for event in events:  # as a DuckDB shop projects its events when saved
+                    self.projector.handle(event)
+                return len(events)
 
     def _catch_up_after_commit(self, event: Any) -> None:
         """On PostgreSQL: once the command that saved ``event`` commits, catch up, so the
