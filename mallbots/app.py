@@ -67,12 +67,13 @@ from mallbots.es.books import Lifeline
 from mallbots.es.lifetimes import Lifetime, classify_streams, lifetime_classes
 from mallbots.es.snapshots import rebuild_snapshots
 from mallbots.es.time_travel import aggregate_at, history_frame, read_model_at
+from mallbots.es.urls import is_server_url, shown_url
 from mallbots.frames import exact_frame
 from mallbots.monolith import Monolith
 from mallbots.notifications.module import NotificationsModule
 from mallbots.ordering.module import OrderingModule
 from mallbots.ordering.module import registrations as ordering_registrations
-from mallbots.ownership import claim
+from mallbots.ownership import claim, refuse_mirror
 from mallbots.payments.module import PaymentsModule
 from mallbots.reporting.module import ReportingModule
 from mallbots.stores.module import StoresModule
@@ -90,6 +91,9 @@ SCHEMAS = (
     "reporting",
 )
 """One schema per module, in the book's order of the monolith's modules (reporting added)."""
+INLINE_CATCH_UP = 1000
+"""On PostgreSQL, a catch-up of at most this many positions hands the events to the
+projector one by one, as a DuckDB shop's saves do; a longer one reads them in windows."""
 
 
 def shop_registry() -> Registry:
@@ -134,6 +138,7 @@ class MallBots:
                     "read_models is for a shop on PostgreSQL: on DuckDB the read models "
                     "live in the shop's own database"
                 )
+            refuse_mirror(database)
         else:
             if aggregate_cache:
                 raise ValueError(
@@ -197,13 +202,15 @@ class MallBots:
         self.log = EventLog(database, self.registry)
         self.projector = Projector(database, self.log)
         for projection in self.stores.projections + self.reporting.projections:
-            self.projector.add(projection, inline=self.server is None)
+            self.projector.add(projection, inline=True)
         if self.server is None:
             self.dispatcher.subscribe(self.projector.handle, first=True)  # before any reaction
         else:
             self._catch_up_pending = threading.local()
             self.dispatcher.subscribe(self._catch_up_after_commit)
         self.catch_up()  # a file may hold events its read models have not seen
+        if self.server is not None:
+            self.projector.catch_up()  # a mirror file, events its read models have not
         self._routes: dict[type, Any] = {}
         for module in self.modules.values():
             self._routes.update(module.application.routes())
@@ -275,7 +282,14 @@ class MallBots:
         aggregate_cache: int,
     ) -> MallBots:
         """The shop on the PostgreSQL database at ``url`` (see :meth:`open`)."""
-        from mallbots.es.postgres import PostgresDatabase
+        try:
+            from mallbots.es.postgres import PostgresDatabase
+        except ImportError as missing:
+            raise ModuleNotFoundError(
+                f"a shop on PostgreSQL ({shown_url(url)}) needs the psycopg driver, which "
+                f"is not installed ({missing}): pip install 'psycopg[binary]', or install "
+                "MallBots with its postgres extra"
+            ) from None
 
         server = PostgresDatabase.open(url)
         mirror: Database | None = None
@@ -323,11 +337,7 @@ class MallBots:
     @property
     def location(self) -> str:
         """Where the shop writes: its file, ``:memory:``, or its server's URL (no password)."""
-        if self.server is None:
-            return self.database.path
-        from mallbots.es.postgres.database import shown_url
-
-        return shown_url(self.server.url)
+        return self.database.path if self.server is None else shown_url(self.server.url)
 
     def catch_up(self) -> int:
         """Bring the read models up to the log; how many events they took in.
@@ -339,10 +349,19 @@ class MallBots:
         """
         if self._mirror is None:
             return self.projector.catch_up()
-        self._mirror.add_new_tables()
-        with self.database.transaction():
-            self._mirror.pull()
-            return self.projector.catch_up()
+        with self.database.write_lock:  # one catch-up at a time: each copies what it finds
+            span = self._mirror.behind()
+            if span is None:
+                return 0
+            after, up_to = span
+            with self.database.transaction():
+                self._mirror.copy(after, up_to)
+                if up_to - after > INLINE_CATCH_UP:
+                    return self.projector.catch_up()
+                events = self.log.read_range(after, up_to)
+                for event in events:  # as a DuckDB shop projects its events when saved
+                    self.projector.handle(event)
+                return len(events)
 
     def _catch_up_after_commit(self, event: Any) -> None:
         """On PostgreSQL: once the command that saved ``event`` commits, catch up, so the
@@ -442,6 +461,9 @@ class MallBots:
     def stream_frame(self, stream_name: str, aggregate_id: str) -> pd.DataFrame:
         """One aggregate's events, one row each: ``shop.stream_frame("stores.Store", id)``."""
         self.repository(stream_name)
+        if self.server is not None:  # read from the mirror, as the log is
+            self._fresh()
+            return self.log.stream_frame(stream_name, aggregate_id)
         module = stream_name.partition(".")[0]
         return self.event_stores[module].stream_frame(stream_name, aggregate_id)
 
@@ -485,6 +507,13 @@ class MallBots:
     def _read_side_tables(self) -> set[str]:
         """The tables in ``database``: on PostgreSQL, the mirrored log and the read models."""
         return {*self.database.log_tables, *(t for p in self.projector for t in p.tables)}
+
+    def _refuse_on_server(self, what: str) -> None:
+        if self.server is not None:
+            raise NotImplementedError(
+                f"{what} is built for a shop on DuckDB, not yet for one on PostgreSQL "
+                f"({self.location}); nothing was changed"
+            )
 
     def _fresh(self) -> None:
         """On PostgreSQL, catch up before reading (outside a command of this thread)."""
@@ -568,7 +597,9 @@ class MallBots:
         """Move every stream whose books were closed out of the hot events tables.
 
         Returns how many events moved. Loads, rebuilds and time travel read on as before.
+        On DuckDB only (not built for a shop on PostgreSQL).
         """
+        self._refuse_on_server("archiving closed streams")
         moved = 0
         for name, store in self.event_stores.items():
             continuations = getattr(self.modules[name], "continuations", None)
@@ -583,7 +614,9 @@ class MallBots:
 
         Snapshots are a cache: this mends a snapshot table DuckDB cannot read (a damaged
         block) or whose payloads no longer decode. Returns how many were written per table.
+        On DuckDB only: on PostgreSQL the shop writes fresh snapshots as it saves.
         """
+        self._refuse_on_server("rebuilding the snapshots")
         written = {}
         with self.database.transaction():
             for name in ("stores", "baskets", "ordering"):
@@ -608,11 +641,6 @@ def _options(
         "snapshot_strategy": snapshot_strategy,
         "aggregate_cache": aggregate_cache,
     }
-
-
-def is_server_url(path: str | Path) -> bool:
-    """Whether ``path`` names a PostgreSQL database (``postgresql://...``), not a file."""
-    return isinstance(path, str) and path.startswith(("postgresql://", "postgres://"))
 
 
 def _shop_tables(database: Database) -> list[str]:

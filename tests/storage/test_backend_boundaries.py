@@ -58,3 +58,17 @@ def test_a_duckdb_shop_runs_where_psycopg_cannot_be_imported():
     )
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) > 0
+
+
+def test_a_shop_on_postgresql_without_psycopg_says_what_to_install():
+    script = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "from mallbots.cli import main\n"
+        "sys.exit(main(['demo', '--db', 'postgresql://ada:secret@localhost/mall']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("mallbots: error: a shop on PostgreSQL (postgresql://ada:***@")
+    assert "pip install 'psycopg[binary]'" in done.stderr

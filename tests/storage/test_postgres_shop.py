@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import subprocess
+import sys
+import time
+from decimal import Decimal
+
 import pandas as pd
 import pytest
 
-from mallbots.app import MallBots
+from tests.postgres_support import NO_PSYCOPG
+
+pytest.importorskip("psycopg", reason=NO_PSYCOPG)
+
+from mallbots.app import SCHEMAS, MallBots
+from mallbots.baskets import CheckoutBasket
 from mallbots.demo import run_demo
+from mallbots.es import Database, ForeignDatabaseError
+from mallbots.es.postgres import ServerUnavailableError
+from mallbots.es.postgres.mirror import MirrorMismatchError
+from mallbots.frames import exact_frame
+from mallbots.ordering import GetOrder
+from mallbots.payments import AuthorizePayment
+from mallbots.payments.errors import PaymentCannotBeConfirmedError
+from mallbots.stores import AddProduct, CreateStore, EnableParticipation, IncreaseProductPrice
+from tests.shop_support import SEED, build_world
+from tests.storage.pg_shop_workers import raise_price_twice_if_need_be
+
+spawn = multiprocessing.get_context("spawn")
 
 
 def same_frames(left: pd.DataFrame, right: pd.DataFrame) -> bool:
@@ -19,7 +42,8 @@ def same_frames(left: pd.DataFrame, right: pd.DataFrame) -> bool:
 
 def test_the_book_s_order_flow_on_postgresql_gives_a_duckdb_shop_s_tables(postgres_url):
     with MallBots.open(postgres_url, seed=7) as shop, MallBots.in_memory(seed=7) as embedded:
-        assert run_demo(shop) == run_demo(embedded)
+        ids = run_demo(shop)
+        assert ids == run_demo(embedded)
         assert shop.tables == embedded.tables
         different = [
             table
@@ -29,11 +53,16 @@ def test_the_book_s_order_flow_on_postgresql_gives_a_duckdb_shop_s_tables(postgr
         assert different == []
         assert same_frames(shop.log_frame(), embedded.log_frame())
         assert shop.sales_per_store().equals(embedded.sales_per_store())
+        product = ids.products[0]  # the stream, its history and time travel, on the mirror
+        for view in (MallBots.stream_frame, MallBots.history):
+            assert same_frames(
+                view(shop, "stores.Product", product), view(embedded, "stores.Product", product)
+            )
+        then = [m.aggregate_at("stores.Product", product, version=1) for m in (shop, embedded)]
+        assert repr(then[0]) == repr(then[1])  # aggregates compare by identity
 
 
 def test_a_shop_reads_its_own_writes_at_once(postgres_url):
-    from mallbots.stores.application import CreateStore
-
     with MallBots.open(postgres_url, seed=1) as shop:
         store = shop.execute(CreateStore("Corner", "Level 1"))
         assert shop.stores.application.mall.find(store).name == "Corner"  # no execute between
@@ -43,3 +72,172 @@ def test_a_shop_reads_its_own_writes_at_once(postgres_url):
 def test_a_duckdb_shop_refuses_read_models_elsewhere():
     with pytest.raises(ValueError, match="PostgreSQL"):
         MallBots.open(":memory:", read_models="elsewhere.duckdb")
+
+
+def waiting_sessions(url: str) -> int:
+    """How many sessions on the server wait for a lock (another transaction's)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        (count,) = connection.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()"
+        ).fetchone()
+    return count
+
+
+def test_two_processes_on_one_mall_conflict_retry_and_catch_up_alike(postgres_url, tmp_path):
+    """A command racing another process's on one product is refused, then succeeds on
+    retry; both processes' read models end the same; the log is 1..N in commit order."""
+    other_models = tmp_path / "other.duckdb"
+    with MallBots.open(postgres_url, seed=1) as shop:
+        store = shop.execute(CreateStore("Corner", "Level 1"))
+        shop.execute(EnableParticipation(store))
+        product = shop.execute(AddProduct(store, "Teapot", "20.00", "Six cups", "TEA"))
+        ready, go, finish = spawn.Event(), spawn.Event(), spawn.Event()
+        results = spawn.Queue()
+        other = spawn.Process(
+            target=raise_price_twice_if_need_be,
+            args=(postgres_url, str(other_models), product, ready, go, finish, results),
+        )
+        other.start()
+        try:
+            assert ready.wait(60)
+            with shop.server.transaction():  # our command has taken its positions ...
+                shop.execute(IncreaseProductPrice(product, "25.00"))
+                go.set()  # ... when the other process's command loads the product
+                deadline = time.monotonic() + 30
+                while waiting_sessions(postgres_url) == 0:  # and waits on our lock
+                    assert time.monotonic() < deadline, "the other command never waited"
+                    time.sleep(0.02)
+            assert results.get(timeout=60) == ("conflict", 1, 1, 2)
+            assert results.get(timeout=60) == ("saved", 2)
+            finish.set()
+            assert results.get(timeout=60) == ("closed",)
+        finally:
+            go.set()
+            finish.set()
+            other.join(60)
+        assert other.exitcode == 0
+        shop.catch_up()
+        assert shop.stores.application.catalog.find(product).price == Decimal("30.00")
+        log = shop.log_frame()
+        assert log["position"].tolist() == list(range(1, len(log) + 1))
+        assert log["event_name"].tolist()[-2:] == [
+            "stores.ProductPriceIncreased",
+            "stores.ProductPriceIncreased",
+        ]
+        with Database.open(other_models, read_only=True) as theirs:
+            for table in [
+                *shop.database.log_tables,
+                *(t for p in shop.projector for t in p.tables),
+            ]:
+                ours = exact_frame(shop.database, f"SELECT * FROM {table} ORDER BY ALL")
+                assert same_frames(ours, exact_frame(theirs, f"SELECT * FROM {table} ORDER BY ALL"))
+
+
+def everything_stored(shop: MallBots) -> tuple:
+    """Every row on the server (the mall's tables and its log counter) and every row of
+    the local mirror (events, read models, checkpoints, the mirror's head)."""
+    server = shop.server.statements()
+    server_tables = shop.server.tables_in([*SCHEMAS, "mallbots"])
+    duckdb_tables = [
+        name
+        for (name,) in shop.database.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables() ORDER BY 1"
+        ).fetchall()
+    ]
+    return (
+        {t: server.sorted_frame(t).astype(str).values.tolist() for t in server_tables},
+        {
+            t: shop.database.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in duckdb_tables
+        },
+        shop.projector.status().to_dict("records"),
+    )
+
+
+def test_a_refused_command_writes_nothing_to_the_server_or_the_mirror(postgres_url):
+    with MallBots.open(postgres_url, seed=SEED) as shop:
+        world = build_world(shop)
+        shop.execute(AuthorizePayment(world.customer, "19.97", payment_id="small"))
+        before = everything_stored(shop)
+        with pytest.raises(PaymentCannotBeConfirmedError):  # after the basket's checkout
+            shop.execute(CheckoutBasket(world.basket, "small"))
+        assert everything_stored(shop) == before
+        order = shop.execute(CheckoutBasket(world.basket, world.payment))  # carries on
+        assert shop.execute(GetOrder(order)).payment_id == world.payment
+        assert shop.log_frame()["position"].tolist() == list(range(1, shop.log.count() + 1))
+
+
+def test_a_read_model_file_reopened_continues_from_its_checkpoint(postgres_url, tmp_path):
+    models = tmp_path / "models.duckdb"
+    with MallBots.open(postgres_url, seed=SEED, read_models=models) as shop:
+        world = build_world(shop)
+        head = shop.log.head()
+    with Database.open(models) as database:  # marks a row the log will not touch again
+        database.execute(
+            "UPDATE stores.products SET description = 'marked' WHERE id = $1", [world.gadget]
+        )
+    with MallBots.open(postgres_url, seed=SEED + 1) as elsewhere:  # another kernel carries on
+        elsewhere.execute(CreateStore("Later", "Level 3", store_id="later"))
+    with MallBots.open(postgres_url, read_models=models) as shop:
+        assert shop.log.head() == head + 1
+        assert "later" in set(shop.read_model("stores.stores")["id"])
+        products = shop.read_model("stores.products").set_index("id")
+        assert products.loc[world.gadget, "description"] == "marked"  # not rebuilt
+        assert shop.projector.status()["lag"].tolist() == [0, 0, 0, 0]
+
+
+def test_a_read_model_file_of_another_mall_is_refused(postgres_cluster, tmp_path):
+    models = tmp_path / "models.duckdb"
+    with postgres_cluster.database() as first, postgres_cluster.database() as second:
+        MallBots.open(first, read_models=models).close()
+        with pytest.raises(MirrorMismatchError, match="another mall"):
+            MallBots.open(second, read_models=models)
+        MallBots.open(first, read_models=models).close()  # still its own mall's
+
+
+def test_a_server_that_cannot_be_reached_is_said_plainly():
+    url = "postgresql://ada:secret@127.0.0.1:1/mall"
+    with pytest.raises(ServerUnavailableError, match="cannot connect") as refused:
+        MallBots.open(url)
+    assert "secret" not in str(refused.value)
+
+
+def mallbots(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mallbots", *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_the_command_line_runs_a_shop_on_postgresql(postgres_url):
+    demo = mallbots("demo", "--seed", "3", "--db", postgres_url)
+    assert demo.returncode == 0, demo.stderr
+    assert "The log holds 18 events." in demo.stdout
+    stats = mallbots("stats", "--db", postgres_url)
+    assert stats.returncode == 0, stats.stderr
+    assert stats.stdout.startswith(f"{postgres_url}: 18 events")
+    events = mallbots("events", "--last", "1", "--db", postgres_url)
+    assert "ordering.OrderCompleted" in events.stdout
+    with MallBots.open(postgres_url) as shop:  # what the command line wrote, on the server
+        assert shop.log.count() == 18
+    simulate = mallbots("simulate", "--db", postgres_url)
+    assert (simulate.returncode, simulate.stdout) == (2, "")
+    assert "mallbots copy" in simulate.stderr
+    down = mallbots("demo", "--db", "postgresql://ada:secret@127.0.0.1:1/mall")
+    assert down.returncode == 1
+    assert down.stderr.startswith("mallbots: error: cannot connect to the PostgreSQL database")
+    assert "secret" not in down.stderr and "Traceback" not in down.stderr
+
+
+def test_a_read_model_file_is_no_shop_of_its_own(postgres_url, tmp_path):
+    models = tmp_path / "models.duckdb"
+    with MallBots.open(postgres_url, seed=SEED, read_models=models) as shop:
+        build_world(shop)
+        events = shop.log.count()
+    with pytest.raises(ForeignDatabaseError, match="read models of the mall at postgresql://"):
+        MallBots.open(models)
+    stats = mallbots("stats", "--db", str(models))  # but it reads as one
+    assert stats.returncode == 0, stats.stderr
+    assert stats.stdout.startswith(f"{models}: {events} events")

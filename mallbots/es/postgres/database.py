@@ -16,7 +16,6 @@ notebook kernel left in the middle of a ``with shop.transaction():`` block).
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -34,16 +33,10 @@ from mallbots.es.postgres.errors import (
     TransactionAbortedError,
 )
 from mallbots.es.postgres.schema import DDL_LOCK, EVENT_TABLES, LOG_SQL, POSITION_TABLE
+from mallbots.es.urls import shown_url
 
 if TYPE_CHECKING:
     from mallbots.es.postgres.statements import PostgresStatements
-
-_PASSWORD = re.compile(r"(://[^:/@]+:)[^@/]*@")
-
-
-def shown_url(url: str) -> str:
-    """The URL with any password replaced by ``***``, fit for an error message."""
-    return _PASSWORD.sub(r"\1***@", url)
 
 
 class PostgresDatabase:

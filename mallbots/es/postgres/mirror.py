@@ -11,9 +11,9 @@ move in that same transaction, so the mirror and its read models never disagree.
 Which rows are new: positions on the server are handed out in commit order without
 holes (see :mod:`mallbots.es.postgres.schema`), so the counter's committed value says
 that every position up to it is committed. A pull copies the rows after the mirror's
-head up to that value, table by table; one committing meanwhile has a higher
-position and waits for the next pull. When the counter has not moved, a pull costs
-one query on each side.
+head up to that value, from every table in one ``COPY``; an event committing
+meanwhile has a higher position and waits for the next pull. When the counter has not
+moved, a pull costs one query on each side.
 
 The server's mall has an id (``mallbots.mall``), and the mirror remembers it: a
 read-model file made for one mall is refused by another, rather than mixing logs.
@@ -25,12 +25,14 @@ from mallbots.es.database import Database, create_schema_of
 from mallbots.es.errors import EventSourcingError
 from mallbots.es.event_store import event_table_sql
 from mallbots.es.frames import frame_of_rows
-from mallbots.es.postgres.database import PostgresDatabase, shown_url
+from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.schema import LOG_SCHEMA
+from mallbots.es.urls import shown_url
+from mallbots.ownership import MIRROR_MARKER
 
 MALL_TABLE = f"{LOG_SCHEMA}.mall"
 """On the server: one row, the mall's id (made by the first shop that mirrors it)."""
-MIRROR_TABLE = "main.mallbots_mirror"
+MIRROR_TABLE = MIRROR_MARKER
 """In DuckDB: one row, the mall mirrored and the last position copied."""
 COLUMNS = (
     "position",
@@ -46,6 +48,7 @@ COLUMNS = (
 _SELECT = ", ".join("event_id::text" if c == "event_id" else c for c in COLUMNS)
 _TYPES = ["int8", "text", "text", "int4", "text", "text", "text", "text", "timestamptz"]
 _CHUNK = 50_000
+_FEW = 8
 
 
 class MirrorMismatchError(EventSourcingError):
@@ -86,14 +89,22 @@ class LogMirror:
                 )
         self.add_new_tables()
 
-    def add_new_tables(self) -> None:
-        """Make the server's event tables that the mirror lacks (others' modules add some).
+    def add_new_tables(self) -> tuple[str, ...]:
+        """Make the server's event tables that the mirror lacks (others' modules add some);
+        returns the server's event tables.
 
         Call it outside a transaction: a table made inside one that then rolls back
         would be gone while the mirror still counts it.
         """
-        for table in self.source.refresh_log_tables():
-            self._create(table)
+        tables = self.source.refresh_log_tables()
+        for table in tables:
+            if table not in self.target.log_tables:
+                with self.target.writing() as cursor:
+                    create_schema_of(cursor, table)
+                    for statement in event_table_sql(table):
+                        cursor.execute(statement)
+                self.target.register_log_table(table)
+        return tables
 
     @property
     def head(self) -> int:
@@ -101,61 +112,70 @@ class LogMirror:
         (position,) = self.target.execute(f"SELECT position FROM {MIRROR_TABLE}").fetchone()
         return position
 
-    def pull(self) -> int:
-        """Copy the server's committed events after the head; how many were copied.
+    def behind(self) -> tuple[int, int] | None:
+        """The positions ``(after, up_to]`` the server has committed and the mirror lacks,
+        with the tables that hold them made; None when the mirror is up to date.
 
-        Runs in the target's transaction (its own, or the caller's: a projector
-        catching up in it commits its read models with the copied events).
+        The counter is read first, the tables after: a table holding a committed
+        event was listed before that event committed.
         """
         committed = self.source.last_position
-        if committed <= self.head:
-            return 0
-        copied = 0
-        with self.target.transaction() as cursor:
-            head = self.head
-            for table in self.source.refresh_log_tables():
-                self._create(table)  # made by another process since add_new_tables
-                copied += self._copy(cursor, table, head, committed)
-            cursor.execute(f"UPDATE {MIRROR_TABLE} SET position = $1", [committed])
-        return copied
+        head = self.head
+        if committed <= head:
+            return None
+        self.add_new_tables()
+        return head, committed
 
-    def _create(self, table: str) -> None:
-        if table in self.target.log_tables:
-            return
-        with self.target.writing() as cursor:
-            create_schema_of(cursor, table)
-            for statement in event_table_sql(table):
-                cursor.execute(statement)
-        self.target.register_log_table(table)
-
-    def _copy(self, cursor, table: str, after: int, up_to: int) -> int:
-        """Copy one table's rows with positions in (after, up_to]; how many."""
-        sql = (
-            f"COPY (SELECT {_SELECT} FROM {table} WHERE position > {int(after)} "
-            f"AND position <= {int(up_to)} ORDER BY position) TO STDOUT (FORMAT BINARY)"
+    def copy(self, after: int, up_to: int) -> int:
+        """Copy the events at positions ``(after, up_to]`` (see :meth:`behind`) and move
+        the head to ``up_to``, in the target's transaction (its own, or the caller's: a
+        projector catching up in it commits its read models with the copied events).
+        Returns how many events were copied."""
+        tables = [table for table in self.source.log_tables if table in self.target.log_tables]
+        union = " UNION ALL ".join(
+            f"SELECT '{table}', {_SELECT} FROM {table} "
+            f"WHERE position > {int(after)} AND position <= {int(up_to)}"
+            for table in tables
         )
         copied = 0
+        by_table: dict[str, list[tuple]] = {}
         source = self.source
-        with (
-            source.translated_errors(),
-            source.connection().cursor() as server,
-            server.copy(sql) as copy,
-        ):
-            copy.set_types(_TYPES)
-            rows = []
-            for row in copy.rows():
-                rows.append(row)
-                if len(rows) == _CHUNK:
-                    copied += self._insert(cursor, table, rows)
-                    rows = []
-            copied += self._insert(cursor, table, rows)
+        with self.target.transaction() as cursor:
+            with (
+                source.translated_errors(),
+                source.connection().cursor() as server,
+                server.copy(f"COPY ({union} ORDER BY 2) TO STDOUT (FORMAT BINARY)") as copy,
+            ):
+                copy.set_types(["text", *_TYPES])
+                for table, *row in copy.rows():
+                    copied += 1
+                    rows = by_table.setdefault(table, [])
+                    rows.append(row)
+                    if len(rows) == _CHUNK:
+                        self._insert(cursor, table, rows)
+                        by_table[table] = []
+            for table, rows in by_table.items():
+                self._insert(cursor, table, rows)
+            cursor.execute(f"UPDATE {MIRROR_TABLE} SET position = $1", [up_to])
         return copied
 
-    @staticmethod
-    def _insert(cursor, table: str, rows: list) -> int:
-        if not rows:
+    def pull(self) -> int:
+        """Copy whatever the mirror lacks, in one transaction; how many positions it took."""
+        span = self.behind()
+        if span is None:
             return 0
-        pulled = frame_of_rows(rows, COLUMNS)  # noqa: F841 (read by the SQL)
+        self.copy(*span)
+        return span[1] - span[0]
+
+    @staticmethod
+    def _insert(cursor, table: str, rows: list) -> None:
+        """A command's few rows one statement each; more in columns, from a DataFrame
+        (which costs about a millisecond to build, whatever its size)."""
         names = ", ".join(COLUMNS)
-        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM pulled")
-        return len(rows)
+        if len(rows) <= _FEW:
+            values = ", ".join(f"${i}" for i in range(1, len(COLUMNS) + 1))
+            for row in rows:
+                cursor.execute(f"INSERT INTO {table} ({names}) VALUES ({values})", row)
+        else:
+            pulled = frame_of_rows(rows, COLUMNS)  # noqa: F841 (read by the SQL)
+            cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM pulled")
