@@ -75,3 +75,14 @@ def test_committed_out_of_order_counts_commits_behind_a_higher_position():
     assert result([1, 2, 3]).committed_out_of_order == 0
     assert result([2, 1, 3]).committed_out_of_order == 1
     assert result([3, 1, 2, 4]).committed_out_of_order == 2
+
+
+def test_the_benchmark_runs_the_race_and_prints_what_the_reader_skipped(postgres_cluster, capsys):
+    from benchmarks.postgres_log_order import main
+
+    main(["--url", postgres_cluster.url(), "--writers", "2", "--events", "40", "--runs", "1"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "2 writers, 40 events, 0.5 ms before commit"
+    counter = next(line.split() for line in lines if line.startswith("counter"))
+    assert counter[1:4] == ["0", "0", "yes"]  # none skipped, none lost, positions 1..N
+    assert any(line.startswith("bigserial") for line in lines)
