@@ -86,3 +86,28 @@ def test_the_benchmark_runs_the_race_and_prints_what_the_reader_skipped(postgres
     counter = next(line.split() for line in lines if line.startswith("counter"))
     assert counter[1:4] == ["0", "0", "yes"]  # none skipped, none lost, positions 1..N
     assert any(line.startswith("bigserial") for line in lines)
+
+
+def test_a_command_held_open_in_one_process_makes_another_conflict_once_and_retry(
+    postgres_url,
+):
+    from mallbots.classroom import shops
+    from mallbots.stores import CreateStore, GetStore, RebrandStore
+
+    with Classroom(["ada", "grace"]) as classroom:
+        assert classroom.run_each(shops.open_shop, postgres_url) == {"ada": 0, "grace": 0}
+        classroom["ada"].run(shops.execute, CreateStore("Bits", "Level 3", store_id="bits"))
+        assert classroom["grace"].run(shops.standing) == (0, 1)  # behind until it catches up
+        assert classroom["grace"].run(shops.catch_up) == 1
+        classroom["ada"].run(shops.hold, RebrandStore("bits", "Ada's"))
+        retrying = classroom["grace"].submit(
+            shops.execute_retrying, RebrandStore("bits", "Grace's")
+        )
+        assert classroom["ada"].run(shops.commit_once_another_waits) is True
+        _, conflicts = retrying.result(60)
+        assert len(conflicts) == 1 and "expected version 1" in conflicts[0]
+        names = {
+            name: classroom[name].run(shops.execute, GetStore("bits")).name
+            for name in ("ada", "grace")
+        }
+        assert names == {"ada": "Grace's", "grace": "Grace's"}
