@@ -241,3 +241,23 @@ def test_a_read_model_file_is_no_shop_of_its_own(postgres_url, tmp_path):
     stats = mallbots("stats", "--db", str(models))  # but it reads as one
     assert stats.returncode == 0, stats.stderr
     assert stats.stdout.startswith(f"{models}: {events} events")
+
+
+def test_a_seed_on_postgresql_is_deterministic_as_on_a_file(postgres_url, tmp_path):
+    """Reopened with a seed, a mall draws the same ids and times from the same state, and
+    not those it already holds: as a file does."""
+    with MallBots.open(postgres_url, seed=SEED) as shop:
+        world = build_world(shop)
+        used = {world.store, world.widget, world.gadget, world.customer, world.basket}
+
+    def next_ids() -> list[str]:
+        with MallBots.open(postgres_url, seed=SEED) as shop:
+            return [shop.ids() for _ in range(3)] + [str(shop.clock())]
+
+    first = next_ids()
+    assert next_ids() == first  # nothing written between: the same draws
+    assert not used & set(first)
+    with MallBots.open(tmp_path / "file.duckdb", seed=SEED) as on_file:
+        build_world(on_file)
+    with MallBots.open(tmp_path / "file.duckdb", seed=SEED) as on_file:
+        assert first[-1] == str(on_file.clock())  # the clock goes on after the newest event
