@@ -37,12 +37,19 @@ def binaries() -> Path | None:
     return Path(found[0]) if found else None
 
 
-def missing() -> str | None:
-    """Why a cluster cannot be started here, or None if it can."""
+def missing_driver() -> str | None:
+    """Why no PostgreSQL server can be talked to from here (psycopg is missing), or None."""
     try:
         import psycopg  # noqa: F401
     except ImportError:
         return "psycopg is not installed (pip install 'psycopg[binary]')"
+    return None
+
+
+def missing() -> str | None:
+    """Why a cluster cannot be started here, or None if it can."""
+    if missing_driver() is not None:
+        return missing_driver()
     if binaries() is None:
         return "PostgreSQL's server binaries are not installed (apt-get install postgresql)"
     if os.geteuid() == 0:

@@ -87,65 +87,51 @@ def _registry():
 
 
 def _prepare(url: str, kind: str) -> None:
-    import psycopg
+    from mallbots.es.postgres import PostgresDatabase, PostgresEventStore
 
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("CREATE SCHEMA race")
-        connection.execute(
+    with PostgresDatabase.open(url) as database:
+        database.execute("CREATE SCHEMA race")
+        database.execute(
             f"CREATE TABLE {SERIAL_TABLE} (position bigserial PRIMARY KEY, writer int, n int)"
         )
-        connection.execute(f"CREATE TABLE {COMMITS} (commit_number bigserial, position bigint)")
-    if kind == "counter":
-        from mallbots.es.postgres import PostgresDatabase, PostgresEventStore
-
-        with PostgresDatabase.open(url) as database:
+        database.execute(f"CREATE TABLE {COMMITS} (commit_number bigserial, position bigint)")
+        if kind == "counter":
             PostgresEventStore(database, _registry(), TABLE)
 
 
 _COMMITTED = f"INSERT INTO {COMMITS} (position) VALUES (%s)"
-"""The commit order: run last, it waits for the commit before it (see :func:`_commit_lock`)."""
-
-
-def _commit_lock(execute) -> None:
-    # One transaction at a time from here to its commit: commit numbers follow commits.
-    execute(f"LOCK TABLE {COMMITS} IN SHARE ROW EXCLUSIVE MODE")
+_COMMIT_LOCK = f"LOCK TABLE {COMMITS} IN SHARE ROW EXCLUSIVE MODE"
+"""Taken last: one transaction at a time from there to its commit, so that commit
+numbers follow the order of the commits."""
 
 
 def write(url: str, kind: str, writer: int, count: int, pause: float, commit_order: bool) -> int:
     """One writer: ``count`` events, one transaction each, pausing before commit."""
-    if kind == "bigserial":
-        import psycopg
-
-        with psycopg.connect(url, autocommit=True) as connection:
-            for n in range(1, count + 1):
-                with connection.transaction():
-                    (position,) = connection.execute(
-                        f"INSERT INTO {SERIAL_TABLE} (writer, n) VALUES (%s, %s) "
-                        "RETURNING position",
-                        [writer, n],
-                    ).fetchone()
-                    time.sleep(pause)
-                    if commit_order:
-                        _commit_lock(connection.execute)
-                        connection.execute(_COMMITTED, [position])
-        return count
     from mallbots.es import AggregateEvent
     from mallbots.es.postgres import PostgresDatabase, PostgresEventStore
 
     with PostgresDatabase.open(url) as database:
-        store = PostgresEventStore(database, _registry(), TABLE)
+        store = PostgresEventStore(database, _registry(), TABLE) if kind == "counter" else None
         stream_id = f"writer-{writer}"
         for n in range(1, count + 1):
-            event = AggregateEvent(
-                str(uuid.uuid4()), "race.Ticked", Ticked(writer, n), datetime.now(UTC),
-                STREAM, stream_id, n,
-            )  # fmt: skip
             with database.transaction():
-                (stored,) = store.append(STREAM, stream_id, n - 1, [event])
+                if store is None:
+                    (position,) = database.execute(
+                        f"INSERT INTO {SERIAL_TABLE} (writer, n) VALUES (%s, %s) "
+                        "RETURNING position",
+                        [writer, n],
+                    ).fetchone()
+                else:
+                    event = AggregateEvent(
+                        str(uuid.uuid4()), "race.Ticked", Ticked(writer, n), datetime.now(UTC),
+                        STREAM, stream_id, n,
+                    )  # fmt: skip
+                    (stored,) = store.append(STREAM, stream_id, n - 1, [event])
+                    position = stored.position
                 time.sleep(pause)
                 if commit_order:
-                    _commit_lock(database.execute)
-                    database.execute(_COMMITTED, [stored.position])
+                    database.execute(_COMMIT_LOCK)
+                    database.execute(_COMMITTED, [position])
     return count
 
 
@@ -153,21 +139,16 @@ class _Tail:
     """The reader: follows ``position > checkpoint`` and records what it read."""
 
     def __init__(self, url: str, kind: str) -> None:
+        from mallbots.es.postgres import PostgresDatabase, PostgresLog
+
         self.kind = kind
         self.read: list[int] = []
         self.checkpoint = 0
-        if kind == "counter":
-            from mallbots.es.postgres import PostgresDatabase, PostgresLog
-
-            self.database = PostgresDatabase.open(url)
-            self.log = PostgresLog(self.database, _registry(), [TABLE])
-        else:
-            import psycopg
-
-            self.connection = psycopg.connect(url, autocommit=True)
+        self.database = PostgresDatabase.open(url)
+        self.log = PostgresLog(self.database, _registry(), [TABLE]) if kind == "counter" else None
 
     def poll(self) -> None:
-        if self.kind == "counter":
+        if self.log is not None:
             for batch in self.log.batches(self.checkpoint):
                 self.read.extend(event.position for event in batch)
                 self.checkpoint = batch[-1].position
@@ -181,8 +162,7 @@ class _Tail:
             self.checkpoint = rows[-1][0]
 
     def execute(self, sql: str, parameters: list | None = None) -> list[tuple]:
-        on = self.database if self.kind == "counter" else self.connection
-        return on.execute(sql, parameters).fetchall()
+        return self.database.execute(sql, parameters).fetchall()
 
     def stored(self) -> list[int]:
         table = TABLE if self.kind == "counter" else SERIAL_TABLE
@@ -193,7 +173,7 @@ class _Tail:
         return tuple(position for (position,) in rows)
 
     def close(self) -> None:
-        (self.database if self.kind == "counter" else self.connection).close()
+        self.database.close()
 
 
 def race(

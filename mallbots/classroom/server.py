@@ -13,7 +13,12 @@ import atexit
 import contextlib
 import os
 
-from mallbots.local_postgres import missing, scratch_database, throwaway_cluster
+from mallbots.local_postgres import (
+    missing,
+    missing_driver,
+    scratch_database,
+    throwaway_cluster,
+)
 
 CLASS_URL = "MALLBOTS_POSTGRES_URL"
 """The environment variable naming the class's PostgreSQL server, as a URL."""
@@ -26,13 +31,7 @@ def class_server_url() -> str | None:
 
 def why_no_server() -> str | None:
     """Why no PostgreSQL can be had here (no class server and no local binaries), or None."""
-    if class_server_url() is None:
-        return missing()
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        return "psycopg is not installed (pip install 'psycopg[binary]')"
-    return None
+    return missing() if class_server_url() is None else missing_driver()
 
 
 class ClassServer:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from mallbots.classroom.students import here
@@ -78,21 +79,24 @@ def commit_once_another_waits() -> bool:
     """Commit the transaction :func:`hold` left open, as soon as another session of the
     database waits for one of its locks; whether one did (else it commits after
     :data:`WAIT_FOR_WAITER` seconds all the same)."""
-    import psycopg
-
     server = shop().server
+    deadline = time.monotonic() + WAIT_FOR_WAITER
     waited = False
-    with psycopg.connect(server.url, autocommit=True) as watcher:
-        deadline = time.monotonic() + WAIT_FOR_WAITER
+    # Asked from another thread: its own session, outside the transaction held here.
+    with ThreadPoolExecutor(max_workers=1) as watcher:
         while not waited and time.monotonic() < deadline:
-            (waiting,) = watcher.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'"
-            ).fetchone()
-            waited = waiting > 0
+            waited = watcher.submit(_someone_waits, server).result() > 0
             time.sleep(0.005)
     here().pop("held").close()
     return waited
+
+
+def _someone_waits(server: Any) -> int:
+    (waiting,) = server.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock'"
+    ).fetchone()
+    return waiting
 
 
 def add_products(store_id: str, count: int) -> list[str]:

@@ -4,10 +4,11 @@ Each :class:`Student` is a process of its own, as a student's kernel is, and sta
 clean: forked from ``multiprocessing``'s fork server, a process that imported the shop
 once for all of them and holds nothing else (Linux, macOS), or else started with
 ``spawn``, a new interpreter (Windows). Both are safe inside Jupyter, whose kernel runs
-threads that a plain ``fork`` would copy mid-step. It runs functions of importable modules, one call at a time, and keeps
-what it opened between calls: a function that runs there can open a shop
-(:func:`here`) and a later one use it. Calls are sent with :meth:`Student.submit` (a
-future: several students work at once) or :meth:`Student.run` (wait for the answer).
+threads that a plain ``fork`` would copy mid-step. A student runs functions of importable
+modules, one call at a time, and keeps what it opened between calls: a function that
+runs there can open a shop (:func:`here`) and a later one use it. Calls are sent with
+:meth:`Student.submit` (a future: several students work at once) or :meth:`Student.run`
+(wait for the answer).
 """
 
 from __future__ import annotations
