@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import subprocess
 import sys
+import threading
 import time
 from decimal import Decimal
 
@@ -19,11 +20,11 @@ from mallbots.app import SCHEMAS, MallBots
 from mallbots.baskets import CheckoutBasket
 from mallbots.demo import run_demo
 from mallbots.es import Database, ForeignDatabaseError
-from mallbots.es.postgres import ServerUnavailableError
+from mallbots.es.postgres import RowTakenError, ServerUnavailableError
 from mallbots.es.postgres.mirror import MirrorMismatchError
 from mallbots.frames import exact_frame
 from mallbots.ordering import GetOrder
-from mallbots.payments import AuthorizePayment
+from mallbots.payments import AuthorizePayment, ConfirmPayment
 from mallbots.payments.errors import PaymentCannotBeConfirmedError
 from mallbots.stores import AddProduct, CreateStore, EnableParticipation, IncreaseProductPrice
 from tests.shop_support import SEED, build_world
@@ -261,3 +262,38 @@ def test_a_seed_on_postgresql_is_deterministic_as_on_a_file(postgres_url, tmp_pa
         build_world(on_file)
     with MallBots.open(tmp_path / "file.duckdb", seed=SEED) as on_file:
         assert first[-1] == str(on_file.clock())  # the clock goes on after the newest event
+
+
+def test_two_sessions_checking_and_writing_one_plain_row_take_turns(postgres_url):
+    """Two kernels confirming one payment: the second waits for the first to commit,
+    then reads the payment used and is refused (not both confirmed)."""
+    with MallBots.open(postgres_url, seed=SEED) as shop:
+        world = build_world(shop)
+        outcome: list[str] = []
+
+        def confirm() -> None:  # another session: this thread's own connection
+            try:
+                shop.execute(ConfirmPayment(world.payment, world.customer, "1"))
+                outcome.append("confirmed")
+            except PaymentCannotBeConfirmedError as refused:
+                outcome.append(str(refused))
+
+        with shop.server.transaction():
+            shop.execute(ConfirmPayment(world.payment, world.customer, "1"))
+            other = threading.Thread(target=confirm)
+            other.start()
+            deadline = time.monotonic() + 30
+            while waiting_sessions(postgres_url) == 0:
+                assert time.monotonic() < deadline, "the other session never waited"
+                time.sleep(0.02)
+        other.join(30)
+        assert outcome == ["payment cannot be confirmed: it was already used"]
+
+
+def test_a_plain_key_taken_by_another_session_meanwhile_is_told_as_such(postgres_url):
+    with MallBots.open(postgres_url, seed=SEED) as shop:
+        customers = shop.customers.customers.table
+        row = {"id": "ada", "name": "Ada", "sms_number": "555-0100", "enabled": True}
+        customers.insert(row)
+        with pytest.raises(RowTakenError, match="another session added the same key"):
+            customers.insert(row)
