@@ -27,6 +27,7 @@ from mallbots.es.event_store import event_table_sql
 from mallbots.es.frames import frame_of_rows
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.schema import LOG_SCHEMA
+from mallbots.es.postgres.transfer import COLUMNS
 from mallbots.es.urls import shown_url
 from mallbots.ownership import MIRROR_MARKER
 
@@ -34,17 +35,6 @@ MALL_TABLE = f"{LOG_SCHEMA}.mall"
 """On the server: one row, the mall's id (made by the first shop that mirrors it)."""
 MIRROR_TABLE = MIRROR_MARKER
 """In DuckDB: one row, the mall mirrored and the last position copied."""
-COLUMNS = (
-    "position",
-    "stream_id",
-    "stream_name",
-    "stream_version",
-    "event_id",
-    "event_name",
-    "event_data",
-    "metadata",
-    "occurred_at",
-)
 _SELECT = ", ".join("event_id::text" if c == "event_id" else c for c in COLUMNS)
 _TYPES = ["int8", "text", "text", "int4", "text", "text", "text", "text", "timestamptz"]
 _CHUNK = 50_000
