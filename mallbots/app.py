@@ -93,7 +93,9 @@ SCHEMAS = (
 """One schema per module, in the book's order of the monolith's modules (reporting added)."""
 INLINE_CATCH_UP = 1000
 """On PostgreSQL, a catch-up of at most this many positions hands the events to the
-projector one by one, as a DuckDB shop's saves do; a longer one reads them in windows."""
+projector one by one, as a DuckDB shop's saves do; a longer one builds the read models
+that have seen nothing yet by SQL (a student joining a busy mall) and catches the rest
+up window by window."""
 
 
 def shop_registry() -> Registry:
@@ -356,8 +358,14 @@ class MallBots:
             after, up_to = span
             with self.database.transaction():
                 self._mirror.copy(after, up_to)
-                if up_to - after > INLINE_CATCH_UP:
-                    return self.projector.catch_up()
+                if up_to - after > INLINE_CATCH_UP:  # a long log: read models built anew
+                    fresh = [  # by SQL over the mirror, the rest caught up window by window
+                        p.name
+                        for p in self.projector
+                        if p.set_based and not self.projector.position(p.name)
+                    ]
+                    built = self.projector.rebuild(fresh, set_based=True) if fresh else 0
+                    return built + self.projector.catch_up()
                 events = self.log.read_range(after, up_to)
                 for event in events:  # as a DuckDB shop projects its events when saved
                     self.projector.handle(event)

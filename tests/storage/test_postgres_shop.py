@@ -16,16 +16,18 @@ from tests.postgres_support import NO_PSYCOPG
 
 pytest.importorskip("psycopg", reason=NO_PSYCOPG)
 
-from mallbots.app import SCHEMAS, MallBots
+from mallbots.app import INLINE_CATCH_UP, SCHEMAS, MallBots
 from mallbots.baskets import CheckoutBasket
 from mallbots.demo import run_demo
 from mallbots.es import Database, ForeignDatabaseError
-from mallbots.es.postgres import RowTakenError, ServerUnavailableError
+from mallbots.es.postgres import PostgresDatabase, RowTakenError, ServerUnavailableError
 from mallbots.es.postgres.mirror import MirrorMismatchError
+from mallbots.es.postgres.transfer import copy_log_to_postgres
 from mallbots.frames import exact_frame
 from mallbots.ordering import GetOrder
 from mallbots.payments import AuthorizePayment, ConfirmPayment
 from mallbots.payments.errors import PaymentCannotBeConfirmedError
+from mallbots.simulator import PRESETS, simulate
 from mallbots.stores import AddProduct, CreateStore, EnableParticipation, IncreaseProductPrice
 from tests.shop_support import SEED, build_world
 from tests.storage.pg_shop_workers import raise_price_twice_if_need_be
@@ -297,3 +299,17 @@ def test_a_plain_key_taken_by_another_session_meanwhile_is_told_as_such(postgres
         customers.insert(row)
         with pytest.raises(RowTakenError, match="another session added the same key"):
             customers.insert(row)
+
+
+def test_a_simulated_mall_copied_to_the_server_reads_as_its_file_does(postgres_url, tmp_path):
+    """A long log (more than a command's catch-up) comes over in windows and builds the
+    read models by SQL: the same tables as the file's, built event by event."""
+    config = PRESETS["small"].with_changes(seed=3, max_events=INLINE_CATCH_UP * 3)
+    embedded, _ = simulate(config, tmp_path / "mall.duckdb", progress=False)
+    with embedded, PostgresDatabase.open(postgres_url) as server:
+        copied = copy_log_to_postgres(embedded.database, server)
+        with MallBots.open(postgres_url) as shop:
+            assert shop.log.count() == copied > INLINE_CATCH_UP
+            for projection in shop.projector:
+                for table in projection.tables:
+                    assert same_frames(shop.read_model(table), embedded.read_model(table)), table
