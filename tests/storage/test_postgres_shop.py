@@ -313,3 +313,16 @@ def test_a_simulated_mall_copied_to_the_server_reads_as_its_file_does(postgres_u
             for projection in shop.projector:
                 for table in projection.tables:
                     assert same_frames(shop.read_model(table), embedded.read_model(table)), table
+
+
+def test_a_shop_opens_while_another_session_s_command_holds_the_log(postgres_url):
+    """Opening creates nothing that an append in flight has locked: a student joins the
+    mall while another's command (here, a transaction left open) holds the counter."""
+    with MallBots.open(postgres_url, seed=SEED) as shop:
+        world = build_world(shop)
+        with shop.server.transaction():
+            shop.execute(IncreaseProductPrice(world.widget, "10.99"))  # holds the counter
+            started = time.monotonic()
+            with MallBots.open(postgres_url, seed=SEED + 1) as joining:
+                assert joining.log.count() == shop.log.count()  # the committed log
+            assert time.monotonic() - started < joining.server.lock_timeout
