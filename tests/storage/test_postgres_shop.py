@@ -223,6 +223,9 @@ def test_the_command_line_runs_a_shop_on_postgresql(postgres_url):
     assert stats.stdout.startswith(f"{postgres_url}: 18 events")
     events = mallbots("events", "--last", "1", "--db", postgres_url)
     assert "ordering.OrderCompleted" in events.stdout
+    check = mallbots("check", "--db", postgres_url)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "no problems found" in check.stdout
     with MallBots.open(postgres_url) as shop:  # what the command line wrote, on the server
         assert shop.log.count() == 18
     simulate = mallbots("simulate", "--db", postgres_url)
