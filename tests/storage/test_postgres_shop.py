@@ -16,7 +16,7 @@ from tests.postgres_support import NO_PSYCOPG
 
 pytest.importorskip("psycopg", reason=NO_PSYCOPG)
 
-from mallbots.app import INLINE_CATCH_UP, SCHEMAS, MallBots
+from mallbots.app import SCHEMAS, MallBots
 from mallbots.baskets import CheckoutBasket
 from mallbots.demo import run_demo
 from mallbots.es import Database, ForeignDatabaseError
@@ -27,6 +27,7 @@ from mallbots.frames import exact_frame
 from mallbots.ordering import GetOrder
 from mallbots.payments import AuthorizePayment, ConfirmPayment
 from mallbots.payments.errors import PaymentCannotBeConfirmedError
+from mallbots.read_side import INLINE_CATCH_UP
 from mallbots.simulator import PRESETS, simulate
 from mallbots.stores import AddProduct, CreateStore, EnableParticipation, IncreaseProductPrice
 from tests.shop_support import SEED, build_world
