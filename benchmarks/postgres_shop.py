@@ -11,7 +11,7 @@ DuckDB. On PostgreSQL a command is one server transaction, then the catch-up tha
 brings its events into the local mirror and the read models (read-your-writes).
 
 Catch-up: a mall of ``--events`` events is simulated into a DuckDB file, its log copied
-to the server, then (1) the mirror pulls the whole log (``COPY ... TO STDOUT``, binary)
+to the server, then (1) the mirror pulls the whole log (binary fetches, 50,000 positions each)
 into an empty DuckDB, and (2) a shop opened on the server pulls it and projects every
 read model from it: events per second, the median of ``--rounds``.
 """
@@ -98,7 +98,7 @@ def catch_up_rate(url: str, events: int, rounds: int, folder: Path) -> None:
         started = clock()
         with MallBots.open(url):
             opens.append(per_second(copied, clock() - started))
-    print(f"mirror pull (COPY, binary):        {statistics.median(pulls):10,.0f} events/s")
+    print(f"mirror pull (binary fetch):        {statistics.median(pulls):10,.0f} events/s")
     print(f"open: pull + project every model:  {statistics.median(opens):10,.0f} events/s")
 
 

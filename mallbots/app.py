@@ -24,7 +24,6 @@ deterministic, so the same script gives the same log, byte for byte, on every ru
 from __future__ import annotations
 
 import hashlib
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -75,6 +74,7 @@ from mallbots.ordering.module import OrderingModule
 from mallbots.ordering.module import registrations as ordering_registrations
 from mallbots.ownership import claim, refuse_mirror
 from mallbots.payments.module import PaymentsModule
+from mallbots.read_side import ServerReadSide
 from mallbots.reporting.module import ReportingModule
 from mallbots.stores.module import StoresModule
 from mallbots.stores.module import registrations as stores_registrations
@@ -91,9 +91,6 @@ SCHEMAS = (
     "reporting",
 )
 """One schema per module, in the book's order of the monolith's modules (reporting added)."""
-INLINE_CATCH_UP = 1000
-"""On PostgreSQL, a catch-up of at most this many positions hands the events to the
-projector one by one, as a DuckDB shop's saves do; a longer one reads them in windows."""
 
 
 def shop_registry() -> Registry:
@@ -130,7 +127,7 @@ class MallBots:
         """
         self.server = None if isinstance(database, Database) else database
         """The PostgreSQL database the shop writes to (None: it writes to ``database``)."""
-        self._mirror = None
+        self._read_side: ServerReadSide | None = None
         storage = None
         if self.server is None:
             if read_models is not None:
@@ -195,10 +192,6 @@ class MallBots:
         )
         self.reporting = ReportingModule(monolith)
         self.registry = shop_registry()
-        if self.server is not None:
-            from mallbots.es.postgres.mirror import LogMirror
-
-            self._mirror = LogMirror(self.server, database)
         self.log = EventLog(database, self.registry)
         self.projector = Projector(database, self.log)
         for projection in self.stores.projections + self.reporting.projections:
@@ -206,11 +199,11 @@ class MallBots:
         if self.server is None:
             self.dispatcher.subscribe(self.projector.handle, first=True)  # before any reaction
         else:
-            self._catch_up_pending = threading.local()
-            self.dispatcher.subscribe(self._catch_up_after_commit)
-        self.catch_up()  # a file may hold events its read models have not seen
-        if self.server is not None:
-            self.projector.catch_up()  # a mirror file, events its read models have not
+            self._read_side = ServerReadSide(
+                self.server, database, self.log, self.projector, self.dispatcher
+            )
+            self._read_side.catch_up()
+        self.projector.catch_up()  # a file may hold events its read models have not seen
         self._routes: dict[type, Any] = {}
         for module in self.modules.values():
             self._routes.update(module.application.routes())
@@ -345,40 +338,11 @@ class MallBots:
         On DuckDB they are up to date after every command, and this finds nothing to
         do. On PostgreSQL it copies the events other processes (and this one) committed
         since the last catch-up into the local mirror and projects them, all in one
-        DuckDB transaction; when the log has not moved, it costs two small queries.
+        DuckDB transaction (see :mod:`mallbots.read_side`).
         """
-        if self._mirror is None:
+        if self._read_side is None:
             return self.projector.catch_up()
-        with self.database.write_lock:  # one catch-up at a time: each copies what it finds
-            span = self._mirror.behind()
-            if span is None:
-                return 0
-            after, up_to = span
-            with self.database.transaction():
-                self._mirror.copy(after, up_to)
-                if up_to - after > INLINE_CATCH_UP:
-                    return self.projector.catch_up()
-                events = self.log.read_range(after, up_to)
-                for event in events:  # as a DuckDB shop projects its events when saved
-                    self.projector.handle(event)
-                return len(events)
-
-    def _catch_up_after_commit(self, event: Any) -> None:
-        """On PostgreSQL: once the command that saved ``event`` commits, catch up, so the
-        shop reads its own writes (once per transaction, however many events it saved)."""
-        pending = self._catch_up_pending
-        if getattr(pending, "scheduled", False):
-            return
-        pending.scheduled = True
-
-        def done() -> None:
-            pending.scheduled = False
-
-        def caught_up() -> None:
-            done()
-            self.catch_up()
-
-        self.server.after_commit(caught_up, on_rollback=done)
+        return self._read_side.catch_up()
 
     def __enter__(self) -> MallBots:
         return self
@@ -424,8 +388,7 @@ class MallBots:
                 f"no module handles {type(message).__name__}; "
                 "see MallBots.message_types for the commands and queries"
             )
-        if self._mirror is not None and not self.server.in_transaction:
-            self.catch_up()  # checks and queries read the read models: others' events too
+        self._fresh()  # checks and queries read the read models: others' events too
         return handler(message)
 
     # --- streams, the log and tables as DataFrames -------------------------------------------
@@ -517,8 +480,8 @@ class MallBots:
 
     def _fresh(self) -> None:
         """On PostgreSQL, catch up before reading (outside a command of this thread)."""
-        if self._mirror is not None and not self.server.in_transaction:
-            self.catch_up()
+        if self._read_side is not None:
+            self._read_side.fresh()
 
     # --- reports ------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import subprocess
 import sys
+import threading
 import time
 from decimal import Decimal
 
@@ -19,12 +20,15 @@ from mallbots.app import SCHEMAS, MallBots
 from mallbots.baskets import CheckoutBasket
 from mallbots.demo import run_demo
 from mallbots.es import Database, ForeignDatabaseError
-from mallbots.es.postgres import ServerUnavailableError
+from mallbots.es.postgres import PostgresDatabase, RowTakenError, ServerUnavailableError
 from mallbots.es.postgres.mirror import MirrorMismatchError
+from mallbots.es.postgres.transfer import copy_log_to_postgres
 from mallbots.frames import exact_frame
 from mallbots.ordering import GetOrder
-from mallbots.payments import AuthorizePayment
+from mallbots.payments import AuthorizePayment, ConfirmPayment
 from mallbots.payments.errors import PaymentCannotBeConfirmedError
+from mallbots.read_side import INLINE_CATCH_UP
+from mallbots.simulator import PRESETS, simulate
 from mallbots.stores import AddProduct, CreateStore, EnableParticipation, IncreaseProductPrice
 from tests.shop_support import SEED, build_world
 from tests.storage.pg_shop_workers import raise_price_twice_if_need_be
@@ -220,6 +224,9 @@ def test_the_command_line_runs_a_shop_on_postgresql(postgres_url):
     assert stats.stdout.startswith(f"{postgres_url}: 18 events")
     events = mallbots("events", "--last", "1", "--db", postgres_url)
     assert "ordering.OrderCompleted" in events.stdout
+    check = mallbots("check", "--db", postgres_url)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "no problems found" in check.stdout
     with MallBots.open(postgres_url) as shop:  # what the command line wrote, on the server
         assert shop.log.count() == 18
     simulate = mallbots("simulate", "--db", postgres_url)
@@ -261,3 +268,65 @@ def test_a_seed_on_postgresql_is_deterministic_as_on_a_file(postgres_url, tmp_pa
         build_world(on_file)
     with MallBots.open(tmp_path / "file.duckdb", seed=SEED) as on_file:
         assert first[-1] == str(on_file.clock())  # the clock goes on after the newest event
+
+
+def test_two_sessions_checking_and_writing_one_plain_row_take_turns(postgres_url):
+    """Two kernels confirming one payment: the second waits for the first to commit,
+    then reads the payment used and is refused (not both confirmed)."""
+    with MallBots.open(postgres_url, seed=SEED) as shop:
+        world = build_world(shop)
+        outcome: list[str] = []
+
+        def confirm() -> None:  # another session: this thread's own connection
+            try:
+                shop.execute(ConfirmPayment(world.payment, world.customer, "1"))
+                outcome.append("confirmed")
+            except PaymentCannotBeConfirmedError as refused:
+                outcome.append(str(refused))
+
+        with shop.server.transaction():
+            shop.execute(ConfirmPayment(world.payment, world.customer, "1"))
+            other = threading.Thread(target=confirm)
+            other.start()
+            deadline = time.monotonic() + 30
+            while waiting_sessions(postgres_url) == 0:
+                assert time.monotonic() < deadline, "the other session never waited"
+                time.sleep(0.02)
+        other.join(30)
+        assert outcome == ["payment cannot be confirmed: it was already used"]
+
+
+def test_a_plain_key_taken_by_another_session_meanwhile_is_told_as_such(postgres_url):
+    with MallBots.open(postgres_url, seed=SEED) as shop:
+        customers = shop.customers.customers.table
+        row = {"id": "ada", "name": "Ada", "sms_number": "555-0100", "enabled": True}
+        customers.insert(row)
+        with pytest.raises(RowTakenError, match="another session added the same key"):
+            customers.insert(row)
+
+
+def test_a_simulated_mall_copied_to_the_server_reads_as_its_file_does(postgres_url, tmp_path):
+    """A long log (more than a command's catch-up) comes over in windows and builds the
+    read models by SQL: the same tables as the file's, built event by event."""
+    config = PRESETS["small"].with_changes(seed=3, max_events=INLINE_CATCH_UP * 3)
+    embedded, _ = simulate(config, tmp_path / "mall.duckdb", progress=False)
+    with embedded, PostgresDatabase.open(postgres_url) as server:
+        copied = copy_log_to_postgres(embedded.database, server)
+        with MallBots.open(postgres_url) as shop:
+            assert shop.log.count() == copied > INLINE_CATCH_UP
+            for projection in shop.projector:
+                for table in projection.tables:
+                    assert same_frames(shop.read_model(table), embedded.read_model(table)), table
+
+
+def test_a_shop_opens_while_another_session_s_command_holds_the_log(postgres_url):
+    """Opening creates nothing that an append in flight has locked: a student joins the
+    mall while another's command (here, a transaction left open) holds the counter."""
+    with MallBots.open(postgres_url, seed=SEED) as shop:
+        world = build_world(shop)
+        with shop.server.transaction():
+            shop.execute(IncreaseProductPrice(world.widget, "10.99"))  # holds the counter
+            started = time.monotonic()
+            with MallBots.open(postgres_url, seed=SEED + 1) as joining:
+                assert joining.log.count() == shop.log.count()  # the committed log
+            assert time.monotonic() - started < joining.server.lock_timeout

@@ -3,15 +3,19 @@
 A shop on PostgreSQL keeps its read models in DuckDB, where the set-based rebuilds,
 time travel and the notebooks' SQL run. :class:`LogMirror` brings the server's log
 over: the same event tables, under the same names, each new row copied with its
-position, in columns (``COPY ... TO STDOUT`` in binary, then one columnar INSERT per
-chunk). The mirror's head, the last position it holds, is a row of the DuckDB
-database, written in the caller's DuckDB transaction: the projector's checkpoints
-move in that same transaction, so the mirror and its read models never disagree.
+position: fetched in PostgreSQL's binary format, 50,000 positions a query, and written
+into DuckDB in one columnar INSERT per table (a command's few rows one by one).
+Fetching beat ``COPY ... TO STDOUT`` here: 294-300k rows/s against 168-186k for
+psycopg's parser of COPY rows (100,000 events of a simulated mall, two rounds).
+
+The mirror's head, the last position it holds, is a row of the DuckDB database,
+written in the caller's DuckDB transaction: the projector's checkpoints move in that
+same transaction, so the mirror and its read models never disagree.
 
 Which rows are new: positions on the server are handed out in commit order without
 holes (see :mod:`mallbots.es.postgres.schema`), so the counter's committed value says
 that every position up to it is committed. A pull copies the rows after the mirror's
-head up to that value, from every table in one ``COPY``; an event committing
+head up to that value, from every table in one query; an event committing
 meanwhile has a higher position and waits for the next pull. When the counter has not
 moved, a pull costs one query on each side.
 
@@ -27,6 +31,7 @@ from mallbots.es.event_store import event_table_sql
 from mallbots.es.frames import frame_of_rows
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.schema import LOG_SCHEMA
+from mallbots.es.postgres.transfer import COLUMNS
 from mallbots.es.urls import shown_url
 from mallbots.ownership import MIRROR_MARKER
 
@@ -34,20 +39,9 @@ MALL_TABLE = f"{LOG_SCHEMA}.mall"
 """On the server: one row, the mall's id (made by the first shop that mirrors it)."""
 MIRROR_TABLE = MIRROR_MARKER
 """In DuckDB: one row, the mall mirrored and the last position copied."""
-COLUMNS = (
-    "position",
-    "stream_id",
-    "stream_name",
-    "stream_version",
-    "event_id",
-    "event_name",
-    "event_data",
-    "metadata",
-    "occurred_at",
-)
 _SELECT = ", ".join("event_id::text" if c == "event_id" else c for c in COLUMNS)
-_TYPES = ["int8", "text", "text", "int4", "text", "text", "text", "text", "timestamptz"]
-_CHUNK = 50_000
+_WINDOW = 50_000
+"""Positions fetched a query (a window's rows are held in memory at once)."""
 _FEW = 8
 
 
@@ -132,32 +126,28 @@ class LogMirror:
         projector catching up in it commits its read models with the copied events).
         Returns how many events were copied."""
         tables = [table for table in self.source.log_tables if table in self.target.log_tables]
-        union = " UNION ALL ".join(
-            f"SELECT '{table}', {_SELECT} FROM {table} "
-            f"WHERE position > {int(after)} AND position <= {int(up_to)}"
-            for table in tables
-        )
         copied = 0
-        by_table: dict[str, list[tuple]] = {}
-        source = self.source
         with self.target.transaction() as cursor:
-            with (
-                source.translated_errors(),
-                source.connection().cursor() as server,
-                server.copy(f"COPY ({union} ORDER BY 2) TO STDOUT (FORMAT BINARY)") as copy,
-            ):
-                copy.set_types(["text", *_TYPES])
-                for table, *row in copy.rows():
-                    copied += 1
-                    rows = by_table.setdefault(table, [])
-                    rows.append(row)
-                    if len(rows) == _CHUNK:
-                        self._insert(cursor, table, rows)
-                        by_table[table] = []
-            for table, rows in by_table.items():
-                self._insert(cursor, table, rows)
+            for low in range(after, up_to, _WINDOW):
+                by_table: dict[str, list[tuple]] = {}
+                for table, *row in self._fetch(tables, low, min(low + _WINDOW, up_to)):
+                    by_table.setdefault(table, []).append(row)
+                for table, rows in by_table.items():
+                    self._insert(cursor, table, rows)
+                    copied += len(rows)
             cursor.execute(f"UPDATE {MIRROR_TABLE} SET position = $1", [up_to])
         return copied
+
+    def _fetch(self, tables: list[str], after: int, up_to: int) -> list[tuple]:
+        """Every table's rows at positions ``(after, up_to]``, each led by its table's
+        name, in position order: one query, its result in PostgreSQL's binary format."""
+        union = " UNION ALL ".join(
+            f"SELECT '{table}', {_SELECT} FROM {table} WHERE position > %s AND position <= %s"
+            for table in tables
+        )
+        source = self.source
+        with source.translated_errors(), source.connection().cursor(binary=True) as server:
+            return server.execute(f"{union} ORDER BY 2", [after, up_to] * len(tables)).fetchall()
 
     def pull(self) -> int:
         """Copy whatever the mirror lacks, in one transaction; how many positions it took."""

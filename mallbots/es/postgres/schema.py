@@ -36,7 +36,9 @@ LOG_SQL = [
         last_position BIGINT  NOT NULL
     )
     """,
-    f"INSERT INTO {POSITION_TABLE} VALUES (true, 0) ON CONFLICT DO NOTHING",
+    # Neither statement waits for an append in flight (which holds the counter's row):
+    # a shop opening while another process's command runs must not stall behind it.
+    f"INSERT INTO {POSITION_TABLE} SELECT true, 0 WHERE NOT EXISTS (SELECT FROM {POSITION_TABLE})",
     f"CREATE TABLE IF NOT EXISTS {EVENT_TABLES} (name TEXT PRIMARY KEY)",
 ]
 
@@ -68,8 +70,8 @@ def event_table_sql(table: str) -> list[str]:
         """,
         f"INSERT INTO {EVENT_TABLES} VALUES ('{table}') ON CONFLICT DO NOTHING",
         # Events written into the table by other means must not share positions.
-        f"UPDATE {POSITION_TABLE} SET last_position = "
-        f"greatest(last_position, (SELECT coalesce(max(position), 0) FROM {table}))",
+        f"UPDATE {POSITION_TABLE} SET last_position = (SELECT max(position) FROM {table}) "
+        f"WHERE last_position < (SELECT coalesce(max(position), 0) FROM {table})",
     ]
 
 

@@ -15,10 +15,13 @@ from typing import Any
 
 import pandas as pd
 import psycopg
+from psycopg import errors as pg_errors
 
 from mallbots.es.database import checked_identifier
 from mallbots.es.postgres.database import PostgresDatabase
+from mallbots.es.postgres.errors import RowTakenError, ServerBusyError
 from mallbots.es.postgres.schema import schema_sql
+from mallbots.es.urls import shown_url
 
 _NUMBERED = re.compile(r"\$(\d+)")
 
@@ -48,13 +51,39 @@ class PostgresStatements:
         self.database.create([*schema_sql(name), f"CREATE TABLE IF NOT EXISTS {name} ({body})"])
 
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> psycopg.Cursor:
-        """Run one statement written with ``$n`` placeholders."""
+        """Run one statement written with ``$n`` placeholders.
+
+        Inside a transaction (a command), the rows a ``SELECT`` reads stay locked until
+        it ends: a module reads a row, checks it and writes it back (a payment confirmed
+        only if still unused), and another process doing the same to the same row must
+        wait and then read what this one wrote, as commands take turns on DuckDB.
+        """
         text, ordered = numbered(sql, parameters)
-        return self.database.execute(text, ordered)  # [] too: then psycopg reads %% as %
+        if self.database.in_transaction and text.lstrip()[:6].upper() == "SELECT":
+            text += " FOR UPDATE"
+        try:
+            return self.database.execute(text, ordered)  # [] too: psycopg then reads %% as %
+        except pg_errors.DeadlockDetected:
+            raise ServerBusyError(
+                f"this command and another session's waited on each other's rows on "
+                f"{shown_url(self.database.url)}, and the server stopped this one: nothing "
+                "of it was written; run it again"
+            ) from None
 
     def write(self, sql: str, parameters: Sequence[Any] = ()) -> None:
-        """Run one statement that changes rows (in the caller's transaction, if one is open)."""
-        self.execute(sql, parameters)
+        """Run one statement that changes rows (in the caller's transaction, if one is open).
+
+        A key another session took since the module checked it is refused by the
+        server; that is told as such (run the command again: the module's check then
+        sees the row)."""
+        try:
+            self.execute(sql, parameters)
+        except pg_errors.UniqueViolation as error:
+            raise RowTakenError(
+                f"another session added the same key to {error.diag.table_name or 'a table'} "
+                f"on {shown_url(self.database.url)} meanwhile ({error.diag.message_detail}): "
+                "nothing of this command was written; run it again"
+            ) from None
 
     def sorted_frame(self, table: str) -> pd.DataFrame:
         """A whole table as a DataFrame, ordered by every column (DuckDB's ``ORDER BY ALL``)."""
