@@ -19,7 +19,8 @@ pytest.importorskip("psycopg", reason=NO_PSYCOPG)
 from mallbots.app import SCHEMAS, MallBots
 from mallbots.baskets import CheckoutBasket
 from mallbots.demo import run_demo
-from mallbots.es import Database, ForeignDatabaseError
+from mallbots.es import Database
+from mallbots.es.errors import ForeignDatabaseError
 from mallbots.es.postgres import PostgresDatabase, RowTakenError, ServerUnavailableError
 from mallbots.es.postgres.mirror import MirrorMismatchError
 from mallbots.es.postgres.transfer import copy_log_to_postgres

@@ -8,7 +8,7 @@ stream is read from the table on every load (one lookup by the primary key).
 from __future__ import annotations
 
 from mallbots.es.books import continuation_id
-from mallbots.es.database import checked_identifier
+from mallbots.es.identifiers import checked_identifier
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.schema import schema_sql
 

@@ -25,10 +25,10 @@ read-model file made for one mall is refused by another, rather than mixing logs
 
 from __future__ import annotations
 
-from mallbots.es.database import Database, create_schema_of
+from mallbots.es.duckdb.database import Database, create_schema_of
+from mallbots.es.duckdb.frames import frame_of_rows
+from mallbots.es.duckdb.schema import event_table_sql
 from mallbots.es.errors import EventSourcingError
-from mallbots.es.event_store import event_table_sql
-from mallbots.es.frames import frame_of_rows
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.schema import LOG_SCHEMA
 from mallbots.es.postgres.transfer import COLUMNS
@@ -97,7 +97,7 @@ class LogMirror:
                     create_schema_of(cursor, table)
                     for statement in event_table_sql(table):
                         cursor.execute(statement)
-                self.target.register_log_table(table)
+                self.target.log_book.register(table, self.target.execute)
         return tables
 
     @property

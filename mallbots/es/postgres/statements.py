@@ -17,7 +17,7 @@ import pandas as pd
 import psycopg
 from psycopg import errors as pg_errors
 
-from mallbots.es.database import checked_identifier
+from mallbots.es.identifiers import checked_identifier
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.errors import RowTakenError, ServerBusyError
 from mallbots.es.postgres.schema import schema_sql
