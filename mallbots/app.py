@@ -10,6 +10,13 @@ them through their ports. On top it offers what a notebook needs:
   global log and every table as a DataFrame, the reports, time travel
   (``aggregate_at``, ``history``, ``read_model_at``) and stream lifetimes.
 
+Where it keeps them: by default one DuckDB database, a file or in memory. Given a
+``postgresql://`` URL instead, the shop writes to PostgreSQL (events, snapshots,
+continuations and the plain modules' tables, so a class can share one mall, each
+command one transaction there) and reads from a local DuckDB (``shop.database``: a
+mirror of the server's log and the read models caught up from it, in memory or in the
+file ``read_models`` names). See :meth:`MallBots.open` and :meth:`MallBots.catch_up`.
+
 Ids: a creating command may name its id; if it does not, the shop's id factory makes
 one. With a seed, ids (:class:`SeededIds`) and the clock (:class:`SteppingClock`) are
 deterministic, so the same script gives the same log, byte for byte, on every run.
@@ -53,12 +60,14 @@ from mallbots.es.clock import Clock, system_clock
 from mallbots.es.duckdb.snapshots import rebuild_snapshots
 from mallbots.es.ids import IdFactory, random_ids
 from mallbots.es.snapshots import SnapshotStrategy
+from mallbots.es.urls import DRIVER_HINT, is_server_url, shown_url
 from mallbots.monolith import Monolith
 from mallbots.notifications.module import NotificationsModule
 from mallbots.ordering.module import OrderingModule
 from mallbots.ordering.module import registrations as ordering_registrations
-from mallbots.ownership import claim
+from mallbots.ownership import claim, refuse_mirror
 from mallbots.payments.module import PaymentsModule
+from mallbots.read_side import ServerReadSide
 from mallbots.reporting.module import ReportingModule
 from mallbots.shop_views import ShopViews
 from mallbots.stores.module import StoresModule
@@ -91,8 +100,9 @@ class MallBots(ShopViews):
 
     def __init__(
         self,
-        database: Database,
+        database: Any,
         *,
+        read_models: Database | None = None,
         clock: Clock | None = None,
         ids: IdFactory | None = None,
         snapshot_every: int = 3,
@@ -104,7 +114,32 @@ class MallBots(ShopViews):
         ``aggregate_cache`` keeps that many recently used aggregates in memory, so a
         command on one of them skips its load (:mod:`mallbots.es.cache`; 0: none, every
         load reads the database). Only for a shop that is the sole writer of its file.
+
+        ``database`` is a DuckDB :class:`Database`, or a
+        :class:`~mallbots.es.postgres.PostgresDatabase`: the shop then writes there and
+        keeps its read models in ``read_models`` (default: a new DuckDB in memory).
         """
+        self.server = None if isinstance(database, Database) else database
+        """The PostgreSQL database the shop writes to (None: it writes to ``database``)."""
+        self._read_side: ServerReadSide | None = None
+        storage = None
+        if self.server is None:
+            if read_models is not None:
+                raise ValueError(
+                    "read_models is for a shop on PostgreSQL: on DuckDB the read models "
+                    "live in the shop's own database"
+                )
+            refuse_mirror(database)
+        else:
+            if aggregate_cache:
+                raise ValueError(
+                    "aggregate_cache is for a shop that is its database's only writer; on "
+                    "PostgreSQL other processes write too, so every load reads the server"
+                )
+            from mallbots.es.postgres.storage import PostgresStorage
+
+            storage = PostgresStorage(database)
+            database = Database.memory() if read_models is None else read_models
         if database.read_only:
             raise ValueError(
                 f"a shop needs a database it can write, and {database.path} is open "
@@ -117,12 +152,14 @@ class MallBots(ShopViews):
         self.dispatcher = EventDispatcher()
         self.aggregate_cache = AggregateCache(aggregate_cache) if aggregate_cache else None
         monolith = Monolith(
-            database,
+            database if self.server is None else self.server,
             self.dispatcher,
             clock or system_clock,
             ids or random_ids,
             snapshot_strategy or EveryNEvents(snapshot_every),
             self.aggregate_cache,
+            storage,
+            database,
         )
         self.clock = monolith.clock
         self.ids = monolith.ids
@@ -153,7 +190,13 @@ class MallBots(ShopViews):
         self.projector = Projector(database, self.log)
         for projection in self.stores.projections + self.reporting.projections:
             self.projector.add(projection, inline=True)
-        self.dispatcher.subscribe(self.projector.handle, first=True)  # before any reaction
+        if self.server is None:
+            self.dispatcher.subscribe(self.projector.handle, first=True)  # before any reaction
+        else:
+            self._read_side = ServerReadSide(
+                self.server, database, self.log, self.projector, self.dispatcher
+            )
+            self._read_side.catch_up()
         self.projector.catch_up()  # a file may hold events its read models have not seen
         self._routes: dict[type, Any] = {}
         for module in self.modules.values():
@@ -170,8 +213,10 @@ class MallBots(ShopViews):
         snapshot_strategy: SnapshotStrategy | None = None,
         *,
         aggregate_cache: int = 0,
+        read_models: str | Path | None = None,
     ) -> MallBots:
-        """The shop on a database file (created if missing, or adopted if empty).
+        """The shop on a database file (created if missing, or adopted if empty), or on
+        the PostgreSQL database a ``postgresql://user@host:port/name`` URL names.
 
         A file another application made is refused with a :class:`ForeignDatabaseError`
         and left as it was (see :mod:`mallbots.ownership`).
@@ -186,17 +231,66 @@ class MallBots(ShopViews):
         already there and the log's head (so they do not repeat earlier ones; two shops
         open on one file with one seed would draw the same), and the clock starts
         after the newest event.
+
+        On PostgreSQL (a class sharing one mall), the shop writes to the server and keeps
+        its read models in a local DuckDB: in memory, or the file ``read_models`` names
+        (reopened, it continues from where it stopped). Other processes' events reach
+        them at :meth:`catch_up`, which every :meth:`execute` runs first. With a seed,
+        each process should take its own: two opening an empty mall with one seed would
+        draw the same ids. A server that cannot be reached is a
+        :class:`~mallbots.es.postgres.ServerUnavailableError` that says so.
         """
+        if is_server_url(path):
+            return cls._open_server(
+                str(path), seed, read_models, snapshot_every, snapshot_strategy, aggregate_cache
+            )
+        if read_models is not None:
+            raise ValueError("read_models is for a shop on PostgreSQL (a postgresql:// URL)")
         database = Database.open(path)
         try:
             claim(database)  # before reading its tables for the seed
             options = _options(snapshot_every, snapshot_strategy, aggregate_cache)
             if seed is None:
                 return cls(database, **options)
-            clock, ids = _seeded(database, seed)
+            clock, ids = _seeded(database, seed, _shop_tables(database))
             return cls(database, clock=clock, ids=ids, **options)
         except BaseException:
             database.close()
+            raise
+
+    @classmethod
+    def _open_server(
+        cls,
+        url: str,
+        seed: int | None,
+        read_models: str | Path | None,
+        snapshot_every: int,
+        snapshot_strategy: SnapshotStrategy | None,
+        aggregate_cache: int,
+    ) -> MallBots:
+        """The shop on the PostgreSQL database at ``url`` (see :meth:`open`)."""
+        try:
+            from mallbots.es.postgres import PostgresDatabase
+        except ImportError as missing:
+            raise ModuleNotFoundError(
+                f"a shop on PostgreSQL ({shown_url(url)}) needs the psycopg driver, which "
+                f"is not installed ({missing}): {DRIVER_HINT}"
+            ) from None
+
+        server = PostgresDatabase.open(url)
+        mirror: Database | None = None
+        try:
+            mirror = Database.memory() if read_models is None else Database.open(read_models)
+            claim(mirror)
+            options = _options(snapshot_every, snapshot_strategy, aggregate_cache)
+            if seed is not None:
+                clock, ids = _seeded(server, seed, server.tables_in(SCHEMAS))
+                options.update(clock=clock, ids=ids)
+            return cls(server, read_models=mirror, **options)
+        except BaseException:
+            if mirror is not None:
+                mirror.close()
+            server.close()
             raise
 
     @classmethod
@@ -223,6 +317,25 @@ class MallBots(ShopViews):
 
     def close(self) -> None:
         self.database.close()
+        if self.server is not None:
+            self.server.close()
+
+    @property
+    def location(self) -> str:
+        """Where the shop writes: its file, ``:memory:``, or its server's URL (no password)."""
+        return self.database.path if self.server is None else shown_url(self.server.url)
+
+    def catch_up(self) -> int:
+        """Bring the read models up to the log; how many events they took in.
+
+        On DuckDB they are up to date after every command, and this finds nothing to
+        do. On PostgreSQL it copies the events other processes (and this one) committed
+        since the last catch-up into the local mirror and projects them, all in one
+        DuckDB transaction (see :mod:`mallbots.read_side`).
+        """
+        if self._read_side is None:
+            return self.projector.catch_up()
+        return self._read_side.catch_up()
 
     def __enter__(self) -> MallBots:
         return self
@@ -232,8 +345,8 @@ class MallBots(ShopViews):
 
     def __repr__(self) -> str:
         if self.database.closed:
-            return f"MallBots({self.database.path!r}, closed)"
-        return f"MallBots({self.database.path!r}, {self.log.count()} events)"
+            return f"MallBots({self.location!r}, closed)"
+        return f"MallBots({self.location!r}, {self.log.count()} events)"
 
     # --- modules and commands ----------------------------------------------------------------
 
@@ -268,6 +381,7 @@ class MallBots(ShopViews):
                 f"no module handles {type(message).__name__}; "
                 "see MallBots.message_types for the commands and queries"
             )
+        self._fresh()  # checks and queries read the read models: others' events too
         return handler(message)
 
     # --- event stores and repositories ---------------------------------------------------------
@@ -300,13 +414,27 @@ class MallBots(ShopViews):
         """An aggregate as its repository loads it (snapshot plus newer events)."""
         return self.repository(stream_name).load(aggregate_id)
 
+    def _refuse_on_server(self, what: str) -> None:
+        if self.server is not None:
+            raise NotImplementedError(
+                f"{what} is built for a shop on DuckDB, not yet for one on PostgreSQL "
+                f"({self.location}); nothing was changed"
+            )
+
+    def _fresh(self) -> None:
+        """On PostgreSQL, catch up before reading (outside a command of this thread)."""
+        if self._read_side is not None:
+            self._read_side.fresh()
+
     # --- closing the books -----------------------------------------------------------------------
 
     def archive_closed_streams(self) -> int:
         """Move every stream whose books were closed out of the hot events tables.
 
         Returns how many events moved. Loads, rebuilds and time travel read on as before.
+        On DuckDB only (not built for a shop on PostgreSQL).
         """
+        self._refuse_on_server("archiving closed streams")
         moved = 0
         for name, store in self.event_stores.items():
             continuations = getattr(self.modules[name], "continuations", None)
@@ -321,7 +449,9 @@ class MallBots(ShopViews):
 
         Snapshots are a cache: this mends a snapshot table DuckDB cannot read (a damaged
         block) or whose payloads no longer decode. Returns how many were written per table.
+        On DuckDB only: on PostgreSQL the shop writes fresh snapshots as it saves.
         """
+        self._refuse_on_server("rebuilding the snapshots")
         written = {}
         with self.database.transaction():
             for name in ("stores", "baskets", "ordering"):
@@ -348,9 +478,9 @@ def _options(
     }
 
 
-def _seeded(database: Database, seed: int) -> tuple[SteppingClock, SeededIds]:
-    """A deterministic clock and id factory that do not repeat what a file already holds."""
-    tables = [
+def _shop_tables(database: Database) -> list[str]:
+    """The tables of the shop's schemas in a DuckDB database, sorted."""
+    return [
         f"{schema}.{name}"
         for schema, name in database.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
@@ -359,6 +489,11 @@ def _seeded(database: Database, seed: int) -> tuple[SteppingClock, SeededIds]:
             [list(SCHEMAS)],
         ).fetchall()
     ]
+
+
+def _seeded(database: Any, seed: int, tables: list[str]) -> tuple[SteppingClock, SeededIds]:
+    """A deterministic clock and id factory that do not repeat what ``tables`` already
+    hold (the shop's tables, in a DuckDB file or on a PostgreSQL server)."""
     rows = sum(database.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
     if rows == 0:
         return SteppingClock(), SeededIds(seed)
@@ -372,12 +507,12 @@ def _seeded(database: Database, seed: int) -> tuple[SteppingClock, SeededIds]:
     return clock, SeededIds(int.from_bytes(digest[:8], "big"))
 
 
-def _log_end(database: Database, tables: list[str]) -> tuple[datetime | None, int]:
+def _log_end(database: Any, tables: list[str]) -> tuple[datetime | None, int]:
     """The time of the newest event and the highest position (None and 0: no events)."""
     if not tables:
         return None, 0
     union = " UNION ALL ".join(
         f"SELECT max(occurred_at) AS at_, max(position) AS p FROM {t}" for t in tables
     )
-    newest, head = database.execute(f"SELECT max(at_), max(p) FROM ({union})").fetchone()
+    newest, head = database.execute(f"SELECT max(at_), max(p) FROM ({union}) AS ends").fetchone()
     return (None if newest is None else newest.astimezone(UTC)), head or 0

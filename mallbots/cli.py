@@ -26,10 +26,11 @@ from mallbots.errors import DomainError
 from mallbots.es import Database, EventSourcingError, HandlerError
 from mallbots.es.duckdb.database import MEMORY, duckdb_explained, file_kind, without_sql
 from mallbots.es.lifetimes import events_per_type, lifetime_summary
+from mallbots.es.urls import is_server_url, shown
 from mallbots.ownership import EmptyDatabaseError, require_shop
 from mallbots.reading import behind_note, open_for_reading, read_log
 from mallbots.shop_check import check_shop
-from mallbots.shop_copy import copy_shop, is_server, shown
+from mallbots.shop_copy import copy_shop
 from mallbots.simulator import PRESETS, simulate
 from mallbots.simulator.export import export_log
 
@@ -72,7 +73,7 @@ def add_demo(subcommands: argparse._SubParsersAction) -> None:
 def demo(args: argparse.Namespace) -> int:
     with MallBots.open(args.db, seed=args.seed) as shop:
         ids = run_demo(shop)
-        print(f"MallBots demo on {args.db}: order {ids.order} placed, readied and paid.\n")
+        print(f"MallBots demo on {shown(args.db)}: order {ids.order} placed, readied and paid.\n")
         for table in ("stores.stores", "stores.products"):
             print_table(shop, table)
         print(f"The log holds {shop.log.count()} events.")
@@ -108,6 +109,12 @@ def add_simulate(subcommands: argparse._SubParsersAction) -> None:
 
 
 def simulate_command(args: argparse.Namespace) -> int:
+    if is_server_url(args.db):
+        raise UsageError(
+            f"simulate writes a new DuckDB file in bulk, not a PostgreSQL database "
+            f"({shown(args.db)}): simulate into a file, then copy its log to the server "
+            "with: mallbots copy"
+        )
     config = PRESETS[args.preset].with_changes(seed=args.seed)
     if args.events is not None:
         config = config.with_changes(max_events=args.events)
@@ -198,7 +205,7 @@ def add_stats(subcommands: argparse._SubParsersAction) -> None:
 def stats(args: argparse.Namespace) -> int:
     with reading(args.db) as database:
         log = read_log(database)
-        print(f"{args.db}: {log.count():,} events\n")
+        print(f"{shown(args.db)}: {log.count():,} events\n")
         print_frame("Stream lifetimes", lifetime_summary(log))
         print_frame("Events per type", events_per_type(log))
         say_if_behind(database)
@@ -232,6 +239,11 @@ def add_rebuild(subcommands: argparse._SubParsersAction) -> None:
 
 
 def rebuild(args: argparse.Namespace) -> int:
+    if args.snapshots and is_server_url(args.db):
+        raise UsageError(
+            "rebuild --snapshots works on a DuckDB file; on PostgreSQL the shop writes "
+            "fresh snapshots as it saves"
+        )
     with open_existing(args.db) as shop:
         if args.snapshots:
             started = time.perf_counter()
@@ -309,6 +321,11 @@ def add_check(subcommands: argparse._SubParsersAction) -> None:
 def check(args: argparse.Namespace) -> int:
     """Without a shop, read-only: opening one catches its read models up, which writes
     and which damage can stop."""
+    if is_server_url(args.db):
+        print(
+            f"{shown(args.db)}: its log as copied into a local mirror, and read models "
+            "built from it (the server's other tables are not read)"
+        )
     with reading(args.db) as database:
         found = check_shop(database)
         print(found)
@@ -340,12 +357,12 @@ def add_copy(subcommands: argparse._SubParsersAction) -> None:
 
 def copy_command(args: argparse.Namespace) -> int:
     for where in (args.source, args.target):
-        if "://" in where and not is_server(where):
+        if "://" in where and not is_server_url(where):
             raise UsageError(
                 f"{where.partition('://')[0]}:// is not a database this command copies: give a "
                 "DuckDB file path or a postgresql:// URL"
             )
-    if not is_server(args.source):
+    if not is_server_url(args.source):
         require_file(args.source)
 
     def say(table: str, rows: int) -> None:
@@ -371,7 +388,10 @@ def copy_command(args: argparse.Namespace) -> int:
 
 
 def open_existing(path: str) -> MallBots:
-    """The shop on a database file that must already exist and hold a shop."""
+    """The shop on a database file that must already exist and hold a shop, or on a
+    PostgreSQL database (its read models in memory, caught up from its log)."""
+    if is_server_url(path):
+        return MallBots.open(path)
     require_file(path)
     database = Database.open(path)
     try:
@@ -387,7 +407,12 @@ def open_existing(path: str) -> MallBots:
 
 @contextmanager
 def reading(path: str) -> Iterator[Database]:
-    """A shop's database file opened read-only, for the commands that only read."""
+    """A shop's database file opened read-only, for the commands that only read; on
+    PostgreSQL, the local DuckDB mirror of the server's log (see :meth:`MallBots.open`)."""
+    if is_server_url(path):
+        with MallBots.open(path) as shop:
+            yield shop.database
+        return
     require_file(path)
     try:
         database = open_for_reading(path)
@@ -423,7 +448,8 @@ def add_database_option(parser: argparse.ArgumentParser) -> None:
         "--db",
         default=DEFAULT_DATABASE,
         metavar="PATH",
-        help=f"the DuckDB database file (default: {DEFAULT_DATABASE} in the current directory)",
+        help=f"the DuckDB database file (default: {DEFAULT_DATABASE} in the current "
+        "directory), or a PostgreSQL database: postgresql://user@host:port/name",
     )
 
 
@@ -502,6 +528,8 @@ def report(error: BaseException, path: str | None) -> int:
     mid-query, perhaps wrapped by a handler) exits 130: every change is a transaction,
     so the file holds only whole commits. Anything unforeseen is raised again.
     """
+    if path is not None:
+        path = shown(path)
     if interrupted(error):
         where = f": {path} holds only what was committed before" if path else ""
         return fail(f"interrupted{where} (nothing half-written)", 130)
@@ -512,7 +540,7 @@ def report(error: BaseException, path: str | None) -> int:
         return 0
     if isinstance(error, duckdb.Error):
         return fail(duckdb_explained(error, path), 1)
-    if isinstance(error, DomainError | EventSourcingError | HandlerError | OSError):
+    if isinstance(error, DomainError | EventSourcingError | HandlerError | OSError | ImportError):
         return fail(without_sql(str(error)), 1)  # a handler's error may quote DuckDB's
     raise error
 

@@ -20,6 +20,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 BINARY_FOLDERS = "/usr/lib/postgresql/*/bin"
 SERVER_USER = "postgres"
@@ -36,12 +37,19 @@ def binaries() -> Path | None:
     return Path(found[0]) if found else None
 
 
-def missing() -> str | None:
-    """Why a cluster cannot be started here, or None if it can."""
+def missing_driver() -> str | None:
+    """Why no PostgreSQL server can be talked to from here (psycopg is missing), or None."""
     try:
         import psycopg  # noqa: F401
     except ImportError:
         return "psycopg is not installed (pip install 'psycopg[binary]')"
+    return None
+
+
+def missing() -> str | None:
+    """Why a cluster cannot be started here, or None if it can."""
+    if missing_driver() is not None:
+        return missing_driver()
     if binaries() is None:
         return "PostgreSQL's server binaries are not installed (apt-get install postgresql)"
     if os.geteuid() == 0:
@@ -68,19 +76,33 @@ class Cluster:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{SERVER_USER}@127.0.0.1:{self.port}/{database}"
 
-    @contextlib.contextmanager
-    def database(self) -> Iterator[str]:
+    def database(self, prefix: str = "test") -> contextlib.AbstractContextManager[str]:
         """A new, empty database for one test; dropped afterwards (its sessions too)."""
-        import psycopg
+        return scratch_database(self.url(), prefix)
 
-        name = f"test_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(self.url(), autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {name} TEMPLATE template0")
-        try:
-            yield self.url(name)
-        finally:
-            with psycopg.connect(self.url(), autocommit=True) as admin:
-                admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+@contextlib.contextmanager
+def scratch_database(server_url: str, prefix: str = "scratch") -> Iterator[str]:
+    """The URL of a new, empty database on the server of ``server_url``, dropped (with its
+    sessions) when the ``with`` block ends. The URL's user needs the CREATEDB privilege."""
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name} TEMPLATE template0")
+    try:
+        yield _with_database(server_url, name)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _with_database(url: str, name: str) -> str:
+    """``url`` (``postgresql://user@host:port/db?options``) naming database ``name`` instead."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError(f"a PostgreSQL URL starts with postgresql://, not {url.split(':')[0]!r}")
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def _as_server_user(command: list[str], **kwargs) -> subprocess.CompletedProcess:

@@ -23,6 +23,8 @@ APPLICATION = "mallbots"
 SCHEMA_VERSION = 1
 """The version of the shop's tables; a file marked with a newer one is refused."""
 MARKER = "main.mallbots_file"
+MIRROR_MARKER = "main.mallbots_mirror"
+"""In a file holding a PostgreSQL mall's read models (see ``mallbots.es.postgres.mirror``)."""
 EVENT_TABLES = ("stores.events", "baskets.events", "ordering.events")
 
 Columns = tuple[tuple[str, str], ...]
@@ -58,6 +60,23 @@ def require_shop(database: Database) -> None:
     """
     if database not in _CLAIMED and _ownership(database) == EMPTY:
         raise EmptyDatabaseError(f"{database.path} holds no MallBots shop (it is empty)")
+
+
+def refuse_mirror(database: Database) -> None:
+    """Refuse, as a shop of its own, a file that holds a PostgreSQL mall's read models:
+    a shop writing its own events there would fork the mall's log."""
+    (found,) = database.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name || '.' || table_name = $1",
+        [MIRROR_MARKER],
+    ).fetchone()
+    if found:
+        (source,) = database.execute(f"SELECT source FROM {MIRROR_MARKER}").fetchone()
+        raise ForeignDatabaseError(
+            f"{database.path} holds the read models of the mall at {source}, not a shop "
+            "of its own: open it with MallBots.open(url, read_models=path), or read it "
+            "(mallbots stats --db path); nothing was changed"
+        )
 
 
 MARKED, EMPTY, UNMARKED_SHOP = "marked", "empty", "a shop from before the marker"

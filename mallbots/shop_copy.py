@@ -25,6 +25,7 @@ from mallbots.es import Database, EventSourcingError
 from mallbots.es.duckdb.transfer import DuckDBSide
 from mallbots.es.errors import ForeignDatabaseError
 from mallbots.es.transfer import Copied, Plan, Progress, Side, copy_tables
+from mallbots.es.urls import DRIVER_HINT, is_server_url, shown
 from mallbots.ownership import EVENT_TABLES, EmptyDatabaseError, claim
 from mallbots.reading import open_for_reading
 from mallbots.shop_check import PLAIN_TABLES
@@ -32,19 +33,8 @@ from mallbots.shop_check import PLAIN_TABLES
 if TYPE_CHECKING:
     from mallbots.es.postgres.database import PostgresDatabase
 
-SERVER_SCHEMES = ("postgresql://", "postgres://")
 LOG_BOOKKEEPING = ("mallbots.log_position", "mallbots.event_tables")
 """The tables every PostgreSQL database holding a shop's log has (see its store's schema)."""
-
-
-def is_server(where: str) -> bool:
-    """Whether ``where`` names a PostgreSQL database (a URL) rather than a DuckDB file."""
-    return where.startswith(SERVER_SCHEMES)
-
-
-def shown(where: str) -> str:
-    """``where`` fit to print: a URL's password hidden."""
-    return _server_store().shown_url(where) if is_server(where) else where
 
 
 def _server_store() -> ModuleType:
@@ -53,8 +43,7 @@ def _server_store() -> ModuleType:
         from mallbots.es.postgres import transfer
     except ImportError as error:
         raise EventSourcingError(
-            f"a postgresql:// URL needs the PostgreSQL driver, psycopg ({error}): "
-            "pip install 'mallbots[postgres]'"
+            f"a postgresql:// URL needs the PostgreSQL driver, psycopg ({error}): {DRIVER_HINT}"
         ) from None
     return transfer
 
@@ -91,7 +80,7 @@ def copy_shop(source: str, target: str, progress: Progress | None = None) -> Cop
     with ExitStack() as stack:
         source_side = _open_source(source, stack)
         plan = write_side(source_side)
-        if is_server(target):
+        if is_server_url(target):
             target_side = _postgres_side(_postgres(target, stack))
             return copy_tables(source_side, target_side, plan, progress)
         new_file = not os.path.lexists(target)
@@ -109,7 +98,7 @@ def copy_shop(source: str, target: str, progress: Progress | None = None) -> Cop
 
 
 def _open_source(source: str, stack: ExitStack) -> Side:
-    if not is_server(source):
+    if not is_server_url(source):
         return DuckDBSide(stack.enter_context(open_for_reading(source)))
     side = _postgres_side(_postgres(source, stack))
     with side.errors():
@@ -139,6 +128,6 @@ def _postgres_side(database: PostgresDatabase) -> Side:
 
 
 def _same(source: str, target: str) -> bool:
-    if is_server(source) or is_server(target):
+    if is_server_url(source) or is_server_url(target):
         return source == target
     return os.path.realpath(source) == os.path.realpath(target)

@@ -24,11 +24,16 @@ class ShopViews:
     """DataFrames of a shop for a notebook: streams, the log, tables, reports, the past."""
 
     database: Database
+    """Where the views read: the shop's DuckDB (on PostgreSQL, the local mirror)."""
+    server: Any
+    """The PostgreSQL database a shop writes to, or None (see :mod:`mallbots.read_side`)."""
     log: EventLog
     projector: Projector
     reporting: Any
 
     if TYPE_CHECKING:  # provided by MallBots
+
+        def _fresh(self) -> None: ...
 
         @property
         def modules(self) -> dict[str, Any]: ...
@@ -46,11 +51,15 @@ class ShopViews:
     def stream_frame(self, stream_name: str, aggregate_id: str) -> pd.DataFrame:
         """One aggregate's events, one row each: ``shop.stream_frame("stores.Store", id)``."""
         self.repository(stream_name)
+        if self.server is not None:  # read from the mirror, as the log is
+            self._fresh()
+            return self.log.stream_frame(stream_name, aggregate_id)
         module = stream_name.partition(".")[0]
         return self.event_stores[module].stream_frame(stream_name, aggregate_id)
 
     def log_frame(self, after_position: int = 0, limit: int | None = None) -> pd.DataFrame:
         """The global log of every module, in position order."""
+        self._fresh()
         return self.log.frame(after_position, limit)
 
     @property
@@ -60,8 +69,9 @@ class ShopViews:
         found = []
         for name, store in self.event_stores.items():
             found += [store.table, f"{name}.snapshots"]
-            if store.archive_table in self.database.log_tables:
-                found.append(store.archive_table)
+            archive = getattr(store, "archive_table", None)  # none on PostgreSQL
+            if archive in self.database.log_tables:
+                found.append(archive)
             continuations = getattr(self.modules[name], "continuations", None)
             if continuations is not None:
                 found.append(continuations.table)
@@ -78,7 +88,15 @@ class ShopViews:
         """
         if table not in self.tables:
             raise KeyError(f"no table {table!r}; the shop's tables are: {', '.join(self.tables)}")
+        self._fresh()
+        if self.server is not None and table not in self._read_side_tables:
+            return self.server.statements().sorted_frame(table)
         return exact_frame(self.database, f"SELECT * FROM {table} ORDER BY ALL")
+
+    @property
+    def _read_side_tables(self) -> set[str]:
+        """The tables in ``database``: on PostgreSQL, the mirrored log and the read models."""
+        return {*self.database.log_tables, *(t for p in self.projector for t in p.tables)}
 
     # --- reports ------------------------------------------------------------------------------
 

@@ -15,12 +15,14 @@ import pytest
 from mallbots.local_postgres import Cluster, free_port, missing, throwaway_cluster
 
 __all__ = [
+    "NOTEBOOKS_ON_POSTGRES",
     "NO_PSYCOPG",
     "REQUIRE",
     "Cluster",
     "check_required_driver",
     "free_port",
     "missing",
+    "notebook_skip_reason",
     "skip_or_fail",
     "throwaway_cluster",
 ]
@@ -47,3 +49,26 @@ def check_required_driver() -> None:
         import psycopg  # noqa: F401
     except ImportError:
         raise pytest.UsageError(f"{REQUIRE}=1 but psycopg cannot be imported") from None
+
+
+NOTEBOOKS_ON_POSTGRES = ("10_one_mall_for_the_class.ipynb",)
+"""The notebooks that need a PostgreSQL server: the class's, or a throwaway one."""
+
+
+def notebook_skip_reason(name: str) -> str | None:
+    """Why notebook ``name`` cannot run here, if it needs PostgreSQL and none can be had.
+
+    None where it can run, or where ``MALLBOTS_REQUIRE_POSTGRES=1`` requires it to (it then
+    runs, and fails saying what is missing).
+    """
+    from mallbots.classroom import why_no_server
+
+    if name not in NOTEBOOKS_ON_POSTGRES or os.environ.get(REQUIRE) == "1":
+        return None
+    reason = why_no_server()
+    if reason is None:
+        return None
+    return (
+        f"{name} skipped: it needs PostgreSQL and {reason}; set MALLBOTS_POSTGRES_URL to a "
+        f"server, or install PostgreSQL ({REQUIRE}=1 makes this a failure)"
+    )

@@ -46,7 +46,13 @@ from mallbots.viz.palette import (
     series_groups,
     short_label,
 )
-from mallbots.viz.plots import colours_for, projection_lag_data, stacked_series
+from mallbots.viz.plots import (
+    colours_for,
+    log_order_data,
+    plot_log_order,
+    projection_lag_data,
+    stacked_series,
+)
 from mallbots.workbook import small_mall
 from tests.es_support import Account, Balances
 from tests.test_projections import projector_for
@@ -483,6 +489,36 @@ def figure_pixels(figure) -> tuple[int, int]:
     return Image.open(io.BytesIO(png)).size
 
 
+def _races():
+    from mallbots.classroom.race import RaceResult
+
+    return [
+        RaceResult("counter", 4, 4, (), 0, True, 0.1, (1, 2, 3, 4)),
+        RaceResult("bigserial", 4, 3, (2,), 0, True, 0.1, (1, 3, 2, 4)),
+    ]
+
+
+def test_log_order_data_sets_each_position_beside_its_commit_number():
+    data = log_order_data(_races())
+    serial = data[data["kind"] == "bigserial"]
+    assert serial["position"].tolist() == [1, 3, 2, 4]
+    assert serial["offset"].tolist() == [0, 1, -1, 0]
+    assert serial["skipped"].tolist() == [False, False, True, False]
+    assert data[data["kind"] == "counter"]["offset"].tolist() == [0, 0, 0, 0]
+
+
+def test_the_log_order_plot_has_a_panel_per_kind_and_crosses_the_skipped():
+    figure = plot_log_order(log_order_data(_races()))
+    titles = [axes.get_title() for axes in figure.axes]
+    assert titles == ["counter: 0 skipped", "bigserial: 1 skipped"]
+    crosses = figure.axes[1].collections[1].get_offsets().tolist()
+    assert crosses == [[3, -1]]
+    assert [text.get_text() for text in figure.legends[0].get_texts()] == [
+        "an event",
+        "skipped by the reader",
+    ]
+
+
 def test_every_plot_fits_the_notebook_column():
     shop = MallBots.in_memory(seed=42)
     small_mall(shop)
@@ -498,6 +534,7 @@ def test_every_plot_fits_the_notebook_column():
         "over time": plot_events_over_time(events_over_time_data(log, "hour")),
         "lag": plot_projection_lag(lag),
         "loads": plot_load_times(times),
+        "log order": plot_log_order(log_order_data(_races())),
         "state": plot_state_history(state_history_data(history, "price"), "price"),
     }
     for name, figure in figures.items():

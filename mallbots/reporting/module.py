@@ -19,8 +19,8 @@ class ReportingModule:
         self.sales_projection = StoreSalesProjection(SCHEMA)
         self.application = ReportingApplication(
             monolith.database,
-            CustomerHistory(monolith.database, self.history_projection.table),
-            StoreSales(monolith.database, self.sales_projection),
+            CustomerHistory(monolith.read_side, self.history_projection.table),
+            StoreSales(monolith.read_side, self.sales_projection),
             monolith.ids,
         )
 

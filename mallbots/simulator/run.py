@@ -23,6 +23,7 @@ from mallbots.app import MallBots
 from mallbots.es import Database, SeededIds, SteppingClock
 from mallbots.es.duckdb.database import MEMORY
 from mallbots.es.gc_pause import collector_paused
+from mallbots.es.urls import is_server_url, shown_url
 from mallbots.simulator.activity import Activity
 from mallbots.simulator.bulk import BulkRunner
 from mallbots.simulator.config import SimulationConfig
@@ -50,8 +51,14 @@ def simulation_shop(config: SimulationConfig, path: str | Path = MEMORY) -> Mall
     """A new shop for a simulation: seeded ids and a 1 ms clock at the first day.
 
     The database must hold no events: the activity's ids would collide with a
-    shop's earlier ones.
+    shop's earlier ones. It is a DuckDB database: a mall on PostgreSQL is filled by
+    copying a simulated file's log to the server.
     """
+    if is_server_url(path):
+        raise ValueError(
+            f"a simulation writes a new DuckDB database, not {shown_url(str(path))}: "
+            "simulate into a file, then copy its log to the server (mallbots copy)"
+        )
     database = Database.open(path)
     try:
         clock = SteppingClock(config.start, CLOCK_STEP)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mallbots.errors import require_text
-from mallbots.es import AggregateRepository
+from mallbots.es import AggregateRepository, Database
 from mallbots.es.books import Continuations, close_books
 from mallbots.es.ids import IdFactory
 from mallbots.service import ApplicationService, command, load, query
@@ -136,6 +136,7 @@ class StoresApplication(ApplicationService):
 
     def __init__(
         self,
+        database: Database,
         stores: AggregateRepository[Store],
         products: AggregateRepository[Product],
         mall: Mall,
@@ -143,7 +144,7 @@ class StoresApplication(ApplicationService):
         ids: IdFactory,
         continuations: Continuations,
     ) -> None:
-        super().__init__(mall.database, ids)
+        super().__init__(database, ids)  # where commands write; the mall and catalog are read
         self.stores = stores
         self.products = products
         self.mall = mall

@@ -53,10 +53,11 @@ class StoresModule:
         self.mall_projection = MallProjection(SCHEMA)
         self.catalog_projection = CatalogProjection(SCHEMA)
         self.application = StoresApplication(
+            monolith.database,
             self.stores,
             self.products,
-            Mall(monolith.database, self.mall_projection.table),
-            Catalog(monolith.database, self.catalog_projection.table),
+            Mall(monolith.read_side, self.mall_projection.table),
+            Catalog(monolith.read_side, self.catalog_projection.table),
             monolith.ids,
             self.continuations,
         )

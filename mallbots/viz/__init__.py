@@ -4,8 +4,10 @@ from mallbots.viz.changes import ChangeTracker, TableChange, TableState
 from mallbots.viz.measure import count_replayed, load_replays, rebuild_times, snapshot_load_times
 from mallbots.viz.plots import (
     events_over_time_data,
+    log_order_data,
     plot_events_over_time,
     plot_load_times,
+    plot_log_order,
     plot_projection_lag,
     plot_rebuild_times,
     plot_state_history,
@@ -35,8 +37,10 @@ __all__ = [
     "events_over_time_data",
     "frame_html",
     "load_replays",
+    "log_order_data",
     "plot_events_over_time",
     "plot_load_times",
+    "plot_log_order",
     "plot_projection_lag",
     "plot_rebuild_times",
     "plot_state_history",

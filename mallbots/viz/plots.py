@@ -9,6 +9,7 @@ without pyplot, so a notebook shows each one exactly once, where it is returned
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -382,6 +383,54 @@ def plot_projection_lag(data: pd.DataFrame, title: str | None = None) -> Figure:
     axes.legend(frameon=False)
     axes.grid(alpha=0.3)
     figure.tight_layout()
+    return figure
+
+
+def log_order_data(results: Iterable[Any]) -> pd.DataFrame:
+    """One row per event of each race (:class:`mallbots.classroom.race.RaceResult` run
+    with ``commit_order``): its ``kind``, ``commit`` number (1 for the first transaction
+    to commit), ``position``, ``offset`` (position minus commit number: 0 where the two
+    agree) and whether the tailing reader ``skipped`` it."""
+    rows = []
+    for result in results:
+        skipped = set(result.skipped_positions)
+        for commit, position in enumerate(result.commit_order, start=1):
+            rows.append((result.kind, commit, position, position - commit, position in skipped))
+    return pd.DataFrame(rows, columns=["kind", "commit", "position", "offset", "skipped"])
+
+
+def plot_log_order(data: pd.DataFrame, title: str | None = None) -> Figure:
+    """Positions against commit order, one panel per way of handing positions out.
+
+    ``data`` is :func:`log_order_data`'s: each dot an event at its commit number, as
+    far above or below 0 as its position is ahead of or behind it; the events a tailing
+    reader skipped are crossed, and counted in the panel's title.
+    """
+    kinds = list(dict.fromkeys(data["kind"]))
+    figure = Figure(figsize=(WIDTH, 3.4))
+    panels = figure.subplots(1, len(kinds), sharey=True, squeeze=False)[0]
+    for n, (axes, kind) in enumerate(zip(panels, kinds, strict=True)):
+        rows = data[data["kind"] == kind]
+        skipped = rows[rows["skipped"]]
+        axes.axhline(0, color="black", linewidth=0.8, alpha=0.5)
+        axes.scatter(
+            rows["commit"], rows["offset"], s=8, color=MODE_COLOURS[n % len(MODE_COLOURS)],
+            label="an event",
+        )  # fmt: skip
+        axes.scatter(
+            skipped["commit"], skipped["offset"], s=40, marker="x", color="black",
+            label="skipped by the reader",
+        )  # fmt: skip
+        axes.set_title(f"{kind}: {len(skipped)} skipped")
+        axes.set_xlabel("commit order")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.grid(alpha=0.3)
+    panels[0].set_ylabel("position − commit number")
+    handles, labels = panels[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=2, frameon=False)
+    figure.suptitle(title or "Positions against commit order")
+    figure.tight_layout(rect=(0, 0.08, 1, 1))
     return figure
 
 

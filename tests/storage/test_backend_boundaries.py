@@ -31,9 +31,10 @@ def test_the_local_server_imports_psycopg_only_when_it_talks_to_one():
     assert top_level == []
 
 
-def test_the_core_imports_the_postgres_store_only_inside_functions():
+def test_the_core_imports_the_postgres_store_only_when_a_shop_asks_for_a_server():
     """``import mallbots`` must work where psycopg is not installed: outside the store's
-    package, ``mallbots.es.postgres`` is imported only where a URL is met."""
+    package, ``mallbots.es.postgres`` is imported only inside the functions that open or
+    wire a shop on PostgreSQL, never at a module's top level."""
     importing = [
         path.relative_to(PACKAGE).as_posix()
         for path in PACKAGE.rglob("*.py")
@@ -59,7 +60,37 @@ def test_the_package_and_its_command_line_work_without_psycopg(tmp_path):
     assert run.returncode == 1, run.stderr
     assert "Copied" in run.stdout
     assert run.stderr.startswith("mallbots: error: a postgresql:// URL needs the PostgreSQL driver")
-    assert "pip install 'mallbots[postgres]'" in run.stderr
+    assert "pip install 'psycopg[binary]'" in run.stderr
+
+
+def test_a_duckdb_shop_runs_where_psycopg_cannot_be_imported():
+    script = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "from mallbots.app import MallBots\n"
+        "from mallbots.demo import run_demo\n"
+        "with MallBots.in_memory(seed=1) as shop:\n"
+        "    run_demo(shop)\n"
+        "    print(shop.log.count())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) > 0
+
+
+def test_a_shop_on_postgresql_without_psycopg_says_what_to_install():
+    script = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "from mallbots.cli import main\n"
+        "sys.exit(main(['demo', '--db', 'postgresql://ada:secret@localhost/mall']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("mallbots: error: a shop on PostgreSQL (postgresql://ada:***@")
+    assert "pip install 'psycopg[binary]'" in done.stderr
 
 
 DUCKDB_STORE = "es/duckdb/"

@@ -15,7 +15,7 @@ pytest.importorskip("psycopg", reason=NO_PSYCOPG)
 import multiprocessing
 from decimal import Decimal
 
-from benchmarks.postgres_log_order import race
+from mallbots.classroom.race import race
 from mallbots.es.postgres import PostgresDatabase
 from tests.storage.backends import Backend, BankOn
 from tests.storage.pg_workers import deposit_with_retries, save_after_another_process

@@ -17,6 +17,7 @@ DuckDB (``mallbots.es``)    PostgreSQL (here)
 
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.errors import (
+    RowTakenError,
     ServerBusyError,
     ServerUnavailableError,
     SessionEndedError,
@@ -31,6 +32,7 @@ __all__ = [
     "PostgresEventStore",
     "PostgresLog",
     "PostgresSnapshotStore",
+    "RowTakenError",
     "ServerBusyError",
     "ServerUnavailableError",
     "SessionEndedError",

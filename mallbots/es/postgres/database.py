@@ -16,11 +16,10 @@ notebook kernel left in the middle of a ``with shop.transaction():`` block).
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -40,15 +39,10 @@ from mallbots.es.postgres.schema import (
     LOG_SQL,
     POSITION_TABLE,
 )
+from mallbots.es.urls import shown_url
 
-_PASSWORD = re.compile(r"(://[^:/@]+:)[^@/]*@")
-_PASSWORD_PARAMETER = re.compile(r"(\bpassword=)[^&\s]*", re.IGNORECASE)
-
-
-def shown_url(url: str) -> str:
-    """The URL with any password (``user:password@``, ``?password=``) replaced by ``***``,
-    fit for an error message."""
-    return _PASSWORD_PARAMETER.sub(r"\1***", _PASSWORD.sub(r"\1***@", url))
+if TYPE_CHECKING:
+    from mallbots.es.postgres.statements import PostgresStatements
 
 
 class PostgresDatabase:
@@ -253,3 +247,20 @@ class PostgresDatabase:
         rows = self.execute(f"SELECT name FROM {EVENT_TABLES} ORDER BY name").fetchall()
         self._log_tables = tuple(name for (name,) in rows)
         return self._log_tables
+
+    # --- plain tables ----------------------------------------------------------------------
+
+    def statements(self) -> PostgresStatements:
+        """What a :class:`mallbots.table.Table` runs here (DuckDB's ``$n`` SQL, translated)."""
+        from mallbots.es.postgres.statements import PostgresStatements
+
+        return PostgresStatements(self)
+
+    def tables_in(self, schemas: Sequence[str]) -> list[str]:
+        """The qualified names of the tables in ``schemas``, sorted."""
+        rows = self.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+            "WHERE table_type = 'BASE TABLE' AND table_schema = ANY(%s) ORDER BY 1",
+            [list(schemas)],
+        ).fetchall()
+        return [name for (name,) in rows]

@@ -22,3 +22,8 @@ class SessionEndedError(EventSourcingError):
 
 class TransactionAbortedError(EventSourcingError):
     """A statement failed inside a transaction, so PostgreSQL refuses to commit any of it."""
+
+
+class RowTakenError(EventSourcingError):
+    """A plain table's key was taken by another session between a command's check and
+    its insert: nothing of the command was written."""

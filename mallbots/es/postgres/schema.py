@@ -12,7 +12,7 @@ Beside them, in the ``mallbots`` schema, every database has
   ends: appends take positions one transaction after another, in commit order, and a
   reader following ``position > checkpoint`` never sees a lower position commit later
   (a plain ``bigserial`` hands them out when rows are inserted, not when they commit,
-  and such a reader skips events; see ``benchmarks/postgres_log_order.py``);
+  and such a reader skips events; see :mod:`mallbots.classroom.race`);
 - ``event_tables``: the event tables that make up the global log, so that a process
   reading the log finds the tables that other processes created.
 """
@@ -39,7 +39,9 @@ LOG_SQL = [
         last_position BIGINT  NOT NULL
     )
     """,
-    f"INSERT INTO {POSITION_TABLE} VALUES (true, 0) ON CONFLICT DO NOTHING",
+    # Neither statement waits for an append in flight (which holds the counter's row):
+    # a shop opening while another process's command runs must not stall behind it.
+    f"INSERT INTO {POSITION_TABLE} SELECT true, 0 WHERE NOT EXISTS (SELECT FROM {POSITION_TABLE})",
     f"CREATE TABLE IF NOT EXISTS {EVENT_TABLES} (name TEXT PRIMARY KEY)",
 ]
 

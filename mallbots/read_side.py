@@ -1,0 +1,98 @@
+"""The read side of a shop kept in PostgreSQL: a local mirror of the log, and the read
+models caught up from it.
+
+A shop on a ``postgresql://`` URL writes to the server (one transaction a command) and
+reads from DuckDB, as a shop on a file does: :class:`ServerReadSide` keeps that DuckDB
+up to date. It copies the events the server has committed into the mirror
+(:class:`~mallbots.es.postgres.mirror.LogMirror`) and hands them to the projector in
+the same DuckDB transaction, so the read models, their checkpoints and the mirror's
+head move together. It does so
+
+- after each command of this process commits (its events were published), so the
+  shop reads its own writes;
+- before each ``shop.execute``, and each read of the shop's frames, so a command's
+  checks and a query see other processes' commits too (two small queries when the log
+  has not moved);
+- whenever asked: ``shop.catch_up()``.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from mallbots.es import Database, EventDispatcher, EventLog, Projector
+
+INLINE_CATCH_UP = 1000
+"""A catch-up of at most this many positions hands the events to the projector one by
+one, as a DuckDB shop's saves do; a longer one builds the read models that have seen
+nothing yet by SQL (a student joining a busy mall) and catches the rest up window by
+window."""
+
+
+class ServerReadSide:
+    """Keeps a DuckDB mirror of a PostgreSQL log, and the read models on it, caught up."""
+
+    def __init__(
+        self,
+        server: Any,
+        database: Database,
+        log: EventLog,
+        projector: Projector,
+        dispatcher: EventDispatcher,
+    ) -> None:
+        from mallbots.es.postgres.mirror import LogMirror  # the driver, only when asked
+
+        self.server = server
+        self.database = database
+        self.log = log
+        self.projector = projector
+        self.mirror = LogMirror(server, database)
+        self._scheduled = threading.local()
+        dispatcher.subscribe(self._after_commit)
+
+    def catch_up(self) -> int:
+        """Copy what the server committed since the last catch-up and project it, in one
+        DuckDB transaction; how many events the read models took in."""
+        with self.database.write_lock:  # one catch-up at a time: each copies what it finds
+            span = self.mirror.behind()
+            if span is None:
+                return 0
+            after, up_to = span
+            with self.database.transaction():
+                self.mirror.copy(after, up_to)
+                if up_to - after > INLINE_CATCH_UP:
+                    fresh = [
+                        p.name
+                        for p in self.projector
+                        if p.set_based and not self.projector.position(p.name)
+                    ]
+                    built = self.projector.rebuild(fresh, set_based=True) if fresh else 0
+                    return built + self.projector.catch_up()
+                events = self.log.read_range(after, up_to)
+                for event in events:
+                    self.projector.handle(event)
+                return len(events)
+
+    def fresh(self) -> None:
+        """Catch up before a read, unless this thread is inside a server transaction (a
+        command running: its reads see what was committed before it)."""
+        if not self.server.in_transaction:
+            self.catch_up()
+
+    def _after_commit(self, event: Any) -> None:
+        """Once the transaction that saved ``event`` commits, catch up (once per
+        transaction, however many events it saved)."""
+        scheduled = self._scheduled
+        if getattr(scheduled, "pending", False):
+            return
+        scheduled.pending = True
+
+        def done() -> None:
+            scheduled.pending = False
+
+        def caught_up() -> None:
+            done()
+            self.catch_up()
+
+        self.server.after_commit(caught_up, on_rollback=done)
