@@ -103,6 +103,20 @@ def test_a_shop_copied_into_postgresql_and_back_is_the_same_shop(source, tmp_pat
         assert after.log_frame()["position"].tolist()[-1] == head + 1
 
 
+def test_a_shop_copied_into_postgresql_opens_there_as_the_same_shop(source, postgres_url):
+    """What the copy is for: the class's server holds the shop the file held. A shop opened
+    on the URL mirrors the same log, builds the same read models, and goes on from there."""
+    assert main(["copy", source, postgres_url]) == 0
+    with MallBots.open(source) as before, MallBots.open(postgres_url) as after:
+        pd.testing.assert_frame_equal(after.log_frame(), before.log_frame())
+        rebuilt = read_models(after)
+        for table, frame in read_models(before).items():
+            pd.testing.assert_frame_equal(rebuilt[table], frame, obj=table)
+        head = before.database.last_position
+        after.execute(CreateStore("Copied Corner", "Level 9"))
+        assert after.log_frame()["position"].tolist()[-1] == head + 1
+
+
 def test_an_empty_shop_file_takes_a_copy(source, tmp_path):
     """A file a shop made and never used: its tables fit, its read models catch up."""
     target = tmp_path / "empty_shop.duckdb"
