@@ -73,9 +73,14 @@ _positions = count(1)
 
 
 def _row(stream: int, version: int) -> list:
-    """An event row as MallBots writes one: a new position, a random UUID, JSON text."""
+    """An event row at the next position of this module's counter."""
+    return event_row(next(_positions), stream, version)
+
+
+def event_row(position: int, stream: int, version: int) -> list:
+    """An event row as MallBots writes one: a random UUID, JSON text, the time now."""
     return [
-        next(_positions),
+        position,
         f"account-{stream}",
         "bench.Account",
         version,

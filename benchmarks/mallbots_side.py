@@ -1,8 +1,10 @@
-"""The MallBots side: the workloads on ``mallbots.es`` over a DuckDB file.
+"""The MallBots side: the workloads on ``mallbots.es`` over a DuckDB file, or PostgreSQL.
 
 The aggregate is a small bank account (an owner and a ``Decimal`` balance), the same
 as the peer's in :mod:`benchmarks.peer_side`. Each workload opens its own database file
-in the directory it is given, so workloads do not see each other's rows.
+in the directory it is given, so workloads do not see each other's rows. Given ``url``
+(a fresh PostgreSQL database, see :mod:`benchmarks.postgres_vs_eventsourcing`), the
+workloads that take it run on :class:`mallbots.es.postgres.PostgresEventStore` instead.
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ class Wiring:
     registry: Registry
     events: EventStore
     accounts: AggregateRepository[Account]
+    log: EventLog
 
     def account(self, events: int) -> Account:
         """A new account with ``events`` pending events (opened, then deposits)."""
@@ -116,9 +119,19 @@ def _new_id() -> str:
 
 @contextmanager
 def wiring(
-    workdir: Path, snapshot_every: int | None = None, cache: AggregateCache | None = None
+    workdir: Path,
+    snapshot_every: int | None = None,
+    cache: AggregateCache | None = None,
+    url: str | None = None,
 ) -> Iterator[Wiring]:
-    """A database file in ``workdir`` with an account repository, closed on exit."""
+    """A database file in ``workdir`` (or the PostgreSQL database at ``url``) with an
+    account repository, closed on exit."""
+    if url is not None:
+        if snapshot_every is not None:
+            raise ValueError("the PostgreSQL workloads take no snapshots")
+        with _postgres_wiring(url, cache) as w:
+            yield w
+        return
     database = Database.open(workdir / "mallbots.duckdb")
     try:
         reg = registry()
@@ -128,16 +141,30 @@ def wiring(
             every = EveryNEvents(snapshot_every)
             middleware.append(snapshots(database, reg, "bench.snapshots", every))
         store = with_middleware(events, *middleware)
-        yield Wiring(database, reg, events, AggregateRepository(Account, store))
+        accounts = AggregateRepository(Account, store)
+        yield Wiring(database, reg, events, accounts, EventLog(database, reg))
     finally:
         database.close()
+
+
+@contextmanager
+def _postgres_wiring(url: str, cache: AggregateCache | None) -> Iterator[Wiring]:
+    from mallbots.es.postgres import PostgresDatabase, PostgresEventStore, PostgresLog
+
+    with PostgresDatabase.open(url) as database:
+        reg = registry()
+        events = PostgresEventStore(database, reg, "bench.events")
+        middleware = [] if cache is None else [cached(cache, database)]  # type: ignore[arg-type]
+        store = with_middleware(events, *middleware)
+        log = PostgresLog(database, reg, [events.table])
+        yield Wiring(database, reg, events, AggregateRepository(Account, store), log)  # type: ignore[arg-type]
 
 
 # --- the workloads ------------------------------------------------------------------------
 
 
-def append_one(workdir: Path, appends: int) -> Trials:
-    with wiring(workdir) as w:
+def append_one(workdir: Path, appends: int, url: str | None = None) -> Trials:
+    with wiring(workdir, url=url) as w:
         while True:
             accounts = [w.account(1) for _ in range(appends)]
             save = w.accounts.save
@@ -147,8 +174,10 @@ def append_one(workdir: Path, appends: int) -> Trials:
             yield per_second(appends, clock() - start)
 
 
-def append_threads(workdir: Path, appends: int, events: int, threads: int) -> Trials:
-    with wiring(workdir) as w, ThreadPoolExecutor(threads) as pool:
+def append_threads(
+    workdir: Path, appends: int, events: int, threads: int, url: str | None = None
+) -> Trials:
+    with wiring(workdir, url=url) as w, ThreadPoolExecutor(threads) as pool:
         while True:
             accounts = [w.account(events) for _ in range(appends)]
             shares = [accounts[i::threads] for i in range(threads)]
@@ -163,13 +192,13 @@ def _save_all(save: Callable[[Account], object], accounts: list[Account]) -> Non
         save(account)
 
 
-def read_log(workdir: Path, events: int, page: int) -> Trials:
-    with wiring(workdir) as w:
+def read_log(workdir: Path, events: int, page: int, url: str | None = None) -> Trials:
+    with wiring(workdir, url=url) as w:
         for _ in range(events // 500):
             w.accounts.save(w.account(500))
         if events % 500:
             w.accounts.save(w.account(events % 500))
-        log = EventLog(w.database, w.registry)
+        log = w.log
         while True:
             start = clock()
             count = 0
@@ -180,16 +209,18 @@ def read_log(workdir: Path, events: int, page: int) -> Trials:
             yield per_second(count, elapsed)
 
 
-def load_no_snapshot(workdir: Path, events: int, loads: int) -> Trials:
-    yield from _load(workdir, events, loads, snapshot_every=None)
+def load_no_snapshot(workdir: Path, events: int, loads: int, url: str | None = None) -> Trials:
+    yield from _load(workdir, events, loads, snapshot_every=None, url=url)
 
 
 def load_snapshot(workdir: Path, events: int, loads: int) -> Trials:
     yield from _load(workdir, events, loads, snapshot_every=events)
 
 
-def _load(workdir: Path, events: int, loads: int, snapshot_every: int | None) -> Trials:
-    with wiring(workdir, snapshot_every) as w:
+def _load(
+    workdir: Path, events: int, loads: int, snapshot_every: int | None, url: str | None = None
+) -> Trials:
+    with wiring(workdir, snapshot_every, url=url) as w:
         account = w.account(events)
         w.accounts.save(account)
         expected = (events, account.balance)
@@ -200,18 +231,25 @@ def _load(workdir: Path, events: int, loads: int, snapshot_every: int | None) ->
         )
 
 
-def commands(workdir: Path, aggregates: int, commands: int) -> Trials:
-    yield from _commands(workdir, aggregates, commands, cache=None)
+def commands(workdir: Path, aggregates: int, commands: int, url: str | None = None) -> Trials:
+    yield from _commands(workdir, aggregates, commands, cache=None, url=url)
 
 
-def commands_cached(workdir: Path, aggregates: int, commands: int) -> Trials:
-    yield from _commands(workdir, aggregates, commands, cache=AggregateCache(aggregates))
+def commands_cached(
+    workdir: Path, aggregates: int, commands: int, url: str | None = None
+) -> Trials:
+    cache = AggregateCache(aggregates)
+    yield from _commands(workdir, aggregates, commands, cache=cache, url=url)
 
 
 def _commands(
-    workdir: Path, aggregates: int, commands: int, cache: AggregateCache | None
+    workdir: Path,
+    aggregates: int,
+    commands: int,
+    cache: AggregateCache | None,
+    url: str | None = None,
 ) -> Trials:
-    with wiring(workdir, cache=cache) as w:
+    with wiring(workdir, cache=cache, url=url) as w:
         ids = []
         for _ in range(aggregates):
             account = w.account(1)
@@ -229,8 +267,16 @@ def save_500(workdir: Path, saves: int, events: int) -> Trials:
             yield per_second(saves * events, elapsed)
 
 
-def catalog_rebuild(workdir: Path, events: int) -> Trials:
-    """Rebuild ``stores.catalog`` event by event: every event decoded and handled in Python."""
+def catalog_rebuild(workdir: Path, events: int, url: str | None = None) -> Trials:
+    """Rebuild ``stores.catalog`` event by event: every event decoded and handled in Python.
+
+    With ``url``, the log is copied into that PostgreSQL database first, and the catalog
+    is a DuckDB read model in memory caught up from the server's log, as a shop on
+    PostgreSQL keeps its read side.
+    """
+    if url is not None:
+        yield from _postgres_catalog(workdir, events, url)
+        return
     yield from _catalog(workdir, events, set_based=False)
 
 
@@ -249,6 +295,36 @@ def _catalog(workdir: Path, events: int, set_based: bool) -> Trials:
             shop.projector.rebuild([catalog.name], set_based=set_based)
             elapsed = clock() - start
             (count, total) = shop.database.execute(
+                f"SELECT count(*), sum(price) FROM {catalog.table}"
+            ).fetchone()
+            assert (count, total) == expected, ((count, total), expected)
+            yield per_second(events, elapsed)
+
+
+def _postgres_catalog(workdir: Path, events: int, url: str) -> Trials:
+    from mallbots.app import shop_registry
+    from mallbots.es.postgres import PostgresDatabase, PostgresLog
+    from mallbots.es.postgres.transfer import copy_log_to_postgres
+    from mallbots.es.projector import Projector
+    from mallbots.stores.catalog import CatalogProjection
+
+    path = copy_log(workdir, events)
+    expected = expected_catalog(path)
+    with PostgresDatabase.open(url) as server, Database.memory() as read_side:
+        source = Database.open(path)
+        try:
+            EventStore(source, shop_registry(), "stores.events")  # counts it into the log
+            copy_log_to_postgres(source, server)
+        finally:
+            source.close()
+        log = PostgresLog(server, shop_registry(), ["stores.events"])
+        projector = Projector(read_side, log)
+        catalog = projector.add(CatalogProjection("stores"), inline=False)
+        while True:
+            start = clock()
+            projector.rebuild([catalog.name])
+            elapsed = clock() - start
+            (count, total) = read_side.execute(
                 f"SELECT count(*), sum(price) FROM {catalog.table}"
             ).fetchone()
             assert (count, total) == expected, ((count, total), expected)

@@ -3,7 +3,10 @@
 The library is an optional dependency (``pip install -e ".[bench]"``); importing this
 module without it raises ImportError, which :mod:`benchmarks.run` reports. Each workload
 uses its own SQLite file (``PERSISTENCE_MODULE=eventsourcing.sqlite``; the library puts
-file databases in WAL mode) in the directory it is given.
+file databases in WAL mode) in the directory it is given. Given ``url`` (a fresh
+PostgreSQL database), the workloads that take it use the library's PostgreSQL
+persistence instead (``PERSISTENCE_MODULE=eventsourcing.postgres``, configured by its
+``POSTGRES_*`` settings, see :func:`postgres_env`).
 
 The aggregate is written the library's documented way (``@event`` methods) and holds
 the same state as MallBots' benchmark account: an owner and a ``Decimal`` balance.
@@ -58,20 +61,42 @@ def new_account(events: int) -> Account:
     return account
 
 
+def postgres_env(url: str) -> dict[str, str]:
+    """The library's settings for the PostgreSQL database at ``url``."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    parts = conninfo_to_dict(url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": str(parts["dbname"]),
+        "POSTGRES_HOST": str(parts.get("host", "127.0.0.1")),
+        "POSTGRES_PORT": str(parts.get("port", 5432)),
+        "POSTGRES_USER": str(parts.get("user", "postgres")),
+        "POSTGRES_PASSWORD": str(parts.get("password", "")),
+    }
+
+
 @contextmanager
 def application(
-    workdir: Path, snapshotting: bool = False, cache_maxsize: int | None = None
+    workdir: Path,
+    snapshotting: bool = False,
+    cache_maxsize: int | None = None,
+    url: str | None = None,
 ) -> Iterator[Application]:
-    """An application on an SQLite file in ``workdir``, closed on exit.
+    """An application on an SQLite file in ``workdir`` (or the PostgreSQL database at
+    ``url``), closed on exit.
 
     With ``cache_maxsize``, its repository keeps that many aggregates and trusts them
     (no fast-forward query before handing one out), as MallBots' aggregate cache does.
     """
     cls = SnapshottingBank if snapshotting else Bank
-    env = {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": str(workdir / "peer.sqlite"),
-    }
+    if url is not None:
+        env = postgres_env(url)
+    else:
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(workdir / "peer.sqlite"),
+        }
     if cache_maxsize is not None:
         env |= {"AGGREGATE_CACHE_MAXSIZE": str(cache_maxsize), "AGGREGATE_CACHE_FASTFORWARD": "n"}
     app = cls(env=env)
@@ -84,8 +109,8 @@ def application(
 # --- the workloads ------------------------------------------------------------------------
 
 
-def append_one(workdir: Path, appends: int) -> Trials:
-    with application(workdir) as app:
+def append_one(workdir: Path, appends: int, url: str | None = None) -> Trials:
+    with application(workdir, url=url) as app:
         while True:
             accounts = [new_account(1) for _ in range(appends)]
             save = app.save
@@ -95,8 +120,10 @@ def append_one(workdir: Path, appends: int) -> Trials:
             yield per_second(appends, clock() - start)
 
 
-def append_threads(workdir: Path, appends: int, events: int, threads: int) -> Trials:
-    with application(workdir) as app, ThreadPoolExecutor(threads) as pool:
+def append_threads(
+    workdir: Path, appends: int, events: int, threads: int, url: str | None = None
+) -> Trials:
+    with application(workdir, url=url) as app, ThreadPoolExecutor(threads) as pool:
         while True:
             accounts = [new_account(events) for _ in range(appends)]
             shares = [accounts[i::threads] for i in range(threads)]
@@ -111,8 +138,8 @@ def _save_all(save: Callable[[Account], object], accounts: list[Account]) -> Non
         save(account)
 
 
-def read_log(workdir: Path, events: int, page: int) -> Trials:
-    with application(workdir) as app:
+def read_log(workdir: Path, events: int, page: int, url: str | None = None) -> Trials:
+    with application(workdir, url=url) as app:
         for _ in range(events // 500):
             app.save(new_account(500))
         if events % 500:
@@ -133,16 +160,18 @@ def read_log(workdir: Path, events: int, page: int) -> Trials:
             yield per_second(count, elapsed)
 
 
-def load_no_snapshot(workdir: Path, events: int, loads: int) -> Trials:
-    yield from _load(workdir, events, loads, snapshotting=False)
+def load_no_snapshot(workdir: Path, events: int, loads: int, url: str | None = None) -> Trials:
+    yield from _load(workdir, events, loads, snapshotting=False, url=url)
 
 
 def load_snapshot(workdir: Path, events: int, loads: int) -> Trials:
     yield from _load(workdir, events, loads, snapshotting=True)
 
 
-def _load(workdir: Path, events: int, loads: int, snapshotting: bool) -> Trials:
-    with application(workdir, snapshotting) as app:
+def _load(
+    workdir: Path, events: int, loads: int, snapshotting: bool, url: str | None = None
+) -> Trials:
+    with application(workdir, snapshotting, url=url) as app:
         account = new_account(events)
         app.save(account)
         if snapshotting:
@@ -155,16 +184,24 @@ def _load(workdir: Path, events: int, loads: int, snapshotting: bool) -> Trials:
         )
 
 
-def commands(workdir: Path, aggregates: int, commands: int) -> Trials:
-    yield from _commands(workdir, aggregates, commands, cache_maxsize=None)
+def commands(workdir: Path, aggregates: int, commands: int, url: str | None = None) -> Trials:
+    yield from _commands(workdir, aggregates, commands, cache_maxsize=None, url=url)
 
 
-def commands_cached(workdir: Path, aggregates: int, commands: int) -> Trials:
-    yield from _commands(workdir, aggregates, commands, cache_maxsize=aggregates)
+def commands_cached(
+    workdir: Path, aggregates: int, commands: int, url: str | None = None
+) -> Trials:
+    yield from _commands(workdir, aggregates, commands, cache_maxsize=aggregates, url=url)
 
 
-def _commands(workdir: Path, aggregates: int, commands: int, cache_maxsize: int | None) -> Trials:
-    with application(workdir, cache_maxsize=cache_maxsize) as app:
+def _commands(
+    workdir: Path,
+    aggregates: int,
+    commands: int,
+    cache_maxsize: int | None,
+    url: str | None = None,
+) -> Trials:
+    with application(workdir, cache_maxsize=cache_maxsize, url=url) as app:
         ids: list[UUID] = []
         for _ in range(aggregates):
             account = new_account(1)
@@ -310,16 +347,21 @@ def store_log(app: Application, rows, chunk: int = 10_000) -> int:
     return stored
 
 
-def catalog_rebuild(workdir: Path, events: int, page: int = 1000) -> Trials:
+def catalog_rebuild(workdir: Path, events: int, page: int = 1000, url: str | None = None) -> Trials:
     """Rebuild an in-memory catalog from the peer's notification log, page by page.
 
     The peer's own way to run a projection: ``select_notifications`` (filtered to the
     product events' topics, as MallBots reads only the events its projection handles)
-    and ``mapper.to_domain_event``, each event applied to a dict of products.
+    and ``mapper.to_domain_event``, each event applied to a dict of products. With
+    ``url``, the events are first stored into that PostgreSQL database the same way.
     """
     expected = expected_catalog(cached_log(workdir, events))
-    shutil.copyfile(_peer_log(workdir, events), workdir / "peer.sqlite")
-    with application(workdir) as app:
+    if url is None:
+        shutil.copyfile(_peer_log(workdir, events), workdir / "peer.sqlite")
+    else:
+        with application(workdir, url=url) as app:
+            assert store_log(app, stored_events(cached_log(workdir, events))) == events
+    with application(workdir, url=url) as app:
         select, to_event = app.recorder.select_notifications, app.mapper.to_domain_event
         while True:
             start = clock()

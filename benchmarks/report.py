@@ -9,14 +9,20 @@ from __future__ import annotations
 import os
 import platform
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 
-from benchmarks.timing import median, spread
+from benchmarks.timing import Trials, alternate, median, spread
 from benchmarks.workloads import Workload
 
 FLOOR_TARGET = 0.8
-"""Issue target: workloads 1 and 5 (5c: cached) reach at least 0.8 of DuckDB's one-row INSERT."""
+"""Issue target: workloads 1 and 5 (5c: cached) reach at least 0.8 of DuckDB's one-row INSERT
+(P1 and P5 of PostgreSQL's)."""
+DUCKDB_FLOOR = (
+    "Against DuckDB's own inserts into a file table shaped like ours: one-row "
+    "INSERTs (1, 5 and 5c), an appender flush of the same rows ready-made (F)"
+)
 
 
 @dataclass
@@ -36,6 +42,22 @@ class Result:
         if mine is None or theirs is None:
             return None
         return mine / theirs if self.workload.higher_is_better else theirs / mine
+
+
+def measure(workload: Workload, makers: Mapping[str, Callable[[], Trials]], rounds: int) -> Result:
+    """Start each side's trials, alternate them for ``rounds`` rounds, print the medians."""
+    trials: dict[str, Trials] = {}
+    try:
+        for name, make in makers.items():
+            trials[name] = make()
+        figures = alternate(trials, min(rounds, workload.rounds or rounds))
+    finally:
+        for generator in trials.values():
+            generator.close()
+    result = Result(workload, figures)
+    summary = ", ".join(f"{name} {figure(result.median(name), workload.unit)}" for name in figures)
+    print(f"{workload.title}: {summary} {workload.unit}", flush=True)
+    return result
 
 
 def machine() -> list[str]:
@@ -81,10 +103,12 @@ def ratio(value: float | None) -> str:
 def tables(
     results: list[Result],
     sides: list[str],
-    floor: str,
+    floor: str | Sequence[str],
     quick: bool = False,
+    floor_note: str = DUCKDB_FLOOR,
 ) -> str:
-    """The comparison, the floor and the targets (full sizes only), as Markdown."""
+    """The comparison, the floor (or floors, side by side) and the targets (full sizes
+    only), as Markdown."""
     mallbots, *peers = sides
     lines = []
     header = ["workload", "unit", mallbots, *peers]
@@ -105,29 +129,27 @@ def tables(
         "Ratios > 1 mean MallBots is better."
     )
 
-    floored = [r for r in results if r.workload.against_floor and r.median(floor) is not None]
+    floors = [floor] if isinstance(floor, str) else list(floor)
+    floored = [r for r in results if r.workload.against_floor and r.median(floors[0]) is not None]
     if floored:
-        lines += [
-            "",
-            "Against DuckDB's own inserts into a file table shaped like ours: one-row "
-            "INSERTs (1, 5 and 5c), an appender flush of the same rows ready-made (F); "
-            f"target >= {FLOOR_TARGET}x:",
-        ]
-        lines += ["", _row(["workload", mallbots, f"{floor} rows/s", "ratio", "target met"])]
-        lines.append(_row(["---"] * 5))
+        lines += ["", f"{floor_note}; target >= {FLOOR_TARGET}x:", ""]
+        header = ["workload", mallbots]
+        for name in floors:
+            header += [f"{name} rows/s", "ratio", "target met"]
+        lines += [_row(header), _row(["---"] * len(header))]
         for result in floored:
-            share = result.median(mallbots) / result.median(floor)
-            lines.append(
-                _row(
-                    [
-                        result.workload.title,
-                        f"{figure(result.median(mallbots), '')} {result.workload.unit}",
-                        figure(result.median(floor), ""),
-                        ratio(share),
-                        "yes" if share >= FLOOR_TARGET else "no",
-                    ]
-                )
-            )
+            cells = [
+                result.workload.title,
+                f"{figure(result.median(mallbots), '')} {result.workload.unit}",
+            ]
+            for name in floors:
+                share = result.median(mallbots) / result.median(name)
+                cells += [
+                    figure(result.median(name), ""),
+                    ratio(share),
+                    "yes" if share >= FLOOR_TARGET else "no",
+                ]
+            lines.append(_row(cells))
 
     against_peer = [r for r in results if r.workload.peer_target is not None and peers]
     if against_peer and quick:

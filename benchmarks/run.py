@@ -1,18 +1,23 @@
-"""Run the benchmark: MallBots on DuckDB beside ``eventsourcing`` on SQLite, in one run.
+"""Run the benchmark: MallBots on DuckDB beside ``eventsourcing`` on SQLite, then on
+PostgreSQL beside ``eventsourcing`` on PostgreSQL, in one run.
 
     python benchmarks/run.py            # every workload, full size (a few minutes)
     python benchmarks/run.py --quick    # a fast smoke run on small sizes
     python benchmarks/run.py --only load_snapshot commands --rounds 21
+    python benchmarks/run.py --no-postgres    # DuckDB and SQLite only
 
 Each workload is measured on every side that implements it, alternating between the
 sides round by round; the table shows each side's median and the ratio. Without the
 ``eventsourcing`` package (``pip install -e ".[bench]"``) only MallBots' figures (and
-DuckDB's floor) are measured.
+DuckDB's floor) are measured. The PostgreSQL half
+(:mod:`benchmarks.postgres_vs_eventsourcing`) runs on a throwaway cluster unless
+``--url`` names a server; ``--only`` selects its workloads too.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import tempfile
 from pathlib import Path
@@ -21,7 +26,6 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import duckdb_floor, mallbots_side, report
-from benchmarks.timing import alternate
 from benchmarks.workloads import WORKLOADS, by_key
 
 FULL_ROUNDS = 9
@@ -33,6 +37,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small sizes, few rounds")
     parser.add_argument("--mallbots-only", action="store_true", help="skip the eventsourcing peer")
     parser.add_argument("--rounds", type=int, help="timed rounds per workload")
+    parser.add_argument(
+        "--no-postgres",
+        dest="postgres",
+        action="store_false",
+        help="skip the PostgreSQL comparison (benchmarks/postgres_vs_eventsourcing.py)",
+    )
+    parser.add_argument(
+        "--url", help="a PostgreSQL server for that comparison (default: a throwaway cluster)"
+    )
     keys = list(dict.fromkeys(w.key for w in WORKLOADS))  # sizes of one workload share a key
     parser.add_argument("--only", nargs="+", metavar="KEY", help=f"workloads: {keys}")
     return parser.parse_args(argv)
@@ -67,29 +80,25 @@ def main(argv: list[str] | None = None) -> list[report.Result]:
     with tempfile.TemporaryDirectory(prefix="mallbots-bench-") as tmp:
         for number, workload in enumerate(by_key(args.only)):
             params = workload.quick if args.quick else workload.params
-            trials = {}
+            makers = {}
             for side in [*sides, floor]:
                 make = side.TRIALS.get(workload.key)
                 if make is None or (side is floor and not workload.against_floor):
                     continue
                 workdir = Path(tmp) / f"{number}-{workload.key}-{side.__name__.split('.')[-1]}"
                 workdir.mkdir()
-                trials[side.NAME] = make(workdir, **params)
-            try:
-                figures = alternate(trials, min(rounds, workload.rounds or rounds))
-            finally:
-                for generator in trials.values():
-                    generator.close()
-            result = report.Result(workload, figures)
-            results.append(result)
-            summary = ", ".join(
-                f"{name} {report.figure(result.median(name), workload.unit)}" for name in figures
-            )
-            print(f"{workload.title}: {summary} {workload.unit}", flush=True)
+                makers[side.NAME] = functools.partial(make, workdir, **params)
+            results.append(report.measure(workload, makers, rounds))
 
     names = [side.NAME for side in sides]
     print()
     print(report.tables(results, names, floor.NAME, quick=args.quick))
+    if args.postgres:
+        from benchmarks import postgres_vs_eventsourcing
+
+        postgres_vs_eventsourcing.run(
+            args.url, rounds, quick=args.quick, keys=args.only, with_peer=peer is not None
+        )
     return results
 
 

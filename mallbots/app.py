@@ -58,6 +58,7 @@ from mallbots.es import (
 from mallbots.es.cache import AggregateCache
 from mallbots.es.clock import Clock, system_clock
 from mallbots.es.duckdb.snapshots import rebuild_snapshots
+from mallbots.es.errors import EventSourcingError
 from mallbots.es.ids import IdFactory, random_ids
 from mallbots.es.snapshots import SnapshotStrategy
 from mallbots.es.urls import is_server_url, shown_url
@@ -272,10 +273,9 @@ class MallBots(ShopViews):
         try:
             from mallbots.es.postgres import PostgresDatabase
         except ImportError as missing:
-            raise ModuleNotFoundError(
-                f"a shop on PostgreSQL ({shown_url(url)}) needs the psycopg driver, which "
-                f"is not installed ({missing}): pip install 'psycopg[binary]', or install "
-                "MallBots with its postgres extra"
+            raise EventSourcingError(
+                f"a postgresql:// URL needs the PostgreSQL driver, psycopg ({missing}): "
+                "pip install 'mallbots[postgres]'"
             ) from None
 
         server = PostgresDatabase.open(url)

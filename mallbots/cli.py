@@ -30,6 +30,7 @@ from mallbots.es.urls import is_server_url, shown
 from mallbots.ownership import EmptyDatabaseError, require_shop
 from mallbots.reading import behind_note, open_for_reading, read_log
 from mallbots.shop_check import check_shop
+from mallbots.shop_copy import copy_shop
 from mallbots.simulator import PRESETS, simulate
 from mallbots.simulator.export import export_log
 
@@ -332,6 +333,57 @@ def check(args: argparse.Namespace) -> int:
     return 0 if found.ok else 1
 
 
+# --- copy ------------------------------------------------------------------------------------
+
+
+def add_copy(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "copy",
+        help="copy a shop between a DuckDB file and PostgreSQL",
+        description="Copy the shop at SOURCE into TARGET, each a DuckDB file or a "
+        "postgresql:// URL: how a shop moves from the embedded default to a server, and "
+        "back. Copied as stored: every module's events (positions, ids, times and metadata "
+        "kept), snapshots, continuations and the plain tables (customers, payments, "
+        "invoices, depot, notifications). Read models are not copied: the target's are "
+        "rebuilt from the log when a shop opens it. One transaction on the target: a "
+        "target that already holds a shop's rows is refused and left as it was.",
+    )
+    parser.add_argument("source", metavar="SOURCE", help="a shop's DuckDB file or URL")
+    parser.add_argument(
+        "target", metavar="TARGET", help="a new DuckDB file, or an empty PostgreSQL database's URL"
+    )
+    parser.set_defaults(run=copy_command)
+
+
+def copy_command(args: argparse.Namespace) -> int:
+    for where in (args.source, args.target):
+        if "://" in where and not is_server_url(where):
+            raise UsageError(
+                f"{where.partition('://')[0]}:// is not a database this command copies: give a "
+                "DuckDB file path or a postgresql:// URL"
+            )
+    if not is_server_url(args.source):
+        require_file(args.source)
+
+    def say(table: str, rows: int) -> None:
+        print(f"  {table}: {rows:,} rows", flush=True)
+
+    print(f"Copying {shown(args.source)} into {shown(args.target)}:")
+    try:
+        copied = copy_shop(args.source, args.target, progress=say)
+    except EmptyDatabaseError:
+        raise UsageError(
+            f"{shown(args.source)} holds no MallBots shop (it is empty); nothing was copied"
+        ) from None
+    rate = copied.total / copied.seconds if copied.seconds else 0
+    print(
+        f"Copied {copied.total:,} rows in {len(copied.rows)} tables in {copied.seconds:.1f} s "
+        f"({rate:,.0f} rows/s). Read models are rebuilt from the log when a shop opens "
+        f"{shown(args.target)}."
+    )
+    return 0
+
+
 # --- shared ----------------------------------------------------------------------------------
 
 
@@ -414,6 +466,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_rebuild,
     add_events,
     add_check,
+    add_copy,
 ]
 
 
@@ -487,7 +540,7 @@ def report(error: BaseException, path: str | None) -> int:
         return 0
     if isinstance(error, duckdb.Error):
         return fail(duckdb_explained(error, path), 1)
-    if isinstance(error, DomainError | EventSourcingError | HandlerError | OSError | ImportError):
+    if isinstance(error, DomainError | EventSourcingError | HandlerError | OSError):
         return fail(without_sql(str(error)), 1)  # a handler's error may quote DuckDB's
     raise error
 

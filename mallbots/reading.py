@@ -46,7 +46,11 @@ def read_models_behind(database: Database) -> dict[str, int]:
     """
     log = read_log(database)
     checkpoints = dict(
-        database.execute("SELECT name, position FROM projections.checkpoints").fetchall()
+        database.execute(
+            "SELECT name, position FROM projections.checkpoints"
+            if _has_checkpoints(database)
+            else "SELECT NULL, NULL WHERE false"  # a copied shop never opened: nothing read yet
+        ).fetchall()
     )
     behind = {}
     for name, handles in _handled_events().items():
@@ -71,6 +75,14 @@ def behind_note(database: Database) -> str | None:
         f"note: read models behind the log in {database.path}: {shown}. Shown as stored; "
         "`mallbots rebuild` (or opening the shop in a notebook) brings them up to date."
     )
+
+
+def _has_checkpoints(database: Database) -> bool:
+    (found,) = database.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'projections' AND table_name = 'checkpoints'"
+    ).fetchone()
+    return bool(found)
 
 
 @cache

@@ -106,3 +106,19 @@ def test_the_shop_command_benchmark_times_a_copy_and_leaves_the_mall_alone(tmp_p
     with pytest.raises(SystemExit):
         shop_commands.main(["--copy-of", str(tmp_path / "missing.duckdb")])
     assert "no mall file at" in capsys.readouterr().err
+
+
+def test_the_postgres_comparison_measures_every_workload_on_a_throwaway_server(capsys):
+    from benchmarks import postgres_floor, postgres_vs_eventsourcing
+    from tests.postgres_support import missing, skip_or_fail
+
+    reason = missing()
+    if reason is not None:
+        skip_or_fail(reason)
+    results = postgres_vs_eventsourcing.run(None, 1, quick=True, with_peer=False)
+    assert [r.workload.key for r in results] == postgres_vs_eventsourcing.keys()
+    for result in results:
+        assert result.median("MallBots") > 0
+        floors = {floor.NAME for floor in postgres_floor.FLOORS}
+        assert (floors <= set(result.figures)) == result.workload.against_floor
+    assert "psycopg INSERT + commit() rows/s" in capsys.readouterr().out

@@ -238,5 +238,5 @@ def test_reading_commands_leave_an_empty_database_untouched(tmp_path, kind):
 def test_help_lists_every_command(tmp_path):
     done = mallbots("--help", cwd=tmp_path)
     assert done.returncode == 0
-    for command in ("demo", "simulate", "stats", "rebuild", "events", "check"):
+    for command in ("demo", "simulate", "stats", "rebuild", "events", "check", "copy"):
         assert f"    {command}" in done.stdout

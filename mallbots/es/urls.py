@@ -11,6 +11,7 @@ from pathlib import Path
 
 SCHEMES = ("postgresql://", "postgres://")
 _PASSWORD = re.compile(r"(://[^:/@]+:)[^@/]*@")
+_PASSWORD_PARAMETER = re.compile(r"(\bpassword=)[^&\s]*", re.IGNORECASE)
 
 
 def is_server_url(location: str | Path) -> bool:
@@ -19,8 +20,9 @@ def is_server_url(location: str | Path) -> bool:
 
 
 def shown_url(url: str) -> str:
-    """The URL with any password replaced by ``***``, fit for an error message."""
-    return _PASSWORD.sub(r"\1***@", url)
+    """The URL with any password (``user:password@``, ``?password=``) replaced by ``***``,
+    fit for an error message."""
+    return _PASSWORD_PARAMETER.sub(r"\1***", _PASSWORD.sub(r"\1***@", url))
 
 
 def shown(location: str | Path) -> str:

@@ -469,6 +469,8 @@ SQL_MODULES = [
     "projection.py",
     "projector.py",
     "lifetimes.py",
+    "transfer.py",
+    "duckdb/transfer.py",
 ]
 SQL_WORDS = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|FROM|WHERE|UNION|ORDER BY|LIMIT)\b")
 # What may be interpolated into SQL text, and why each is safe:
@@ -511,6 +513,13 @@ SAFE_IN_SQL = {
     "', '.join(self.columns)": "the column names of a RowProjection, checked at setup",
     "selected": "the column names of a RowProjection, checked at setup, and rowid",
     "self.find_by": "a key column of a RowProjection, checked at setup",
+    "column_list(columns)": "column names of a copied table, each quoted as an identifier",
+    "column_list(shape.names)": "column names of a copied table, each quoted as an identifier",
+    "column_list(order)": "key columns of a copied table, each quoted as an identifier",
+    "order_by": "ORDER BY and column names of a copied table, each quoted as an identifier",
+    "quoted(path)": "a temporary file's path, quoted as a string literal",
+    "csv_columns(shape)": "column names quoted as string literals, types of SHARED_TYPES",
+    "definitions": "quoted column names with types of SHARED_TYPES, and a quoted key",
 }
 
 

@@ -31,10 +31,9 @@ def test_the_local_server_imports_psycopg_only_when_it_talks_to_one():
     assert top_level == []
 
 
-def test_the_core_imports_the_postgres_store_only_when_a_shop_asks_for_a_server():
+def test_the_core_imports_the_postgres_store_only_inside_functions():
     """``import mallbots`` must work where psycopg is not installed: outside the store's
-    package, ``mallbots.es.postgres`` is imported only inside the functions that open or
-    wire a shop on PostgreSQL, never at a module's top level."""
+    package, ``mallbots.es.postgres`` is imported only where a URL is met."""
     importing = [
         path.relative_to(PACKAGE).as_posix()
         for path in PACKAGE.rglob("*.py")
@@ -44,20 +43,23 @@ def test_the_core_imports_the_postgres_store_only_when_a_shop_asks_for_a_server(
     assert importing == []
 
 
-def test_a_duckdb_shop_runs_where_psycopg_cannot_be_imported():
-    script = (
+def test_the_package_and_its_command_line_work_without_psycopg(tmp_path):
+    """With psycopg made unimportable, the shop and ``mallbots copy`` between DuckDB files run."""
+    program = (
         "import sys; sys.modules['psycopg'] = None\n"
-        "from mallbots.app import MallBots\n"
+        "from mallbots import MallBots\n"
+        "from mallbots.cli import main\n"
         "from mallbots.demo import run_demo\n"
-        "with MallBots.in_memory(seed=1) as shop:\n"
-        "    run_demo(shop)\n"
-        "    print(shop.log.count())\n"
+        f"with MallBots.open({str(tmp_path / 'a.duckdb')!r}) as shop: run_demo(shop)\n"
+        f"assert main(['copy', {str(tmp_path / 'a.duckdb')!r}, "
+        f"{str(tmp_path / 'b.duckdb')!r}]) == 0\n"
+        f"sys.exit(main(['copy', {str(tmp_path / 'a.duckdb')!r}, 'postgresql://me@host/db']))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert int(done.stdout) > 0
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert run.returncode == 1, run.stderr
+    assert "Copied" in run.stdout
+    assert run.stderr.startswith("mallbots: error: a postgresql:// URL needs the PostgreSQL driver")
+    assert "pip install 'mallbots[postgres]'" in run.stderr
 
 
 def test_a_shop_on_postgresql_without_psycopg_says_what_to_install():
@@ -70,8 +72,10 @@ def test_a_shop_on_postgresql_without_psycopg_says_what_to_install():
         [sys.executable, "-c", script], capture_output=True, text=True, check=False
     )
     assert done.returncode == 1
-    assert done.stderr.startswith("mallbots: error: a shop on PostgreSQL (postgresql://ada:***@")
-    assert "pip install 'psycopg[binary]'" in done.stderr
+    assert done.stderr.startswith(
+        "mallbots: error: a postgresql:// URL needs the PostgreSQL driver"
+    )
+    assert "pip install 'mallbots[postgres]'" in done.stderr and "secret" not in done.stderr
 
 
 DUCKDB_STORE = "es/duckdb/"
@@ -102,7 +106,7 @@ def test_duckdb_is_imported_only_by_its_store_and_the_read_side():
 
 def test_the_storage_port_names_no_backend():
     """The protocols and the backend-neutral snapshot logic import neither driver nor store."""
-    for module in ("es/ports.py", "es/snapshots.py", "es/event_rows.py"):
+    for module in ("es/ports.py", "es/snapshots.py", "es/event_rows.py", "es/transfer.py"):
         text = (PACKAGE / module).read_text()
         assert not re.search(r"^\s*(import|from)\s+(duckdb|psycopg)\b", text, re.MULTILINE)
         assert not re.search(r"^from mallbots\.es\.(duckdb|postgres)\b", text, re.MULTILINE)

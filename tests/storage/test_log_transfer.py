@@ -16,6 +16,7 @@ import pandas as pd
 from mallbots.es import Database, EventLog
 from mallbots.es.postgres import PostgresEventStore, PostgresLog
 from mallbots.es.postgres.transfer import copy_log_to_duckdb, copy_log_to_postgres
+from mallbots.es.transfer import TransferError
 from tests.es_support import Bank, bank_registry
 from tests.test_event_store import account_with_events
 
@@ -62,7 +63,7 @@ def test_copying_into_a_log_that_has_events_copies_nothing(tmp_path, postgres):
     source = bank_with_an_archive(tmp_path / "bank.duckdb")
     PostgresEventStore(postgres, bank_registry(), "bank.events_archive")
     PostgresEventStore(postgres, bank_registry(), "bank.events").save(account_with_events("z1", 0))
-    with pytest.raises(ValueError, match=r"bank\.events already holds 1 events"):
+    with pytest.raises(TransferError, match=r"already holds rows in bank\.events \(1\)"):
         copy_log_to_postgres(source, postgres)
     assert PostgresLog(postgres, bank_registry()).count() == 1
     assert postgres.last_position == 1

@@ -104,6 +104,43 @@ def test_append_many_writes_all_streams_or_none(backend):
     assert log == [("a2", 1, 2), ("a2", 2, 3), ("a1", 1, 1), ("a1", 2, 4)]
 
 
+def test_a_stream_twice_in_one_batch_must_take_up_where_it_left_off(backend):
+    store = backend.event_store(bank_registry())
+    first, again = account_with_events("a1", 1), account_with_events("a1", 1)
+    appends = [
+        StreamAppend("bank.Account", "a1", 0, first.events),
+        StreamAppend("bank.Account", "a1", 0, again.events),  # a1 is at 2 after the first
+    ]
+    with pytest.raises(ConcurrencyError) as caught:
+        store.append_many(appends)
+    assert (caught.value.expected, caught.value.actual) == (0, 2)
+    assert backend.count("bank.events") == 0
+    assert backend.log(bank_registry()).head() == 0
+
+
+def test_a_large_batch_lands_whole_in_order_or_not_at_all(backend):
+    """More events than one statement lists as values: the PostgreSQL store sends them
+    as binary arrays instead, with the same checks."""
+    store = backend.event_store(bank_registry())
+    big, other = account_with_events("a1", 99), account_with_events("a2", 0)
+    stale = account_with_events("a2", 0)
+    store.save(other)
+    with pytest.raises(ConcurrencyError):
+        store.append_many(
+            [
+                StreamAppend("bank.Account", "a1", 0, big.events),
+                StreamAppend("bank.Account", "a2", 0, stale.events),  # a2 is at version 1
+            ]
+        )
+    assert backend.count("bank.events") == 1
+    assert store.append_many([StreamAppend("bank.Account", "a1", 0, big.events)]) == 100
+    loaded = store.load_stream("bank.Account", "a1")
+    assert [(e.aggregate_version, e.position) for e in loaded] == [
+        (version, version + 1) for version in range(1, 101)
+    ]
+    assert [e.id for e in loaded] == [e.id for e in big.events]
+
+
 def test_the_log_interleaves_tables_in_position_order(backend):
     registry = bank_registry()
     bank, other = backend.event_store(registry), backend.event_store(registry, "branch.events")

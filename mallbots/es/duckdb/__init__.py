@@ -13,6 +13,7 @@ snapshots' table           :class:`SnapshotStore`, :func:`snapshots` (``snapshot
 big loads                  :class:`BulkWriter` (``bulk``)
 damage in the tables       :func:`check_database` (``check``)
 DataFrames in and out      ``frames``
+copying between databases  ``DuckDBSide`` (``transfer``), see ``mallbots.es.transfer``
 =========================  ==========================================================
 
 ``duckdb`` is imported here and on the read side (read models, set-based rebuilds,

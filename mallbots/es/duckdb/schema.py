@@ -1,4 +1,5 @@
-"""The DuckDB event tables: their columns and DDL, apart from the code that uses them."""
+"""The DuckDB event and snapshot tables: their columns and DDL, apart from the code that
+uses them."""
 
 from __future__ import annotations
 
@@ -42,5 +43,28 @@ def event_table_sql(table: str) -> list[str]:
         """,
         # The primary key cannot serve "all events of stream X" (DuckDB does not scan a
         # prefix of a composite key), so the stream id gets an index of its own.
+        f"CREATE INDEX IF NOT EXISTS {name}_by_stream ON {table} (stream_id)",
+    ]
+
+
+def snapshot_table_sql(table: str) -> list[str]:
+    """The statements that create a snapshot table (the book's columns) and its stream
+    index, if missing (the schema must exist)."""
+    table = checked_identifier(table)
+    name = table.rpartition(".")[2]
+    return [
+        f"""
+        CREATE TABLE IF NOT EXISTS {table} (
+            stream_id      VARCHAR     NOT NULL,
+            stream_name    VARCHAR     NOT NULL,
+            stream_version INTEGER     NOT NULL,
+            snapshot_name  VARCHAR     NOT NULL,
+            snapshot_data  VARCHAR     NOT NULL,
+            updated_at     TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (stream_id, stream_name)
+        )
+        """,
+        # DuckDB looks rows up by an index only for a single equality on its one
+        # column, never by this composite key: reads go through the stream id.
         f"CREATE INDEX IF NOT EXISTS {name}_by_stream ON {table} (stream_id)",
     ]

@@ -21,6 +21,7 @@ from mallbots.es.decoding import EVENT_COLUMNS, STREAM_ID, decode_columns, fetch
 from mallbots.es.duckdb.database import Database, checked_identifier, create_schema_of
 from mallbots.es.duckdb.event_store import EventStore
 from mallbots.es.duckdb.frames import frame_of_rows
+from mallbots.es.duckdb.schema import snapshot_table_sql
 from mallbots.es.event_rows import checked_stream
 from mallbots.es.ports import UnreadableSnapshotError
 from mallbots.es.registry import Registry
@@ -66,27 +67,10 @@ class SnapshotStore(SnapshotMiddleware):
         )
 
     def _create_table(self) -> None:
-        name = self.table.rpartition(".")[2]
         with self.database.writing() as cursor:
             create_schema_of(cursor, self.table)
-            cursor.execute(
-                f"""
-                CREATE TABLE IF NOT EXISTS {self.table} (
-                    stream_id      VARCHAR     NOT NULL,
-                    stream_name    VARCHAR     NOT NULL,
-                    stream_version INTEGER     NOT NULL,
-                    snapshot_name  VARCHAR     NOT NULL,
-                    snapshot_data  VARCHAR     NOT NULL,
-                    updated_at     TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
-                    PRIMARY KEY (stream_id, stream_name)
-                )
-                """
-            )
-            # DuckDB looks rows up by an index only for a single equality on its one
-            # column, never by this composite key: reads go through the stream id.
-            cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {name}_by_stream ON {self.table} (stream_id)"
-            )
+            for statement in snapshot_table_sql(self.table):
+                cursor.execute(statement)
 
     def write_row(self, row: list) -> None:
         """Insert or replace one stream's snapshot row.

@@ -32,7 +32,13 @@ from mallbots.es.postgres.errors import (
     SessionEndedError,
     TransactionAbortedError,
 )
-from mallbots.es.postgres.schema import DDL_LOCK, EVENT_TABLES, LOG_SQL, POSITION_TABLE
+from mallbots.es.postgres.schema import (
+    CLAIM_POSITIONS,
+    DDL_LOCK,
+    EVENT_TABLES,
+    LOG_SQL,
+    POSITION_TABLE,
+)
 from mallbots.es.urls import shown_url
 
 if TYPE_CHECKING:
@@ -50,6 +56,7 @@ class PostgresDatabase:
         *,
         lock_timeout: float = 5.0,
         idle_in_transaction_timeout: float = 60.0,
+        create: bool = True,
     ) -> None:
         if lock_timeout <= 0 or idle_in_transaction_timeout <= 0:
             raise ValueError("the lock and idle-in-transaction timeouts must be positive")
@@ -62,12 +69,18 @@ class PostgresDatabase:
         self._connections_lock = threading.Lock()
         self._log_tables: tuple[str, ...] = ()
         self.closed = False
-        self.create(LOG_SQL)
+        if create:
+            self.create(LOG_SQL)
 
     @classmethod
-    def open(cls, url: str, **timeouts: float) -> PostgresDatabase:
-        """Connect to the database at ``url`` (``postgresql://user@host:port/name``)."""
-        return cls(url, **timeouts)
+    def open(cls, url: str, *, create: bool = True, **timeouts: float) -> PostgresDatabase:
+        """Connect to the database at ``url`` (``postgresql://user@host:port/name``).
+
+        It gains the log's bookkeeping tables (:data:`~mallbots.es.postgres.schema.LOG_SQL`)
+        unless ``create`` is false: then connecting writes nothing, for reading a database
+        that may not be a shop's, or creating those tables in a transaction of one's own.
+        """
+        return cls(url, create=create, **timeouts)
 
     def close(self) -> None:
         """Close every thread's connection. The object cannot be used afterwards."""
@@ -205,18 +218,11 @@ class PostgresDatabase:
 
         The counter's row stays locked until the transaction ends, so every other
         append waits here: positions are handed out in commit order, without holes
-        (a rollback gives them back with everything else).
+        (a rollback gives them back with everything else). The event store claims its
+        positions with the same statement inside its append (see ``append_statement``).
         """
-        (last,) = cursor.execute(
-            f"UPDATE {POSITION_TABLE} SET last_position = last_position + %s "
-            "RETURNING last_position",
-            [count],
-        ).fetchone()
+        (last,) = cursor.execute(f"{CLAIM_POSITIONS} RETURNING last_position", [count]).fetchone()
         return last - count + 1
-
-    def release_positions(self, cursor: psycopg.Cursor, count: int) -> None:
-        """Give back the last ``count`` positions claimed in this transaction, unused."""
-        cursor.execute(f"UPDATE {POSITION_TABLE} SET last_position = last_position - %s", [count])
 
     @property
     def last_position(self) -> int:

@@ -1,13 +1,19 @@
 """The event store on PostgreSQL: the same behaviour as the DuckDB one, for many processes.
 
-An append runs in one transaction: claim the positions (which locks the log's counter
-until the commit, see :mod:`mallbots.es.postgres.schema`), read the streams' heads,
-refuse with :class:`ConcurrencyError` if one is not where the caller expects, then
-insert every row in one statement. Because every append waits for the counter, the
-heads it reads are those of every committed append; a writer that bypasses the
-counter still meets the primary key, and that refusal is a :class:`ConcurrencyError`
-too. An event id already stored is a :class:`DuplicateEventError`; a payload that
-cannot be stored is refused before anything is sent.
+An append is one statement, one round trip to the server
+(:mod:`mallbots.es.postgres.append_statement`): it reads the streams' heads; only if
+each is where the caller expects does it claim the positions (which locks the log's
+counter until the transaction ends, see :mod:`mallbots.es.postgres.schema`) and insert
+every row. Outside a transaction the
+statement is its own transaction; inside one it joins it. A stream that is not where
+the caller expects claims and writes nothing, and is a :class:`ConcurrencyError`: the
+caller's transaction can carry on. The heads are read in the statement's snapshot,
+which is taken before it waits for the counter: an append that commits while this one
+waits is missing from them, but it took the version this one would write, so the
+primary key refuses the insert, and that refusal is a :class:`ConcurrencyError` too
+(as for a writer that bypasses the counter). An event id already stored is a
+:class:`DuplicateEventError`; a payload that cannot be stored is refused before
+anything is sent.
 
 No stream heads are cached: other processes move the streams.
 """
@@ -27,6 +33,7 @@ from mallbots.es.errors import ConcurrencyError, DuplicateEventError
 from mallbots.es.event_rows import EventRows, StreamAppend, StreamKey, checked_stream, unstorable
 from mallbots.es.events import AggregateEvent
 from mallbots.es.identifiers import checked_identifier
+from mallbots.es.postgres.append_statement import append_parameters, append_sql
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.schema import event_table_sql
 from mallbots.es.registry import Registry
@@ -37,20 +44,7 @@ STREAM_EVENT_COLUMNS = (
 )
 """The columns :func:`mallbots.es.decoding.decode_columns` expects, in PostgreSQL's SQL."""
 EVENT_COLUMNS = STREAM_EVENT_COLUMNS + ", stream_id, stream_name"
-_APPENDED = (
-    "position bigint, stream_id text, stream_name text, stream_version integer, "
-    "event_id uuid, event_name text, event_data text, metadata text, occurred_at timestamptz"
-)
-_NAMES = ", ".join(column.split()[0] for column in _APPENDED.split(", "))
-_ARRAYS = ", ".join(f"%s::{column.split()[1]}[]" for column in _APPENDED.split(", "))
 _TAKEN_VERSION = re.compile(r"=\((?P<id>.*), (?P<name>[^,]*), (?P<version>\d+)\) already exists")
-
-
-class _KeyTaken(Exception):
-    """An insert met the primary key: raised inside the transaction, explained outside it."""
-
-    def __init__(self, detail: str) -> None:
-        self.detail = detail
 
 
 class PostgresEventStore(EventRows):
@@ -75,7 +69,6 @@ class PostgresEventStore(EventRows):
             "WHERE (stream_id, stream_name) IN (SELECT * FROM unnest(%s::text[], %s::text[])) "
             "GROUP BY stream_name, stream_id"
         )
-        self._insert = f"INSERT INTO {self.table} ({_NAMES}) SELECT * FROM unnest({_ARRAYS})"
 
     # --- the aggregate store interface -----------------------------------------------------
 
@@ -121,35 +114,55 @@ class PostgresEventStore(EventRows):
         return len(rows)
 
     def _write(self, appends: Sequence[StreamAppend], rows: list[list]) -> int:
-        """Check the heads and insert the rows in one transaction; the first position."""
+        """Check the heads, claim positions and insert the rows in one statement; the
+        first position."""
         if not rows:
             return 0
         for name, stream_id, *_ in appends:
             storable_stream(name, stream_id)
+        expected = self._expected_heads(appends)
+        streams = [(name, stream_id, version) for (name, stream_id), version in expected.items()]
+        sql = append_sql(self.table, len(streams), len(rows))
+        parameters = append_parameters(streams, rows)
         database = self.database
         outermost = not database.in_transaction
         try:
-            with database.transaction() as cursor:
-                first = database.claim_positions(cursor, len(rows))
-                try:
-                    self._check_heads(cursor, appends)
-                except ConcurrencyError:
-                    database.release_positions(cursor, len(rows))  # if the caller carries on
-                    raise
-                columns = [list(column) for column in zip(*rows, strict=True)]
-                columns[0] = [offset + first for offset in columns[0]]
-                try:
-                    cursor.execute(self._insert, columns)
-                except pg_errors.UniqueViolation as error:
-                    detail = error.diag.message_detail or ""
-                    if "event_id" in detail:
-                        raise _duplicates(appends, detail) from None
-                    raise _KeyTaken(detail) from None
-                except psycopg.DataError as error:
-                    raise _unstorable_batch(appends, error) from None
-        except _KeyTaken as taken:
-            raise self._conflict(appends, taken.detail, outermost) from None
-        return first
+            with database.translated_errors():
+                found = database.connection().execute(sql, parameters).fetchall()
+        except pg_errors.UniqueViolation as error:
+            detail = error.diag.message_detail or ""
+            if "event_id" in detail:
+                raise _duplicates(appends, detail) from None
+            raise self._conflict(appends, detail, outermost) from None
+        except psycopg.DataError as error:
+            raise _unstorable_batch(appends, error) from None
+        before = found[0][1]
+        if before is None:  # a stream was not where expected: nothing was claimed or written
+            for ((name, stream_id), version), (head, _) in zip(
+                expected.items(), found, strict=True
+            ):
+                if head != version:
+                    raise ConcurrencyError(name, stream_id, version, head)
+        return before + 1
+
+    def _expected_heads(self, appends: Sequence[StreamAppend]) -> dict[StreamKey, int]:
+        """Where each stream must stand before the batch: its first append's expected
+        version (in order of first appearance).
+
+        A stream's later appends must each take up where the one before left it; if
+        one does not, the batch is refused as the stored heads say, before anything
+        is sent to be written.
+        """
+        firsts: dict[StreamKey, int] = {}
+        heads: dict[StreamKey, int] = {}
+        for name, stream_id, version, events, _ in appends:
+            key = (name, stream_id)
+            if heads.setdefault(key, version) != version:
+                with self.database.translated_errors():
+                    self._check_heads(self.database.connection().cursor(), appends)
+            firsts.setdefault(key, version)
+            heads[key] = version + len(events)
+        return firsts
 
     def _check_heads(self, cursor: psycopg.Cursor, appends: Sequence[StreamAppend]) -> None:
         """Refuse the batch if any stream is not where its append expects it."""

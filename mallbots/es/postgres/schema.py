@@ -24,6 +24,9 @@ from mallbots.es.identifiers import checked_identifier
 LOG_SCHEMA = "mallbots"
 POSITION_TABLE = f"{LOG_SCHEMA}.log_position"
 EVENT_TABLES = f"{LOG_SCHEMA}.event_tables"
+CLAIM_POSITIONS = f"UPDATE {POSITION_TABLE} SET last_position = last_position + %s"
+"""Claims the next ``%s`` positions, locking the counter's row until the transaction ends
+(``RETURNING last_position`` gives the last of them)."""
 DDL_LOCK = 2_026_120_601
 """An advisory lock key held while creating tables: ``CREATE ... IF NOT EXISTS`` run by
 two sessions at once can still collide in PostgreSQL's catalog."""
@@ -70,9 +73,17 @@ def event_table_sql(table: str) -> list[str]:
         """,
         f"INSERT INTO {EVENT_TABLES} VALUES ('{table}') ON CONFLICT DO NOTHING",
         # Events written into the table by other means must not share positions.
-        f"UPDATE {POSITION_TABLE} SET last_position = (SELECT max(position) FROM {table}) "
-        f"WHERE last_position < (SELECT coalesce(max(position), 0) FROM {table})",
+        position_past_sql(table),
     ]
+
+
+def position_past_sql(table: str) -> str:
+    """The statement that moves the position counter past every event in ``table`` (it
+    touches the counter's row only when behind, so it does not wait for an append)."""
+    return (
+        f"UPDATE {POSITION_TABLE} SET last_position = (SELECT max(position) FROM {table}) "
+        f"WHERE last_position < (SELECT coalesce(max(position), 0) FROM {table})"
+    )
 
 
 def snapshot_table_sql(table: str) -> list[str]:
@@ -89,6 +100,23 @@ def snapshot_table_sql(table: str) -> list[str]:
             snapshot_data  TEXT        NOT NULL,
             updated_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
             PRIMARY KEY (stream_id, stream_name)
+        )
+        """,
+    ]
+
+
+def continuations_table_sql(table: str) -> list[str]:
+    """The statements that create a continuations table (see :mod:`mallbots.es.books`)."""
+    table = checked_identifier(table)
+    return [
+        *schema_sql(table),
+        f"""
+        CREATE TABLE IF NOT EXISTS {table} (
+            stream_name  TEXT    NOT NULL,
+            aggregate_id TEXT    NOT NULL,
+            period       INTEGER NOT NULL,
+            stream_id    TEXT    NOT NULL,
+            PRIMARY KEY (stream_name, aggregate_id, period)
         )
         """,
     ]

@@ -1,0 +1,168 @@
+"""MallBots on PostgreSQL beside ``eventsourcing``'s PostgreSQL persistence, on one server.
+
+    python benchmarks/postgres_vs_eventsourcing.py             # full sizes, 9 rounds
+    python benchmarks/postgres_vs_eventsourcing.py --quick     # small sizes, 3 rounds
+    python benchmarks/postgres_vs_eventsourcing.py --url postgresql://user@host/db
+
+``benchmarks/run.py`` runs it after the DuckDB table. The same workloads as there, at
+the same sizes, on :class:`mallbots.es.postgres.PostgresEventStore` (the ``url``
+variants in :mod:`benchmarks.mallbots_side`) and on the library's
+``eventsourcing.postgres`` module (:mod:`benchmarks.peer_side`), each workload and side
+in a fresh database of the same server: a throwaway cluster
+(:func:`mallbots.local_postgres.throwaway_cluster`: fsync and synchronous commit off,
+so a commit costs a round trip, not a disk flush) unless ``--url`` names one, on which
+scratch databases are created and dropped. Beside the single appends and commands the
+run times bare psycopg one-row INSERTs into a table like ours, autocommitted and in a
+transaction (:mod:`benchmarks.postgres_floor`): the issue asks those workloads for 0.8
+of it, and the others for 1.0x the peer or better.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import mallbots_side, postgres_floor, report
+from benchmarks.postgres_log_order import scratch_database
+from benchmarks.workloads import Target, Workload, by_key
+
+FULL_ROUNDS = 9
+QUICK_ROUNDS = 3
+AT_LEAST_THE_PEER = Target(">=", 1)
+FLOOR_NOTE = (
+    "Against bare psycopg one-row INSERTs, each committed, into a table like ours on "
+    "the same server (P1, P5, P5c): autocommitted (one round trip), and in psycopg's "
+    "default transaction, execute then commit() (BEGIN, INSERT, COMMIT)"
+)
+
+
+def _like(key: str, title: str, **changes) -> Workload:
+    """The DuckDB run's (first) workload ``key`` under a PostgreSQL title: the same sizes."""
+    workload = by_key([key])[0]
+    fields = {**workload.__dict__, "title": title, "target": None, **changes}
+    return Workload(**fields)
+
+
+WORKLOADS: list[Workload] = [
+    _like("append_one", "P1. append one event to a new stream, one call at a time"),
+    _like(
+        "append_threads",
+        "P2. 60 appends of 500 events to new streams, 4 threads",
+        peer_target=AT_LEAST_THE_PEER,
+    ),
+    _like(
+        "read_log",
+        "P3. read the whole log in pages of 1,000 (decoded events)",
+        peer_target=AT_LEAST_THE_PEER,
+    ),
+    _like(
+        "load_no_snapshot",
+        "P4. load a 10,000-event aggregate, no snapshot",
+        peer_target=AT_LEAST_THE_PEER,
+    ),
+    _like("commands", "P5. load, change, save a small aggregate, repeatedly"),
+    _like(
+        "commands_cached",
+        "P5c. load, change, save a small aggregate, with each side's aggregate cache",
+    ),
+    _like(
+        "catalog_rebuild",
+        "P7. rebuild the catalog from 100,000 events (MallBots: a DuckDB read model)",
+        peer_target=AT_LEAST_THE_PEER,
+    ),
+]
+"""The PostgreSQL workloads, in order: the DuckDB run's rows with the same keys."""
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", help="a PostgreSQL server (default: a throwaway cluster)")
+    parser.add_argument("--quick", action="store_true", help="small sizes, few rounds")
+    parser.add_argument("--mallbots-only", action="store_true", help="skip the eventsourcing peer")
+    parser.add_argument("--rounds", type=int, help="timed rounds per workload")
+    parser.add_argument("--only", nargs="+", metavar="KEY", help=f"workloads: {keys()}")
+    return parser.parse_args(argv)
+
+
+def keys() -> list[str]:
+    return [w.key for w in WORKLOADS]
+
+
+def run(
+    url: str | None,
+    rounds: int,
+    *,
+    quick: bool = False,
+    keys: list[str] | None = None,
+    with_peer: bool = True,
+) -> list[report.Result]:
+    """Measure the workloads named by ``keys`` (all by default) on the server at ``url``,
+    or on a throwaway cluster; print the table. Nothing if no server can be had."""
+    workloads = [w for w in WORKLOADS if not keys or w.key in keys]
+    if not workloads:
+        return []
+    print(f"\nMallBots on PostgreSQL beside eventsourcing on PostgreSQL, {rounds} rounds\n")
+    if url is not None:
+        return _run_on(url, workloads, rounds, quick, with_peer)
+    from mallbots.local_postgres import missing, throwaway_cluster
+
+    reason = missing()
+    if reason is not None:
+        print(f"The PostgreSQL comparison is skipped: {reason}; or give --url.", flush=True)
+        return []
+    with throwaway_cluster() as cluster:
+        return _run_on(cluster.url(), workloads, rounds, quick, with_peer)
+
+
+def _run_on(
+    url: str, workloads: list[Workload], rounds: int, quick: bool, with_peer: bool
+) -> list[report.Result]:
+    import psycopg
+
+    with psycopg.connect(url) as connection:
+        (version,) = connection.execute("SHOW server_version").fetchone()
+    print(f"PostgreSQL {version}, psycopg {psycopg.__version__}", flush=True)
+    sides = [mallbots_side]
+    if with_peer:
+        from benchmarks import peer_side
+
+        sides.append(peer_side)
+    floors = postgres_floor.FLOORS
+    results = []
+    with tempfile.TemporaryDirectory(prefix="mallbots-pg-bench-") as tmp:
+        for number, workload in enumerate(workloads):
+            params = workload.quick if quick else workload.params
+            with ExitStack() as databases:
+                makers = {}
+                for index, side in enumerate([*sides, *floors]):
+                    make = side.TRIALS.get(workload.key)
+                    if make is None or (side in floors and not workload.against_floor):
+                        continue
+                    workdir = Path(tmp) / f"{number}-{workload.key}-{index}"
+                    workdir.mkdir()
+                    database = databases.enter_context(scratch_database(url))
+                    makers[side.NAME] = functools.partial(make, workdir, url=database, **params)
+                results.append(report.measure(workload, makers, rounds))
+    names = [side.NAME for side in sides]
+    print()
+    floor_names = [floor.NAME for floor in floors]
+    print(report.tables(results, names, floor_names, quick=quick, floor_note=FLOOR_NOTE))
+    return results
+
+
+def main(argv: list[str] | None = None) -> list[report.Result]:
+    args = parse(argv)
+    rounds = args.rounds or (QUICK_ROUNDS if args.quick else FULL_ROUNDS)
+    print("\n".join(report.machine()))
+    return run(args.url, rounds, quick=args.quick, keys=args.only, with_peer=not args.mallbots_only)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""The append as one SQL statement: check the heads, claim positions, insert the rows.
+
+One round trip per append, whatever it holds. The statement
+
+1. reads the head of every stream it appends to;
+2. only if each is where its append expects it, claims the positions (the counter's
+   ``UPDATE``, see :mod:`mallbots.es.postgres.schema`), which locks the counter's row
+   until the transaction ends;
+3. inserts the rows at those positions;
+
+and returns each stream's head with the position before the first row (NULL when a
+head was not as expected, in which case nothing was claimed or written).
+
+A small append sends plain values (``VALUES`` lists): for one event, 12 values, where
+arrays took about four times as long (psycopg builds each array in Python, and the
+server unpacks it). A batch beyond :data:`MOST_VALUES_ROWS` rows sends one array per
+column instead (``unnest``), in binary (``%b``): psycopg's text arrays escape every
+element with a regular expression, which cost more than half of a 500-event save;
+binary arrays saved 2.3 times as many events a second. The statement's text depends
+only on the numbers of streams and rows, so psycopg prepares it on the server after a
+few uses.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from mallbots.es.postgres.schema import CLAIM_POSITIONS
+
+COLUMNS = (
+    ("position", "bigint"),
+    ("stream_id", "text"),
+    ("stream_name", "text"),
+    ("stream_version", "integer"),
+    ("event_id", "uuid"),
+    ("event_name", "text"),
+    ("event_data", "text"),
+    ("metadata", "text"),
+    ("occurred_at", "timestamptz"),
+)
+"""An event row's columns and types, in the order the rows give them (position first,
+as an offset from 0 among the rows)."""
+NAMES = ", ".join(name for name, _ in COLUMNS)
+MOST_VALUES_ROWS = 16
+"""The most rows sent as a ``VALUES`` list; larger batches go as arrays (measured: a
+``VALUES`` list was faster at 1 and 8 events, arrays at 32 and 64)."""
+_STREAM_TYPES = ("text", "text", "integer")  # stream name, stream id, expected version
+
+
+def uses_arrays(rows: int) -> bool:
+    """Whether a batch of ``rows`` rows is sent as arrays (else as a ``VALUES`` list)."""
+    return rows > MOST_VALUES_ROWS
+
+
+def append_sql(table: str, streams: int, rows: int) -> str:
+    """The statement appending ``rows`` rows to ``streams`` streams of ``table``.
+
+    Parameters (:func:`append_parameters`): each stream's name, id and expected version
+    (a stream once), the number of rows twice, then each row's columns
+    (:data:`COLUMNS`); with :func:`uses_arrays`, the streams' and the rows' values as
+    arrays, one per column (one text for every size of batch).
+    """
+    return _statement(table, None if uses_arrays(rows) else (streams, rows))
+
+
+@lru_cache(maxsize=256)
+def _statement(table: str, values: tuple[int, int] | None) -> str:
+    """:func:`append_sql` for ``values`` = (streams, rows) as ``VALUES`` lists, or None:
+    arrays."""
+    if values is None:
+        expected = (
+            "SELECT n, stream_name, stream_id, version FROM unnest("
+            + ", ".join(f"%b::{kind}[]" for kind in _STREAM_TYPES)
+            + ") WITH ORDINALITY AS e(stream_name, stream_id, version, n)"
+        )
+        appended = "unnest(" + ", ".join(f"%b::{kind}[]" for _, kind in COLUMNS) + ")"
+    else:
+        streams, rows = values
+        expected = "VALUES " + ", ".join(
+            f"({n}, {_placeholders(_STREAM_TYPES, typed=n == 1)})" for n in range(1, streams + 1)
+        )
+        kinds = tuple(kind for _, kind in COLUMNS)
+        appended = (
+            "(VALUES "
+            + ", ".join(f"({_placeholders(kinds, typed=i == 0)})" for i in range(rows))
+            + ")"
+        )
+    columns = ", ".join(f"r.{name}" for name, _ in COLUMNS[1:])
+    return f"""
+WITH expected (n, stream_name, stream_id, version) AS (
+    {expected}
+), heads AS (
+    SELECT e.n, e.version, coalesce((
+        SELECT max(t.stream_version) FROM {table} AS t
+        WHERE t.stream_id = e.stream_id AND t.stream_name = e.stream_name
+    ), 0) AS head
+    FROM expected AS e
+), claimed AS (
+    {CLAIM_POSITIONS}
+    WHERE NOT EXISTS (SELECT FROM heads WHERE head <> version)
+    RETURNING last_position - %s AS before
+), inserted AS (
+    INSERT INTO {table} ({NAMES})
+    SELECT claimed.before + 1 + r.position, {columns}
+    FROM claimed, {appended} AS r({NAMES})
+)
+SELECT heads.head, claimed.before FROM heads LEFT JOIN claimed ON true ORDER BY heads.n
+"""
+
+
+def append_parameters(streams: list[tuple[str, str, int]], rows: list[list]) -> list:
+    """The parameters of :func:`append_sql` for these streams (name, id, expected version)
+    and rows."""
+    count = [len(rows), len(rows)]
+    if uses_arrays(len(rows)):
+        arrays = [list(values) for values in zip(*streams, strict=True)]
+        return arrays + count + [list(column) for column in zip(*rows, strict=True)]
+    values = [value for stream in streams for value in stream]
+    return values + count + [value for row in rows for value in row]
+
+
+def _placeholders(kinds: tuple[str, ...], typed: bool) -> str:
+    """``%s`` for each value; with its type on the first row of a ``VALUES`` list (the
+    later rows take their types from it)."""
+    return ", ".join(f"%s::{kind}" if typed else "%s" for kind in kinds)
