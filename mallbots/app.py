@@ -58,6 +58,7 @@ from mallbots.es import (
 from mallbots.es.cache import AggregateCache
 from mallbots.es.clock import Clock, system_clock
 from mallbots.es.duckdb.snapshots import rebuild_snapshots
+from mallbots.es.errors import EventSourcingError
 from mallbots.es.ids import IdFactory, random_ids
 from mallbots.es.snapshots import SnapshotStrategy
 from mallbots.es.urls import DRIVER_HINT, is_server_url, shown_url
@@ -272,9 +273,9 @@ class MallBots(ShopViews):
         try:
             from mallbots.es.postgres import PostgresDatabase
         except ImportError as missing:
-            raise ModuleNotFoundError(
-                f"a shop on PostgreSQL ({shown_url(url)}) needs the psycopg driver, which "
-                f"is not installed ({missing}): {DRIVER_HINT}"
+            raise EventSourcingError(
+                f"a postgresql:// URL needs the PostgreSQL driver, psycopg ({missing}): "
+                f"{DRIVER_HINT}"
             ) from None
 
         server = PostgresDatabase.open(url)

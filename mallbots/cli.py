@@ -540,7 +540,7 @@ def report(error: BaseException, path: str | None) -> int:
         return 0
     if isinstance(error, duckdb.Error):
         return fail(duckdb_explained(error, path), 1)
-    if isinstance(error, DomainError | EventSourcingError | HandlerError | OSError | ImportError):
+    if isinstance(error, DomainError | EventSourcingError | HandlerError | OSError):
         return fail(without_sql(str(error)), 1)  # a handler's error may quote DuckDB's
     raise error
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from mallbots.es.books import continuation_id
 from mallbots.es.identifiers import checked_identifier
 from mallbots.es.postgres.database import PostgresDatabase
-from mallbots.es.postgres.schema import schema_sql
+from mallbots.es.postgres.schema import continuations_table_sql
 
 
 class PostgresContinuations:
@@ -19,20 +19,7 @@ class PostgresContinuations:
     def __init__(self, database: PostgresDatabase, table: str) -> None:
         self.database = database
         self.table = checked_identifier(table)
-        database.create(
-            [
-                *schema_sql(self.table),
-                f"""
-                CREATE TABLE IF NOT EXISTS {self.table} (
-                    stream_name  TEXT    NOT NULL,
-                    aggregate_id TEXT    NOT NULL,
-                    period       INTEGER NOT NULL,
-                    stream_id    TEXT    NOT NULL,
-                    PRIMARY KEY (stream_name, aggregate_id, period)
-                )
-                """,
-            ]
-        )
+        database.create(continuations_table_sql(self.table))
 
     def current(self, stream_name: str, aggregate_id: str) -> tuple[int, str]:
         """``(period, stream_id)`` of the stream an aggregate lives in now."""

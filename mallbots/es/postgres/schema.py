@@ -39,7 +39,7 @@ LOG_SQL = [
         last_position BIGINT  NOT NULL
     )
     """,
-    # Neither statement waits for an append in flight (which holds the counter's row):
+    # Not ON CONFLICT, which waits for an append in flight (it holds the counter's row):
     # a shop opening while another process's command runs must not stall behind it.
     f"INSERT INTO {POSITION_TABLE} SELECT true, 0 WHERE NOT EXISTS (SELECT FROM {POSITION_TABLE})",
     f"CREATE TABLE IF NOT EXISTS {EVENT_TABLES} (name TEXT PRIMARY KEY)",
