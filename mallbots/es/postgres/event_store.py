@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -81,6 +81,24 @@ class PostgresEventStore(EventRows):
 
     # --- appending -------------------------------------------------------------------------
 
+    def save(
+        self, aggregate: Aggregate, snapshot: tuple[str, Callable[[], list]] | None = None
+    ) -> list[AggregateEvent]:
+        """Append the aggregate's pending events, expecting its stored version.
+
+        ``snapshot``: a snapshot table and what makes the row to upsert there, in the
+        append's own statement, only if the events are written (the row is made after
+        the events are checked and serialized, before anything is sent).
+        """
+        return self.append(
+            aggregate.NAME,
+            aggregate.stream_id,
+            aggregate.version,
+            aggregate.events,
+            aggregate_id=aggregate.id,
+            snapshot=snapshot,
+        )
+
     def append(
         self,
         stream_name: str,
@@ -89,17 +107,21 @@ class PostgresEventStore(EventRows):
         events: Sequence[AggregateEvent],
         *,
         aggregate_id: str | None = None,
+        snapshot: tuple[str, Callable[[], list]] | None = None,
     ) -> list[AggregateEvent]:
         """Append events to a stream that must be at ``expected_version``.
 
-        Returns the events as stored, each with its global position.
+        Returns the events as stored, each with its global position. ``snapshot``: as
+        for :meth:`save`.
         """
         if isinstance(expected_version, bool) or not isinstance(expected_version, int):
             raise TypeError(f"an expected version is an int, not {expected_version!r}")
         if expected_version < 0:
             raise ValueError(f"an expected version cannot be negative: {expected_version}")
         appends = [StreamAppend(stream_name, stream_id, expected_version, events, aggregate_id)]
-        first = self._write(appends, self.prepare(appends).rows)
+        rows = self.prepare(appends).rows
+        snapshot_row = None if snapshot is None else (snapshot[0], snapshot[1]())
+        first = self._write(appends, rows, snapshot_row)
         return [event._replace(position=first + i) for i, event in enumerate(events)]
 
     def append_many(self, appends: Sequence[StreamAppend]) -> int:
@@ -113,17 +135,24 @@ class PostgresEventStore(EventRows):
         self._write(appends, rows)
         return len(rows)
 
-    def _write(self, appends: Sequence[StreamAppend], rows: list[list]) -> int:
-        """Check the heads, claim positions and insert the rows in one statement; the
-        first position."""
+    def _write(
+        self,
+        appends: Sequence[StreamAppend],
+        rows: list[list],
+        snapshot: tuple[str, list] | None = None,
+    ) -> int:
+        """Check the heads, claim positions and insert the rows in one statement (with a
+        snapshot table's row upserted, if given); the first position."""
         if not rows:
             return 0
         for name, stream_id, *_ in appends:
             storable_stream(name, stream_id)
         expected = self._expected_heads(appends)
         streams = [(name, stream_id, version) for (name, stream_id), version in expected.items()]
-        sql = append_sql(self.table, len(streams), len(rows))
+        sql = append_sql(self.table, len(streams), len(rows), snapshot and snapshot[0])
         parameters = append_parameters(streams, rows)
+        if snapshot is not None:
+            parameters += snapshot[1]
         database = self.database
         outermost = not database.in_transaction
         try:
