@@ -21,6 +21,7 @@ No stream heads are cached: other processes move the streams.
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 
@@ -57,6 +58,7 @@ class PostgresEventStore(EventRows):
         self.registry = registry
         self.table = checked_identifier(table)
         self._schema_versions: dict[str, int] = {}  # for the row builder borrowed below
+        self._cursors = threading.local()
         database.create(event_table_sql(self.table))
         database.refresh_log_tables()
         select = f"SELECT {STREAM_EVENT_COLUMNS}, stream_name FROM {self.table} "
@@ -157,7 +159,7 @@ class PostgresEventStore(EventRows):
         outermost = not database.in_transaction
         try:
             with database.translated_errors():
-                found = database.connection().execute(sql, parameters).fetchall()
+                found = self._cursor().execute(sql, parameters).fetchall()
         except pg_errors.UniqueViolation as error:
             detail = error.diag.message_detail or ""
             if "event_id" in detail:
@@ -232,6 +234,16 @@ class PostgresEventStore(EventRows):
             actual = int(match["version"]) if match else expected + 1
         return ConcurrencyError(name, stream_id, expected, actual)
 
+    def _cursor(self) -> psycopg.Cursor:
+        """This thread's cursor for appends and stream reads, kept while its connection
+        lasts: a new psycopg cursor for each statement cost about 3 us of a 70 us append.
+        Each use fetches its whole result before the next."""
+        connection = self.database.connection()
+        cursor = getattr(self._cursors, "cursor", None)
+        if cursor is None or cursor.connection is not connection:
+            cursor = self._cursors.cursor = connection.cursor()
+        return cursor
+
     # --- reading ---------------------------------------------------------------------------
 
     def stream_version(self, stream_name: str, stream_id: str) -> int:
@@ -254,9 +266,12 @@ class PostgresEventStore(EventRows):
         storable_stream(stream_name, stream_id)
         if after_version < 0:
             raise ValueError(f"after_version cannot be negative: {after_version}")
-        rows = self.database.execute(
-            self._select_stream, [stream_id, stream_name, after_version]
-        ).fetchall()
+        with self.database.translated_errors():
+            rows = (
+                self._cursor()
+                .execute(self._select_stream, [stream_id, stream_name, after_version])
+                .fetchall()
+            )
         return decode_stream_rows(
             rows, self.registry, stream_name, stream_id, after_version, to_version
         )
