@@ -127,9 +127,7 @@ def wiring(
     """A database file in ``workdir`` (or the PostgreSQL database at ``url``) with an
     account repository, closed on exit."""
     if url is not None:
-        if snapshot_every is not None:
-            raise ValueError("the PostgreSQL workloads take no snapshots")
-        with _postgres_wiring(url, cache) as w:
+        with _postgres_wiring(url, cache, snapshot_every) as w:
             yield w
         return
     database = Database.open(workdir / "mallbots.duckdb")
@@ -148,13 +146,23 @@ def wiring(
 
 
 @contextmanager
-def _postgres_wiring(url: str, cache: AggregateCache | None) -> Iterator[Wiring]:
-    from mallbots.es.postgres import PostgresDatabase, PostgresEventStore, PostgresLog
+def _postgres_wiring(
+    url: str, cache: AggregateCache | None, snapshot_every: int | None = None
+) -> Iterator[Wiring]:
+    from mallbots.es.postgres import (
+        PostgresDatabase,
+        PostgresEventStore,
+        PostgresLog,
+        postgres_snapshots,
+    )
 
     with PostgresDatabase.open(url) as database:
         reg = registry()
         events = PostgresEventStore(database, reg, "bench.events")
         middleware = [] if cache is None else [cached(cache, database)]  # type: ignore[arg-type]
+        if snapshot_every is not None:
+            every = EveryNEvents(snapshot_every)
+            middleware.append(postgres_snapshots(database, reg, "bench.snapshots", every))
         store = with_middleware(events, *middleware)
         log = PostgresLog(database, reg, [events.table])
         yield Wiring(database, reg, events, AggregateRepository(Account, store), log)  # type: ignore[arg-type]
@@ -242,14 +250,23 @@ def commands_cached(
     yield from _commands(workdir, aggregates, commands, cache=cache, url=url)
 
 
+def commands_snapshots(
+    workdir: Path, aggregates: int, commands: int, url: str | None = None
+) -> Trials:
+    """Commands on a store that snapshots every 3 events (the shop's default): a third
+    of the saves write a snapshot with their event, and a load restores it."""
+    yield from _commands(workdir, aggregates, commands, cache=None, url=url, snapshot_every=3)
+
+
 def _commands(
     workdir: Path,
     aggregates: int,
     commands: int,
     cache: AggregateCache | None,
     url: str | None = None,
+    snapshot_every: int | None = None,
 ) -> Trials:
-    with wiring(workdir, cache=cache, url=url) as w:
+    with wiring(workdir, snapshot_every, cache=cache, url=url) as w:
         ids = []
         for _ in range(aggregates):
             account = w.account(1)
@@ -339,6 +356,7 @@ TRIALS: dict[str, Callable[..., Trials]] = {
     "load_snapshot": load_snapshot,
     "commands": commands,
     "commands_cached": commands_cached,
+    "commands_snapshots": commands_snapshots,
     "save_500": save_500,
     "catalog_rebuild": catalog_rebuild,
     "catalog_rebuild_set_based": catalog_rebuild_set_based,

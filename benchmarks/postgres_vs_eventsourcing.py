@@ -2,6 +2,8 @@
 
     python benchmarks/postgres_vs_eventsourcing.py             # full sizes, 9 rounds
     python benchmarks/postgres_vs_eventsourcing.py --quick     # small sizes, 3 rounds
+    python benchmarks/postgres_vs_eventsourcing.py --durable   # on a durable cluster
+    python benchmarks/postgres_vs_eventsourcing.py --both      # both clusters, two tables
     python benchmarks/postgres_vs_eventsourcing.py --url postgresql://user@host/db
 
 ``benchmarks/run.py`` runs it after the DuckDB table. The same workloads as there, at
@@ -9,12 +11,19 @@ the same sizes, on :class:`mallbots.es.postgres.PostgresEventStore` (the ``url``
 variants in :mod:`benchmarks.mallbots_side`) and on the library's
 ``eventsourcing.postgres`` module (:mod:`benchmarks.peer_side`), each workload and side
 in a fresh database of the same server: a throwaway cluster
-(:func:`mallbots.local_postgres.throwaway_cluster`: fsync and synchronous commit off,
-so a commit costs a round trip, not a disk flush) unless ``--url`` names one, on which
+(:func:`mallbots.local_postgres.throwaway_cluster`) unless ``--url`` names one, on which
 scratch databases are created and dropped. Beside the single appends and commands the
 run times bare psycopg one-row INSERTs into a table like ours, autocommitted and in a
 transaction (:mod:`benchmarks.postgres_floor`): the issue asks those workloads for 0.8
 of it, and the others for 1.0x the peer or better.
+
+The throwaway cluster runs in one of two settings. By default nothing is flushed
+(fsync, synchronous commit and full-page writes off), so a commit costs a round trip
+and MallBots' own work weighs most against the bare INSERT: the worst case for that
+ratio. ``--durable`` starts it with all three on, as a class's server runs, where
+every commit waits for its flush to disk; only the workloads measured against the
+INSERT are run there (:data:`DURABLE_KEYS`, at :data:`DURABLE_SIZES`, since a durable
+commit takes milliseconds). ``--both`` prints both tables; ``benchmarks/run.py`` does.
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ QUICK_ROUNDS = 3
 AT_LEAST_THE_PEER = Target(">=", 1)
 FLOOR_NOTE = (
     "Against bare psycopg one-row INSERTs, each committed, into a table like ours on "
-    "the same server (P1, P5, P5c): autocommitted (one round trip), and in psycopg's "
+    "the same server (P1, P5, P5c, P5s): autocommitted (one round trip), and in psycopg's "
     "default transaction, execute then commit() (BEGIN, INSERT, COMMIT)"
 )
 
@@ -72,13 +81,33 @@ WORKLOADS: list[Workload] = [
         "commands_cached",
         "P5c. load, change, save a small aggregate, with each side's aggregate cache",
     ),
+    Workload(
+        key="commands_snapshots",
+        title="P5s. load, change, save a small aggregate, a snapshot every 3 events",
+        unit="commands/s",
+        higher_is_better=True,
+        params={"aggregates": 100, "commands": 500},
+        quick={"aggregates": 5, "commands": 20},
+        against_floor=True,
+        notes=("MallBots only: the shop's default strategy, EveryNEvents(3).",),
+    ),
     _like(
         "catalog_rebuild",
         "P7. rebuild the catalog from 100,000 events (MallBots: a DuckDB read model)",
         peer_target=AT_LEAST_THE_PEER,
     ),
 ]
-"""The PostgreSQL workloads, in order: the DuckDB run's rows with the same keys."""
+"""The PostgreSQL workloads, in order: the DuckDB run's rows with the same keys, and
+commands with snapshots (MallBots only)."""
+DURABLE_KEYS = [w.key for w in WORKLOADS if w.against_floor]
+"""The workloads run on a durable cluster: those the issue measures against the INSERT."""
+DURABLE_SIZES = {
+    "append_one": {"appends": 300},
+    "commands": {"aggregates": 100, "commands": 200},
+    "commands_cached": {"aggregates": 100, "commands": 200},
+    "commands_snapshots": {"aggregates": 100, "commands": 200},
+}
+"""Fewer calls a round on a durable cluster, where each commit waits for a disk flush."""
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -88,6 +117,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--mallbots-only", action="store_true", help="skip the eventsourcing peer")
     parser.add_argument("--rounds", type=int, help="timed rounds per workload")
     parser.add_argument("--only", nargs="+", metavar="KEY", help=f"workloads: {keys()}")
+    durability = parser.add_mutually_exclusive_group()
+    durability.add_argument(
+        "--durable",
+        action="store_true",
+        help="a durable throwaway cluster (fsync, synchronous commit, full-page writes on)",
+    )
+    durability.add_argument("--both", action="store_true", help="both clusters, two tables")
     return parser.parse_args(argv)
 
 
@@ -102,13 +138,23 @@ def run(
     quick: bool = False,
     keys: list[str] | None = None,
     with_peer: bool = True,
+    durable: bool = False,
 ) -> list[report.Result]:
     """Measure the workloads named by ``keys`` (all by default) on the server at ``url``,
-    or on a throwaway cluster; print the table. Nothing if no server can be had."""
-    workloads = [w for w in WORKLOADS if not keys or w.key in keys]
+    or on a throwaway cluster (``durable``: flushing every commit, and only the
+    :data:`DURABLE_KEYS`); print the table. Nothing if no server can be had."""
+    workloads = [
+        w
+        for w in WORKLOADS
+        if (not keys or w.key in keys) and (not durable or url or w.key in DURABLE_KEYS)
+    ]
     if not workloads:
         return []
-    print(f"\nMallBots on PostgreSQL beside eventsourcing on PostgreSQL, {rounds} rounds\n")
+    setting = "a durable cluster" if durable else "a cluster that flushes nothing"
+    where = "the server given" if url is not None else f"a throwaway cluster, {setting}"
+    print(
+        f"\nMallBots on PostgreSQL beside eventsourcing on PostgreSQL ({where}), {rounds} rounds\n"
+    )
     if url is not None:
         return _run_on(url, workloads, rounds, quick, with_peer)
     from mallbots.local_postgres import missing, throwaway_cluster
@@ -117,18 +163,29 @@ def run(
     if reason is not None:
         print(f"The PostgreSQL comparison is skipped: {reason}; or give --url.", flush=True)
         return []
-    with throwaway_cluster() as cluster:
-        return _run_on(cluster.url(), workloads, rounds, quick, with_peer)
+    with throwaway_cluster(durable=durable) as cluster:
+        sizes = DURABLE_SIZES if durable and not quick else {}
+        return _run_on(cluster.url(), workloads, rounds, quick, with_peer, sizes)
 
 
 def _run_on(
-    url: str, workloads: list[Workload], rounds: int, quick: bool, with_peer: bool
+    url: str,
+    workloads: list[Workload],
+    rounds: int,
+    quick: bool,
+    with_peer: bool,
+    sizes: dict[str, dict] | None = None,
 ) -> list[report.Result]:
     import psycopg
 
     with psycopg.connect(url) as connection:
         (version,) = connection.execute("SHOW server_version").fetchone()
-    print(f"PostgreSQL {version}, psycopg {psycopg.__version__}", flush=True)
+        settings = {
+            name: connection.execute(f"SHOW {name}").fetchone()[0]
+            for name in ("fsync", "synchronous_commit", "full_page_writes")
+        }
+    shown = ", ".join(f"{name}={value}" for name, value in settings.items())
+    print(f"PostgreSQL {version} ({shown}), psycopg {psycopg.__version__}", flush=True)
     sides = [mallbots_side]
     if with_peer:
         from benchmarks import peer_side
@@ -138,7 +195,7 @@ def _run_on(
     results = []
     with tempfile.TemporaryDirectory(prefix="mallbots-pg-bench-") as tmp:
         for number, workload in enumerate(workloads):
-            params = workload.quick if quick else workload.params
+            params = workload.quick if quick else (sizes or {}).get(workload.key, workload.params)
             with ExitStack() as databases:
                 makers = {}
                 for index, side in enumerate([*sides, *floors]):
@@ -161,7 +218,18 @@ def main(argv: list[str] | None = None) -> list[report.Result]:
     args = parse(argv)
     rounds = args.rounds or (QUICK_ROUNDS if args.quick else FULL_ROUNDS)
     print("\n".join(report.machine()))
-    return run(args.url, rounds, quick=args.quick, keys=args.only, with_peer=not args.mallbots_only)
+    settings = [False, True] if args.both else [args.durable]
+    results = []
+    for durable in settings:
+        results += run(
+            args.url,
+            rounds,
+            quick=args.quick,
+            keys=args.only,
+            with_peer=not args.mallbots_only,
+            durable=durable,
+        )
+    return results
 
 
 if __name__ == "__main__":

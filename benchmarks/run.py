@@ -11,7 +11,10 @@ sides round by round; the table shows each side's median and the ratio. Without 
 ``eventsourcing`` package (``pip install -e ".[bench]"``) only MallBots' figures (and
 DuckDB's floor) are measured. The PostgreSQL half
 (:mod:`benchmarks.postgres_vs_eventsourcing`) runs on a throwaway cluster unless
-``--url`` names a server; ``--only`` selects its workloads too.
+``--url`` names a server; ``--only`` selects its workloads too. On throwaway clusters
+it prints two tables: every workload on a cluster that flushes nothing (the worst case
+for the ratios to a bare INSERT), then the single appends and commands again on a
+durable one (``--no-durable`` skips that second table).
 """
 
 from __future__ import annotations
@@ -45,6 +48,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--url", help="a PostgreSQL server for that comparison (default: a throwaway cluster)"
+    )
+    parser.add_argument(
+        "--no-durable",
+        dest="durable",
+        action="store_false",
+        help="skip the PostgreSQL table on a durable throwaway cluster",
     )
     keys = list(dict.fromkeys(w.key for w in WORKLOADS))  # sizes of one workload share a key
     parser.add_argument("--only", nargs="+", metavar="KEY", help=f"workloads: {keys}")
@@ -96,9 +105,15 @@ def main(argv: list[str] | None = None) -> list[report.Result]:
     if args.postgres:
         from benchmarks import postgres_vs_eventsourcing
 
-        postgres_vs_eventsourcing.run(
-            args.url, rounds, quick=args.quick, keys=args.only, with_peer=peer is not None
-        )
+        for durable in [False, True] if args.durable and args.url is None else [False]:
+            postgres_vs_eventsourcing.run(
+                args.url,
+                rounds,
+                quick=args.quick,
+                keys=args.only,
+                with_peer=peer is not None,
+                durable=durable,
+            )
     return results
 
 

@@ -1,7 +1,10 @@
 """A throwaway PostgreSQL on this machine: for a notebook, a benchmark or the tests.
 
 The cluster lives in a temporary folder, listens on 127.0.0.1 at a free port, trusts
-local connections and keeps nothing (no fsync): it exists while its ``with`` block runs.
+local connections and exists while its ``with`` block runs. By default it keeps
+nothing (no fsync, no synchronous commit, no full-page writes), which suits tests; a
+``durable`` one flushes every commit to disk as a class's server does, for benchmarks
+that should measure what a commit really costs.
 As root, ``initdb`` and ``pg_ctl`` run through the ``postgres`` user, since ``initdb``
 refuses to run as root. :func:`missing` says why one cannot start here (no server
 binaries, no psycopg). A class shares a real server instead (see the README).
@@ -69,9 +72,10 @@ def free_port() -> int:
 class Cluster:
     """A running throwaway cluster; :meth:`database` hands out fresh databases on it."""
 
-    def __init__(self, folder: Path, port: int) -> None:
+    def __init__(self, folder: Path, port: int, durable: bool = False) -> None:
         self.folder = folder
         self.port = port
+        self.durable = durable
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{SERVER_USER}@127.0.0.1:{self.port}/{database}"
@@ -112,8 +116,12 @@ def _as_server_user(command: list[str], **kwargs) -> subprocess.CompletedProcess
 
 
 @contextlib.contextmanager
-def throwaway_cluster() -> Iterator[Cluster]:
-    """Start a cluster in a temporary folder; stop it and delete the folder on exit."""
+def throwaway_cluster(*, durable: bool = False) -> Iterator[Cluster]:
+    """Start a cluster in a temporary folder; stop it and delete the folder on exit.
+
+    ``durable``: fsync, synchronous commit and full-page writes on (PostgreSQL's
+    defaults), so that a commit waits for its flush to disk; off by default, for speed.
+    """
     bin_folder = binaries()
     assert bin_folder is not None, missing()
     folder = Path(tempfile.mkdtemp(prefix="mallbots-pg-"))
@@ -121,18 +129,20 @@ def throwaway_cluster() -> Iterator[Cluster]:
         server = pwd.getpwnam(SERVER_USER)
         os.chown(folder, server.pw_uid, server.pw_gid)
     data, port = folder / "data", free_port()
+    switch = "on" if durable else "off"
     try:
         initdb = [str(bin_folder / "initdb"), "-D", str(data), "-U", SERVER_USER]
         _as_server_user([*initdb, "--auth=trust", "--encoding=UTF8", "--no-sync"])
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={folder} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60"
+            f"-c fsync={switch} -c synchronous_commit={switch} -c full_page_writes={switch} "
+            "-c max_connections=60"
         )
         pg_ctl = [str(bin_folder / "pg_ctl"), "-D", str(data)]
         log = str(folder / "log")
         _as_server_user([*pg_ctl, "-o", options, "-w", "-t", "30", "-l", log, "start"])
         try:
-            yield Cluster(folder, port)
+            yield Cluster(folder, port, durable)
         finally:
             _as_server_user([*pg_ctl, "-m", "immediate", "stop"])
     except subprocess.CalledProcessError as error:

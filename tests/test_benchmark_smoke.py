@@ -122,3 +122,21 @@ def test_the_postgres_comparison_measures_every_workload_on_a_throwaway_server(c
         floors = {floor.NAME for floor in postgres_floor.FLOORS}
         assert (floors <= set(result.figures)) == result.workload.against_floor
     assert "psycopg INSERT + commit() rows/s" in capsys.readouterr().out
+
+
+def test_the_postgres_comparison_on_a_durable_cluster_measures_the_floored_workloads(capsys):
+    from benchmarks import postgres_vs_eventsourcing
+    from tests.postgres_support import missing, skip_or_fail
+
+    reason = missing()
+    if reason is not None:
+        skip_or_fail(reason)
+    results = postgres_vs_eventsourcing.run(None, 1, quick=True, with_peer=False, durable=True)
+    assert [r.workload.key for r in results] == postgres_vs_eventsourcing.DURABLE_KEYS
+    assert postgres_vs_eventsourcing.DURABLE_KEYS == [
+        "append_one",
+        "commands",
+        "commands_cached",
+        "commands_snapshots",
+    ]
+    assert "(fsync=on, synchronous_commit=on, full_page_writes=on)" in capsys.readouterr().out

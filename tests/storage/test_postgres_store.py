@@ -13,7 +13,7 @@ import threading
 import time
 
 from mallbots import local_postgres
-from mallbots.es import ConcurrencyError
+from mallbots.es import AggregateRepository, ConcurrencyError, EveryNEvents
 from mallbots.es.postgres import (
     PostgresDatabase,
     PostgresEventStore,
@@ -22,9 +22,10 @@ from mallbots.es.postgres import (
     ServerUnavailableError,
     SessionEndedError,
     TransactionAbortedError,
+    postgres_snapshots,
 )
 from tests import postgres_support
-from tests.es_support import bank_registry
+from tests.es_support import Account, bank_registry
 from tests.test_event_store import account_with_events
 
 
@@ -133,6 +134,40 @@ def test_inside_a_transaction_that_conflict_leaves_nothing_to_commit(postgres):
     writer.join()
     assert committed == []
     assert stored_count(postgres) == 1  # the other writer's row only
+
+
+def test_a_save_refused_at_the_key_writes_no_snapshot(postgres):
+    """The snapshot rides in the append's statement: a primary-key refusal fails all of it."""
+    events = PostgresEventStore(postgres, bank_registry(), "bank.events")
+    snapshots = postgres_snapshots(postgres, bank_registry(), "bank.snapshots", EveryNEvents(1))
+    accounts = AggregateRepository(Account, snapshots(events))
+    account = accounts.new("a1")
+    account.open("Ada")
+    writer = _insert_version_one_without_the_counter(postgres.url, commit_after=0.3)
+    with pytest.raises(ConcurrencyError):
+        accounts.save(account)  # waits on the key, then is refused there
+    writer.join()
+    assert stored_count(postgres) == 1  # the other writer's row only
+    assert postgres.execute("SELECT count(*) FROM bank.snapshots").fetchone()[0] == 0
+
+
+def test_a_snapshot_saved_inside_a_transaction_goes_with_it(postgres):
+    events = PostgresEventStore(postgres, bank_registry(), "bank.events")
+    snapshots = postgres_snapshots(postgres, bank_registry(), "bank.snapshots", EveryNEvents(1))
+    accounts = AggregateRepository(Account, snapshots(events))
+    with pytest.raises(RuntimeError), postgres.transaction():
+        account = accounts.new("a1")
+        account.open("Ada")
+        accounts.save(account)
+        assert postgres.execute("SELECT count(*) FROM bank.snapshots").fetchone()[0] == 1
+        raise RuntimeError("the command failed")
+    assert stored_count(postgres) == 0
+    assert postgres.execute("SELECT count(*) FROM bank.snapshots").fetchone()[0] == 0
+    account = accounts.new("a1")
+    account.open("Ada")
+    accounts.save(account)
+    row = postgres.execute("SELECT stream_version, snapshot_name FROM bank.snapshots").fetchone()
+    assert row == (1, "bank.AccountV1")
 
 
 def test_an_unreachable_server_is_named_without_its_password():

@@ -9,7 +9,10 @@ One round trip per append, whatever it holds. The statement
 3. inserts the rows at those positions;
 
 and returns each stream's head with the position before the first row (NULL when a
-head was not as expected, in which case nothing was claimed or written).
+head was not as expected, in which case nothing was claimed or written). Given a
+snapshot table, it also upserts one stream's snapshot row, only if the positions were
+claimed: a save with a snapshot is one statement too, and a refused append writes no
+snapshot (a primary-key refusal fails the whole statement).
 
 A small append sends plain values (``VALUES`` lists): for one event, 12 values, where
 arrays took about four times as long (psycopg builds each array in Python, and the
@@ -26,6 +29,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from mallbots.es.postgres.schema import CLAIM_POSITIONS
+from mallbots.es.snapshots import SNAPSHOT_COLUMNS
 
 COLUMNS = (
     ("position", "bigint"),
@@ -52,19 +56,30 @@ def uses_arrays(rows: int) -> bool:
     return rows > MOST_VALUES_ROWS
 
 
-def append_sql(table: str, streams: int, rows: int) -> str:
+SNAPSHOT_ON_CONFLICT = (
+    "ON CONFLICT (stream_id, stream_name) DO UPDATE SET "
+    "stream_version = excluded.stream_version, snapshot_name = excluded.snapshot_name, "
+    "snapshot_data = excluded.snapshot_data, updated_at = excluded.updated_at"
+)
+"""How a snapshot row replaces the stream's stored one (one snapshot per stream)."""
+SNAPSHOT_TYPES = ("text", "text", "integer", "text", "text", "timestamptz")
+"""The types of a snapshot row's columns (:data:`mallbots.es.snapshots.SNAPSHOT_COLUMNS`)."""
+
+
+def append_sql(table: str, streams: int, rows: int, snapshot_table: str | None = None) -> str:
     """The statement appending ``rows`` rows to ``streams`` streams of ``table``.
 
     Parameters (:func:`append_parameters`): each stream's name, id and expected version
     (a stream once), the number of rows twice, then each row's columns
     (:data:`COLUMNS`); with :func:`uses_arrays`, the streams' and the rows' values as
-    arrays, one per column (one text for every size of batch).
+    arrays, one per column (one text for every size of batch). With
+    ``snapshot_table``, a snapshot row's six values last, upserted with the events.
     """
-    return _statement(table, None if uses_arrays(rows) else (streams, rows))
+    return _statement(table, None if uses_arrays(rows) else (streams, rows), snapshot_table)
 
 
 @lru_cache(maxsize=256)
-def _statement(table: str, values: tuple[int, int] | None) -> str:
+def _statement(table: str, values: tuple[int, int] | None, snapshot_table: str | None) -> str:
     """:func:`append_sql` for ``values`` = (streams, rows) as ``VALUES`` lists, or None:
     arrays."""
     if values is None:
@@ -86,6 +101,7 @@ def _statement(table: str, values: tuple[int, int] | None) -> str:
             + ")"
         )
     columns = ", ".join(f"r.{name}" for name, _ in COLUMNS[1:])
+    snapshot = "" if snapshot_table is None else _snapshot_upsert(snapshot_table)
     return f"""
 WITH expected (n, stream_name, stream_id, version) AS (
     {expected}
@@ -103,9 +119,18 @@ WITH expected (n, stream_name, stream_id, version) AS (
     INSERT INTO {table} ({NAMES})
     SELECT claimed.before + 1 + r.position, {columns}
     FROM claimed, {appended} AS r({NAMES})
-)
+){snapshot}
 SELECT heads.head, claimed.before FROM heads LEFT JOIN claimed ON true ORDER BY heads.n
 """
+
+
+def _snapshot_upsert(table: str) -> str:
+    """A CTE upserting one snapshot row by its stream, only if positions were claimed."""
+    return f""", snapshot AS (
+    INSERT INTO {table} ({SNAPSHOT_COLUMNS})
+    SELECT {_placeholders(SNAPSHOT_TYPES, typed=True)} FROM claimed
+    {SNAPSHOT_ON_CONFLICT}
+)"""
 
 
 def append_parameters(streams: list[tuple[str, str, int]], rows: list[list]) -> list:

@@ -3,7 +3,10 @@
 The backend-neutral :class:`mallbots.es.snapshots.SnapshotMiddleware` (when to
 snapshot, capturing, serializing, restoring and ignoring a snapshot that no longer fits)
 with the book's ``snapshots`` table on the server. A snapshot is upserted by its
-stream's key.
+stream's key. Around the PostgreSQL event store, a save with a snapshot is one
+statement: the append's, which upserts the snapshot only if it wrote the events
+(see :mod:`mallbots.es.postgres.append_statement`); so it is one round trip where
+``BEGIN``, the append, the upsert and ``COMMIT`` were four.
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from mallbots.es.aggregate import Aggregate
 from mallbots.es.aggregate_store import AggregateStore, Middleware
+from mallbots.es.events import AggregateEvent
 from mallbots.es.identifiers import checked_identifier
+from mallbots.es.postgres.append_statement import SNAPSHOT_ON_CONFLICT
 from mallbots.es.postgres.database import PostgresDatabase, shown_url
-from mallbots.es.postgres.event_store import storable_stream
+from mallbots.es.postgres.event_store import PostgresEventStore, storable_stream
 from mallbots.es.postgres.schema import snapshot_table_sql
 from mallbots.es.registry import Registry
 from mallbots.es.snapshots import SNAPSHOT_COLUMNS, SnapshotMiddleware, SnapshotStrategy
@@ -39,9 +45,22 @@ class PostgresSnapshotStore(SnapshotMiddleware):
         database.create(snapshot_table_sql(self.table))
         self._upsert = (
             f"INSERT INTO {self.table} ({SNAPSHOT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (stream_id, stream_name) DO UPDATE SET "
-            "stream_version = excluded.stream_version, snapshot_name = excluded.snapshot_name, "
-            "snapshot_data = excluded.snapshot_data, updated_at = excluded.updated_at"
+            + SNAPSHOT_ON_CONFLICT
+        )
+
+    def save(self, aggregate: Aggregate) -> list[AggregateEvent]:
+        """Save the pending events, with a snapshot in their statement if one is due."""
+        inner = self.inner
+        if not isinstance(inner, PostgresEventStore):
+            return super().save(aggregate)
+        if (
+            not aggregate.events
+            or not self.strategy(aggregate)
+            or (aggregate.NAME, aggregate.stream_id) in self.unreadable
+        ):
+            return inner.save(aggregate)
+        return inner.save(
+            aggregate, snapshot=(self.table, lambda: self.row(self.capture(aggregate)))
         )
 
     def write_row(self, row: list) -> None:
