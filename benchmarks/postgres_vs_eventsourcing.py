@@ -39,8 +39,8 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import mallbots_side, postgres_floor, report
-from benchmarks.postgres_log_order import scratch_database
 from benchmarks.workloads import Target, Workload, by_key
+from mallbots.local_postgres import scratch_database
 
 FULL_ROUNDS = 9
 QUICK_ROUNDS = 3
@@ -204,7 +204,7 @@ def _run_on(
                         continue
                     workdir = Path(tmp) / f"{number}-{workload.key}-{index}"
                     workdir.mkdir()
-                    database = databases.enter_context(scratch_database(url))
+                    database = databases.enter_context(scratch_database(url, "bench"))
                     makers[side.NAME] = functools.partial(make, workdir, url=database, **params)
                 results.append(report.measure(workload, makers, rounds))
     names = [side.NAME for side in sides]
