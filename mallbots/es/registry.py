@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mallbots.es import serde
-from mallbots.es.errors import PayloadError, RegistryError, UnknownNameError
+from mallbots.es.errors import (
+    NewerSchemaVersionError,
+    PayloadError,
+    RegistryError,
+    UnknownNameError,
+)
 
 Kind = Literal["event", "snapshot"]
 
@@ -189,6 +194,8 @@ class Registry:
             value = serde.loads(data)
         except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as error:
             raise PayloadError(name, f"not valid JSON ({error})") from None
+        if version > registration.version:
+            raise NewerSchemaVersionError(name, version, registration.version)
         if version < registration.version:
             value = registration.upcast(value, version)
         try:
