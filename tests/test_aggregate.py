@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from mallbots.es import SeededIds, SteppingClock
-from tests.es_support import Account, AccountOpened
+from tests.es_support import Account, AccountOpened, AccountRenamed
 
 
 def test_recording_applies_at_once_and_keeps_the_event_pending():
@@ -110,3 +111,26 @@ def test_seeded_ids_drawn_by_many_threads_are_the_same_ids_each_once():
     assert sorted(everything) == sorted(expected)
     for share in drawn:  # each thread sees its ids in the order they were drawn
         assert share == sorted(share, key=expected.index)
+
+
+@pytest.mark.parametrize("bad", ["", 5, None, b"a1"])
+def test_an_aggregate_needs_a_non_empty_text_id(bad):
+    with pytest.raises(ValueError, match="Account needs a non-empty string id"):
+        Account(bad)
+
+
+def test_an_id_that_cannot_be_stored_as_text_is_refused_and_any_other_text_is_kept():
+    """A lone surrogate cannot be written as UTF-8: refused when the aggregate is made,
+    not later by the store; accented letters are fine."""
+    with pytest.raises(ValueError, match=r"Account id 'a\\ud800'"):
+        Account("a\ud800")
+    assert Account("café").id == "café"
+
+
+def test_an_event_keeps_a_copy_of_the_metadata_it_was_recorded_with():
+    account = Account("a1")
+    metadata = {"user": "ada"}
+    event = account.record("bank.AccountOpened", AccountOpened("Ada"), metadata)
+    metadata["user"] = "eve"
+    assert event.metadata == {"user": "ada"}
+    assert account.record("bank.AccountRenamed", AccountRenamed("Bo")).metadata == {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import ClassVar
 
+import mallbots.es.projection as projection_module
 from mallbots.es import AggregateEvent, EventLog, Projection, RowBuffer, RowProjection, on
 from mallbots.es.projector import Projector
 from tests.es_support import Bank
@@ -153,3 +154,19 @@ def test_a_table_of_only_its_key_is_written_row_by_row_and_in_batches_alike(db):
     expected = [(f"a{n}",) for n in range(6)]
     for schema in ("inline", "batch"):
         assert db.execute(f"SELECT * FROM {schema}.savers ORDER BY id").fetchall() == expected
+
+
+def test_a_catch_up_holding_more_rows_than_it_may_cache_forgets_them_and_agrees(db, monkeypatch):
+    """Memory stays bounded on a long catch-up: past ``CACHED_ROWS`` the writer forgets the
+    rows it read (here after three) and reads them again when needed."""
+    bank = Bank(db, every=None)
+    busy_bank_on(bank)
+    whole = Projector(db, EventLog(db, bank.registry))
+    whole.add(Totals("whole"), inline=False)
+    whole.catch_up()
+    monkeypatch.setattr(projection_module, "CACHED_ROWS", 3)
+    forgetful = Projector(db, EventLog(db, bank.registry), batch_size=3, commit_every=3)
+    forgetful.add(Totals("forgetful"), inline=False)
+    forgetful.catch_up()
+    expected = db.execute("SELECT * FROM whole.totals ORDER BY id").fetchall()
+    assert db.execute("SELECT * FROM forgetful.totals ORDER BY id").fetchall() == expected

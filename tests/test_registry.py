@@ -77,3 +77,32 @@ def test_a_snapshot_type_is_found_by_its_own_name_among_several():
     assert registry.snapshot_name_of(FirstShape) == "x.FirstV1"
     with pytest.raises(RegistryError, match="no snapshot name is registered for AccountOpened"):
         registry.snapshot_name_of(AccountOpened)
+
+
+def test_text_beyond_ascii_is_stored_as_is_and_read_back():
+    """Such a payload leaves the fast text encoder for the checked path: same JSON."""
+    registry = bank_registry()
+    text = registry.serialize("bank.AccountOpened", AccountOpened("Zoë Ó"))
+    assert text == '{"owner":"Zoë Ó"}'
+    assert registry.deserialize("bank.AccountOpened", text) == AccountOpened("Zoë Ó")
+    assert registry.to_json_value("bank.MoneyDeposited", MoneyDeposited(Decimal("5.00"))) == {
+        "amount": "5.00"
+    }
+
+
+@pytest.mark.parametrize("not_a_dataclass_type", [int, AccountOpened("Ada")])
+def test_only_a_dataclass_type_can_be_registered_as_a_payload(not_a_dataclass_type):
+    with pytest.raises(TypeError, match="payload type must be a dataclass"):
+        Registry().register_event("x.Happened", not_a_dataclass_type)
+
+
+def test_events_and_snapshots_are_listed_by_kind():
+    registry = bank_registry()
+    assert registry.names("event") == [
+        "bank.AccountClosed",
+        "bank.AccountOpened",
+        "bank.AccountRenamed",
+        "bank.MoneyDeposited",
+        "bank.MoneyWithdrawn",
+    ]
+    assert registry.names() == sorted([*registry.names("event"), "bank.AccountV1"])
