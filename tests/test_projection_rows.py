@@ -6,6 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import ClassVar
 
+import pytest
+
 import mallbots.es.projection as projection_module
 from mallbots.es import AggregateEvent, EventLog, Projection, RowBuffer, RowProjection, on
 from mallbots.es.projector import Projector
@@ -103,7 +105,10 @@ def test_a_row_no_event_announced_is_read_and_changed_all_the_same(db):
     inline.add(Totals("inline"))
     bank.dispatcher.subscribe(inline.handle)
     busy_bank_on(bank)
-    balances = {f"a{n}": bank.accounts.load(f"a{n}").balance for n in range(6)}
+    late = bank.open_account("a6")  # opened after money moved: the bank's row stands
+    late.deposit(Decimal("2"))
+    bank.accounts.save(late)
+    balances = {f"a{n}": bank.accounts.load(f"a{n}").balance for n in range(7)}
     expected = sorted([*balances.items(), ("bank", sum(balances.values()))])
     for schema, batch in (("inline", None), ("batches", 4)):
         if batch is not None:
@@ -170,3 +175,24 @@ def test_a_catch_up_holding_more_rows_than_it_may_cache_forgets_them_and_agrees(
     forgetful.catch_up()
     expected = db.execute("SELECT * FROM whole.totals ORDER BY id").fetchall()
     assert db.execute("SELECT * FROM forgetful.totals ORDER BY id").fetchall() == expected
+
+
+def test_a_projection_without_sql_says_which_when_asked_for_it(db):
+    with pytest.raises(NotImplementedError, match=r"^plain\.ledger has no set-based rebuild$"):
+        Ledger("plain").rebuild_set_based(db.cursor(), "SELECT 1")
+    with pytest.raises(NotImplementedError, match=r"^rows\.totals has no set-based rebuild$"):
+        Totals("rows").rows_sql()
+
+
+class FoundByItsOwnKey(Totals):
+    find_by = "id"
+
+
+class FoundByNothingOfItsKey(Movements):
+    find_by = "balance"
+
+
+@pytest.mark.parametrize("projection", [FoundByItsOwnKey, FoundByNothingOfItsKey])
+def test_find_by_must_name_a_column_of_a_composite_key(db, projection):
+    with pytest.raises(ValueError, match=r"^find_by names a column of a composite key, not '"):
+        projection("bad").setup(db.cursor())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 import pytest
@@ -236,3 +237,32 @@ def test_a_snapshot_store_snapshots_every_three_events_unless_told(db):
     account.deposit(Decimal("1"))
     repository.save(account)
     assert db.execute("SELECT stream_version FROM bank.snapshots").fetchall() == [(3,)]
+
+
+def test_unusable_snapshots_are_reported_once_naming_the_stream_and_how_to_mend_them(bank, caplog):
+    for account_id in ("a1", "a2"):
+        bank.open_account(account_id)
+        deposit(bank, account_id, 2)
+    bank.database.execute("UPDATE bank.snapshots SET snapshot_name = 'bank.AccountV0'")
+    with caplog.at_level(logging.DEBUG, logger="mallbots.es.snapshots"):
+        assert [bank.accounts.load(a).balance for a in ("a1", "a2")] == [2, 2]
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning.startswith(
+        f"the snapshot of bank.Account 'a1' in bank.snapshots ({bank.database.path}) cannot "
+        "be used (bank.AccountV0 at version 3: unknown event or snapshot name 'bank.AccountV0'"
+    )
+    assert warning.endswith(f"run: mallbots rebuild --snapshots --db {bank.database.path}")
+    (quiet,) = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert quiet.startswith("snapshot of bank.Account 'a2' not used: bank.AccountV0 at version 3")
+
+
+def test_a_snapshot_store_named_no_table_keeps_its_snapshots_in_one_called_snapshots(db):
+    registry = bank_registry()
+    store = SnapshotStore(EventStore(db, registry, "bank.events"), db, registry)
+    repository = AggregateRepository(Account, store)
+    account = repository.new("a1")
+    account.open("Ada")
+    account.deposit(Decimal("1"))
+    account.deposit(Decimal("2"))
+    repository.save(account)
+    assert db.execute("SELECT stream_id, stream_version FROM snapshots").fetchall() == [("a1", 3)]
