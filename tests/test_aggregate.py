@@ -134,3 +134,39 @@ def test_an_event_keeps_a_copy_of_the_metadata_it_was_recorded_with():
     metadata["user"] = "eve"
     assert event.metadata == {"user": "ada"}
     assert account.record("bank.AccountRenamed", AccountRenamed("Bo")).metadata == {}
+
+
+class Shelf(Account):
+    """An aggregate whose state holds a mapping, a list and a dataclass, to be shown."""
+
+    def __init__(self, id: str, **kwargs) -> None:
+        super().__init__(id, **kwargs)
+        self.stock = {"pens": 2, "ink": AccountOpened("Ada")}
+        self.empty: list[str] = []
+
+
+def test_an_aggregate_shows_each_field_of_its_state_in_a_table_with_its_pending_count():
+    shelf = Shelf("s1")
+    assert shelf._repr_html_() == (
+        "<div><b>bank.Account</b> <span style='color:#666'>version 0</span><table>"
+        + "".join(
+            f"<tr><th style='text-align:left'>{key}</th>"
+            f"<td style='text-align:left'>{shown}</td></tr>"
+            for key, shown in [
+                ("id", "s1"),
+                ("owner", ""),
+                ("balance", "0"),
+                ("closed", "False"),
+                ("history", "(none)"),
+                ("stock", "pens: 2; ink: owner=Ada"),
+                ("empty", "(none)"),
+            ]
+        )
+        + "</table></div>"
+    )
+    shelf.open("Bo")
+    shelf.deposit(Decimal("3"))
+    html = shelf._repr_html_()
+    assert "version 0 (+2 pending)</span>" in html
+    assert "<td style='text-align:left'>AccountOpened; MoneyDeposited</td>" in html
+    assert "<td style='text-align:left'>(none)</td>" in html  # the empty list, still
