@@ -196,3 +196,44 @@ class FoundByNothingOfItsKey(Movements):
 def test_find_by_must_name_a_column_of_a_composite_key(db, projection):
     with pytest.raises(ValueError, match=r"^find_by names a column of a composite key, not '"):
         projection("bad").setup(db.cursor())
+
+
+def test_handlers_marked_with_on_are_found_through_the_bases_and_name_what_it_handles(db):
+    """Defined here, not at import, so that mutation testing sees this class machinery run."""
+
+    class Opened(RowProjection):
+        NAME = "opened"
+        table_name = "accounts"
+        columns: ClassVar[dict[str, str]] = {"id": "VARCHAR", "deposits": "INT"}
+
+        @on("bank.AccountOpened", "bank.AccountRenamed")
+        def opened(self, rows: RowBuffer, event: AggregateEvent) -> None:
+            if event.aggregate_id not in rows:
+                rows.put({"id": event.aggregate_id, "deposits": 0})
+
+    class Counted(Opened):
+        NAME = "counted"
+
+        @on("bank.MoneyDeposited")
+        def deposited(self, rows: RowBuffer, event: AggregateEvent) -> None:
+            rows.edit(event.aggregate_id)["deposits"] += 1
+
+    class OpenedOnly(Counted):
+        NAME = "opened_only"
+        handles = frozenset({"bank.AccountOpened"})
+
+    assert Opened.handles == {"bank.AccountOpened", "bank.AccountRenamed"}
+    assert Counted.handles == {"bank.AccountOpened", "bank.AccountRenamed", "bank.MoneyDeposited"}
+    assert OpenedOnly.handles == {"bank.AccountOpened"}
+    bank = Bank(db, every=None)
+    busy_bank_on(bank)
+    projector = Projector(db, EventLog(db, bank.registry))
+    for projection in (Opened("a"), Counted("b"), OpenedOnly("c")):
+        projector.add(projection, inline=False)
+    projector.catch_up()
+    tables = {
+        schema: db.execute(f"SELECT * FROM {schema}.accounts ORDER BY id").fetchall()
+        for schema in "abc"
+    }
+    assert tables["a"] == tables["c"] == [(f"a{n}", 0) for n in range(6)]
+    assert tables["b"] == [(f"a{n}", 4 if n == 2 else 5) for n in range(6)]
