@@ -106,3 +106,41 @@ def test_events_and_snapshots_are_listed_by_kind():
         "bank.MoneyWithdrawn",
     ]
     assert registry.names() == sorted([*registry.names("event"), "bank.AccountV1"])
+
+
+@dataclass(frozen=True)
+class ShapeV2:
+    a: int
+    b: int
+
+
+def test_registry_errors_name_the_event_and_say_what_is_wrong():
+    registry = Registry()
+    registry.register_event("x.Happened", ShapeV2, version=2)
+    with pytest.raises(PayloadError, match=r"^payload of 'x\.Happened' .*: not valid JSON \("):
+        registry.deserialize("x.Happened", '{"a": ')
+    with pytest.raises(
+        PayloadError,
+        match=r"^payload of 'x\.Happened' .*: no upcaster from schema version 1$",
+    ):
+        registry.deserialize("x.Happened", '{"a": 1}', version=1)
+    with pytest.raises(PayloadError, match=r"^payload of 'x\.Happened' .*: expected ShapeV2, got"):
+        registry.to_json_value("x.Happened", FirstShape(1))
+    with pytest.raises(PayloadError) as newer:
+        registry.deserialize("x.Happened", '{"a": 1, "b": 2}', version=3)
+    assert newer.value.name == "x.Happened"
+
+
+def test_registries_merge_when_they_agree_and_refuse_a_name_registered_two_ways():
+    """Two modules may register one event alike (each registry builds its own codecs)."""
+    first, same, other = Registry(), Registry(), Registry()
+    first.register_event("x.Happened", FirstShape)
+    same.register_event("x.Happened", FirstShape)
+    same.register_snapshot("x.FirstV1", FirstShape)
+    other.register_event("x.Happened", SecondShape)
+    merged = first.merge([same])
+    assert merged.names() == ["x.FirstV1", "x.Happened"]
+    assert merged.merge([first, same]).names() == merged.names()
+    assert merged.deserialize("x.Happened", '{"a": 1}') == FirstShape(1)
+    with pytest.raises(ValueError, match=r"^'x\.Happened' is registered differently twice$"):
+        first.merge([same, other])

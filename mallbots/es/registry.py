@@ -209,7 +209,18 @@ class Registry:
         for registry in (self, *others):
             for registration in registry._by_name.values():
                 existing = merged._by_name.get(registration.name)
-                if existing is not None and existing != registration:
+                if existing is not None and _definition(existing) != _definition(registration):
                     raise ValueError(f"{registration.name!r} is registered differently twice")
                 merged._by_name[registration.name] = registration
         return merged
+
+
+def _definition(registration: Registration) -> tuple:
+    """What makes two registrations of a name the same: not their codecs, which each
+    registry builds afresh for the same type."""
+    return (
+        registration.payload_type,
+        registration.kind,
+        registration.version,
+        dict(registration.upcasters),
+    )
