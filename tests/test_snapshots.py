@@ -266,3 +266,15 @@ def test_a_snapshot_store_named_no_table_keeps_its_snapshots_in_one_called_snaps
     account.deposit(Decimal("2"))
     repository.save(account)
     assert db.execute("SELECT stream_id, stream_version FROM snapshots").fetchall() == [("a1", 3)]
+
+
+def test_in_memory_the_warning_says_so_and_names_the_shops_own_mend(caplog):
+    bank = Bank(Database())  # in memory
+    bank.open_account("a1")
+    deposit(bank, "a1", 2)
+    bank.database.execute("UPDATE bank.snapshots SET snapshot_data = '{\"owner\": 1}'")
+    with caplog.at_level(logging.WARNING, logger="mallbots.es.snapshots"):
+        assert bank.accounts.load("a1").balance == Decimal("2")
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert warning.startswith("the snapshot of bank.Account 'a1' in bank.snapshots (memory) ")
+    assert warning.endswith("run: shop.rebuild_snapshots()")
