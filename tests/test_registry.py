@@ -144,3 +144,31 @@ def test_registries_merge_when_they_agree_and_refuse_a_name_registered_two_ways(
     assert merged.deserialize("x.Happened", '{"a": 1}') == FirstShape(1)
     with pytest.raises(ValueError, match=r"^'x\.Happened' is registered differently twice$"):
         first.merge([same, other])
+
+
+@dataclass(frozen=True)
+class Reading:
+    value: float
+
+
+def test_a_payload_json_cannot_hold_is_refused_naming_the_event_and_why():
+    registry = Registry()
+    registry.register_event("x.Read", Reading)
+    with pytest.raises(
+        PayloadError,
+        match=r"^payload of 'x\.Read' does not fit its type: Out of range float values are not",
+    ):
+        registry.serialize("x.Read", Reading(float("nan")))
+    with pytest.raises(ValueError, match=r"^x\.Read: schema versions start at 1$"):
+        registry.register_event("x.Read", Reading, version=0)
+
+
+def test_parsed_json_values_become_payloads_checked_field_by_field():
+    registry = bank_registry()
+    assert "bank.MoneyDeposited" in registry and "bank.Nope" not in registry
+    deposited = registry.from_json_value("bank.MoneyDeposited", {"amount": "5.00"})
+    assert deposited == MoneyDeposited(Decimal("5.00"))
+    with pytest.raises(
+        PayloadError, match=r"^payload of 'bank\.MoneyDeposited' does not fit its type: amount"
+    ):
+        registry.from_json_value("bank.MoneyDeposited", {"amount": "five"})
