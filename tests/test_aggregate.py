@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mallbots.es import SeededIds, SteppingClock
-from tests.es_support import Account, AccountOpened, AccountRenamed
+from mallbots.es import Aggregate, SeededIds, SteppingClock
+from tests.es_support import Account, AccountOpened, AccountRenamed, AccountV1
 
 
 def test_recording_applies_at_once_and_keeps_the_event_pending():
@@ -170,3 +170,60 @@ def test_an_aggregate_shows_each_field_of_its_state_in_a_table_with_its_pending_
     assert "version 0 (+2 pending)</span>" in html
     assert "<td style='text-align:left'>AccountOpened; MoneyDeposited</td>" in html
     assert "<td style='text-align:left'>(none)</td>" in html  # the empty list, still
+
+
+def test_a_memento_restores_an_equal_aggregate_at_its_pending_version_and_stays_intact():
+    account = Account("a1")
+    account.open("Ada")
+    account.deposit(Decimal("5"))
+    memento = account.memento()
+    restored = Account("a1")
+    restored.restore(memento)
+    assert (restored.state(), restored.version) == (account.state(), 2)
+    restored.deposit(Decimal("1"))
+    assert memento["balance"] == Decimal("5") and memento["history"][-1] == "MoneyDeposited"
+    with pytest.raises(ValueError, match=r"^bank\.Account 'a1' is loaded already; restore a new"):
+        restored.restore(memento)
+    with pytest.raises(ValueError, match=r"^a memento of 'a1' cannot restore 'a2'$"):
+        Account("a2").restore(memento)
+
+
+class Plain(Aggregate):
+    """An aggregate that keeps no snapshots and never closes its books."""
+
+    NAME = "x.Plain"
+
+    def apply(self, event) -> None:
+        pass
+
+
+def test_an_aggregate_that_does_not_take_snapshots_or_close_its_books_says_so():
+    plain = Plain("p1")
+    for attempt in (plain.to_snapshot, lambda: plain.apply_snapshot(object())):
+        with pytest.raises(TypeError, match=r"^Plain does not take snapshots$"):
+            attempt()
+    for attempt in (lambda: plain.close_books("p2"), lambda: plain.open_books(Plain("p0"))):
+        with pytest.raises(TypeError, match=r"^Plain does not close its books$"):
+            attempt()
+    plain.record("x.Happened", None)
+    with pytest.raises(ValueError, match=r"^x\.Plain 'p1' already has events in 'p1'$"):
+        plain.continue_in("p2")
+
+
+def test_an_aggregate_shows_its_id_version_and_state_in_its_repr():
+    account = Account("a1")
+    account.open("Ada")
+    account.commit_events()
+    assert repr(account) == (
+        "Account(id='a1', version=1, owner='Ada', balance=Decimal('0'), closed=False, "
+        "history=('AccountOpened',))"
+    )
+
+
+def test_nested_values_show_as_text_empty_ones_as_none():
+    shelf = Shelf("s1")
+    shelf.stock = {}
+    shelf.empty = [AccountV1("Ada", Decimal("1"), False, ())]
+    html = shelf._repr_html_()
+    assert "<th style='text-align:left'>stock</th><td style='text-align:left'>(none)</td>" in html
+    assert "<td style='text-align:left'>owner=Ada, balance=1, closed=False, history=()</td>" in html
