@@ -20,6 +20,7 @@ from mallbots.es import (
     snapshots,
     with_middleware,
 )
+from mallbots.es.snapshots import rebuild_snapshots
 from tests.es_support import Account, AccountV1, Bank, bank_registry
 
 
@@ -331,3 +332,46 @@ def test_the_snapshot_middleware_named_no_table_writes_to_one_called_snapshots(d
     account.deposit(Decimal("2"))
     repository.save(account)
     assert db.execute("SELECT stream_id, stream_version FROM snapshots").fetchall() == [("a1", 3)]
+
+
+def accounts_of_three_lengths(bank: Bank) -> None:
+    """a1 with 3 events, a2 with 5, a3 with 2 (below a snapshot every three)."""
+    for account_id, deposits in (("a1", 2), ("a2", 4), ("a3", 1)):
+        bank.open_account(account_id)
+        deposit(bank, account_id, deposits)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 100])
+def test_a_rebuild_gives_each_stream_the_strategy_picks_a_snapshot_at_its_newest_version(
+    db, batch_size
+):
+    bank = Bank(db, every=None)
+    accounts_of_three_lengths(bank)
+    store = SnapshotStore(bank.events, db, bank.registry, "bank.snapshots", EveryNEvents(3))
+    db.execute("INSERT INTO bank.snapshots VALUES ('a3', 'bank.Account', 1, 'x', 'garbage', now())")
+    assert rebuild_snapshots(store, bank.events, [Account], batch_size=batch_size) == 2
+    rows = db.execute(
+        "SELECT stream_id, stream_version, snapshot_name, snapshot_data, updated_at "
+        "FROM bank.snapshots ORDER BY stream_id"
+    ).fetchall()
+    expected = []
+    for account_id in ("a1", "a2"):
+        account = bank.accounts.load(account_id)
+        newest = bank.events.load_stream("bank.Account", account_id)[-1]
+        data = bank.registry.serialize("bank.AccountV1", account.to_snapshot())
+        expected.append((account_id, account.version, "bank.AccountV1", data, newest.occurred_at))
+    assert rows == expected
+    with pytest.raises(ValueError, match=r"^batch_size must be at least 1$"):
+        rebuild_snapshots(store, bank.events, [Account], batch_size=0)
+
+
+def test_a_rebuild_by_never_writes_none_and_by_any_other_strategy_one_per_stream(db):
+    bank = Bank(db, every=None)
+    accounts_of_three_lengths(bank)
+    store = SnapshotStore(bank.events, db, bank.registry, "bank.snapshots", never)
+    assert never(bank.accounts.load("a2")) is False
+    assert rebuild_snapshots(store, bank.events, [Account]) == 0
+    assert db.execute("SELECT count(*) FROM bank.snapshots").fetchone() == (0,)
+    store.strategy = lambda aggregate: aggregate.pending_version % 2 == 0
+    assert rebuild_snapshots(store, bank.events, [Account]) == 3
+    assert store.frame()["stream_version"].tolist() == [3, 5, 2]
