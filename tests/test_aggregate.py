@@ -227,3 +227,14 @@ def test_nested_values_show_as_text_empty_ones_as_none():
     html = shelf._repr_html_()
     assert "<th style='text-align:left'>stock</th><td style='text-align:left'>(none)</td>" in html
     assert "<td style='text-align:left'>owner=Ada, balance=1, closed=False, history=()</td>" in html
+
+
+def test_a_memento_shares_no_state_with_the_aggregate_or_with_what_it_restores():
+    shelf = Shelf("s1")
+    memento = shelf.memento()
+    shelf.stock["pens"] = 3  # changed in place, after the memento
+    assert memento["stock"]["pens"] == 2
+    restored = Shelf("s1")
+    restored.restore(memento)
+    restored.stock["pens"] = 4
+    assert memento["stock"]["pens"] == 2
