@@ -430,3 +430,9 @@ def test_the_status_of_no_projections_is_an_empty_table_of_the_same_columns(db):
         0,
         ["projection", "mode", "position", "head", "lag"],
     )
+
+
+def test_a_projector_hands_back_its_projections_by_name_and_in_order(db):
+    projector = two_projections(Bank(db, every=None))
+    assert projector["second.balances"].schema == "second"
+    assert [projection.name for projection in projector] == ["first.balances", "second.balances"]
