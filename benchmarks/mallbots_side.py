@@ -19,7 +19,6 @@ from benchmarks.timing import Trials, clock, command_trials, load_trials, per_se
 from mallbots import MallBots
 from mallbots.es import (
     Aggregate,
-    AggregateCache,
     AggregateEvent,
     AggregateRepository,
     Database,
@@ -27,10 +26,10 @@ from mallbots.es import (
     EventStore,
     EveryNEvents,
     Registry,
-    cached,
     snapshots,
     with_middleware,
 )
+from mallbots.es.cache import AggregateCache, cached
 
 NAME = "MallBots"
 ONE = Decimal("1.25")

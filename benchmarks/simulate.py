@@ -52,7 +52,7 @@ def child(preset: str, path: str) -> None:
 def writing_nothing(serialize: bool) -> None:
     """Make every bulk writer of this process write nothing: its batches are still cut
     (and, with ``serialize``, serialized as for DuckDB), then dropped."""
-    from mallbots.es.bulk import BulkWriter, _Prepared
+    from mallbots.es.duckdb.bulk import BulkWriter, _Prepared
 
     BulkWriter._write = lambda self, prepared: prepared.events  # type: ignore[method-assign]
     if not serialize:
@@ -65,7 +65,7 @@ def stages_child(preset: str, serialize: bool = False) -> None:
     event recorded); nothing is written, and nothing serialized unless ``serialize``:
     then the commands' part includes serializing every batch and snapshot as the bulk
     writer does, the last batch too. Prints a JSON line with each part's seconds."""
-    from mallbots.es.collector import collector_paused
+    from mallbots.es.gc_pause import collector_paused
     from mallbots.simulator import PRESETS, simulation_shop
     from mallbots.simulator.activity import Activity
     from mallbots.simulator.bulk import BulkRunner

@@ -1,7 +1,7 @@
 """A plain table's rows held in memory during a bulk load, written a batch at a time.
 
 A :class:`BufferedTable` stands in for a module repository's :class:`~mallbots.table.Table`
-while a :class:`~mallbots.es.bulk.BulkWriter` runs: the repository's inserts and
+while a :class:`~mallbots.es.duckdb.bulk.BulkWriter` runs: the repository's inserts and
 updates change rows in memory, its look-ups read them back (and the table, for rows
 from before the load), and the writer writes every row changed since its last batch,
 in one statement, in that batch's transaction. So the module's own rules run as in a

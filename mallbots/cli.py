@@ -24,7 +24,7 @@ from mallbots.app import DEFAULT_DATABASE, MallBots
 from mallbots.demo import run_demo
 from mallbots.errors import DomainError
 from mallbots.es import Database, EventSourcingError, HandlerError
-from mallbots.es.database import MEMORY, duckdb_explained, file_kind, without_sql
+from mallbots.es.duckdb.database import MEMORY, duckdb_explained, file_kind, without_sql
 from mallbots.es.lifetimes import events_per_type, lifetime_summary
 from mallbots.ownership import EmptyDatabaseError, require_shop
 from mallbots.reading import behind_note, open_for_reading, read_log

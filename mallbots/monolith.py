@@ -16,23 +16,21 @@ from typing import TypeVar
 
 from mallbots.es import (
     Aggregate,
-    AggregateCache,
     AggregateRepository,
     AggregateStore,
-    Clock,
     Database,
     EventDispatcher,
     EventStore,
-    IdFactory,
     Registry,
     SnapshotStore,
-    SnapshotStrategy,
-    cached,
-    publisher,
-    with_middleware,
 )
 from mallbots.es.books import Continuations
 from mallbots.es.books import continuations as following
+from mallbots.es.cache import AggregateCache
+from mallbots.es.chain import store_chain
+from mallbots.es.clock import Clock
+from mallbots.es.ids import IdFactory
+from mallbots.es.snapshots import SnapshotStrategy
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -64,12 +62,14 @@ class Monolith:
         snapshot_store = SnapshotStore(
             events, self.database, registry, f"{schema}.snapshots", self.snapshot_strategy
         )
-        middleware = [publisher(self.dispatcher)]
-        if self.aggregate_cache is not None:
-            middleware.insert(0, cached(self.aggregate_cache, self.database))
-        if pointers is not None:
-            middleware.append(following(pointers))
-        store = with_middleware(snapshot_store, *middleware)
+        store = store_chain(
+            events,
+            snapshot_store,
+            dispatcher=self.dispatcher,
+            continuations=following(pointers) if pointers is not None else None,
+            cache=self.aggregate_cache,
+            transactions=self.database,
+        )
         return EventSourcing(self, events, snapshot_store, store, pointers)
 
 

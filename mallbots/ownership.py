@@ -16,7 +16,8 @@ from __future__ import annotations
 import weakref
 from functools import cache
 
-from mallbots.es import Database, ForeignDatabaseError
+from mallbots.es import Database
+from mallbots.es.errors import ForeignDatabaseError
 
 APPLICATION = "mallbots"
 SCHEMA_VERSION = 1

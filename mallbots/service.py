@@ -11,7 +11,7 @@ refuses, the whole command is rolled back and the caller gets that refusal, the
 :class:`~mallbots.errors.DomainError` itself rather than the handler error wrapping it.
 Nested commands (a handler calling another module) join the outer unit of work.
 During a bulk load (:func:`batched`) a command's unit of work is instead one command of
-a :class:`~mallbots.es.bulk.BulkWriter`, which commits it whole with its batch.
+a :class:`~mallbots.es.duckdb.bulk.BulkWriter`, which commits it whole with its batch.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from mallbots.es import (
     AggregateRepository,
     Database,
     HandlerError,
-    IdFactory,
 )
+from mallbots.es.ids import IdFactory
 
 A = TypeVar("A", bound=Aggregate)
 Method = Callable[[Any, Any], Any]

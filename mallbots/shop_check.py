@@ -1,6 +1,6 @@
 """Check a whole shop file: every table it owns, and the rules its modules keep together.
 
-:func:`check_shop` runs :func:`~mallbots.es.check.check_database` on a shop's file
+:func:`check_shop` runs :func:`~mallbots.es.duckdb.check.check_database` on a shop's file
 with what only the shop knows: which tables are its own (read whole, so a damaged
 storage block anywhere is found), what to do when one cannot be read, and the rules
 across modules that every committed command keeps. Each rule is one set-based query:
@@ -32,7 +32,7 @@ from dataclasses import replace
 from mallbots.adapters import ORDERS_OF_BASKETS
 from mallbots.app import SCHEMAS, shop_registry
 from mallbots.es import Database
-from mallbots.es.check import CheckReport, Invariant, check_database
+from mallbots.es.duckdb.check import CheckReport, Invariant, check_database
 from mallbots.es.projector import CHECKPOINTS
 
 OTHER_SCHEMAS = ("projections",)

@@ -13,7 +13,8 @@ from typing import Any
 import pandas as pd
 
 from mallbots.es import Database
-from mallbots.es.database import checked_identifier, create_schema_of
+from mallbots.es.duckdb.database import create_schema_of
+from mallbots.es.identifiers import checked_identifier
 from mallbots.frames import exact_frame
 
 Row = dict[str, Any]

@@ -11,7 +11,6 @@ from typing import ClassVar
 
 from mallbots.es import (
     Aggregate,
-    AggregateCache,
     AggregateEvent,
     AggregateRepository,
     Database,
@@ -20,12 +19,11 @@ from mallbots.es import (
     EveryNEvents,
     Registry,
     SeededIds,
+    SnapshotStore,
     SteppingClock,
-    cached,
-    publisher,
-    snapshots,
-    with_middleware,
 )
+from mallbots.es.cache import AggregateCache
+from mallbots.es.chain import store_chain
 from mallbots.es.projection import RowBuffer, RowProjection, on
 
 
@@ -168,14 +166,20 @@ class Bank:
         self.dispatcher = EventDispatcher()
         self.published: list[AggregateEvent] = []
         self.dispatcher.subscribe(self.published.append)
-        middleware = [publisher(self.dispatcher)]
-        if every is not None:
-            middleware.append(
-                snapshots(database, self.registry, "bank.snapshots", EveryNEvents(every))
+        snapshot_store = (
+            SnapshotStore(
+                self.events, database, self.registry, "bank.snapshots", EveryNEvents(every)
             )
-        if cache is not None:
-            middleware.insert(0, cached(cache, database))
-        self.store = with_middleware(self.events, *middleware)
+            if every is not None
+            else None
+        )
+        self.store = store_chain(
+            self.events,
+            snapshot_store,
+            dispatcher=self.dispatcher,
+            cache=cache,
+            transactions=database,
+        )
         self.accounts = AggregateRepository(
             Account, self.store, clock=SteppingClock(), ids=SeededIds(seed)
         )

@@ -9,14 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mallbots.es import (
-    AggregateCache,
-    AggregateRepository,
-    ConcurrencyError,
-    Database,
-    EventStore,
-    SteppingClock,
-)
+from mallbots.es import AggregateRepository, ConcurrencyError, Database, EventStore, SteppingClock
+from mallbots.es.cache import AggregateCache
 from tests.es_support import Account, AccountError, Bank
 
 KEY = ("bank.Account", "a1")

@@ -15,8 +15,8 @@ from mallbots.es import (
     EveryNEvents,
     SnapshotStore,
 )
-from mallbots.es.bulk import BulkTarget, BulkWriter
-from mallbots.es.frames import frame_of_rows
+from mallbots.es.duckdb.bulk import BulkTarget, BulkWriter
+from mallbots.es.duckdb.frames import frame_of_rows
 from tests.es_support import Account, Bank, bank_registry
 
 

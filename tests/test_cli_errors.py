@@ -9,7 +9,7 @@ import pytest
 
 from mallbots.cli import QuietCtrlC, report
 from mallbots.es import Database, HandlerError
-from mallbots.es.database import duckdb_explained
+from mallbots.es.duckdb.database import duckdb_explained
 
 
 def raised(make) -> BaseException:

@@ -12,7 +12,8 @@ import duckdb
 import pytest
 
 from mallbots.app import MallBots
-from mallbots.es import Database, DatabaseLockedError, NotADatabaseFileError
+from mallbots.es import Database
+from mallbots.es.errors import DatabaseLockedError, NotADatabaseFileError
 from mallbots.stores.application import CreateStore
 from tests.processes import held
 
@@ -258,7 +259,8 @@ def test_a_closed_database_refuses_work_in_its_own_words(tmp_path):
 
 FILE_SIZE_LIMITED = """
 import resource, signal, sys
-from mallbots.es import Database, DatabaseInvalidatedError
+from mallbots.es import Database
+from mallbots.es.errors import DatabaseInvalidatedError
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails, as on a full disk
 db = Database.open(sys.argv[1])
 db.execute("SET checkpoint_threshold = '1GB'")

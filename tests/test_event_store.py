@@ -13,7 +13,7 @@ from mallbots.es import (
     EventLog,
     EventStore,
 )
-from mallbots.es.event_store import StreamAppend
+from mallbots.es.event_rows import StreamAppend
 from tests.es_support import Account, Bank, bank_registry
 
 
@@ -295,7 +295,7 @@ def test_positions_given_by_the_caller_interleave_two_tables(db):
     first, second = (EventStore(db, bank_registry(), f"bank{i}.events") for i in (1, 2))
     a, b = account_with_events("a", 1), account_with_events("b", 1)
     with db.transaction():
-        start = db.claim_positions(4)
+        start = db.log_book.claim_positions(4)
         first.append_many([pending(a)], positions=[start, start + 2])
         second.append_many([pending(b)], positions=[start + 1, start + 3])
     log = EventLog(db, bank_registry())

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from mallbots.es import Database, EventLog, EventStore, log
+from mallbots.es import Database, EventLog, EventStore
+from mallbots.es.duckdb import log
 from tests.es_support import Account, bank_registry
 
 

@@ -199,7 +199,7 @@ def test_property_inline_equals_catch_up_equals_rebuild(script, batch):
         bank = Bank(db, every=3)
         projector_for(bank, "inline_view", batch=batch)
         for number, command, amount in script:
-            account = bank.accounts.load(f"a{number}", create=True)
+            account = bank.accounts.load_or_new(f"a{number}")
             try:
                 if command == "open":
                     account.open(f"owner {amount}")

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from mallbots.es import PayloadError, Registry, RegistryError, UnknownNameError
+from mallbots.es import PayloadError, Registry, UnknownNameError
+from mallbots.es.errors import RegistryError
 from tests.es_support import AccountOpened, AccountV1, MoneyDeposited, bank_registry
 
 

@@ -29,7 +29,7 @@ def test_loading_an_unknown_id_is_a_not_found_error(bank):
 
 
 def test_asking_for_a_new_aggregate_when_none_exists(bank):
-    account = bank.accounts.load("nobody", create=True)
+    account = bank.accounts.load_or_new("nobody")
     assert account.version == 0 and account.owner == ""
 
 

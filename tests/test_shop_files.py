@@ -11,7 +11,7 @@ import pytest
 
 from mallbots.app import MallBots
 from mallbots.cli import main
-from mallbots.es import ForeignDatabaseError
+from mallbots.es.errors import ForeignDatabaseError
 from mallbots.ownership import MARKER, SCHEMA_VERSION
 from tests.processes import held
 

@@ -9,7 +9,8 @@ import pytest
 
 from mallbots import MallBots
 from mallbots.es import CorruptEventError
-from mallbots.es.snapshots import EveryNEvents, never, rebuild_snapshots
+from mallbots.es.duckdb.snapshots import rebuild_snapshots
+from mallbots.es.snapshots import EveryNEvents, never
 from mallbots.ordering import GetOrder
 from tests.reliability.small_mall import fill_small_mall
 

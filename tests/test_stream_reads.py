@@ -12,7 +12,8 @@ from decimal import Decimal
 
 import pytest
 
-from mallbots.es import CorruptEventError, EventLog, EventStore, SteppingClock, event_store
+from mallbots.es import CorruptEventError, EventLog, EventStore, SteppingClock
+from mallbots.es.duckdb import stream_reads
 from tests.es_support import Account, MoneyDeposited, bank_registry
 
 
@@ -39,7 +40,7 @@ def _branch(branch_id: str, deposits: int) -> Branch:
 @pytest.fixture(params=["whole stream by id", "versions filtered in SQL"])
 def query_shape(request, monkeypatch):
     skip = 10**9 if request.param == "whole stream by id" else 1
-    monkeypatch.setattr(event_store, "SKIP_IN_PYTHON", skip)
+    monkeypatch.setattr(stream_reads, "SKIP_IN_PYTHON", skip)
     return request.param
 
 

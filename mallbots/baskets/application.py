@@ -21,7 +21,8 @@ from mallbots.baskets.errors import (
 )
 from mallbots.baskets.ports import Catalog, Customers, Orders
 from mallbots.errors import require_text
-from mallbots.es import AggregateRepository, Database, IdFactory
+from mallbots.es import AggregateRepository, Database
+from mallbots.es.ids import IdFactory
 from mallbots.service import ApplicationService, command, load, query
 
 
@@ -84,7 +85,7 @@ class BasketsApplication(ApplicationService):
     def start_basket(self, cmd: StartBasket) -> str:
         """Open a basket for a customer; returns its id."""
         basket_id = self.new_id(cmd.basket_id, "basket id", BasketIdIsBlankError)
-        basket = self.baskets.load(basket_id, create=True)
+        basket = self.baskets.load_or_new(basket_id)
         basket.start(cmd.customer_id)
         if self.customers.find_customer(cmd.customer_id) is None:
             raise UnknownCustomerError(cmd.customer_id)

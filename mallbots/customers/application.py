@@ -20,7 +20,8 @@ from mallbots.customers.errors import (
 )
 from mallbots.customers.repository import Customer, CustomerRepository
 from mallbots.errors import require_text
-from mallbots.es import Database, IdFactory
+from mallbots.es import Database
+from mallbots.es.ids import IdFactory
 from mallbots.service import ApplicationService, command, query
 
 

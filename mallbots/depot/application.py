@@ -41,7 +41,8 @@ from mallbots.depot.repository import (
     StopItem,
 )
 from mallbots.errors import require_text
-from mallbots.es import Database, IdFactory
+from mallbots.es import Database
+from mallbots.es.ids import IdFactory
 from mallbots.service import ApplicationService, command, query
 
 

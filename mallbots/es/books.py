@@ -24,9 +24,9 @@ from typing import TypeVar
 
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.aggregate_store import AggregateStore, Middleware
-from mallbots.es.database import Database, checked_identifier, create_schema_of
+from mallbots.es.duckdb.database import Database, checked_identifier, create_schema_of
+from mallbots.es.duckdb.log import EventLog
 from mallbots.es.events import AggregateEvent
-from mallbots.es.log import EventLog
 from mallbots.es.repository import AggregateRepository
 
 A = TypeVar("A", bound=Aggregate)

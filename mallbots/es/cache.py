@@ -21,7 +21,7 @@ It trusts the saves made through it, and these rules keep that trust safe:
   the version before it).
 
 What it cannot see are events that reach a stream around it: another process, a
-:class:`~mallbots.es.bulk.BulkWriter`, a store built beside it. A load can return the
+:class:`~mallbots.es.duckdb.bulk.BulkWriter`, a store built beside it. A load can return the
 state from before them until the stream's next save through the cache is refused.
 After writing around it, :meth:`AggregateCache.evict` or :meth:`AggregateCache.clear`.
 """
@@ -35,8 +35,8 @@ from typing import Any, NamedTuple
 
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.aggregate_store import AggregateStore, Middleware
-from mallbots.es.database import Database
 from mallbots.es.events import AggregateEvent
+from mallbots.es.ports import Transactions
 
 CacheKey = tuple[str, str]
 """An aggregate in the cache: (aggregate name, aggregate id)."""
@@ -143,7 +143,9 @@ def _later(memento: Memento, kept: Memento | None) -> bool:
 class CachingStore:
     """Middleware: loads from the cache when it can, and keeps what is loaded and saved."""
 
-    def __init__(self, inner: AggregateStore, cache: AggregateCache, database: Database) -> None:
+    def __init__(
+        self, inner: AggregateStore, cache: AggregateCache, database: Transactions
+    ) -> None:
         self.inner = inner
         self.cache = cache
         self.database = database
@@ -175,6 +177,6 @@ class CachingStore:
         self.database.after_commit(lambda: self.cache.put(key, memento, read_at))
 
 
-def cached(cache: AggregateCache, database: Database) -> Middleware:
+def cached(cache: AggregateCache, database: Transactions) -> Middleware:
     """Middleware that serves loads from ``cache`` (place it outermost)."""
     return lambda inner: CachingStore(inner, cache, database)

@@ -19,12 +19,9 @@ import operator
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import count, islice, repeat
-from typing import Any
-
-import duckdb
+from typing import Any, Protocol
 
 from mallbots.es import serde
-from mallbots.es.collector import collector_paused
 from mallbots.es.errors import (
     CorruptEventError,
     NewerSchemaVersionError,
@@ -32,6 +29,7 @@ from mallbots.es.errors import (
     UnknownNameError,
 )
 from mallbots.es.events import EMPTY_METADATA, AggregateEvent
+from mallbots.es.gc_pause import collector_paused
 from mallbots.es.registry import SCHEMA_VERSION, Registration, Registry
 
 STREAM_EVENT_COLUMNS = (
@@ -76,7 +74,13 @@ def timestamp_from_us(microseconds: int) -> datetime:
     return _EPOCH + timedelta(microseconds=microseconds)
 
 
-def fetch_columns(result: duckdb.DuckDBPyConnection) -> list[list]:
+class ColumnarResult(Protocol):
+    """A query's result that hands its columns over as arrays (DuckDB's, say)."""
+
+    def fetchnumpy(self) -> dict[str, Any]: ...
+
+
+def fetch_columns(result: ColumnarResult) -> list[list]:
     """The rest of a query's result as one Python list per column."""
     return [array.tolist() for array in result.fetchnumpy().values()]
 
@@ -102,7 +106,7 @@ def decode_columns(
     For columns of one stream selected with :data:`STREAM_EVENT_COLUMNS` (extra columns
     after them are ignored), pass ``stream=(stream_name, stream_id)``. From
     :data:`PAUSE_COLLECTOR_FROM` events on, the cyclic garbage collector is paused
-    meanwhile (see :mod:`mallbots.es.collector`).
+    meanwhile (see :mod:`mallbots.es.gc_pause`).
     """
     if len(columns[POSITION]) < PAUSE_COLLECTOR_FROM:
         return _decode_columns(columns, registry, stream)
@@ -305,7 +309,7 @@ def check_contiguous(columns: Columns, after: int, stream_name: str, stream_id: 
 
 
 def decode_stream(
-    result: duckdb.DuckDBPyConnection,
+    result: ColumnarResult,
     registry: Registry,
     stream_name: str,
     stream_id: str,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from mallbots.es.log import EventLog
+from mallbots.es.duckdb.log import EventLog
 
 
 def stream_stats(log: EventLog) -> pd.DataFrame:

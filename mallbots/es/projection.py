@@ -29,9 +29,9 @@ from typing import Any, ClassVar
 import duckdb
 import pandas as pd
 
-from mallbots.es.database import checked_identifier
+from mallbots.es.duckdb.frames import result_frame
 from mallbots.es.events import AggregateEvent
-from mallbots.es.frames import result_frame
+from mallbots.es.identifiers import checked_identifier
 
 Row = dict[str, Any]
 _aggregate_id = attrgetter("aggregate_id")
@@ -96,7 +96,7 @@ class Projection(ABC):
 
         ``events`` is SQL for the relation of stored events this projection handles, up
         to the checkpoint the rebuild moves to: the columns of an event table plus
-        ``aggregate_id`` (see :meth:`~mallbots.es.log.EventLog.relation`). Payloads are
+        ``aggregate_id`` (see :meth:`~mallbots.es.duckdb.log.EventLog.relation`). Payloads are
         the stored JSON: an SQL rebuild must read every schema version the log holds.
         """
         raise NotImplementedError(f"{self.name} has no set-based rebuild")

@@ -36,10 +36,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from mallbots.es.collector import collector_paused
-from mallbots.es.database import Database
+from mallbots.es.duckdb.database import Database
+from mallbots.es.duckdb.log import EventLog
 from mallbots.es.events import AggregateEvent
-from mallbots.es.log import EventLog
+from mallbots.es.gc_pause import collector_paused
 from mallbots.es.projection import Projection
 
 CHECKPOINTS = "projections.checkpoints"

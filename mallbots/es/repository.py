@@ -44,16 +44,22 @@ class AggregateRepository(Generic[A]):
         """An empty aggregate (version 0) that records with this repository's clock and ids."""
         return self.aggregate_type(aggregate_id, clock=self.clock, ids=self.ids)
 
-    def load(self, aggregate_id: str, *, create: bool = False) -> A:
+    def load(self, aggregate_id: str) -> A:
         """The aggregate with its stored history applied.
 
-        An id with no events raises :class:`AggregateNotFoundError`, unless ``create``
-        asks for an empty aggregate instead (to run a creating command on it).
+        An id with no events raises :class:`AggregateNotFoundError`.
         """
         aggregate = self.new(aggregate_id)
         self.store.load(aggregate)
-        if aggregate.version == 0 and not create:
+        if aggregate.version == 0:
             raise AggregateNotFoundError(self.aggregate_name, aggregate_id)
+        return aggregate
+
+    def load_or_new(self, aggregate_id: str) -> A:
+        """The aggregate with its stored history applied, or a new, empty one if the id
+        has no events (to run a creating command on, which refuses an existing one)."""
+        aggregate = self.new(aggregate_id)
+        self.store.load(aggregate)
         return aggregate
 
     def save(self, aggregate: A) -> list[AggregateEvent]:

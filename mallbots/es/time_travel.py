@@ -23,10 +23,10 @@ from typing import Any, Protocol, TypeVar
 import pandas as pd
 
 from mallbots.es.aggregate import Aggregate
-from mallbots.es.database import Database
+from mallbots.es.duckdb.database import Database
+from mallbots.es.duckdb.log import EventLog, checked_count
 from mallbots.es.errors import AggregateNotFoundError
 from mallbots.es.events import AggregateEvent
-from mallbots.es.log import EventLog, checked_count
 from mallbots.es.projection import Projection
 
 A = TypeVar("A", bound=Aggregate)

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mallbots.errors import require_text
-from mallbots.es import Clock, Database, IdFactory
+from mallbots.es import Database
+from mallbots.es.clock import Clock
+from mallbots.es.ids import IdFactory
 from mallbots.notifications.errors import UnknownCustomerError
 from mallbots.notifications.ports import Customers
 from mallbots.notifications.repository import Notification, NotificationRepository

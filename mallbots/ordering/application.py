@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mallbots.es import AggregateRepository, Database, IdFactory
+from mallbots.es import AggregateRepository, Database
+from mallbots.es.ids import IdFactory
 from mallbots.ordering.errors import (
     InvoiceOfAnotherOrderError,
     OrderIdIsBlankError,
@@ -78,7 +79,7 @@ class OrderingApplication(ApplicationService):
     def create_order(self, cmd: CreateOrder) -> str:
         """Authorise, confirm the payment, schedule shopping, create; returns the order id."""
         order_id = self.new_id(cmd.order_id, "order id", OrderIdIsBlankError)
-        order = self.orders.load(order_id, create=True)
+        order = self.orders.load_or_new(order_id)
         items = order.check_creatable(cmd.customer_id, cmd.payment_id, cmd.items)
         self.customers.authorize_customer(cmd.customer_id)
         self.payments.confirm_payment(cmd.payment_id, cmd.customer_id, Order.total_of(items))

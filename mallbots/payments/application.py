@@ -16,7 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from mallbots.errors import require_text
-from mallbots.es import Database, IdFactory
+from mallbots.es import Database
+from mallbots.es.ids import IdFactory
 from mallbots.money import money
 from mallbots.payments.errors import (
     CustomerIdIsBlankError,

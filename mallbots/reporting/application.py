@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from mallbots.errors import require_text
-from mallbots.es import Database, IdFactory
+from mallbots.es import Database
+from mallbots.es.ids import IdFactory
 from mallbots.reporting.history import CustomerHistory
 from mallbots.reporting.sales import StoreSales
 from mallbots.service import ApplicationService, query

@@ -19,7 +19,7 @@ from mallbots.baskets.events import (
     BASKET_STARTED,
 )
 from mallbots.baskets.status import BasketStatus
-from mallbots.es import AggregateEvent, Database, RowBuffer, RowProjection, on, sql
+from mallbots.es import AggregateEvent, Database, RowBuffer, RowProjection, on, set_based
 from mallbots.frames import exact_frame
 from mallbots.money import total
 from mallbots.ordering.events import (
@@ -141,7 +141,7 @@ class CustomerHistoryProjection(RowProjection):
                     sum(coalesce(item->>'price', item->>'product_price')::DECIMAL(18, 2)
                         * (item->>'quantity')::BIGINT) AS total
                 FROM events, unnest(json_extract(event_data, '$.items[*]')) AS t(item)
-                WHERE {sql.where_name(BASKET_CHECKED_OUT, ORDER_CREATED)}
+                WHERE {set_based.where_name(BASKET_CHECKED_OUT, ORDER_CREATED)}
                 GROUP BY position
             ), facts AS (
                 SELECT events.*, lines.items AS line_items, lines.total AS line_total
@@ -158,14 +158,14 @@ class CustomerHistoryProjection(RowProjection):
         made = (next(iter(statuses)),)
         return f"""
             SELECT '{kind}' AS kind, aggregate_id AS id,
-                {sql.last(sql.text("customer_id"), *made)} AS customer_id,
-                {sql.last_mapped(statuses)} AS status,
-                {sql.last_since("line_items", made, priced)} AS items,
-                {sql.last_since("line_total", made, priced)} AS total,
-                {sql.last("occurred_at", *made)} AS started_at,
-                {sql.last_since("occurred_at", made, *ends)} AS ended_at
-            FROM facts WHERE {sql.where_name(*statuses)}
-            GROUP BY aggregate_id HAVING {sql.last_position(*made)} IS NOT NULL
+                {set_based.last(set_based.text("customer_id"), *made)} AS customer_id,
+                {set_based.last_mapped(statuses)} AS status,
+                {set_based.last_since("line_items", made, priced)} AS items,
+                {set_based.last_since("line_total", made, priced)} AS total,
+                {set_based.last("occurred_at", *made)} AS started_at,
+                {set_based.last_since("occurred_at", made, *ends)} AS ended_at
+            FROM facts WHERE {set_based.where_name(*statuses)}
+            GROUP BY aggregate_id HAVING {set_based.last_position(*made)} IS NOT NULL
         """
 
 

@@ -25,7 +25,7 @@ from decimal import Decimal
 import duckdb
 import pandas as pd
 
-from mallbots.es import AggregateEvent, Database, Projection, sql
+from mallbots.es import AggregateEvent, Database, Projection, set_based
 from mallbots.es.projection import ROWS_WRITTEN_IN_PLACE
 from mallbots.frames import exact_frame
 from mallbots.ordering.events import ORDER_CANCELED, ORDER_CREATED
@@ -233,10 +233,10 @@ class StoreSalesProjection(Projection):
             WITH events AS NOT MATERIALIZED ({events}),
             orders AS (
                 SELECT aggregate_id,
-                    {sql.last_position(ORDER_CREATED)} AS created_at,
-                    coalesce({sql.last_position(ORDER_CANCELED)} > created_at, false)
+                    {set_based.last_position(ORDER_CREATED)} AS created_at,
+                    coalesce({set_based.last_position(ORDER_CANCELED)} > created_at, false)
                         AS canceled
-                FROM events WHERE {sql.where_name(ORDER_CREATED, ORDER_CANCELED)}
+                FROM events WHERE {set_based.where_name(ORDER_CREATED, ORDER_CANCELED)}
                 GROUP BY aggregate_id HAVING created_at IS NOT NULL
             )
             SELECT o.aggregate_id, item->>'store_id',
@@ -253,8 +253,8 @@ class StoreSalesProjection(Projection):
             f"""
             INSERT INTO {self.stores} (store_id, name)
             WITH events AS NOT MATERIALIZED ({events})
-            SELECT aggregate_id, {sql.last(sql.text("name"), *named)}
-            FROM events WHERE {sql.where_name(*named)} GROUP BY aggregate_id
+            SELECT aggregate_id, {set_based.last(set_based.text("name"), *named)}
+            FROM events WHERE {set_based.where_name(*named)} GROUP BY aggregate_id
             """
         )
         self._count_totals(cursor)

@@ -5,8 +5,8 @@ modules hold is the one that runs. What changes is underneath them, for the leng
 the run:
 
 - each event-sourced module's store chain has, in place of its snapshot store, a
-  :class:`~mallbots.es.bulk.BulkStore`: an identity map over one
-  :class:`~mallbots.es.bulk.BulkWriter`, which writes events and snapshots a batch at
+  :class:`~mallbots.es.duckdb.bulk.BulkStore`: an identity map over one
+  :class:`~mallbots.es.duckdb.bulk.BulkWriter`, which writes events and snapshots a batch at
   a time (the publisher above it still hands each save's events to their handlers: the
   checkout's order, the invoice, the notifications);
 - each plain module's table is a :class:`~mallbots.bulk_tables.BufferedTable`, whose
@@ -30,7 +30,7 @@ from typing import Any
 from mallbots.app import MallBots
 from mallbots.bulk_tables import BufferedTable
 from mallbots.es import AggregateEvent, SteppingClock
-from mallbots.es.bulk import BulkStore, BulkTarget, BulkWriter
+from mallbots.es.duckdb.bulk import BulkStore, BulkTarget, BulkWriter
 from mallbots.es.projection import Row, RowBuffer, RowProjection, RowWriter
 from mallbots.service import batched
 from mallbots.simulator.activity import Step

@@ -21,8 +21,8 @@ from tqdm import tqdm
 
 from mallbots.app import MallBots
 from mallbots.es import Database, SeededIds, SteppingClock
-from mallbots.es.collector import collector_paused
-from mallbots.es.database import MEMORY
+from mallbots.es.duckdb.database import MEMORY
+from mallbots.es.gc_pause import collector_paused
 from mallbots.simulator.activity import Activity
 from mallbots.simulator.bulk import BulkRunner
 from mallbots.simulator.config import SimulationConfig

@@ -153,9 +153,7 @@ class StoresApplication(ApplicationService):
     @command(CreateStore)
     def create_store(self, cmd: CreateStore) -> str:
         """Create a store; returns its id."""
-        store = self.stores.load(
-            self.new_id(cmd.store_id, "store id", StoreIdIsBlankError), create=True
-        )
+        store = self.stores.load_or_new(self.new_id(cmd.store_id, "store id", StoreIdIsBlankError))
         store.create(cmd.name, cmd.location)
         self.stores.save(store)
         return store.id
@@ -182,7 +180,7 @@ class StoresApplication(ApplicationService):
     def add_product(self, cmd: AddProduct) -> str:
         """Add a product to a store that exists; returns the product's id."""
         product_id = self.new_id(cmd.product_id, "product id", ProductIdIsBlankError)
-        product = self.products.load(product_id, create=True)
+        product = self.products.load_or_new(product_id)
         product.add(cmd.store_id, cmd.name, cmd.description, cmd.sku, cmd.price)
         if self.mall.find(cmd.store_id) is None:
             raise StoreNotFoundError(cmd.store_id)

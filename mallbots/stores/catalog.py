@@ -19,7 +19,7 @@ from typing import ClassVar
 
 import pandas as pd
 
-from mallbots.es import AggregateEvent, Database, RowBuffer, RowProjection, on, sql
+from mallbots.es import AggregateEvent, Database, RowBuffer, RowProjection, on, set_based
 from mallbots.frames import exact_frame
 from mallbots.stores.events import (
     PRODUCT_ADDED,
@@ -98,21 +98,21 @@ class CatalogProjection(RowProjection):
         return f"""
             WITH products AS (
                 SELECT aggregate_id,
-                    {sql.last(sql.text("store_id"), *made)} AS store_id,
-                    {sql.last(sql.text("name"), *made, *named)} AS name,
-                    {sql.last(sql.text("description"), *made, *named)} AS description,
-                    {sql.last(SKU_SQL, *made)} AS sku,
-                    {sql.last(PRICE_SQL, *made)} AS made_price,
-                    {sql.total(sql.money("delta"), *priced)} AS deltas,
-                    {sql.last_position(*made)} AS made_at,
-                    {sql.last_position(PRODUCT_REMOVED)} AS removed_at,
-                    min(position) < {sql.last_position(*made)} AS remade
+                    {set_based.last(set_based.text("store_id"), *made)} AS store_id,
+                    {set_based.last(set_based.text("name"), *made, *named)} AS name,
+                    {set_based.last(set_based.text("description"), *made, *named)} AS description,
+                    {set_based.last(SKU_SQL, *made)} AS sku,
+                    {set_based.last(PRICE_SQL, *made)} AS made_price,
+                    {set_based.total(set_based.money("delta"), *priced)} AS deltas,
+                    {set_based.last_position(*made)} AS made_at,
+                    {set_based.last_position(PRODUCT_REMOVED)} AS removed_at,
+                    min(position) < {set_based.last_position(*made)} AS remade
                 FROM events GROUP BY aggregate_id
             ), remade AS (
-                SELECT e.aggregate_id, sum({sql.money("delta")}) AS deltas
+                SELECT e.aggregate_id, sum({set_based.money("delta")}) AS deltas
                 FROM events e JOIN products p
                     ON p.remade AND e.aggregate_id = p.aggregate_id AND e.position > p.made_at
-                WHERE {sql.where_name(*priced)}
+                WHERE {set_based.where_name(*priced)}
                 GROUP BY e.aggregate_id
             )
             SELECT p.aggregate_id AS id, store_id, name, description, sku,

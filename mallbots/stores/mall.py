@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import pandas as pd
 
-from mallbots.es import AggregateEvent, Database, RowBuffer, RowProjection, on, sql
+from mallbots.es import AggregateEvent, Database, RowBuffer, RowProjection, on, set_based
 from mallbots.frames import exact_frame
 from mallbots.stores.events import (
     STORE_CREATED,
@@ -71,15 +71,15 @@ class MallProjection(RowProjection):
             STORE_CREATED,
             (STORE_PARTICIPATION_ENABLED, STORE_PARTICIPATION_DISABLED),
         )
-        participating = sql.text("participating") + "::BOOLEAN"
+        participating = set_based.text("participating") + "::BOOLEAN"
         return f"""
             SELECT aggregate_id AS id,
-                {sql.last(sql.text("name"), created, STORE_REBRANDED)} AS name,
-                {sql.last(sql.text("location"), created)} AS location,
-                coalesce({sql.last_since(participating, (created,), *toggled)}, false)
+                {set_based.last(set_based.text("name"), created, STORE_REBRANDED)} AS name,
+                {set_based.last(set_based.text("location"), created)} AS location,
+                coalesce({set_based.last_since(participating, (created,), *toggled)}, false)
                     AS participating
             FROM events GROUP BY aggregate_id
-            HAVING {sql.last_position(created)} IS NOT NULL
+            HAVING {set_based.last_position(created)} IS NOT NULL
         """
 
 

@@ -21,8 +21,8 @@ from typing import Any
 import pandas as pd
 
 from mallbots.es import Database
-from mallbots.es.database import checked_identifier
-from mallbots.es.sql import quoted
+from mallbots.es.identifiers import checked_identifier
+from mallbots.es.set_based import quoted
 
 MAX_ROUNDS = 4
 """How many times ids found in changed rows are followed to further rows."""

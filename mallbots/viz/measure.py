@@ -27,11 +27,11 @@ from mallbots.es import (
     EveryNEvents,
     Registry,
     SeededIds,
+    SnapshotStore,
     SteppingClock,
-    snapshots,
-    with_middleware,
 )
 from mallbots.es.books import ContinuationStore
+from mallbots.es.chain import store_chain
 from mallbots.stores.module import registrations
 from mallbots.stores.product import Product
 
@@ -86,9 +86,11 @@ class ProductStreams:
         self.registry: Registry = registrations(Registry())
         self.events = EventStore(self.database, self.registry, "stores.events")
         self.strategy = EveryNEvents(snapshot_every)
-        self.with_snapshots = with_middleware(
+        self.with_snapshots = store_chain(
             self.events,
-            snapshots(self.database, self.registry, "stores.snapshots", self.strategy),
+            SnapshotStore(
+                self.events, self.database, self.registry, "stores.snapshots", self.strategy
+            ),
         )
         self.snapshot_table = "stores.snapshots"
         self.chunk = chunk

@@ -17,7 +17,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from mallbots.es.log import EventLog
+from mallbots.es.duckdb.log import EventLog
 from mallbots.es.time_travel import HISTORY_EVENT_COLUMNS
 from mallbots.viz.palette import (
     MAX_SERIES,

@@ -18,8 +18,8 @@ import pandas as pd
 
 from mallbots.errors import DomainError
 from mallbots.es.aggregate import Aggregate
+from mallbots.es.duckdb.log import EventLog
 from mallbots.es.events import AggregateEvent
-from mallbots.es.log import EventLog
 from mallbots.es.projection import Projection
 from mallbots.es.time_travel import read_model_at
 from mallbots.viz.changes import ChangeTracker, TableChange, streams_of

@@ -75,7 +75,7 @@ def main(database_path: str, journal_path: str, child: int) -> None:
             account_id = rng.choice(ACCOUNTS)
             k = rng.randint(1, 4)
             try:
-                account = accounts.load(account_id, create=True)
+                account = accounts.load_or_new(account_id)
                 if account.version == 0:
                     k = 1
                     account.open(f"{marker}-p1/1")

@@ -9,14 +9,8 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from mallbots.es import (
-    CheckReport,
-    CorruptEventError,
-    Database,
-    EventStore,
-    check_database,
-)
-from mallbots.es.check import (
+from mallbots.es import CorruptEventError, Database, EventStore
+from mallbots.es.duckdb.check import (
     BAD_JSON,
     BAD_METADATA,
     BAD_PAYLOAD,
@@ -28,6 +22,8 @@ from mallbots.es.check import (
     UNKNOWN_EVENT,
     VERSION_BELOW_ONE,
     VERSION_GAP,
+    CheckReport,
+    check_database,
 )
 from tests.es_support import Account, Bank
 from tests.reliability.figures import count
@@ -218,7 +214,7 @@ class _InterruptedCursor:
 def test_ctrl_c_while_check_reads_is_not_taken_for_damage():
     """InterruptException is a duckdb.Error: check must let it through (exit 130), not
     report an unreadable table or a rule it could not check."""
-    from mallbots.es.check import Invariant, _broken, _read_whole
+    from mallbots.es.duckdb.check import Invariant, _broken, _read_whole
 
     with pytest.raises(duckdb.InterruptException):
         _read_whole(_InterruptedCursor(), "stores.events", "run mallbots rebuild")

@@ -14,7 +14,7 @@ from mallbots import DomainError, MallBots
 from mallbots.adapters import order_id_for_basket
 from mallbots.depot import CancelShoppingList
 from mallbots.es import Database
-from mallbots.es.check import BAD_JSON
+from mallbots.es.duckdb.check import BAD_JSON
 from mallbots.ordering import CompleteOrder, GetOrder
 from mallbots.payments import (
     AuthorizePayment,

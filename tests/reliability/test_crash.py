@@ -42,8 +42,8 @@ from mallbots.es import (
     EveryNEvents,
     Projector,
     SnapshotStore,
-    check_database,
 )
+from mallbots.es.duckdb.check import check_database
 from mallbots.es.time_travel import read_model_at
 from tests.es_support import Account, Balances, bank_registry
 from tests.reliability.figures import count

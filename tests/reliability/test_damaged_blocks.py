@@ -13,7 +13,7 @@ import pytest
 from mallbots import MallBots
 from mallbots.cli import main
 from mallbots.es import Database
-from mallbots.es.check import UNREADABLE_TABLE
+from mallbots.es.duckdb.check import UNREADABLE_TABLE
 from mallbots.ordering import GetOrder, ReadyOrder
 from mallbots.payments import GetOrderInvoices, PayInvoice
 from mallbots.shop_check import check_shop

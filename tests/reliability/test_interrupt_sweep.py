@@ -29,7 +29,7 @@ import pytest
 
 from mallbots.app import MallBots
 from mallbots.cli import main
-from mallbots.es.check import check_database
+from mallbots.es.duckdb.check import check_database
 from mallbots.ownership import EmptyDatabaseError
 from mallbots.reading import event_tables, open_for_reading
 from tests.reliability import figures

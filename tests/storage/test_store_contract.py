@@ -13,14 +13,9 @@ from decimal import Decimal
 
 import pytest
 
-from mallbots.es import (
-    AggregateRepository,
-    ConcurrencyError,
-    DuplicateEventError,
-    PayloadError,
-    RegistryError,
-)
-from mallbots.es.event_store import StreamAppend
+from mallbots.es import AggregateRepository, ConcurrencyError, DuplicateEventError, PayloadError
+from mallbots.es.errors import RegistryError
+from mallbots.es.event_rows import StreamAppend
 from mallbots.es.events import AggregateEvent
 from tests.es_support import Account, AccountV1, bank_registry
 from tests.storage.backends import BankOn

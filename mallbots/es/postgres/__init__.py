@@ -1,6 +1,6 @@
 """The event store on PostgreSQL: one log shared by many processes (``psycopg`` 3).
 
-The same behaviour as the DuckDB store (:mod:`mallbots.es.event_store`), for a class
+The same behaviour as the DuckDB store (:mod:`mallbots.es.duckdb.event_store`), for a class
 sharing one mall: optimistic concurrency across processes, a global position in commit
 order without holes, snapshots in the events' transaction, and timeouts so that one
 stuck session cannot stall the rest. ``psycopg`` is imported only in this package.

@@ -1,6 +1,6 @@
 """A PostgreSQL database shared by many processes: connections, transactions, positions.
 
-The counterpart of :class:`mallbots.es.database.Database` for a server. Each thread has
+The counterpart of :class:`mallbots.es.duckdb.database.Database` for a server. Each thread has
 a connection of its own; transactions nest (an inner one joins the outermost) and run
 hooks once they commit or roll back, as on DuckDB. What differs is that other
 processes write too, so nothing about the log is kept in memory: the last position is
@@ -26,7 +26,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.pq import TransactionStatus
 
-from mallbots.es.database import Database
+from mallbots.es.duckdb.database import Database
 from mallbots.es.postgres.errors import (
     ServerBusyError,
     ServerUnavailableError,

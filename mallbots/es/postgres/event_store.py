@@ -22,17 +22,11 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from mallbots.es.aggregate import Aggregate
-from mallbots.es.database import checked_identifier
 from mallbots.es.decoding import decode_stream_columns
 from mallbots.es.errors import ConcurrencyError, DuplicateEventError
-from mallbots.es.event_store import (
-    EventStore,
-    StreamAppend,
-    StreamKey,
-    _unstorable,
-    checked_stream,
-)
+from mallbots.es.event_rows import EventRows, StreamAppend, StreamKey, checked_stream, unstorable
 from mallbots.es.events import AggregateEvent
+from mallbots.es.identifiers import checked_identifier
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.schema import event_table_sql
 from mallbots.es.registry import Registry
@@ -59,7 +53,7 @@ class _KeyTaken(Exception):
         self.detail = detail
 
 
-class PostgresEventStore:
+class PostgresEventStore(EventRows):
     """Events of one module in one PostgreSQL table; also the innermost aggregate store."""
 
     def __init__(
@@ -83,11 +77,6 @@ class PostgresEventStore:
         )
         self._insert = f"INSERT INTO {self.table} ({_NAMES}) SELECT * FROM unnest({_ARRAYS})"
 
-    # The DuckDB store's checks and serialization of events into rows, and its save (an
-    # append at the aggregate's version), shared as they are.
-    _rows = EventStore._rows
-    prepare = EventStore.prepare
-
     # --- the aggregate store interface -----------------------------------------------------
 
     def load(self, aggregate: Aggregate) -> None:
@@ -96,8 +85,6 @@ class PostgresEventStore:
             aggregate.NAME, aggregate.stream_id, after_version=aggregate.version
         ):
             aggregate.load_event(event)
-
-    save = EventStore.save
 
     # --- appending -------------------------------------------------------------------------
 
@@ -286,6 +273,6 @@ def _duplicates(appends: Sequence[StreamAppend], detail: str) -> DuplicateEventE
 def _unstorable_batch(appends: Sequence[StreamAppend], error: psycopg.DataError) -> ValueError:
     """A refusal of the values themselves, told in the events' terms."""
     events = [event for append in appends for event in append.events]
-    problem = _unstorable(events) or f"a value PostgreSQL cannot store ({str(error).strip()})"
+    problem = unstorable(events) or f"a value PostgreSQL cannot store ({str(error).strip()})"
     names = sorted({f"{a.stream_name} {a.stream_id!r}" for a in appends})
     return ValueError(f"cannot store events of {', '.join(names)}: {problem}; nothing was written")

@@ -1,6 +1,6 @@
 """The global log on PostgreSQL: every event table's events, in position order.
 
-Windows, batches and single events are read as by :class:`mallbots.es.log.EventLog`
+Windows, batches and single events are read as by :class:`mallbots.es.duckdb.log.EventLog`
 (inherited); only the SQL differs. Positions are claimed in commit order (see
 :mod:`mallbots.es.postgres.schema`), so a reader that remembers the last position it
 read and asks for ``position > checkpoint`` misses nothing, however many processes
@@ -14,8 +14,8 @@ from collections.abc import Collection
 import pandas as pd
 
 from mallbots.es.decoding import AGGREGATE_ID
+from mallbots.es.duckdb.log import EventLog, checked_count
 from mallbots.es.events import AggregateEvent
-from mallbots.es.log import EventLog, checked_count
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.event_store import (
     EVENT_COLUMNS,
@@ -23,7 +23,7 @@ from mallbots.es.postgres.event_store import (
     decode_stream_rows,
 )
 from mallbots.es.registry import Registry
-from mallbots.es.sql import quoted
+from mallbots.es.set_based import quoted
 
 _FRAME_COLUMNS = (
     "position, stream_name, stream_id, stream_version, event_name, event_data, occurred_at, "

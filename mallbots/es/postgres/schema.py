@@ -19,7 +19,7 @@ Beside them, in the ``mallbots`` schema, every database has
 
 from __future__ import annotations
 
-from mallbots.es.database import checked_identifier
+from mallbots.es.identifiers import checked_identifier
 
 LOG_SCHEMA = "mallbots"
 POSITION_TABLE = f"{LOG_SCHEMA}.log_position"

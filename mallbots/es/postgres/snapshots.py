@@ -1,8 +1,9 @@
 """Snapshots on PostgreSQL, written in the same transaction as the events they cover.
 
-The middleware of :class:`mallbots.es.snapshots.SnapshotStore` (when to snapshot,
-capturing, serializing, restoring and ignoring a snapshot that no longer fits) with the
-book's ``snapshots`` table on the server. A snapshot is upserted by its stream's key.
+The backend-neutral :class:`mallbots.es.snapshots.SnapshotMiddleware` (when to
+snapshot, capturing, serializing, restoring and ignoring a snapshot that no longer fits)
+with the book's ``snapshots`` table on the server. A snapshot is upserted by its
+stream's key.
 """
 
 from __future__ import annotations
@@ -12,18 +13,20 @@ from collections.abc import Callable
 import pandas as pd
 
 from mallbots.es.aggregate_store import AggregateStore, Middleware
-from mallbots.es.database import checked_identifier
-from mallbots.es.postgres.database import PostgresDatabase
+from mallbots.es.identifiers import checked_identifier
+from mallbots.es.postgres.database import PostgresDatabase, shown_url
 from mallbots.es.postgres.event_store import storable_stream
 from mallbots.es.postgres.schema import snapshot_table_sql
 from mallbots.es.registry import Registry
-from mallbots.es.snapshots import SNAPSHOT_COLUMNS, EveryNEvents, SnapshotStore, SnapshotStrategy
+from mallbots.es.snapshots import SNAPSHOT_COLUMNS, SnapshotMiddleware, SnapshotStrategy
 
 
-class PostgresSnapshotStore(SnapshotStore):
+class PostgresSnapshotStore(SnapshotMiddleware):
     """Middleware: restores from and writes snapshots around the wrapped store."""
 
-    def __init__(  # the parent's tables and statements are DuckDB's: none of them is used
+    database: PostgresDatabase
+
+    def __init__(
         self,
         inner: AggregateStore,
         database: PostgresDatabase,
@@ -31,12 +34,8 @@ class PostgresSnapshotStore(SnapshotStore):
         table: str = "snapshots",
         strategy: SnapshotStrategy | None = None,
     ) -> None:
-        self.inner = inner
-        self.database = database  # type: ignore[assignment]
-        self.registry = registry
+        super().__init__(inner, database, registry, strategy)
         self.table = checked_identifier(table)
-        self.strategy = strategy if strategy is not None else EveryNEvents(3)
-        self.unreadable: set[tuple[str, str]] = set()
         database.create(snapshot_table_sql(self.table))
         self._upsert = (
             f"INSERT INTO {self.table} ({SNAPSHOT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s) "
@@ -45,9 +44,9 @@ class PostgresSnapshotStore(SnapshotStore):
             "snapshot_data = excluded.snapshot_data, updated_at = excluded.updated_at"
         )
 
-    def write(self, aggregate) -> None:
-        """Write the aggregate's current state as its snapshot at its pending version."""
-        self.write_rows([self.row(self.capture(aggregate))])
+    def write_row(self, row: list) -> None:
+        """Insert or replace one stream's snapshot row."""
+        self.write_rows([row])
 
     def write_rows(self, rows: list[list]) -> None:
         """Write rows made by :meth:`rows` (one per stream) in one transaction."""
@@ -65,8 +64,19 @@ class PostgresSnapshotStore(SnapshotStore):
             [stream_id, stream_name],
         ).fetchone()
 
-    def _stored_snapshot(self, stream_name: str, stream_id: str) -> tuple[int, str, str] | None:
+    def read_for_load(self, stream_name: str, stream_id: str) -> tuple[int, str, str] | None:
+        """As :meth:`read`: the server reports no damaged block to fall back from."""
         return self.read(stream_name, stream_id)
+
+    def where(self) -> tuple[str, str]:
+        return shown_url(self.database.url), "shop.rebuild_snapshots()"
+
+    def recreate_table(self) -> None:
+        """Drop the snapshot table and create it empty (inside the caller's transaction)."""
+        with self.database.transaction() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+        self.database.create(snapshot_table_sql(self.table))
+        self.unreadable.clear()
 
     def frame(self) -> pd.DataFrame:
         """Every stored snapshot as a DataFrame."""

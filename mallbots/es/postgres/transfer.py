@@ -13,10 +13,10 @@ payments...) are not copied yet.
 
 from __future__ import annotations
 
-from mallbots.es.database import Database, create_schema_of
-from mallbots.es.event_store import _APPENDED as APPENDED_COLUMNS
-from mallbots.es.event_store import event_table_sql as duckdb_event_table_sql
-from mallbots.es.frames import frame_of_rows
+from mallbots.es.duckdb.database import Database, create_schema_of
+from mallbots.es.duckdb.frames import frame_of_rows
+from mallbots.es.duckdb.schema import APPENDED as APPENDED_COLUMNS
+from mallbots.es.duckdb.schema import event_table_sql as duckdb_event_table_sql
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.schema import POSITION_TABLE
 from mallbots.es.postgres.schema import event_table_sql as postgres_event_table_sql
@@ -70,7 +70,7 @@ def copy_log_to_duckdb(source: PostgresDatabase, target: Database) -> int:
                 )
                 copied += len(rows)
     for table in tables:
-        target.register_log_table(table)
+        target.log_book.register(table, target.execute)
     return copied
 
 

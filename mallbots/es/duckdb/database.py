@@ -23,31 +23,21 @@ from pathlib import Path
 
 import duckdb
 
+from mallbots.es.duckdb.log_book import LogBook
 from mallbots.es.errors import (
     DatabaseInvalidatedError,
     DatabaseLockedError,
     NotADatabaseFileError,
 )
+from mallbots.es.identifiers import checked_identifier
 
 MEMORY = ":memory:"
 CATALOG = "mallbots_db"
 """The name a database file is attached under (DuckDB would name it after the file)."""
 _CURSOR_SETUP = "SET TimeZone = 'UTC'"
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 _OPEN: weakref.WeakValueDictionary[tuple[int, int], Database] = weakref.WeakValueDictionary()
 """The open databases by file identity: (device, inode), whatever name opened them."""
 _OPEN_LOCK = threading.Lock()
-
-
-def checked_identifier(name: str) -> str:
-    """``name`` if it is a plain (optionally schema-qualified) SQL identifier.
-
-    Table names are the only SQL this package builds from strings; everything a user
-    types travels as a bound parameter.
-    """
-    if not _IDENTIFIER.match(name):
-        raise ValueError(f"not a plain SQL identifier: {name!r}")
-    return name
 
 
 def create_schema_of(cursor: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -73,9 +63,8 @@ class Database:
         """Each thread's second cursor (:meth:`side_cursor`), closed alike."""
         self._cursors_lock = threading.Lock()
         self._write_lock = threading.RLock()
-        self._last_position = 0
-        self._log_tables: list[str] = []
-        self._removals: dict[str, int] = {}  # table -> times stored events left it
+        self.log_book = LogBook(self._write_lock)
+        """The global log's bookkeeping: positions, its tables, removals from them."""
         self._parsed: dict[str, duckdb.Statement] = {}
         self._identity: tuple[int, int] | None = None  # (device, inode) of the file
         self.closed = False
@@ -293,13 +282,13 @@ class Database:
                 return
             cursor.begin()
             local.depth = 1
-            position_at_begin = self._last_position
+            position_at_begin = self.log_book.last_position
             try:
                 yield cursor
                 cursor.commit()
             except BaseException as error:
                 local.depth = 0
-                self._last_position = position_at_begin
+                self.log_book.release_positions(position_at_begin + 1)
                 _rollback_quietly(cursor)
                 hooks, local.on_rollback, local.on_commit = local.on_rollback, [], []
                 for hook in hooks:
@@ -326,53 +315,17 @@ class Database:
         if self.in_transaction:
             self._local.on_rollback.append(hook)
 
-    # --- the global log --------------------------------------------------------------------
+    # --- the global log (kept by the log book; these two are read by every backend) -------
 
     @property
     def last_position(self) -> int:
         """The highest global position handed out (committed or in this transaction)."""
-        return self._last_position
-
-    def claim_positions(self, count: int) -> int:
-        """Hand out ``count`` consecutive positions; returns the first.
-
-        Call it holding the write lock, right before the insert that uses them, and
-        call :meth:`release_positions` if that insert fails, so the log keeps no hole.
-        """
-        first = self._last_position + 1
-        self._last_position += count
-        return first
-
-    def release_positions(self, first: int) -> None:
-        """Give back positions from ``first`` on after a failed insert."""
-        self._last_position = first - 1
-
-    def removals(self, table: str) -> int:
-        """How many times stored events left ``table`` (archived, or edited by hand).
-
-        Every event store on the table reads it: a stream head it cached before a
-        removal may be ahead of the table, whichever store removed the events.
-        """
-        return self._removals.get(table, 0)
-
-    def count_removal(self, table: str) -> None:
-        """Record that stored events left ``table`` (see :meth:`removals`)."""
-        with self._write_lock:
-            self._removals[table] = self._removals.get(table, 0) + 1
-
-    def register_log_table(self, table: str) -> None:
-        """Count an event table into the global log and move the counter past it."""
-        table = checked_identifier(table)
-        with self._write_lock:
-            if table not in self._log_tables:
-                self._log_tables.append(table)
-            (highest,) = self.execute(f"SELECT coalesce(max(position), 0) FROM {table}").fetchone()
-            self._last_position = max(self._last_position, highest)
+        return self.log_book.last_position
 
     @property
     def log_tables(self) -> tuple[str, ...]:
         """The event tables that make up the global log, in registration order."""
-        return tuple(self._log_tables)
+        return self.log_book.tables
 
 
 def _identity_of(path: str) -> tuple[int, int] | None:

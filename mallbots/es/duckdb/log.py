@@ -20,7 +20,6 @@ from typing import Any
 
 import pandas as pd
 
-from mallbots.es.database import Database, checked_identifier
 from mallbots.es.decoding import (
     AGGREGATE_ID_SQL,
     EVENT_COLUMNS,
@@ -29,9 +28,10 @@ from mallbots.es.decoding import (
     decode_stream,
     fetch_columns,
 )
+from mallbots.es.duckdb.database import Database, checked_identifier
 from mallbots.es.events import AggregateEvent
 from mallbots.es.registry import Registry
-from mallbots.es.sql import quoted
+from mallbots.es.set_based import quoted
 
 QUERY_SPAN = 16_384
 """How many positions :meth:`EventLog.batches` reads per statement (rounded to whole

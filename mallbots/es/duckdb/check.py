@@ -32,8 +32,8 @@ import duckdb
 import pandas as pd
 
 from mallbots.es import serde
-from mallbots.es.database import Database, checked_identifier
 from mallbots.es.decoding import EVENT_COLUMNS, decode_rows
+from mallbots.es.duckdb.database import Database, checked_identifier
 from mallbots.es.errors import PayloadError, UnknownNameError
 from mallbots.es.registry import Registry
 

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from mallbots.es.database import Database
+from mallbots.es.duckdb.database import Database
 
 
 def exact_frame(database: Database, sql: str, parameters: Any = None) -> pd.DataFrame:

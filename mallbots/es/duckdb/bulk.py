@@ -44,10 +44,11 @@ import duckdb
 
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.aggregate_store import AggregateStore
-from mallbots.es.database import Database
-from mallbots.es.event_store import EventStore, PreparedAppends, StreamAppend
+from mallbots.es.duckdb.database import Database
+from mallbots.es.duckdb.event_store import EventStore
+from mallbots.es.duckdb.snapshots import SnapshotStore
+from mallbots.es.event_rows import PreparedAppends, StreamAppend
 from mallbots.es.events import AggregateEvent
-from mallbots.es.snapshots import SnapshotStore
 
 _new_append = tuple.__new__  # a StreamAppend without the keyword-handling constructor
 
@@ -248,7 +249,7 @@ class BulkWriter:
         """One transaction: positions in the order of saves, a columnar INSERT per table."""
         with self.database.transaction() as cursor:
             if prepared.events:
-                first = self.database.claim_positions(prepared.events)
+                first = self.database.log_book.claim_positions(prepared.events)
                 for store, rows in prepared.events_by_store:
                     store.append_prepared(rows, first=first)
             for snapshots, rows in prepared.snapshot_rows:

@@ -1,0 +1,46 @@
+"""The DuckDB event tables: their columns and DDL, apart from the code that uses them."""
+
+from __future__ import annotations
+
+from mallbots.es.identifiers import checked_identifier
+
+APPENDED = (
+    "position",
+    "stream_id",
+    "stream_name",
+    "stream_version",
+    "event_id",
+    "event_name",
+    "event_data",
+    "metadata",
+    "occurred_at",
+)
+APPEND_COLUMNS = ", ".join(APPENDED)
+OFFSET_COLUMNS = ", ".join(["position + $1", *APPENDED[1:]])
+"""What a columnar INSERT selects from prepared rows, whose positions are offsets."""
+
+
+def event_table_sql(table: str) -> list[str]:
+    """The statements that create an event table (the book's columns plus a global
+    position and metadata) and its stream index, if missing."""
+    table = checked_identifier(table)
+    name = table.rpartition(".")[2]
+    return [
+        f"""
+        CREATE TABLE IF NOT EXISTS {table} (
+            position       BIGINT      NOT NULL,
+            stream_id      VARCHAR     NOT NULL,
+            stream_name    VARCHAR     NOT NULL,
+            stream_version INTEGER     NOT NULL,
+            event_id       UUID        NOT NULL UNIQUE,
+            event_name     VARCHAR     NOT NULL,
+            event_data     VARCHAR     NOT NULL,
+            metadata       VARCHAR     NOT NULL DEFAULT '{{}}',
+            occurred_at    TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (stream_id, stream_name, stream_version)
+        )
+        """,
+        # The primary key cannot serve "all events of stream X" (DuckDB does not scan a
+        # prefix of a composite key), so the stream id gets an index of its own.
+        f"CREATE INDEX IF NOT EXISTS {name}_by_stream ON {table} (stream_id)",
+    ]

@@ -1,0 +1,95 @@
+"""Reading a DuckDB event table: one stream, its version, the table's log and frames.
+
+Reads are shaped for DuckDB's planner. It uses an index only for a scan with a single
+equality filter on the indexed column; a second filter (the stream name, a version)
+turns the scan into a sequential one over the whole table. So a stream is read by its
+id alone, through the ``stream_id`` index, and the stream name, the version window and
+the order are applied here, in Python, on a handful of rows. Only a load that skips
+many events (after a snapshot of a long stream) filters the version in SQL, where the
+zone maps skip the row groups that hold none of the newer events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import duckdb
+import pandas as pd
+
+from mallbots.es.decoding import decode_stream
+from mallbots.es.duckdb.database import Database
+from mallbots.es.event_rows import StreamKey, checked_stream
+from mallbots.es.events import AggregateEvent
+from mallbots.es.registry import Registry
+
+SKIP_IN_PYTHON = 256
+"""A load that starts after fewer stored events than this reads the whole stream by id
+(an index scan) and drops the older events here; one that skips more asks DuckDB to
+filter the versions (a scan that zone maps shorten) rather than ship them over."""
+
+
+class StreamReading:
+    """Part of :class:`~mallbots.es.duckdb.event_store.EventStore`: its reads."""
+
+    database: Database
+    registry: Registry
+    table: str
+    archive_table: str
+    _select_stream: duckdb.Statement
+    _select_stream_after: duckdb.Statement
+
+    if TYPE_CHECKING:  # from StreamHeadCache, in the event store
+
+        def _head_from_table(self, cursor: duckdb.DuckDBPyConnection, key: StreamKey) -> int: ...
+
+    def stream_version(self, stream_name: str, stream_id: str) -> int:
+        """The stored version of a stream (0 if it has no events)."""
+        key = checked_stream(stream_name, stream_id)
+        return self._head_from_table(self.database.cursor(), key)
+
+    def load_stream(
+        self,
+        stream_name: str,
+        stream_id: str,
+        after_version: int = 0,
+        to_version: int | None = None,
+    ) -> list[AggregateEvent]:
+        """The events of one stream after ``after_version`` (up to ``to_version``), in order.
+
+        A missing version in the stored sequence is reported as corruption.
+        """
+        checked_stream(stream_name, stream_id)
+        if after_version < 0:
+            raise ValueError(f"after_version cannot be negative: {after_version}")
+        if after_version < SKIP_IN_PYTHON:
+            result = self.database.execute(self._select_stream, [stream_id])
+        else:
+            result = self.database.execute(self._select_stream_after, [stream_id, after_version])
+        return decode_stream(
+            result, self.registry, stream_name, stream_id, after_version, to_version
+        )
+
+    def read_log(
+        self, after_position: int = 0, batch_size: int = 1000
+    ) -> Iterator[list[AggregateEvent]]:
+        """This table's events after ``after_position``, in batches, in position order."""
+        from mallbots.es.duckdb.log import EventLog
+
+        yield from EventLog(self.database, self.registry, [self.table]).batches(
+            after_position, batch_size
+        )
+
+    def stream_frame(self, stream_name: str, stream_id: str) -> pd.DataFrame:
+        """One stream as a DataFrame, one row per event (archived ones too)."""
+        from mallbots.es.duckdb.log import EventLog
+
+        archived = self.archive_table in self.database.log_tables
+        tables = [self.table] + ([self.archive_table] if archived else [])
+        return EventLog(self.database, self.registry, tables).stream_frame(stream_name, stream_id)
+
+    def log_frame(self, after_position: int = 0, limit: int | None = None) -> pd.DataFrame:
+        """This table's events as a DataFrame, in position order."""
+        from mallbots.es.duckdb.log import EventLog
+
+        return EventLog(self.database, self.registry, [self.table]).frame(after_position, limit)

@@ -1,0 +1,18 @@
+"""Table names checked before they go into SQL text, on every backend."""
+
+from __future__ import annotations
+
+import re
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+def checked_identifier(name: str) -> str:
+    """``name`` if it is a plain (optionally schema-qualified) SQL identifier.
+
+    Table names are the only SQL this package builds from strings; everything a user
+    types travels as a bound parameter.
+    """
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a plain SQL identifier: {name!r}")
+    return name
