@@ -14,7 +14,7 @@ from mallbots.es import (
     EventStore,
 )
 from mallbots.es.event_rows import StreamAppend
-from tests.es_support import Account, Bank, bank_registry
+from tests.es_support import Account, Bank, MoneyDeposited, bank_registry
 
 
 def account_with_events(account_id: str, deposits: int) -> Account:
@@ -502,3 +502,22 @@ def test_an_expected_version_cannot_be_negative(db):
     account = account_with_events("a", 0)
     with pytest.raises(ValueError, match="an expected version cannot be negative: -1"):
         store.append("bank.Account", "a", -1, account.events)
+
+
+def test_an_events_metadata_is_stored_and_read_back_as_recorded(bank):
+    account = bank.accounts.new("a1")
+    account.open("Ada")
+    account.record("bank.MoneyDeposited", MoneyDeposited(Decimal("2")), {"user": "ada", "n": 1})
+    bank.accounts.save(account)
+    stream = bank.events.load_stream("bank.Account", "a1")
+    assert [event.metadata for event in stream] == [{}, {"user": "ada", "n": 1}]
+
+
+def test_metadata_json_cannot_hold_is_refused_naming_the_event_and_version(bank):
+    account = bank.accounts.new("a1")
+    account.open("Ada")
+    account.record("bank.MoneyDeposited", MoneyDeposited(Decimal("2")), {"tags": {"a", "b"}})
+    with pytest.raises(
+        ValueError, match=r"^metadata of event bank\.MoneyDeposited \(version 2\) cannot be stored"
+    ):
+        bank.accounts.save(account)
