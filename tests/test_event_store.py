@@ -235,10 +235,11 @@ def pending(account: Account) -> StreamAppend:
 
 def test_append_many_writes_every_stream_in_one_go_with_positions_in_order(db):
     store = EventStore(db, bank_registry(), "bank.events")
-    a, b = account_with_events("a", 2), account_with_events("b", 1)
-    assert store.append_many([pending(a), pending(b)]) == 5
+    a, b, c = (account_with_events(n, d) for n, d in (("a", 2), ("b", 1), ("c", 0)))
+    assert store.append_many([pending(a), pending(b), pending(c)]) == 6
     assert [e.position for e in store.load_stream("bank.Account", "a")] == [1, 2, 3]
     assert [e.position for e in store.load_stream("bank.Account", "b")] == [4, 5]
+    assert [e.position for e in store.load_stream("bank.Account", "c")] == [6]
     a.commit_events()
     a.deposit(Decimal("1"))  # a stream already stored continues from its version
     store.append_many([pending(a)])
