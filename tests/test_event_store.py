@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -522,3 +523,16 @@ def test_metadata_json_cannot_hold_is_refused_naming_the_event_and_version(bank)
         ValueError, match=r"^metadata of event bank\.MoneyDeposited \(version 2\) cannot be stored"
     ):
         bank.accounts.save(account)
+
+
+def test_a_stream_is_named_by_text_and_an_event_time_must_say_its_zone(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    account = account_with_events("a", 0)
+    for name, stream_id, wrong in [("", "a", "stream name"), ("bank.Account", "", "stream id")]:
+        with pytest.raises(ValueError, match=rf"^a {wrong} must be a non-empty string, not ''$"):
+            store.append(name, stream_id, 0, account.events)
+    with pytest.raises(ValueError, match=r"^the stream id 'a\\ud800' "):
+        store.append("bank.Account", "a\ud800", 0, account.events)
+    naive = account.events[0]._replace(occurred_at=datetime(2024, 1, 1))
+    with pytest.raises(ValueError, match=r"^event times must be timezone-aware, not datetime"):
+        store.append("bank.Account", "a", 0, [naive])
