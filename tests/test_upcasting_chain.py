@@ -223,3 +223,15 @@ def test_a_payload_given_with_its_old_version_goes_up_the_whole_chain():
     registry = registry_of_release(3)
     for version, text in [(1, '{"cents":1999}'), (2, '{"euros":"19.99"}')]:
         assert registry.deserialize(DEPOSITED, text, version) == EXPECTED[0]
+
+
+def test_metadata_json_cannot_hold_is_refused_for_an_event_of_a_later_version_too(db):
+    """Its metadata gains the schema version before it is written: the refusal names it."""
+    release_2 = repository(db, 2)
+    account = release_2.new("a1")
+    account.open("Ada")
+    account.record(DEPOSITED, EurosDeposited(Decimal("1")), {"tags": {"a", "b"}})
+    with pytest.raises(
+        ValueError, match=r"^metadata of event bank\.MoneyDeposited \(version 2\) cannot be stored"
+    ):
+        release_2.save(account)
