@@ -536,3 +536,19 @@ def test_a_stream_is_named_by_text_and_an_event_time_must_say_its_zone(db):
     naive = account.events[0]._replace(occurred_at=datetime(2024, 1, 1))
     with pytest.raises(ValueError, match=r"^event times must be timezone-aware, not datetime"):
         store.append("bank.Account", "a", 0, [naive])
+
+
+def test_after_a_hand_edit_forget_heads_makes_the_next_save_ask_the_table(bank):
+    """A head remembered from a load would let a save through at a version the table
+    no longer has: after the edit, forget_heads, and the save is a conflict, not a gap."""
+    bank.open_account("a1")
+    account = bank.accounts.load("a1")
+    account.deposit(Decimal("1"))
+    bank.accounts.save(account)  # the store now remembers a1 at version 2
+    bank.database.execute("DELETE FROM bank.events WHERE stream_id = 'a1' AND stream_version = 2")
+    bank.events.forget_heads()
+    account.deposit(Decimal("2"))
+    with pytest.raises(
+        ConcurrencyError, match="expected version 2, but the stream is at version 1"
+    ):
+        bank.accounts.save(account)
