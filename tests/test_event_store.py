@@ -552,3 +552,25 @@ def test_after_a_hand_edit_forget_heads_makes_the_next_save_ask_the_table(bank):
         ConcurrencyError, match="expected version 2, but the stream is at version 1"
     ):
         bank.accounts.save(account)
+
+
+def test_a_long_stream_loads_after_any_version_whichever_side_skips_the_older_events(db):
+    """After fewer than 256 events the store drops the older ones itself; after more, DuckDB
+    filters them: the events returned are the same."""
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.save(account_with_events("a", 259))  # versions 1 to 260
+    for after in (0, 255, 256, 257, 259, 260):
+        stream = store.load_stream("bank.Account", "a", after_version=after)
+        assert [event.aggregate_version for event in stream] == list(range(after + 1, 261))
+    with pytest.raises(ValueError, match=r"^after_version cannot be negative: -1$"):
+        store.load_stream("bank.Account", "a", after_version=-1)
+
+
+def test_a_stream_and_the_table_show_as_frames_archived_events_too(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.append_many([pending(account_with_events("a", 1)), pending(account_with_events("b", 2))])
+    assert store.log_frame(after_position=1, limit=2)["position"].tolist() == [2, 3]
+    store.archive([("bank.Account", "a")])
+    frame = store.stream_frame("bank.Account", "a")
+    assert frame["stream_version"].tolist() == [1, 2]
+    assert frame["event_name"].tolist() == ["bank.AccountOpened", "bank.MoneyDeposited"]
