@@ -9,6 +9,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.mallbots-installed
 # mutmut's parallel test runs (make mutants); raise it on a machine of your own.
 MUTANT_CHILDREN ?= 2
+# Which mutants: all by default; one file's with MUTANTS='*projection.x*' (see tests/mutants.md).
+MUTANTS ?=
 # JupyterLab refuses to run as root (containers, some classrooms) unless told it may.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
@@ -49,7 +51,7 @@ bench: venv
 	$(BIN)/python benchmarks/run.py
 
 mutants: venv  ## mutation testing of mallbots/es/ (not part of make test); see tests/mutants.md
-	env -u PYTHONPATH $(BIN)/mutmut run --max-children $(MUTANT_CHILDREN)
+	env -u PYTHONPATH $(BIN)/mutmut run --max-children $(MUTANT_CHILDREN) $(MUTANTS)
 	env -u PYTHONPATH $(BIN)/mutmut results
 
 clean:

@@ -16,7 +16,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from mallbots.es import Database, EventLog, HandlerError
+from mallbots.es import Database, EventLog, HandlerError, on
 from mallbots.es.projector import CHECKPOINTS, Projector
 from tests.es_support import Balances, Bank
 from tests.test_projections import busy_bank_on, projector_for, read_model
@@ -114,3 +114,36 @@ def test_an_inline_projector_failing_its_checkpoint_resumes_by_itself(db):
     account.deposit(Decimal("5"))
     bank.accounts.save(account)  # a gap behind it: the projector catches up from the log
     assert read_model(db) == [("a1", "Ada", Decimal("15.00"), False, 3)]
+
+
+class BrokenAt(Balances):
+    """The balances read model with a handler's bug met at one position of the log."""
+
+    broken_at = 9  # a1's first deposit, after the six openings and a0's first save
+
+    @on("bank.MoneyDeposited", "bank.MoneyWithdrawn")
+    def moved(self, rows, event) -> None:
+        if event.position == self.broken_at:
+            raise RuntimeError("a handler's bug")
+        super().moved(rows, event)
+
+
+@pytest.mark.parametrize(
+    ("commit_every", "commit_rows", "landed"),
+    [(4, 1_000, 8), (1_000, 2, 6)],  # every four events; as soon as two rows wait
+)
+def test_a_catch_up_that_fails_keeps_each_commit_made_as_soon_as_its_limit_is_reached(
+    db, commit_every, commit_rows, landed
+):
+    """Windows of two positions: a commit follows the window that reaches a limit, never
+    one more, so the commits before the failure are exactly these."""
+    bank = Bank(db, every=None)
+    busy_bank_on(bank)
+    projector = Projector(
+        db, EventLog(db, bank.registry), 2, commit_every=commit_every, commit_rows=commit_rows
+    )
+    projector.add(BrokenAt("bank"), inline=False)
+    with pytest.raises(RuntimeError, match="a handler's bug"):
+        projector.catch_up()
+    assert projector.position("bank.balances") == landed
+    assert restarted(bank).position("bank.balances") == landed

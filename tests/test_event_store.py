@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -14,7 +15,7 @@ from mallbots.es import (
     EventStore,
 )
 from mallbots.es.event_rows import StreamAppend
-from tests.es_support import Account, Bank, bank_registry
+from tests.es_support import Account, Bank, MoneyDeposited, bank_registry
 
 
 def account_with_events(account_id: str, deposits: int) -> Account:
@@ -235,10 +236,11 @@ def pending(account: Account) -> StreamAppend:
 
 def test_append_many_writes_every_stream_in_one_go_with_positions_in_order(db):
     store = EventStore(db, bank_registry(), "bank.events")
-    a, b = account_with_events("a", 2), account_with_events("b", 1)
-    assert store.append_many([pending(a), pending(b)]) == 5
+    a, b, c = (account_with_events(n, d) for n, d in (("a", 2), ("b", 1), ("c", 0)))
+    assert store.append_many([pending(a), pending(b), pending(c)]) == 6
     assert [e.position for e in store.load_stream("bank.Account", "a")] == [1, 2, 3]
     assert [e.position for e in store.load_stream("bank.Account", "b")] == [4, 5]
+    assert [e.position for e in store.load_stream("bank.Account", "c")] == [6]
     a.commit_events()
     a.deposit(Decimal("1"))  # a stream already stored continues from its version
     store.append_many([pending(a)])
@@ -502,3 +504,73 @@ def test_an_expected_version_cannot_be_negative(db):
     account = account_with_events("a", 0)
     with pytest.raises(ValueError, match="an expected version cannot be negative: -1"):
         store.append("bank.Account", "a", -1, account.events)
+
+
+def test_an_events_metadata_is_stored_and_read_back_as_recorded(bank):
+    account = bank.accounts.new("a1")
+    account.open("Ada")
+    account.record("bank.MoneyDeposited", MoneyDeposited(Decimal("2")), {"user": "ada", "n": 1})
+    bank.accounts.save(account)
+    stream = bank.events.load_stream("bank.Account", "a1")
+    assert [event.metadata for event in stream] == [{}, {"user": "ada", "n": 1}]
+
+
+def test_metadata_json_cannot_hold_is_refused_naming_the_event_and_version(bank):
+    account = bank.accounts.new("a1")
+    account.open("Ada")
+    account.record("bank.MoneyDeposited", MoneyDeposited(Decimal("2")), {"tags": {"a", "b"}})
+    with pytest.raises(
+        ValueError, match=r"^metadata of event bank\.MoneyDeposited \(version 2\) cannot be stored"
+    ):
+        bank.accounts.save(account)
+
+
+def test_a_stream_is_named_by_text_and_an_event_time_must_say_its_zone(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    account = account_with_events("a", 0)
+    for name, stream_id, wrong in [("", "a", "stream name"), ("bank.Account", "", "stream id")]:
+        with pytest.raises(ValueError, match=rf"^a {wrong} must be a non-empty string, not ''$"):
+            store.append(name, stream_id, 0, account.events)
+    with pytest.raises(ValueError, match=r"^the stream id 'a\\ud800' "):
+        store.append("bank.Account", "a\ud800", 0, account.events)
+    naive = account.events[0]._replace(occurred_at=datetime(2024, 1, 1))
+    with pytest.raises(ValueError, match=r"^event times must be timezone-aware, not datetime"):
+        store.append("bank.Account", "a", 0, [naive])
+
+
+def test_after_a_hand_edit_forget_heads_makes_the_next_save_ask_the_table(bank):
+    """A head remembered from a load would let a save through at a version the table
+    no longer has: after the edit, forget_heads, and the save is a conflict, not a gap."""
+    bank.open_account("a1")
+    account = bank.accounts.load("a1")
+    account.deposit(Decimal("1"))
+    bank.accounts.save(account)  # the store now remembers a1 at version 2
+    bank.database.execute("DELETE FROM bank.events WHERE stream_id = 'a1' AND stream_version = 2")
+    bank.events.forget_heads()
+    account.deposit(Decimal("2"))
+    with pytest.raises(
+        ConcurrencyError, match="expected version 2, but the stream is at version 1"
+    ):
+        bank.accounts.save(account)
+
+
+def test_a_long_stream_loads_after_any_version_whichever_side_skips_the_older_events(db):
+    """After fewer than 256 events the store drops the older ones itself; after more, DuckDB
+    filters them: the events returned are the same."""
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.save(account_with_events("a", 259))  # versions 1 to 260
+    for after in (0, 255, 256, 257, 259, 260):
+        stream = store.load_stream("bank.Account", "a", after_version=after)
+        assert [event.aggregate_version for event in stream] == list(range(after + 1, 261))
+    with pytest.raises(ValueError, match=r"^after_version cannot be negative: -1$"):
+        store.load_stream("bank.Account", "a", after_version=-1)
+
+
+def test_a_stream_and_the_table_show_as_frames_archived_events_too(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.append_many([pending(account_with_events("a", 1)), pending(account_with_events("b", 2))])
+    assert store.log_frame(after_position=1, limit=2)["position"].tolist() == [2, 3]
+    store.archive([("bank.Account", "a")])
+    frame = store.stream_frame("bank.Account", "a")
+    assert frame["stream_version"].tolist() == [1, 2]
+    assert frame["event_name"].tolist() == ["bank.AccountOpened", "bank.MoneyDeposited"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,13 +10,16 @@ import pytest
 from mallbots.es import (
     AggregateEvent,
     AggregateNotFoundError,
+    AggregateRepository,
     EventDispatcher,
     HandlerError,
+    SeededIds,
+    SteppingClock,
     publisher,
     snapshots,
     with_middleware,
 )
-from tests.es_support import Bank
+from tests.es_support import Account, Bank
 
 
 def test_loading_an_unknown_id_is_a_not_found_error(bank):
@@ -171,3 +174,26 @@ def test_an_unsubscribed_handler_gets_no_more_events():
     dispatcher.publish(event)
     assert seen == ["counter", "counter", "kept", "kept"]
     assert dispatcher.handlers_for("bank.MoneyDeposited") == dispatcher.handlers_for("other")
+
+
+def test_a_repository_makes_aggregates_that_record_with_its_clock_and_ids(db):
+    """Two runs with the same seed and clock record the very same events."""
+    start = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    runs = []
+    for _ in range(2):
+        repository = AggregateRepository(
+            Account, Bank(db, every=None).events, clock=SteppingClock(start), ids=SeededIds(42)
+        )
+        account = repository.new("a1")
+        account.open("Ada")
+        account.deposit(Decimal("1"))
+        runs.append([(event.id, event.occurred_at) for event in account.events])
+    first_ids = SeededIds(42)
+    assert (
+        runs[0]
+        == runs[1]
+        == [
+            (first_ids(), start),
+            (first_ids(), start + timedelta(seconds=1)),
+        ]
+    )

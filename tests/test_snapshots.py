@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 import pytest
@@ -16,7 +17,10 @@ from mallbots.es import (
     SnapshotStore,
     SteppingClock,
     never,
+    snapshots,
+    with_middleware,
 )
+from mallbots.es.duckdb.snapshots import rebuild_snapshots
 from tests.es_support import Account, AccountV1, Bank, bank_registry
 
 
@@ -219,7 +223,7 @@ def test_a_writer_refused_as_a_conflict_leaves_no_snapshot_of_its_state(db):
 
 def test_a_snapshot_interval_of_one_is_allowed_and_zero_is_not():
     assert EveryNEvents(1).n == 1
-    with pytest.raises(ValueError, match="a snapshot interval must be at least 1"):
+    with pytest.raises(ValueError, match=r"^a snapshot interval must be at least 1$"):
         EveryNEvents(0)
 
 
@@ -236,3 +240,139 @@ def test_a_snapshot_store_snapshots_every_three_events_unless_told(db):
     account.deposit(Decimal("1"))
     repository.save(account)
     assert db.execute("SELECT stream_version FROM bank.snapshots").fetchall() == [(3,)]
+
+
+def test_unusable_snapshots_are_reported_once_naming_the_stream_and_how_to_mend_them(bank, caplog):
+    for account_id in ("a1", "a2"):
+        bank.open_account(account_id)
+        deposit(bank, account_id, 2)
+    bank.database.execute("UPDATE bank.snapshots SET snapshot_name = 'bank.AccountV0'")
+    with caplog.at_level(logging.DEBUG, logger="mallbots.es.snapshots"):
+        assert [bank.accounts.load(a).balance for a in ("a1", "a2")] == [2, 2]
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning.startswith(
+        f"the snapshot of bank.Account 'a1' in bank.snapshots ({bank.database.path}) cannot "
+        "be used (bank.AccountV0 at version 3: unknown event or snapshot name 'bank.AccountV0'"
+    )
+    assert warning.endswith(
+        "it and any other snapshot of this table that fails so are ignored, and the aggregates "
+        "load from their events. Said once. To write the snapshots afresh from the events, "
+        f"run: mallbots rebuild --snapshots --db {bank.database.path}"
+    )
+    (quiet,) = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert quiet.startswith("snapshot of bank.Account 'a2' not used: bank.AccountV0 at version 3")
+
+
+def test_a_snapshot_store_named_no_table_keeps_its_snapshots_in_one_called_snapshots(db):
+    registry = bank_registry()
+    store = SnapshotStore(EventStore(db, registry, "bank.events"), db, registry)
+    repository = AggregateRepository(Account, store)
+    account = repository.new("a1")
+    account.open("Ada")
+    account.deposit(Decimal("1"))
+    account.deposit(Decimal("2"))
+    repository.save(account)
+    assert db.execute("SELECT stream_id, stream_version FROM snapshots").fetchall() == [("a1", 3)]
+
+
+def test_in_memory_the_warning_says_so_and_names_the_shops_own_mend(caplog):
+    bank = Bank(Database())  # in memory
+    bank.open_account("a1")
+    deposit(bank, "a1", 2)
+    bank.database.execute("UPDATE bank.snapshots SET snapshot_data = '{\"owner\": 1}'")
+    with caplog.at_level(logging.WARNING, logger="mallbots.es.snapshots"):
+        assert bank.accounts.load("a1").balance == Decimal("2")
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert warning.startswith("the snapshot of bank.Account 'a1' in bank.snapshots (memory) ")
+    assert warning.endswith("run: shop.rebuild_snapshots()")
+
+
+def test_a_snapshot_duckdb_cannot_read_is_passed_by_and_not_written_again(bank, caplog):
+    """As after a damaged storage block: loads replay the events, the warning says why,
+    and saves leave the stream's snapshot alone (writing it would fail the same way)."""
+    bank.open_account("a1")
+    deposit(bank, "a1", 2)  # a snapshot at version 3
+    db = bank.database
+    db.execute("DROP INDEX bank.snapshots_by_stream")  # so that the table can be renamed
+    db.execute("ALTER TABLE bank.snapshots RENAME TO snapshots_kept")
+    db.execute(
+        "CREATE VIEW bank.snapshots AS SELECT stream_id, stream_name, stream_version, "
+        "snapshot_name, error('a damaged block')::VARCHAR AS snapshot_data, updated_at "
+        "FROM bank.snapshots_kept"
+    )
+    with caplog.at_level(logging.WARNING, logger="mallbots.es.snapshots"):
+        account = deposit(bank, "a1", 3)  # loads, then saves up to version 6
+    assert (account.version, account.balance) == (6, Decimal("5"))
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert "cannot be used (DuckDB could not read it: Invalid Input Error: a damaged block)" in (
+        warning
+    )
+    db.execute("DROP VIEW bank.snapshots")
+    db.execute("ALTER TABLE bank.snapshots_kept RENAME TO snapshots")
+    assert snapshot_row(bank, "a1")[0] == 3
+    assert bank.accounts.load("a1").balance == Decimal("5")
+
+
+def test_a_loaded_aggregate_is_captured_at_its_version(bank):
+    """What a rebuild of the snapshots does: no pending events, the state as loaded."""
+    bank.open_account("a1")
+    deposit(bank, "a1", 1)
+    store = SnapshotStore(bank.events, bank.database, bank.registry, "bank.snapshots")
+    snapshot = store.capture(bank.accounts.load("a1"))
+    assert (snapshot.stream_id, snapshot.version, snapshot.payload.balance) == ("a1", 2, 1)
+
+
+def test_the_snapshot_middleware_named_no_table_writes_to_one_called_snapshots(db):
+    registry = bank_registry()
+    store = with_middleware(EventStore(db, registry, "bank.events"), snapshots(db, registry))
+    repository = AggregateRepository(Account, store)
+    account = repository.new("a1")
+    account.open("Ada")
+    account.deposit(Decimal("1"))
+    account.deposit(Decimal("2"))
+    repository.save(account)
+    assert db.execute("SELECT stream_id, stream_version FROM snapshots").fetchall() == [("a1", 3)]
+
+
+def accounts_of_three_lengths(bank: Bank) -> None:
+    """a1 with 3 events, a2 with 5, a3 with 2 (below a snapshot every three)."""
+    for account_id, deposits in (("a1", 2), ("a2", 4), ("a3", 1)):
+        bank.open_account(account_id)
+        deposit(bank, account_id, deposits)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 100])
+def test_a_rebuild_gives_each_stream_the_strategy_picks_a_snapshot_at_its_newest_version(
+    db, batch_size
+):
+    bank = Bank(db, every=None)
+    accounts_of_three_lengths(bank)
+    store = SnapshotStore(bank.events, db, bank.registry, "bank.snapshots", EveryNEvents(3))
+    db.execute("INSERT INTO bank.snapshots VALUES ('a3', 'bank.Account', 1, 'x', 'garbage', now())")
+    assert rebuild_snapshots(store, bank.events, [Account], batch_size=batch_size) == 2
+    rows = db.execute(
+        "SELECT stream_id, stream_version, snapshot_name, snapshot_data, updated_at "
+        "FROM bank.snapshots ORDER BY stream_id"
+    ).fetchall()
+    expected = []
+    for account_id in ("a1", "a2"):
+        account = bank.accounts.load(account_id)
+        newest = bank.events.load_stream("bank.Account", account_id)[-1]
+        data = bank.registry.serialize("bank.AccountV1", account.to_snapshot())
+        expected.append((account_id, account.version, "bank.AccountV1", data, newest.occurred_at))
+    assert rows == expected
+    with pytest.raises(ValueError, match=r"^batch_size must be at least 1$"):
+        rebuild_snapshots(store, bank.events, [Account], batch_size=0)
+
+
+def test_a_rebuild_by_never_writes_none_and_by_any_other_strategy_one_per_stream(db):
+    bank = Bank(db, every=None)
+    accounts_of_three_lengths(bank)
+    bank.open_account("a4")  # one event only
+    store = SnapshotStore(bank.events, db, bank.registry, "bank.snapshots", never)
+    assert never(bank.accounts.load("a2")) is False
+    assert rebuild_snapshots(store, bank.events, [Account]) == 0
+    assert db.execute("SELECT count(*) FROM bank.snapshots").fetchone() == (0,)
+    store.strategy = lambda aggregate: aggregate.pending_version % 2 == 0
+    assert rebuild_snapshots(store, bank.events, [Account]) == 4
+    assert store.frame()["stream_version"].tolist() == [3, 5, 2, 1]

@@ -25,6 +25,7 @@ from mallbots.es import (
     SeededIds,
     SteppingClock,
 )
+from mallbots.es.errors import NewerSchemaVersionError
 from mallbots.es.time_travel import aggregate_at, read_model_at
 from tests.es_support import Account, AccountOpened, Balances
 
@@ -166,3 +167,71 @@ def test_an_older_release_refuses_the_newer_version_rather_than_misread_it(db):
     stream = EventStore(db, registry_of_release(2), "bank.events").load_stream
     with pytest.raises(CorruptEventError, match=r"event 4 of stream bank\.Account 'a1'"):
         stream("bank.Account", "a1")
+
+
+@dataclass(frozen=True)
+class CentsWithNote:
+    """A version 2 that kept version 1's field and added one: it would pass for a version 1."""
+
+    cents: int
+    note: str
+
+
+@pytest.mark.parametrize("release", [1, 2])
+@pytest.mark.parametrize("read", ["stream", "log"])
+def test_an_older_release_says_the_version_is_newer_than_it_understands(db, release, read):
+    """Not "missing field": the reader is told a later release wrote it, and which."""
+    write_three_releases(db)
+    registry = registry_of_release(release)
+    with pytest.raises(CorruptEventError) as refused:
+        if read == "stream":
+            EventStore(db, registry, "bank.events").load_stream("bank.Account", "a1")
+        else:
+            list(EventLog(db, registry).events())
+    assert refused.value.version == release + 2  # the first deposit a later release wrote
+    assert (
+        f"stored at schema version {release + 1}, newer than this release understands "
+        f"(it reads up to version {release})"
+    ) in str(refused.value)
+    assert "missing" not in str(refused.value)
+
+
+def test_a_newer_payload_that_would_fit_the_old_shape_is_refused_not_misread(db):
+    """Release 1 must not take a version-2 deposit for cents because the field is there."""
+    newer = Registry()
+    newer.register_event("bank.AccountOpened", AccountOpened)
+    newer.register_event(DEPOSITED, CentsWithNote, version=2)
+    account = AccountV3("a1", clock=SteppingClock(), ids=SeededIds(1))
+    account.open("Ada")
+    opened = account.events[0]
+    deposited = opened._replace(
+        id="6f1c3a4e-1b2c-4d5e-8f90-123456789abc",
+        name=DEPOSITED,
+        payload=CentsWithNote(500, "refund"),
+        aggregate_version=2,
+    )
+    EventStore(db, newer, "bank.events").append("bank.Account", "a1", 0, [opened, deposited])
+    old = registry_of_release(1)
+    with pytest.raises(CorruptEventError, match="newer than this release understands"):
+        EventStore(db, old, "bank.events").load_stream("bank.Account", "a1")
+    with pytest.raises(NewerSchemaVersionError) as refused:
+        old.deserialize(DEPOSITED, '{"cents":500,"note":"refund"}', version=2)
+    assert (refused.value.stored, refused.value.known) == (2, 1)
+
+
+def test_a_payload_given_with_its_old_version_goes_up_the_whole_chain():
+    registry = registry_of_release(3)
+    for version, text in [(1, '{"cents":1999}'), (2, '{"euros":"19.99"}')]:
+        assert registry.deserialize(DEPOSITED, text, version) == EXPECTED[0]
+
+
+def test_metadata_json_cannot_hold_is_refused_for_an_event_of_a_later_version_too(db):
+    """Its metadata gains the schema version before it is written: the refusal names it."""
+    release_2 = repository(db, 2)
+    account = release_2.new("a1")
+    account.open("Ada")
+    account.record(DEPOSITED, EurosDeposited(Decimal("1")), {"tags": {"a", "b"}})
+    with pytest.raises(
+        ValueError, match=r"^metadata of event bank\.MoneyDeposited \(version 2\) cannot be stored"
+    ):
+        release_2.save(account)

@@ -22,7 +22,12 @@ from itertools import count, islice, repeat
 from typing import Any, Protocol
 
 from mallbots.es import serde
-from mallbots.es.errors import CorruptEventError, PayloadError, UnknownNameError
+from mallbots.es.errors import (
+    CorruptEventError,
+    NewerSchemaVersionError,
+    PayloadError,
+    UnknownNameError,
+)
 from mallbots.es.events import EMPTY_METADATA, AggregateEvent
 from mallbots.es.gc_pause import collector_paused
 from mallbots.es.registry import SCHEMA_VERSION, Registration, Registry
@@ -126,7 +131,10 @@ def _decode_columns(
             raise ValueError("an event's data is not one JSON value")
         registrations = {name: registry.registration(name) for name in set(names)}
         metadatas = _metadatas(columns[METADATA])
-        if any(registration.upcasters for registration in registrations.values()):
+        if any(registration.upcasters for registration in registrations.values()) or (
+            not isinstance(metadatas, repeat)
+            and any(map(operator.contains, metadatas, repeat(SCHEMA_VERSION)))
+        ):
             metadatas = list(islice(metadatas, count))
             values = list(map(_upcast, map(registrations.__getitem__, names), values, metadatas))
         decoders = {name: registration.decode for name, registration in registrations.items()}
@@ -185,13 +193,20 @@ def _aggregate_id(stream_id: str, metadata: Any) -> str:
 
 
 def _upcast(registration: Registration, value: Any, metadata: Any) -> Any:
-    """The stored JSON value carried up to the registration's schema version."""
-    if not registration.upcasters:
-        return value
+    """The stored JSON value carried up to the registration's schema version.
+
+    A version newer than the registration's was written by a later release: refused as
+    such, not decoded as the older shape (which would report a missing field, or worse,
+    misread it).
+    """
     stored = metadata.get(SCHEMA_VERSION, 1)
     if type(stored) is not int:
         raise PayloadError(registration.name, f"schema version {stored!r} is not a number")
-    return registration.upcast(value, stored) if stored < registration.version else value
+    if stored > registration.version:
+        raise NewerSchemaVersionError(registration.name, stored, registration.version)
+    if stored < registration.version and registration.upcasters:
+        return registration.upcast(value, stored)
+    return value
 
 
 # --- the slow path: one row at a time, to name the row at fault ---------------------------

@@ -71,6 +71,22 @@ class PayloadError(RegistryError, ValueError):
         super().__init__(f"payload of {name!r} does not fit its type: {problem}")
 
 
+class NewerSchemaVersionError(PayloadError):
+    """A payload stored at a schema version newer than this release's registration.
+
+    A later release wrote it; this one cannot know its shape, so it refuses to guess.
+    """
+
+    def __init__(self, name: str, stored: int, known: int) -> None:
+        self.stored = stored
+        self.known = known
+        super().__init__(
+            name,
+            f"it was stored at schema version {stored}, newer than this release "
+            f"understands (it reads up to version {known}); open it with a newer release",
+        )
+
+
 class CorruptEventError(EventSourcingError):
     """A stored event could not be read back into its type."""
 

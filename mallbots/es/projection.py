@@ -455,7 +455,10 @@ class RowProjection(Projection):
         holes = ", ".join(f"${n}" for n in range(1, len(self.columns) + 1))
         sql = {
             "delete": f"DELETE FROM {self.table} WHERE {where}",
-            "update": f"UPDATE {self.table} SET {changes} WHERE {where}",
+            # a table of only its key has nothing to update: count the row, inserted if absent
+            "update": f"UPDATE {self.table} SET {changes} WHERE {where}"
+            if others
+            else f"SELECT count(*) FROM {self.table} WHERE {where}",
             "insert": f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({holes})",
         }
         return {name: duckdb.extract_statements(text)[0] for name, text in sql.items()}

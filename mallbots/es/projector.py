@@ -117,6 +117,9 @@ class Projector:
                 projection.name, _Checkpoint(position)
             )
             checkpoint.position = position
+            # inside a caller's transaction that rolls back, its tables and checkpoint row
+            # go with it, and so does its registration
+            self.database.on_rollback(lambda: self._entries.pop(projection.name, None))
         self._entries[projection.name] = _Entry(projection, inline, checkpoint)
         return projection
 
@@ -310,10 +313,12 @@ class Projector:
 
         Not the stored checkpoints: a projection passed by events it does not handle
         moves on in memory only, and would otherwise fall back and catch up for nothing.
+        A projection added since goes with the transaction (see :meth:`add`).
         """
         self._rollback_guarded = False
         for name, entry in self._entries.items():
-            entry.position = before[name] if name in before else self._stored_position(name)
+            if name in before:
+                entry.position = before[name]
 
     def _write_checkpoint(self, name: str, position: int) -> None:
         self.database.execute(

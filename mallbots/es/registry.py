@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mallbots.es import serde
-from mallbots.es.errors import PayloadError, RegistryError, UnknownNameError
+from mallbots.es.errors import (
+    NewerSchemaVersionError,
+    PayloadError,
+    RegistryError,
+    UnknownNameError,
+)
 
 Kind = Literal["event", "snapshot"]
 
@@ -189,6 +194,8 @@ class Registry:
             value = serde.loads(data)
         except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as error:
             raise PayloadError(name, f"not valid JSON ({error})") from None
+        if version > registration.version:
+            raise NewerSchemaVersionError(name, version, registration.version)
         if version < registration.version:
             value = registration.upcast(value, version)
         try:
@@ -202,7 +209,18 @@ class Registry:
         for registry in (self, *others):
             for registration in registry._by_name.values():
                 existing = merged._by_name.get(registration.name)
-                if existing is not None and existing != registration:
+                if existing is not None and _definition(existing) != _definition(registration):
                     raise ValueError(f"{registration.name!r} is registered differently twice")
                 merged._by_name[registration.name] = registration
         return merged
+
+
+def _definition(registration: Registration) -> tuple:
+    """What makes two registrations of a name the same: not their codecs, which each
+    registry builds afresh for the same type."""
+    return (
+        registration.payload_type,
+        registration.kind,
+        registration.version,
+        dict(registration.upcasters),
+    )
