@@ -80,6 +80,11 @@ def fetch_columns(result: ColumnarResult) -> list[list]:
     return [array.tolist() for array in result.fetchnumpy().values()]
 
 
+def columns_of_rows(rows: Sequence[Row], width: int) -> list[list]:
+    """Rows as one list per column; ``width`` empty lists when there are no rows."""
+    return [list(column) for column in zip(*rows, strict=True)] or [[] for _ in range(width)]
+
+
 def decode_rows(
     rows: Sequence[Row], registry: Registry, stream: tuple[str, str] | None = None
 ) -> list[AggregateEvent]:
@@ -90,7 +95,7 @@ def decode_rows(
     """
     if not rows:
         return []
-    return decode_columns([list(column) for column in zip(*rows, strict=True)], registry, stream)
+    return decode_columns(columns_of_rows(rows, 0), registry, stream)
 
 
 def decode_columns(

@@ -150,6 +150,13 @@ def checked_stream(stream_name: str, stream_id: str) -> StreamKey:
     return (stream_name, stream_id)
 
 
+def checked_after_version(after_version: int) -> int:
+    """The version a stream read starts after, if it is not negative."""
+    if after_version < 0:
+        raise ValueError(f"after_version cannot be negative: {after_version}")
+    return after_version
+
+
 def _metadata_json(event: AggregateEvent, metadata: Mapping[str, Any]) -> str:
     try:
         return serde.dumps_metadata(metadata)

@@ -33,6 +33,10 @@ class GlobalLog(ABC):
 
     aggregate_id_sql: ClassVar[str]
     """SQL for an event's aggregate: its stream id unless its metadata names another."""
+    range_where: ClassVar[str]
+    """SQL keeping the positions after the first parameter up to the second."""
+    names_where: ClassVar[str]
+    """SQL (``AND ...``) keeping the event names of the third parameter, a list."""
 
     def __init__(self, database: Any, registry: Registry, tables: Sequence[str] | None = None):
         self.database = database
@@ -91,6 +95,16 @@ class GlobalLog(ABC):
         sql = f"SELECT coalesce(sum(n), 0) FROM ({counts}) AS counts"
         (count,) = self.database.execute(sql).fetchone()
         return int(count)
+
+    def _range_filter(
+        self, after_position: int, up_to: int, names: Collection[str] | None
+    ) -> tuple[str, list]:
+        """The ``WHERE`` clause and parameters of a range of positions (of ``names``)."""
+        where, parameters = self.range_where, [after_position, up_to]
+        if names is not None:
+            where += self.names_where
+            parameters.append(sorted(names))
+        return where, parameters
 
     @abstractmethod
     def _read_columns(

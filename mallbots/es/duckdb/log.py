@@ -45,16 +45,14 @@ class EventLog(GlobalLog):
     """Reads the events of several tables (default: all of the database's) as one log."""
 
     aggregate_id_sql = AGGREGATE_ID_SQL
+    range_where = "position > $1 AND position <= $2"
+    names_where = " AND event_name IN (SELECT unnest($3::VARCHAR[]))"
     database: Database
 
     def _read_columns(
         self, after_position: int, up_to: int, names: Collection[str] | None = None
     ) -> list[list]:
-        where = "position > $1 AND position <= $2"
-        parameters: list = [after_position, up_to]
-        if names is not None:
-            where += " AND event_name IN (SELECT unnest($3::VARCHAR[]))"
-            parameters.append(sorted(names))
+        where, parameters = self._range_filter(after_position, up_to, names)
         sql = self.database.parsed(self._union(EVENT_COLUMNS, where))
         columns = fetch_columns(self.database.execute(sql, parameters))
         positions = columns[POSITION]

@@ -19,7 +19,7 @@ import pandas as pd
 
 from mallbots.es.decoding import decode_stream
 from mallbots.es.duckdb.database import Database
-from mallbots.es.event_rows import StreamKey, checked_stream
+from mallbots.es.event_rows import StreamKey, checked_after_version, checked_stream
 from mallbots.es.events import AggregateEvent
 from mallbots.es.registry import Registry
 
@@ -60,9 +60,7 @@ class StreamReading:
         A missing version in the stored sequence is reported as corruption.
         """
         checked_stream(stream_name, stream_id)
-        if after_version < 0:
-            raise ValueError(f"after_version cannot be negative: {after_version}")
-        if after_version < SKIP_IN_PYTHON:
+        if checked_after_version(after_version) < SKIP_IN_PYTHON:
             result = self.database.execute(self._select_stream, [stream_id])
         else:
             result = self.database.execute(self._select_stream_after, [stream_id, after_version])

@@ -29,9 +29,16 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from mallbots.es.aggregate import Aggregate
-from mallbots.es.decoding import decode_stream_columns
+from mallbots.es.decoding import OCCURRED_US, columns_of_rows, decode_stream_columns
 from mallbots.es.errors import ConcurrencyError, DuplicateEventError
-from mallbots.es.event_rows import EventRows, StreamAppend, StreamKey, checked_stream, unstorable
+from mallbots.es.event_rows import (
+    EventRows,
+    StreamAppend,
+    StreamKey,
+    checked_after_version,
+    checked_stream,
+    unstorable,
+)
 from mallbots.es.events import AggregateEvent
 from mallbots.es.identifiers import checked_identifier
 from mallbots.es.postgres.append_statement import append_parameters, append_sql
@@ -264,8 +271,7 @@ class PostgresEventStore(EventRows):
         A missing version in the stored sequence is reported as corruption.
         """
         storable_stream(stream_name, stream_id)
-        if after_version < 0:
-            raise ValueError(f"after_version cannot be negative: {after_version}")
+        checked_after_version(after_version)
         with self.database.translated_errors():
             rows = (
                 self._cursor()
@@ -313,10 +319,8 @@ def decode_stream_rows(
     """A stream's events from rows selected with its id and name (the columns of
     :data:`STREAM_EVENT_COLUMNS` first, the stream name last): those after version
     ``after`` (up to ``upper``), checked for gaps, then decoded."""
-    columns = [list(column) for column in zip(*rows, strict=True)]
-    return decode_stream_columns(
-        columns or [[] for _ in range(8)], registry, stream_name, stream_id, after, upper
-    )
+    columns = columns_of_rows(rows, OCCURRED_US + 2)  # the stream's columns, then its name
+    return decode_stream_columns(columns, registry, stream_name, stream_id, after, upper)
 
 
 def _duplicates(appends: Sequence[StreamAppend], detail: str) -> DuplicateEventError:

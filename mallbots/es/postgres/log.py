@@ -13,7 +13,7 @@ from collections.abc import Collection
 
 import pandas as pd
 
-from mallbots.es.decoding import AGGREGATE_ID
+from mallbots.es.decoding import AGGREGATE_ID, STREAM_NAME, columns_of_rows
 from mallbots.es.events import AggregateEvent
 from mallbots.es.global_log import GlobalLog, checked_count
 from mallbots.es.postgres.database import PostgresDatabase
@@ -34,6 +34,8 @@ class PostgresLog(GlobalLog):
     """Reads the events of several tables (default: every event table of the database)."""
 
     aggregate_id_sql = f"coalesce(metadata::jsonb->>'{AGGREGATE_ID}', stream_id)"
+    range_where = "position > %s AND position <= %s"
+    names_where = " AND event_name = ANY(%s)"
     database: PostgresDatabase
 
     def __init__(
@@ -50,15 +52,11 @@ class PostgresLog(GlobalLog):
     def _read_columns(
         self, after_position: int, up_to: int, names: Collection[str] | None = None
     ) -> list[list]:
-        where = "position > %s AND position <= %s"
-        parameters: list = [after_position, up_to]
-        if names is not None:
-            where += " AND event_name = ANY(%s)"
-            parameters.append(sorted(names))
+        where, parameters = self._range_filter(after_position, up_to, names)
         tables = self.tables
         sql = self._union(EVENT_COLUMNS, where) + " ORDER BY position"
         rows = self.database.execute(sql, parameters * len(tables)).fetchall()
-        return [list(column) for column in zip(*rows, strict=True)] or [[] for _ in range(9)]
+        return columns_of_rows(rows, STREAM_NAME + 1)
 
     def load_stream(
         self,
