@@ -51,6 +51,16 @@ _warned_lock = threading.Lock()
 SNAPSHOT_COLUMNS = (
     "stream_id, stream_name, stream_version, snapshot_name, snapshot_data, updated_at"
 )
+SNAPSHOT_TABLE_COLUMNS = """
+    stream_id      TEXT        NOT NULL,
+    stream_name    TEXT        NOT NULL,
+    stream_version INTEGER     NOT NULL,
+    snapshot_name  TEXT        NOT NULL,
+    snapshot_data  TEXT        NOT NULL,
+    updated_at     TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (stream_id, stream_name)
+"""
+"""A snapshot table's columns (the book's), in SQL that DuckDB and PostgreSQL read alike."""
 
 
 class Snapshot(NamedTuple):

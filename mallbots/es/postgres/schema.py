@@ -20,6 +20,7 @@ Beside them, in the ``mallbots`` schema, every database has
 from __future__ import annotations
 
 from mallbots.es.identifiers import checked_identifier
+from mallbots.es.snapshots import SNAPSHOT_TABLE_COLUMNS
 
 LOG_SCHEMA = "mallbots"
 POSITION_TABLE = f"{LOG_SCHEMA}.log_position"
@@ -91,17 +92,7 @@ def snapshot_table_sql(table: str) -> list[str]:
     table = checked_identifier(table)
     return [
         *schema_sql(table),
-        f"""
-        CREATE TABLE IF NOT EXISTS {table} (
-            stream_id      TEXT        NOT NULL,
-            stream_name    TEXT        NOT NULL,
-            stream_version INTEGER     NOT NULL,
-            snapshot_name  TEXT        NOT NULL,
-            snapshot_data  TEXT        NOT NULL,
-            updated_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
-            PRIMARY KEY (stream_id, stream_name)
-        )
-        """,
+        f"CREATE TABLE IF NOT EXISTS {table} ({SNAPSHOT_TABLE_COLUMNS})",
     ]
 
 
