@@ -12,12 +12,12 @@ from __future__ import annotations
 import operator
 from abc import ABC, abstractmethod
 from bisect import bisect_right
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any, ClassVar
 
 import pandas as pd
 
-from mallbots.es.decoding import POSITION, decode_columns
+from mallbots.es.decoding import POSITION, decode_columns, decode_stream_columns
 from mallbots.es.events import AggregateEvent
 from mallbots.es.identifiers import checked_identifier
 from mallbots.es.registry import Registry
@@ -38,7 +38,9 @@ class GlobalLog(ABC):
     names_where: ClassVar[str]
     """SQL (``AND ...``) keeping the event names of the third parameter, a list."""
 
-    def __init__(self, database: Any, registry: Registry, tables: Sequence[str] | None = None):
+    def __init__(
+        self, database: Any, registry: Registry, tables: Collection[str] | None = None
+    ) -> None:
         self.database = database
         self.registry = registry
         self._tables = None if tables is None else [checked_identifier(t) for t in tables]
@@ -168,6 +170,10 @@ class GlobalLog(ABC):
             yield from batch
 
     @abstractmethod
+    def _stream_columns(self, stream_name: str, stream_id: str) -> list[list]:
+        """The columns of the rows that may be the stream's, from every table: those of
+        :data:`~mallbots.es.decoding.STREAM_EVENT_COLUMNS`, then the stream name."""
+
     def load_stream(
         self,
         stream_name: str,
@@ -176,6 +182,10 @@ class GlobalLog(ABC):
         to_version: int | None = None,
     ) -> list[AggregateEvent]:
         """Like :meth:`EventStore.load_stream`, but also from archived events."""
+        columns = self._stream_columns(stream_name, stream_id)
+        return decode_stream_columns(
+            columns, self.registry, stream_name, stream_id, after_version, to_version
+        )
 
     def stream(self, stream_name: str, stream_id: str) -> list[AggregateEvent]:
         """One stream's events, from whichever table holds them, in version order."""

@@ -23,11 +23,9 @@ from mallbots.es.decoding import (
     AGGREGATE_ID_SQL,
     EVENT_COLUMNS,
     POSITION,
-    decode_stream,
     fetch_columns,
 )
 from mallbots.es.duckdb.database import Database
-from mallbots.es.events import AggregateEvent
 from mallbots.es.global_log import GlobalLog, checked_count
 
 STREAM_FRAME_COLUMNS = (
@@ -63,20 +61,10 @@ class EventLog(GlobalLog):
             columns = [[column[i] for i in order] for column in columns]
         return columns
 
-    def load_stream(
-        self,
-        stream_name: str,
-        stream_id: str,
-        after_version: int = 0,
-        to_version: int | None = None,
-    ) -> list[AggregateEvent]:
-        """Like :meth:`EventStore.load_stream`, but also from archived events."""
+    def _stream_columns(self, stream_name: str, stream_id: str) -> list[list]:
         # One equality filter, so DuckDB uses each table's stream_id index.
         sql = self.database.parsed(self._union(EVENT_COLUMNS + ", stream_name", "stream_id = $1"))
-        result = self.database.execute(sql, [stream_id])
-        return decode_stream(
-            result, self.registry, stream_name, stream_id, after_version, to_version
-        )
+        return fetch_columns(self.database.execute(sql, [stream_id]))
 
     def stream_frame(self, stream_name: str, stream_id: str) -> pd.DataFrame:
         """One stream as a DataFrame, one row per event, from whichever table holds it."""

@@ -13,16 +13,13 @@ from collections.abc import Collection
 
 import pandas as pd
 
-from mallbots.es.decoding import AGGREGATE_ID, STREAM_NAME, columns_of_rows
-from mallbots.es.events import AggregateEvent
+from mallbots.es.decoding import AGGREGATE_ID, OCCURRED_US, STREAM_NAME, columns_of_rows
 from mallbots.es.global_log import GlobalLog, checked_count
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.event_store import (
     EVENT_COLUMNS,
     STREAM_EVENT_COLUMNS,
-    decode_stream_rows,
 )
-from mallbots.es.registry import Registry
 
 _FRAME_COLUMNS = (
     "position, stream_name, stream_id, stream_version, event_name, event_data, occurred_at, "
@@ -38,14 +35,6 @@ class PostgresLog(GlobalLog):
     names_where = " AND event_name = ANY(%s)"
     database: PostgresDatabase
 
-    def __init__(
-        self,
-        database: PostgresDatabase,
-        registry: Registry,
-        tables: Collection[str] | None = None,
-    ) -> None:
-        super().__init__(database, registry, None if tables is None else list(tables))
-
     def _refresh_tables(self) -> None:
         self.database.refresh_log_tables()
 
@@ -58,21 +47,12 @@ class PostgresLog(GlobalLog):
         rows = self.database.execute(sql, parameters * len(tables)).fetchall()
         return columns_of_rows(rows, STREAM_NAME + 1)
 
-    def load_stream(
-        self,
-        stream_name: str,
-        stream_id: str,
-        after_version: int = 0,
-        to_version: int | None = None,
-    ) -> list[AggregateEvent]:
-        """One stream's events from whichever table holds them, in version order."""
+    def _stream_columns(self, stream_name: str, stream_id: str) -> list[list]:
         where = "stream_id = %s AND stream_name = %s"
         sql = self._union(STREAM_EVENT_COLUMNS + ", stream_name", where)
         sql += " ORDER BY stream_version"
         rows = self.database.execute(sql, [stream_id, stream_name] * len(self.tables)).fetchall()
-        return decode_stream_rows(
-            rows, self.registry, stream_name, stream_id, after_version, to_version
-        )
+        return columns_of_rows(rows, OCCURRED_US + 2)  # the stream's columns, then its name
 
     def stream_frame(self, stream_name: str, stream_id: str) -> pd.DataFrame:
         """One stream as a DataFrame, one row per event."""
