@@ -298,21 +298,6 @@ def check_contiguous(columns: Columns, after: int, stream_name: str, stream_id: 
         )
 
 
-def decode_stream(
-    result: ColumnarResult,
-    registry: Registry,
-    stream_name: str,
-    stream_id: str,
-    after: int = 0,
-    upper: int | None = None,
-) -> list[AggregateEvent]:
-    """A stream's events from a query selected by its id: the rows of ``stream_name``
-    after version ``after`` (up to ``upper``), checked for gaps, then decoded."""
-    return decode_stream_columns(
-        fetch_columns(result), registry, stream_name, stream_id, after, upper
-    )
-
-
 def decode_stream_columns(
     columns: list[list],
     registry: Registry,
@@ -321,7 +306,9 @@ def decode_stream_columns(
     after: int = 0,
     upper: int | None = None,
 ) -> list[AggregateEvent]:
-    """:func:`decode_stream` of columns already fetched (from any database)."""
+    """A stream's events from columns selected by its id (the stream name last): the
+    rows of ``stream_name`` after version ``after`` (up to ``upper``), checked for gaps,
+    then decoded. Both backends' stores and logs load streams through it."""
     columns = stream_window(columns, stream_name, after, upper)
     check_contiguous(columns, after, stream_name, stream_id)
     return decode_columns(columns, registry, (stream_name, stream_id))
