@@ -84,8 +84,8 @@ class GlobalLog(ABC):
             self._refresh_tables()
         if not self.tables:
             return 0
-        heads = " UNION ALL ".join(f"SELECT max(position) AS p FROM {t}" for t in self.tables)
-        sql = f"SELECT coalesce(max(p), 0) FROM ({heads}) AS heads"
+        union = " UNION ALL ".join(f"SELECT max(position) AS p FROM {t}" for t in self.tables)
+        sql = f"SELECT coalesce(max(p), 0) FROM ({union}) AS heads"
         (head,) = self.database.execute(sql).fetchone()
         return head
 
@@ -93,8 +93,8 @@ class GlobalLog(ABC):
         """How many events the log holds."""
         if not self.tables:
             return 0
-        counts = " UNION ALL ".join(f"SELECT count(*) AS n FROM {t}" for t in self.tables)
-        sql = f"SELECT coalesce(sum(n), 0) FROM ({counts}) AS counts"
+        union = " UNION ALL ".join(f"SELECT count(*) AS n FROM {t}" for t in self.tables)
+        sql = f"SELECT coalesce(sum(n), 0) FROM ({union}) AS counts"
         (count,) = self.database.execute(sql).fetchone()
         return int(count)
 
