@@ -52,8 +52,9 @@ FLOOR_NOTE = (
 )
 
 
-def _like(key: str, title: str, **changes) -> Workload:
-    """The DuckDB run's (first) workload ``key`` under a PostgreSQL title: the same sizes."""
+def _like(key: str, title: str, /, **changes) -> Workload:
+    """The DuckDB run's (first) workload ``key`` under a PostgreSQL title: the same sizes
+    (``changes`` override fields, a new key among them)."""
     workload = by_key([key])[0]
     fields = {**workload.__dict__, "title": title, "target": None, **changes}
     return Workload(**fields)
@@ -81,14 +82,10 @@ WORKLOADS: list[Workload] = [
         "commands_cached",
         "P5c. load, change, save a small aggregate, with each side's aggregate cache",
     ),
-    Workload(
+    _like(
+        "commands",
+        "P5s. load, change, save a small aggregate, a snapshot every 3 events",
         key="commands_snapshots",
-        title="P5s. load, change, save a small aggregate, a snapshot every 3 events",
-        unit="commands/s",
-        higher_is_better=True,
-        params={"aggregates": 100, "commands": 500},
-        quick={"aggregates": 5, "commands": 20},
-        against_floor=True,
         notes=("MallBots only: the shop's default strategy, EveryNEvents(3).",),
     ),
     _like(

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from mallbots.es import Database, EventLog, EventStore
-from mallbots.es.duckdb import log
+from mallbots.es import global_log as log
 from tests.es_support import Account, bank_registry
 
 

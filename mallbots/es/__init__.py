@@ -11,7 +11,7 @@ book (Go)              here
 ``es.Aggregate``       :class:`Aggregate` (``aggregate``)
 ``registry``           :class:`Registry` (``registry``, ``serde``)
 ``postgres.EventStore``  :class:`EventStore` (``duckdb.event_store``), :class:`EventLog`
-                       (``duckdb.log``); the storage port: ``ports``
+                       (``duckdb.log``, on ``global_log``); the storage port: ``ports``
 ``postgres.SnapshotStore``  :class:`SnapshotStore` (``duckdb.snapshots``), strategies
                        (``snapshots``)
 ``es.AggregateStore``  :class:`AggregateStore`, :func:`with_middleware` (``aggregate_store``);

@@ -85,6 +85,11 @@ def fetch_columns(result: ColumnarResult) -> list[list]:
     return [array.tolist() for array in result.fetchnumpy().values()]
 
 
+def columns_of_rows(rows: Sequence[Row], width: int) -> list[list]:
+    """Rows as one list per column; ``width`` empty lists when there are no rows."""
+    return [list(column) for column in zip(*rows, strict=True)] or [[] for _ in range(width)]
+
+
 def decode_rows(
     rows: Sequence[Row], registry: Registry, stream: tuple[str, str] | None = None
 ) -> list[AggregateEvent]:
@@ -95,7 +100,7 @@ def decode_rows(
     """
     if not rows:
         return []
-    return decode_columns([list(column) for column in zip(*rows, strict=True)], registry, stream)
+    return decode_columns(columns_of_rows(rows, 0), registry, stream)
 
 
 def decode_columns(
@@ -308,21 +313,6 @@ def check_contiguous(columns: Columns, after: int, stream_name: str, stream_id: 
         )
 
 
-def decode_stream(
-    result: ColumnarResult,
-    registry: Registry,
-    stream_name: str,
-    stream_id: str,
-    after: int = 0,
-    upper: int | None = None,
-) -> list[AggregateEvent]:
-    """A stream's events from a query selected by its id: the rows of ``stream_name``
-    after version ``after`` (up to ``upper``), checked for gaps, then decoded."""
-    return decode_stream_columns(
-        fetch_columns(result), registry, stream_name, stream_id, after, upper
-    )
-
-
 def decode_stream_columns(
     columns: list[list],
     registry: Registry,
@@ -331,7 +321,9 @@ def decode_stream_columns(
     after: int = 0,
     upper: int | None = None,
 ) -> list[AggregateEvent]:
-    """:func:`decode_stream` of columns already fetched (from any database)."""
+    """A stream's events from columns selected by its id (the stream name last): the
+    rows of ``stream_name`` after version ``after`` (up to ``upper``), checked for gaps,
+    then decoded. Both backends' stores and logs load streams through it."""
     columns = stream_window(columns, stream_name, after, upper)
     check_contiguous(columns, after, stream_name, stream_id)
     return decode_columns(columns, registry, (stream_name, stream_id))

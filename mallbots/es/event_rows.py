@@ -150,6 +150,32 @@ def checked_stream(stream_name: str, stream_id: str) -> StreamKey:
     return (stream_name, stream_id)
 
 
+def event_table_columns(unique_position: bool) -> str:
+    """An event table's columns (the book's, plus a global position and metadata), in SQL
+    that DuckDB and PostgreSQL read alike; ``unique_position`` makes the position a
+    constraint (PostgreSQL's index for reading the log by position)."""
+    unique = " UNIQUE" if unique_position else ""
+    return f"""
+    position       BIGINT      NOT NULL{unique},
+    stream_id      TEXT        NOT NULL,
+    stream_name    TEXT        NOT NULL,
+    stream_version INTEGER     NOT NULL,
+    event_id       UUID        NOT NULL UNIQUE,
+    event_name     TEXT        NOT NULL,
+    event_data     TEXT        NOT NULL,
+    metadata       TEXT        NOT NULL DEFAULT '{{}}',
+    occurred_at    TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (stream_id, stream_name, stream_version)
+"""
+
+
+def checked_after_version(after_version: int) -> int:
+    """The version a stream read starts after, if it is not negative."""
+    if after_version < 0:
+        raise ValueError(f"after_version cannot be negative: {after_version}")
+    return after_version
+
+
 def _metadata_json(event: AggregateEvent, metadata: Mapping[str, Any]) -> str:
     try:
         return serde.dumps_metadata(metadata)

@@ -37,9 +37,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from mallbots.es.duckdb.database import Database
-from mallbots.es.duckdb.log import EventLog
 from mallbots.es.events import AggregateEvent
 from mallbots.es.gc_pause import collector_paused
+from mallbots.es.global_log import GlobalLog
 from mallbots.es.projection import Projection
 
 CHECKPOINTS = "projections.checkpoints"
@@ -77,7 +77,7 @@ class Projector:
     def __init__(
         self,
         database: Database,
-        log: EventLog,
+        log: GlobalLog,
         batch_size: int = 10_000,
         commit_every: int = 1_000_000,
         commit_rows: int = 100_000,

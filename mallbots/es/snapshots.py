@@ -36,6 +36,7 @@ from mallbots.es.clock import system_clock
 from mallbots.es.errors import RegistryError
 from mallbots.es.event_rows import checked_stream
 from mallbots.es.events import AggregateEvent
+from mallbots.es.identifiers import checked_identifier
 from mallbots.es.ports import Transactions, UnreadableSnapshotError
 from mallbots.es.registry import Registry
 
@@ -50,6 +51,16 @@ _warned_lock = threading.Lock()
 SNAPSHOT_COLUMNS = (
     "stream_id, stream_name, stream_version, snapshot_name, snapshot_data, updated_at"
 )
+SNAPSHOT_TABLE_COLUMNS = """
+    stream_id      TEXT        NOT NULL,
+    stream_name    TEXT        NOT NULL,
+    stream_version INTEGER     NOT NULL,
+    snapshot_name  TEXT        NOT NULL,
+    snapshot_data  TEXT        NOT NULL,
+    updated_at     TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (stream_id, stream_name)
+"""
+"""A snapshot table's columns (the book's), in SQL that DuckDB and PostgreSQL read alike."""
 
 
 class Snapshot(NamedTuple):
@@ -93,21 +104,26 @@ class SnapshotMiddleware:
     storage methods of :class:`~mallbots.es.ports.SnapshotStorage`).
     """
 
-    table: str
-
     def __init__(
         self,
         inner: AggregateStore,
         database: Transactions,
         registry: Registry,
+        table: str = "snapshots",
         strategy: SnapshotStrategy | None = None,
     ) -> None:
         self.inner = inner
         self.database = database
         self.registry = registry
+        self.table = checked_identifier(table)
         self.strategy = strategy if strategy is not None else EveryNEvents(3)
         self.unreadable: set[tuple[str, str]] = set()
         """(stream_name, stream_id) of each stream whose snapshot could not be read."""
+        self._prepare_table()
+
+    def _prepare_table(self) -> None:
+        """Create the table if need be and prepare its statements (the backend's part)."""
+        raise NotImplementedError
 
     # --- the aggregate store interface -----------------------------------------------------
 

@@ -24,9 +24,10 @@ import pandas as pd
 
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.duckdb.database import Database
-from mallbots.es.duckdb.log import EventLog, checked_count
+from mallbots.es.duckdb.log import EventLog
 from mallbots.es.errors import AggregateNotFoundError
 from mallbots.es.events import AggregateEvent
+from mallbots.es.global_log import checked_count
 from mallbots.es.projection import Projection
 
 A = TypeVar("A", bound=Aggregate)

@@ -3,7 +3,9 @@ uses them."""
 
 from __future__ import annotations
 
+from mallbots.es.event_rows import event_table_columns
 from mallbots.es.identifiers import checked_identifier
+from mallbots.es.snapshots import SNAPSHOT_TABLE_COLUMNS
 
 APPENDED = (
     "position",
@@ -27,20 +29,7 @@ def event_table_sql(table: str) -> list[str]:
     table = checked_identifier(table)
     name = table.rpartition(".")[2]
     return [
-        f"""
-        CREATE TABLE IF NOT EXISTS {table} (
-            position       BIGINT      NOT NULL,
-            stream_id      VARCHAR     NOT NULL,
-            stream_name    VARCHAR     NOT NULL,
-            stream_version INTEGER     NOT NULL,
-            event_id       UUID        NOT NULL UNIQUE,
-            event_name     VARCHAR     NOT NULL,
-            event_data     VARCHAR     NOT NULL,
-            metadata       VARCHAR     NOT NULL DEFAULT '{{}}',
-            occurred_at    TIMESTAMPTZ NOT NULL,
-            PRIMARY KEY (stream_id, stream_name, stream_version)
-        )
-        """,
+        f"CREATE TABLE IF NOT EXISTS {table} ({event_table_columns(unique_position=False)})",
         # The primary key cannot serve "all events of stream X" (DuckDB does not scan a
         # prefix of a composite key), so the stream id gets an index of its own.
         f"CREATE INDEX IF NOT EXISTS {name}_by_stream ON {table} (stream_id)",
@@ -53,17 +42,7 @@ def snapshot_table_sql(table: str) -> list[str]:
     table = checked_identifier(table)
     name = table.rpartition(".")[2]
     return [
-        f"""
-        CREATE TABLE IF NOT EXISTS {table} (
-            stream_id      VARCHAR     NOT NULL,
-            stream_name    VARCHAR     NOT NULL,
-            stream_version INTEGER     NOT NULL,
-            snapshot_name  VARCHAR     NOT NULL,
-            snapshot_data  VARCHAR     NOT NULL,
-            updated_at     TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
-            PRIMARY KEY (stream_id, stream_name)
-        )
-        """,
+        f"CREATE TABLE IF NOT EXISTS {table} ({SNAPSHOT_TABLE_COLUMNS})",
         # DuckDB looks rows up by an index only for a single equality on its one
         # column, never by this composite key: reads go through the stream id.
         f"CREATE INDEX IF NOT EXISTS {name}_by_stream ON {table} (stream_id)",

@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from mallbots.es.aggregate import Aggregate
-from mallbots.es.aggregate_store import AggregateStore, Middleware
+from mallbots.es.aggregate_store import Middleware
 from mallbots.es.decoding import EVENT_COLUMNS, STREAM_ID, decode_columns, fetch_columns
 from mallbots.es.duckdb.database import Database, checked_identifier, create_schema_of
 from mallbots.es.duckdb.event_store import EventStore
@@ -39,16 +39,8 @@ class SnapshotStore(SnapshotMiddleware):
 
     database: Database
 
-    def __init__(
-        self,
-        inner: AggregateStore,
-        database: Database,
-        registry: Registry,
-        table: str = "snapshots",
-        strategy: SnapshotStrategy | None = None,
-    ) -> None:
-        super().__init__(inner, database, registry, strategy)
-        self.table = checked_identifier(table)
+    def _prepare_table(self) -> None:
+        database = self.database
         if not database.read_only:
             self._create_table()
         self._select = database.parsed(

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING
 import duckdb
 import pandas as pd
 
-from mallbots.es.decoding import decode_stream
+from mallbots.es.decoding import fetch_columns
 from mallbots.es.duckdb.database import Database
 from mallbots.es.event_rows import StreamKey, checked_stream
 from mallbots.es.events import AggregateEvent
 from mallbots.es.registry import Registry
+from mallbots.es.stream_loading import StreamLoading
 
 SKIP_IN_PYTHON = 256
 """A load that starts after fewer stored events than this reads the whole stream by id
@@ -29,7 +30,7 @@ SKIP_IN_PYTHON = 256
 filter the versions (a scan that zone maps shorten) rather than ship them over."""
 
 
-class StreamReading:
+class StreamReading(StreamLoading):
     """Part of :class:`~mallbots.es.duckdb.event_store.EventStore`: its reads."""
 
     database: Database
@@ -48,27 +49,15 @@ class StreamReading:
         key = checked_stream(stream_name, stream_id)
         return self._head_from_table(self.database.cursor(), key)
 
-    def load_stream(
-        self,
-        stream_name: str,
-        stream_id: str,
-        after_version: int = 0,
-        to_version: int | None = None,
-    ) -> list[AggregateEvent]:
-        """The events of one stream after ``after_version`` (up to ``to_version``), in order.
+    def _checked_key(self, stream_name: str, stream_id: str) -> StreamKey:
+        return checked_stream(stream_name, stream_id)
 
-        A missing version in the stored sequence is reported as corruption.
-        """
-        checked_stream(stream_name, stream_id)
-        if after_version < 0:
-            raise ValueError(f"after_version cannot be negative: {after_version}")
+    def _stream_columns(self, stream_name: str, stream_id: str, after_version: int) -> list[list]:
         if after_version < SKIP_IN_PYTHON:
             result = self.database.execute(self._select_stream, [stream_id])
         else:
             result = self.database.execute(self._select_stream_after, [stream_id, after_version])
-        return decode_stream(
-            result, self.registry, stream_name, stream_id, after_version, to_version
-        )
+        return fetch_columns(result)
 
     def read_log(
         self, after_position: int = 0, batch_size: int = 1000

@@ -29,15 +29,22 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from mallbots.es.aggregate import Aggregate
-from mallbots.es.decoding import decode_stream_columns
+from mallbots.es.decoding import OCCURRED_US, columns_of_rows
 from mallbots.es.errors import ConcurrencyError, DuplicateEventError
-from mallbots.es.event_rows import EventRows, StreamAppend, StreamKey, checked_stream, unstorable
+from mallbots.es.event_rows import (
+    EventRows,
+    StreamAppend,
+    StreamKey,
+    checked_stream,
+    unstorable,
+)
 from mallbots.es.events import AggregateEvent
 from mallbots.es.identifiers import checked_identifier
 from mallbots.es.postgres.append_statement import append_parameters, append_sql
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.schema import event_table_sql
 from mallbots.es.registry import Registry
+from mallbots.es.stream_loading import StreamLoading
 
 STREAM_EVENT_COLUMNS = (
     "position, stream_version, event_id::text, event_name, event_data, metadata, "
@@ -48,7 +55,7 @@ EVENT_COLUMNS = STREAM_EVENT_COLUMNS + ", stream_id, stream_name"
 _TAKEN_VERSION = re.compile(r"=\((?P<id>.*), (?P<name>[^,]*), (?P<version>\d+)\) already exists")
 
 
-class PostgresEventStore(EventRows):
+class PostgresEventStore(EventRows, StreamLoading):
     """Events of one module in one PostgreSQL table; also the innermost aggregate store."""
 
     def __init__(
@@ -252,29 +259,17 @@ class PostgresEventStore(EventRows):
         with self.database.translated_errors():
             return self._heads(self.database.connection().cursor(), {key})[key]
 
-    def load_stream(
-        self,
-        stream_name: str,
-        stream_id: str,
-        after_version: int = 0,
-        to_version: int | None = None,
-    ) -> list[AggregateEvent]:
-        """The events of one stream after ``after_version`` (up to ``to_version``), in order.
+    def _checked_key(self, stream_name: str, stream_id: str) -> StreamKey:
+        return storable_stream(stream_name, stream_id)
 
-        A missing version in the stored sequence is reported as corruption.
-        """
-        storable_stream(stream_name, stream_id)
-        if after_version < 0:
-            raise ValueError(f"after_version cannot be negative: {after_version}")
+    def _stream_columns(self, stream_name: str, stream_id: str, after_version: int) -> list[list]:
         with self.database.translated_errors():
             rows = (
                 self._cursor()
                 .execute(self._select_stream, [stream_id, stream_name, after_version])
                 .fetchall()
             )
-        return decode_stream_rows(
-            rows, self.registry, stream_name, stream_id, after_version, to_version
-        )
+        return columns_of_rows(rows, OCCURRED_US + 2)  # the stream's columns, then its name
 
     def read_log(
         self, after_position: int = 0, batch_size: int = 1000
@@ -300,23 +295,6 @@ def storable_stream(stream_name: str, stream_id: str) -> StreamKey:
                 "in text; use another"
             )
     return key
-
-
-def decode_stream_rows(
-    rows: list[tuple],
-    registry: Registry,
-    stream_name: str,
-    stream_id: str,
-    after: int = 0,
-    upper: int | None = None,
-) -> list[AggregateEvent]:
-    """A stream's events from rows selected with its id and name (the columns of
-    :data:`STREAM_EVENT_COLUMNS` first, the stream name last): those after version
-    ``after`` (up to ``upper``), checked for gaps, then decoded."""
-    columns = [list(column) for column in zip(*rows, strict=True)]
-    return decode_stream_columns(
-        columns or [[] for _ in range(8)], registry, stream_name, stream_id, after, upper
-    )
 
 
 def _duplicates(appends: Sequence[StreamAppend], detail: str) -> DuplicateEventError:

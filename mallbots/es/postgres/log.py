@@ -1,10 +1,10 @@
 """The global log on PostgreSQL: every event table's events, in position order.
 
-Windows, batches and single events are read as by :class:`mallbots.es.duckdb.log.EventLog`
-(inherited); only the SQL differs. Positions are claimed in commit order (see
-:mod:`mallbots.es.postgres.schema`), so a reader that remembers the last position it
-read and asks for ``position > checkpoint`` misses nothing, however many processes
-write.
+Windows, batches and single events are read as on DuckDB, by
+:class:`mallbots.es.global_log.GlobalLog`; only the SQL is here. Positions are claimed in
+commit order (see :mod:`mallbots.es.postgres.schema`), so a reader that remembers the
+last position it read and asks for ``position > checkpoint`` misses nothing, however many
+processes write.
 """
 
 from __future__ import annotations
@@ -13,17 +13,13 @@ from collections.abc import Collection
 
 import pandas as pd
 
-from mallbots.es.decoding import AGGREGATE_ID
-from mallbots.es.duckdb.log import EventLog, checked_count
-from mallbots.es.events import AggregateEvent
+from mallbots.es.decoding import AGGREGATE_ID, OCCURRED_US, STREAM_NAME, columns_of_rows
+from mallbots.es.global_log import GlobalLog, checked_count
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.event_store import (
     EVENT_COLUMNS,
     STREAM_EVENT_COLUMNS,
-    decode_stream_rows,
 )
-from mallbots.es.registry import Registry
-from mallbots.es.set_based import quoted
 
 _FRAME_COLUMNS = (
     "position, stream_name, stream_id, stream_version, event_name, event_data, occurred_at, "
@@ -31,90 +27,38 @@ _FRAME_COLUMNS = (
 )
 
 
-class PostgresLog(EventLog):
+class PostgresLog(GlobalLog):
     """Reads the events of several tables (default: every event table of the database)."""
 
+    aggregate_id_sql = f"coalesce(metadata::jsonb->>'{AGGREGATE_ID}', stream_id)"
+    range_where = "position > %s AND position <= %s"
+    names_where = " AND event_name = ANY(%s)"
     database: PostgresDatabase
 
-    def __init__(
-        self,
-        database: PostgresDatabase,
-        registry: Registry,
-        tables: Collection[str] | None = None,
-    ) -> None:
-        super().__init__(database, registry, None if tables is None else list(tables))  # type: ignore[arg-type]
-
-    def head(self) -> int:
-        """The highest committed position (0 for an empty log); reads the tables anew."""
-        if self._tables is None:
-            self.database.refresh_log_tables()
-        if not self.tables:
-            return 0
-        highest = " UNION ALL ".join(f"SELECT max(position) AS p FROM {t}" for t in self.tables)
-        (head,) = self.database.execute(
-            f"SELECT coalesce(max(p), 0) FROM ({highest}) AS heads"
-        ).fetchone()
-        return head
-
-    def count(self) -> int:
-        """How many events the log holds."""
-        if not self.tables:
-            return 0
-        counts = " UNION ALL ".join(f"SELECT count(*) AS n FROM {t}" for t in self.tables)
-        (count,) = self.database.execute(
-            f"SELECT coalesce(sum(n), 0) FROM ({counts}) AS counts"
-        ).fetchone()
-        return int(count)
-
-    def relation(self, up_to: int | None = None, names: Collection[str] | None = None) -> str:
-        """SQL for the events up to ``up_to`` (of ``names``), with their ``aggregate_id``."""
-        where = [] if up_to is None else [f"position <= {int(up_to)}"]
-        if names is not None:
-            where.append(f"event_name IN ({quoted(*names) or 'NULL'})")
-        select = f"*, coalesce(metadata::jsonb->>'{AGGREGATE_ID}', stream_id) AS aggregate_id"
-        return self._union(select, " AND ".join(where) or "true")
+    def _refresh_tables(self) -> None:
+        self.database.refresh_log_tables()
 
     def _read_columns(
         self, after_position: int, up_to: int, names: Collection[str] | None = None
     ) -> list[list]:
-        where = "position > %s AND position <= %s"
-        parameters: list = [after_position, up_to]
-        if names is not None:
-            where += " AND event_name = ANY(%s)"
-            parameters.append(sorted(names))
+        where, parameters = self._range_filter(after_position, up_to, names)
         tables = self.tables
         sql = self._union(EVENT_COLUMNS, where) + " ORDER BY position"
         rows = self.database.execute(sql, parameters * len(tables)).fetchall()
-        return [list(column) for column in zip(*rows, strict=True)] or [[] for _ in range(9)]
+        return columns_of_rows(rows, STREAM_NAME + 1)
 
-    def load_stream(
-        self,
-        stream_name: str,
-        stream_id: str,
-        after_version: int = 0,
-        to_version: int | None = None,
-    ) -> list[AggregateEvent]:
-        """One stream's events from whichever table holds them, in version order."""
+    def _stream_columns(self, stream_name: str, stream_id: str) -> list[list]:
         where = "stream_id = %s AND stream_name = %s"
         sql = self._union(STREAM_EVENT_COLUMNS + ", stream_name", where)
         sql += " ORDER BY stream_version"
         rows = self.database.execute(sql, [stream_id, stream_name] * len(self.tables)).fetchall()
-        return decode_stream_rows(
-            rows, self.registry, stream_name, stream_id, after_version, to_version
-        )
+        return columns_of_rows(rows, OCCURRED_US + 2)  # the stream's columns, then its name
 
     def stream_frame(self, stream_name: str, stream_id: str) -> pd.DataFrame:
         """One stream as a DataFrame, one row per event."""
         sql = self._union(_FRAME_COLUMNS, "stream_id = %s AND stream_name = %s")
         return self._frame(
             f"{sql} ORDER BY stream_version", [stream_id, stream_name] * len(self.tables)
-        )
-
-    def streams(self) -> pd.DataFrame:
-        """Every stream: its name, id and length, in order of first appearance."""
-        return self._frame(
-            "SELECT stream_name, stream_id, count(*) AS events, min(position) AS first_position "
-            f"FROM ({self.sql()}) AS log GROUP BY stream_name, stream_id ORDER BY first_position"
         )
 
     def frame(self, after_position: int = 0, limit: int | None = None) -> pd.DataFrame:

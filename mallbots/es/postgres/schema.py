@@ -19,7 +19,9 @@ Beside them, in the ``mallbots`` schema, every database has
 
 from __future__ import annotations
 
+from mallbots.es.event_rows import event_table_columns
 from mallbots.es.identifiers import checked_identifier
+from mallbots.es.snapshots import SNAPSHOT_TABLE_COLUMNS
 
 LOG_SCHEMA = "mallbots"
 POSITION_TABLE = f"{LOG_SCHEMA}.log_position"
@@ -57,20 +59,7 @@ def event_table_sql(table: str) -> list[str]:
     table = checked_identifier(table)
     return [
         *schema_sql(table),
-        f"""
-        CREATE TABLE IF NOT EXISTS {table} (
-            position       BIGINT      NOT NULL UNIQUE,
-            stream_id      TEXT        NOT NULL,
-            stream_name    TEXT        NOT NULL,
-            stream_version INTEGER     NOT NULL,
-            event_id       UUID        NOT NULL UNIQUE,
-            event_name     TEXT        NOT NULL,
-            event_data     TEXT        NOT NULL,
-            metadata       TEXT        NOT NULL DEFAULT '{{}}',
-            occurred_at    TIMESTAMPTZ NOT NULL,
-            PRIMARY KEY (stream_id, stream_name, stream_version)
-        )
-        """,
+        f"CREATE TABLE IF NOT EXISTS {table} ({event_table_columns(unique_position=True)})",
         f"INSERT INTO {EVENT_TABLES} VALUES ('{table}') ON CONFLICT DO NOTHING",
         # Events written into the table by other means must not share positions.
         position_past_sql(table),
@@ -91,17 +80,7 @@ def snapshot_table_sql(table: str) -> list[str]:
     table = checked_identifier(table)
     return [
         *schema_sql(table),
-        f"""
-        CREATE TABLE IF NOT EXISTS {table} (
-            stream_id      TEXT        NOT NULL,
-            stream_name    TEXT        NOT NULL,
-            stream_version INTEGER     NOT NULL,
-            snapshot_name  TEXT        NOT NULL,
-            snapshot_data  TEXT        NOT NULL,
-            updated_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
-            PRIMARY KEY (stream_id, stream_name)
-        )
-        """,
+        f"CREATE TABLE IF NOT EXISTS {table} ({SNAPSHOT_TABLE_COLUMNS})",
     ]
 
 

@@ -18,7 +18,6 @@ import pandas as pd
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.aggregate_store import AggregateStore, Middleware
 from mallbots.es.events import AggregateEvent
-from mallbots.es.identifiers import checked_identifier
 from mallbots.es.postgres.append_statement import SNAPSHOT_ON_CONFLICT
 from mallbots.es.postgres.database import PostgresDatabase, shown_url
 from mallbots.es.postgres.event_store import PostgresEventStore, storable_stream
@@ -32,17 +31,8 @@ class PostgresSnapshotStore(SnapshotMiddleware):
 
     database: PostgresDatabase
 
-    def __init__(
-        self,
-        inner: AggregateStore,
-        database: PostgresDatabase,
-        registry: Registry,
-        table: str = "snapshots",
-        strategy: SnapshotStrategy | None = None,
-    ) -> None:
-        super().__init__(inner, database, registry, strategy)
-        self.table = checked_identifier(table)
-        database.create(snapshot_table_sql(self.table))
+    def _prepare_table(self) -> None:
+        self.database.create(snapshot_table_sql(self.table))
         self._upsert = (
             f"INSERT INTO {self.table} ({SNAPSHOT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s) "
             + SNAPSHOT_ON_CONFLICT
