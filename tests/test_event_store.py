@@ -574,3 +574,48 @@ def test_a_stream_and_the_table_show_as_frames_archived_events_too(db):
     frame = store.stream_frame("bank.Account", "a")
     assert frame["stream_version"].tolist() == [1, 2]
     assert frame["event_name"].tolist() == ["bank.AccountOpened", "bank.MoneyDeposited"]
+
+
+def test_frames_of_a_store_show_only_its_own_table_on_a_file_shared_with_another(db):
+    """Two event tables on one file (two modules of a shop): the same stream in each."""
+    bank, other = (EventStore(db, bank_registry(), table) for table in ("bank.events", "events"))
+    bank.save(account_with_events("a", 1))
+    other.save(account_with_events("a", 2))
+    assert bank.log_frame()["position"].tolist() == [1, 2]
+    assert other.log_frame()["position"].tolist() == [3, 4, 5]
+    assert len(bank.stream_frame("bank.Account", "a")) == 2
+    assert len(other.stream_frame("bank.Account", "a")) == 3
+
+
+@pytest.mark.parametrize("table", ["bank.events", "events"])
+def test_archived_events_stay_in_the_log_of_a_reopened_file(tmp_path, table):
+    """A new process finds the archive (in a schema or in ``main``) and reads it into the log."""
+    path = tmp_path / "archived.duckdb"
+    with Database.open(path) as database:
+        store = EventStore(database, bank_registry(), table)
+        store.save(account_with_events("a", 1))
+        store.save(account_with_events("b", 0))
+        assert store.archive([("bank.Account", "a")]) == 2
+        assert store.archive([("bank.Account", "b")]) == 1  # into the archive made before
+    with Database.open(path) as reopened:
+        EventStore(reopened, bank_registry(), table)
+        assert reopened.log_book.tables == (table, f"{table}_archive")
+        events = EventLog(reopened, bank_registry()).events()
+        assert [event.position for event in events] == [1, 2, 3]
+
+
+def test_archiving_no_streams_moves_nothing_and_makes_no_archive(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.save(account_with_events("a", 1))
+    assert store.archive([]) == 0
+    assert db.log_book.tables == ("bank.events",)
+    assert rows_in(db) == 2
+
+
+def test_a_stream_key_of_the_wrong_length_is_refused_and_nothing_moves(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.save(account_with_events("a", 1))
+    store.save(account_with_events("b", 1))
+    with pytest.raises(ValueError):
+        store.archive([("bank.Account", "a", "extra"), ("bank.Account", "b")])
+    assert rows_in(db) == 4
