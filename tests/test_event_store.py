@@ -621,3 +621,60 @@ def test_a_stream_key_of_the_wrong_length_is_refused_and_nothing_moves(db):
     with pytest.raises(ValueError):
         store.archive([("bank.Account", "a", "extra"), ("bank.Account", "b")])
     assert rows_in(db) == 4
+
+
+@pytest.mark.parametrize("how", ["append", "append_many"])
+def test_a_conflict_only_the_primary_key_sees_names_the_stream_and_both_versions(db, how):
+    """Two stores on one table: the first's cached head is passed by the second's save,
+    so the first's save gets past its cache and the primary key refuses it."""
+    first, second = (EventStore(db, bank_registry(), "bank.events") for _ in range(2))
+    first.save(account_with_events("a", 0))  # the first store knows a is at 1
+    second.append("bank.Account", "a", 1, account_with_events("a", 1).events[1:])
+    events = account_with_events("a", 1).events[1:]  # at version 2, as the second's
+    with pytest.raises(ConcurrencyError) as caught:
+        if how == "append":
+            first.append("bank.Account", "a", 1, events)
+        else:
+            first.append_many([StreamAppend("bank.Account", "a", 1, events)])
+    assert conflict_of(caught) == ("bank.Account", "a", 1, 2)
+    assert rows_in(db) == 2
+
+
+def test_a_stream_twice_in_one_batch_must_take_up_where_it_left(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    again = account_with_events("a", 1).events[1:]  # a second version 2
+    with pytest.raises(ConcurrencyError) as caught:
+        store.append_many(
+            [
+                StreamAppend("bank.Account", "a", 0, account_with_events("a", 1).events),
+                StreamAppend("bank.Account", "a", 1, again),  # a is at 2 by then
+            ]
+        )
+    assert conflict_of(caught) == ("bank.Account", "a", 1, 2)
+    assert rows_in(db) == 0
+
+
+@pytest.mark.parametrize("how", ["append", "append_many"])
+def test_a_refused_save_names_exactly_the_ids_taken_and_the_ids_repeated(db, how):
+    store = EventStore(db, bank_registry(), "bank.events")
+    stored = account_with_events("a", 0)
+    store.save(stored)
+    taken = stored.events[0].id
+    events = list(account_with_events("b", 3).events)
+    repeated = events[0].id
+    events[1] = events[1]._replace(id=taken)
+    events[3] = events[3]._replace(id=repeated)
+    with pytest.raises(DuplicateEventError) as caught:
+        if how == "append":
+            store.append("bank.Account", "b", 0, events)
+        else:
+            store.append_many([StreamAppend("bank.Account", "b", 0, events)])
+    assert sorted(caught.value.event_ids) == sorted([taken, repeated])
+    assert rows_in(db) == 1
+
+
+def test_positions_must_be_one_per_event(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    with pytest.raises(ValueError, match=r"^2 positions for 3 events$"):
+        store.append_many([pending(account_with_events("a", 2))], positions=[1, 2])
+    assert rows_in(db) == 0
