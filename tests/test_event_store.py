@@ -678,3 +678,9 @@ def test_positions_must_be_one_per_event(db):
     with pytest.raises(ValueError, match=r"^2 positions for 3 events$"):
         store.append_many([pending(account_with_events("a", 2))], positions=[1, 2])
     assert rows_in(db) == 0
+
+
+def test_a_store_named_no_table_keeps_its_events_in_events(db):
+    EventStore(db, bank_registry()).save(account_with_events("a", 0))
+    assert db.log_book.tables == ("events",)
+    assert rows_in(db, "main.events") == 1
