@@ -684,3 +684,19 @@ def test_a_store_named_no_table_keeps_its_events_in_events(db):
     EventStore(db, bank_registry()).save(account_with_events("a", 0))
     assert db.log_book.tables == ("events",)
     assert rows_in(db, "main.events") == 1
+
+
+def test_every_archive_empties_the_cache_of_heads_not_only_the_first(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.save(account_with_events("a", 0))
+    store.save(account_with_events("b", 0))
+    store.archive([("bank.Account", "a")])
+    store.save(account_with_events("c", 0))  # the store's cache has seen the first archive
+    late = Account("b")
+    store.load(late)  # after the first archive: the head of b, 1, is cached
+    assert store.archive([("bank.Account", "b")]) == 1
+    late.deposit(Decimal("1"))
+    with pytest.raises(ConcurrencyError) as caught:
+        store.save(late)
+    assert conflict_of(caught) == ("bank.Account", "b", 1, 0)
+    assert rows_in(db) == 1  # c's
