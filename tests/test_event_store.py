@@ -436,11 +436,13 @@ def test_a_head_read_inside_a_rolled_back_transaction_is_forgotten(db):
 
 def test_a_head_read_while_its_stream_was_archived_is_not_kept(db):
     class ArchivedMidLoad(EventStore):
-        """Archives the stream between a load's read and its end, as another thread could."""
+        """Archives the stream between a load's read and its end, as another thread could,
+        then saves another stream (which brings the store's cache up to the removal)."""
 
         def load_stream(self, *args, **kwargs):
             events = super().load_stream(*args, **kwargs)
             self.archive([("bank.Account", "a")])
+            self.save(account_with_events("b", 0))
             return events
 
     store = ArchivedMidLoad(db, bank_registry(), "bank.events")
@@ -450,7 +452,7 @@ def test_a_head_read_while_its_stream_was_archived_is_not_kept(db):
     late.deposit(Decimal("1"))
     with pytest.raises(ConcurrencyError, match="2, but the stream is at version 0"):
         store.save(late)
-    assert rows_in(db) == 0
+    assert rows_in(db) == 1  # b's
 
 
 def conflict_of(caught: pytest.ExceptionInfo[ConcurrencyError]) -> tuple:
@@ -574,3 +576,127 @@ def test_a_stream_and_the_table_show_as_frames_archived_events_too(db):
     frame = store.stream_frame("bank.Account", "a")
     assert frame["stream_version"].tolist() == [1, 2]
     assert frame["event_name"].tolist() == ["bank.AccountOpened", "bank.MoneyDeposited"]
+
+
+def test_frames_of_a_store_show_only_its_own_table_on_a_file_shared_with_another(db):
+    """Two event tables on one file (two modules of a shop): the same stream in each."""
+    bank, other = (EventStore(db, bank_registry(), table) for table in ("bank.events", "events"))
+    bank.save(account_with_events("a", 1))
+    other.save(account_with_events("a", 2))
+    assert bank.log_frame()["position"].tolist() == [1, 2]
+    assert other.log_frame()["position"].tolist() == [3, 4, 5]
+    assert len(bank.stream_frame("bank.Account", "a")) == 2
+    assert len(other.stream_frame("bank.Account", "a")) == 3
+
+
+@pytest.mark.parametrize("table", ["bank.events", "events"])
+def test_archived_events_stay_in_the_log_of_a_reopened_file(tmp_path, table):
+    """A new process finds the archive (in a schema or in ``main``) and reads it into the log."""
+    path = tmp_path / "archived.duckdb"
+    with Database.open(path) as database:
+        store = EventStore(database, bank_registry(), table)
+        store.save(account_with_events("a", 1))
+        store.save(account_with_events("b", 0))
+        assert store.archive([("bank.Account", "a")]) == 2
+        assert store.archive([("bank.Account", "b")]) == 1  # into the archive made before
+    with Database.open(path) as reopened:
+        EventStore(reopened, bank_registry(), table)
+        assert reopened.log_book.tables == (table, f"{table}_archive")
+        events = EventLog(reopened, bank_registry()).events()
+        assert [event.position for event in events] == [1, 2, 3]
+
+
+def test_archiving_no_streams_moves_nothing_and_makes_no_archive(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.save(account_with_events("a", 1))
+    assert store.archive([]) == 0
+    assert db.log_book.tables == ("bank.events",)
+    assert rows_in(db) == 2
+
+
+def test_a_stream_key_of_the_wrong_length_is_refused_and_nothing_moves(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.save(account_with_events("a", 1))
+    store.save(account_with_events("b", 1))
+    with pytest.raises(ValueError):
+        store.archive([("bank.Account", "a", "extra"), ("bank.Account", "b")])
+    assert rows_in(db) == 4
+
+
+@pytest.mark.parametrize("how", ["append", "append_many"])
+def test_a_conflict_only_the_primary_key_sees_names_the_stream_and_both_versions(db, how):
+    """Two stores on one table: the first's cached head is passed by the second's save,
+    so the first's save gets past its cache and the primary key refuses it."""
+    first, second = (EventStore(db, bank_registry(), "bank.events") for _ in range(2))
+    first.save(account_with_events("a", 0))  # the first store knows a is at 1
+    second.append("bank.Account", "a", 1, account_with_events("a", 1).events[1:])
+    events = account_with_events("a", 1).events[1:]  # at version 2, as the second's
+    with pytest.raises(ConcurrencyError) as caught:
+        if how == "append":
+            first.append("bank.Account", "a", 1, events)
+        else:
+            first.append_many([StreamAppend("bank.Account", "a", 1, events)])
+    assert conflict_of(caught) == ("bank.Account", "a", 1, 2)
+    assert rows_in(db) == 2
+
+
+def test_a_stream_twice_in_one_batch_must_take_up_where_it_left(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    again = account_with_events("a", 1).events[1:]  # a second version 2
+    with pytest.raises(ConcurrencyError) as caught:
+        store.append_many(
+            [
+                StreamAppend("bank.Account", "a", 0, account_with_events("a", 1).events),
+                StreamAppend("bank.Account", "a", 1, again),  # a is at 2 by then
+            ]
+        )
+    assert conflict_of(caught) == ("bank.Account", "a", 1, 2)
+    assert rows_in(db) == 0
+
+
+@pytest.mark.parametrize("how", ["append", "append_many"])
+def test_a_refused_save_names_exactly_the_ids_taken_and_the_ids_repeated(db, how):
+    store = EventStore(db, bank_registry(), "bank.events")
+    stored = account_with_events("a", 0)
+    store.save(stored)
+    taken = stored.events[0].id
+    events = list(account_with_events("b", 3).events)
+    repeated = events[0].id
+    events[1] = events[1]._replace(id=taken)
+    events[3] = events[3]._replace(id=repeated)
+    with pytest.raises(DuplicateEventError) as caught:
+        if how == "append":
+            store.append("bank.Account", "b", 0, events)
+        else:
+            store.append_many([StreamAppend("bank.Account", "b", 0, events)])
+    assert sorted(caught.value.event_ids) == sorted([taken, repeated])
+    assert rows_in(db) == 1
+
+
+def test_positions_must_be_one_per_event(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    with pytest.raises(ValueError, match=r"^2 positions for 3 events$"):
+        store.append_many([pending(account_with_events("a", 2))], positions=[1, 2])
+    assert rows_in(db) == 0
+
+
+def test_a_store_named_no_table_keeps_its_events_in_events(db):
+    EventStore(db, bank_registry()).save(account_with_events("a", 0))
+    assert db.log_book.tables == ("events",)
+    assert rows_in(db, "main.events") == 1
+
+
+def test_every_archive_empties_the_cache_of_heads_not_only_the_first(db):
+    store = EventStore(db, bank_registry(), "bank.events")
+    store.save(account_with_events("a", 0))
+    store.save(account_with_events("b", 0))
+    store.archive([("bank.Account", "a")])
+    store.save(account_with_events("c", 0))  # the store's cache has seen the first archive
+    late = Account("b")
+    store.load(late)  # after the first archive: the head of b, 1, is cached
+    assert store.archive([("bank.Account", "b")]) == 1
+    late.deposit(Decimal("1"))
+    with pytest.raises(ConcurrencyError) as caught:
+        store.save(late)
+    assert conflict_of(caught) == ("bank.Account", "b", 1, 0)
+    assert rows_in(db) == 1  # c's
