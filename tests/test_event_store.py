@@ -640,6 +640,24 @@ def test_a_conflict_only_the_primary_key_sees_names_the_stream_and_both_versions
     assert rows_in(db) == 2
 
 
+@pytest.mark.parametrize("how", ["append", "append_many"])
+def test_a_conflict_within_one_transaction_is_a_conflict_not_a_bare_key_error(db, how):
+    """As above, but both saves in one transaction: the second store's row is seen by
+    no other cursor, so only DuckDB's refusal can tell what was taken. It is still a
+    ConcurrencyError naming the stream and the version taken, and nothing is written."""
+    first, second = (EventStore(db, bank_registry(), "bank.events") for _ in range(2))
+    first.save(account_with_events("a", 0))  # the first store knows a is at 1
+    events = account_with_events("a", 1).events[1:]  # at version 2
+    with pytest.raises(ConcurrencyError) as caught, db.transaction():
+        second.append("bank.Account", "a", 1, account_with_events("a", 1).events[1:])
+        if how == "append":
+            first.append("bank.Account", "a", 1, events)
+        else:
+            first.append_many([StreamAppend("bank.Account", "a", 1, events)])
+    assert conflict_of(caught) == ("bank.Account", "a", 1, 2)
+    assert rows_in(db) == 1  # the transaction rolled back: only the first save stays
+
+
 def test_a_stream_twice_in_one_batch_must_take_up_where_it_left(db):
     store = EventStore(db, bank_registry(), "bank.events")
     again = account_with_events("a", 1).events[1:]  # a second version 2

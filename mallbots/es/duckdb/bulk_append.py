@@ -3,6 +3,7 @@ rows in one columnar INSERT, so a conflict in any stream writes nothing (a bulk 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -154,7 +155,13 @@ class BulkAppending(StreamHeadCache):
                 return ConcurrencyError(name, stream_id, expected, stored[(name, stream_id)])
         repeated = [event_id for event_id, n in Counter(ids).items() if n > 1]
         duplicates = sorted({row[0] for row in taken} | set(repeated)) or named_in(error, ids)
-        return DuplicateEventError(duplicates) if duplicates else error
+        if duplicates:
+            return DuplicateEventError(duplicates)
+        for name, stream_id, expected, *_ in appends:
+            version = version_taken_in(error, (name, stream_id))
+            if version is not None:
+                return ConcurrencyError(name, stream_id, expected, version)
+        return error
 
     def _insert_columns(
         self, cursor: duckdb.DuckDBPyConnection, rows: list[list], first: int
@@ -165,6 +172,18 @@ class BulkAppending(StreamHeadCache):
             f"INSERT INTO {self.table} ({APPEND_COLUMNS}) SELECT {OFFSET_COLUMNS} FROM appended",
             [first],
         )
+
+
+def version_taken_in(error: duckdb.Error, key: StreamKey) -> int | None:
+    """The version of stream ``key`` that DuckDB's primary-key refusal names, if it names
+    one: a version this same transaction wrote before (through another store on the
+    table), which no other cursor can see. DuckDB words the key as
+    ``duplicate key "<stream_id>, <stream_name>, <version>"``."""
+    name, stream_id = key
+    found = re.search(
+        rf'duplicate key "{re.escape(stream_id)}, {re.escape(name)}, (\d+)"', str(error)
+    )
+    return int(found.group(1)) if found else None
 
 
 def named_in(error: duckdb.Error, event_ids: Sequence[str]) -> list[str]:

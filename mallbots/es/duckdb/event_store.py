@@ -37,7 +37,7 @@ import duckdb
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.decoding import STREAM_EVENT_COLUMNS
 from mallbots.es.duckdb.archive import Archiving
-from mallbots.es.duckdb.bulk_append import BulkAppending, named_in
+from mallbots.es.duckdb.bulk_append import BulkAppending, named_in, version_taken_in
 from mallbots.es.duckdb.database import Database, checked_identifier, create_schema_of
 from mallbots.es.duckdb.schema import event_table_sql
 from mallbots.es.duckdb.stream_heads import StreamHeadCache
@@ -203,7 +203,12 @@ class EventStore(EventRows, BulkAppending, StreamHeadCache, Archiving, StreamRea
             ).fetchall()
         repeated = sorted({i for i in ids if ids.count(i) > 1})
         duplicates = [row[0] for row in taken] + repeated or named_in(error, ids)
-        return DuplicateEventError(duplicates) if duplicates else error
+        if duplicates:
+            return DuplicateEventError(duplicates)
+        version = version_taken_in(error, key)
+        if version is not None:  # taken earlier in this transaction, by another store
+            return ConcurrencyError(key[0], key[1], expected_version, version)
+        return error
 
     def __repr__(self) -> str:
         return f"EventStore({self.table!r} on {self.database!r})"
