@@ -14,7 +14,6 @@ import nbformat
 import pytest
 
 from mallbots.student_copies import workbook_notebooks
-from tests.postgres_support import NOTEBOOKS_ON_POSTGRES
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENTS = ROOT / "notebooks" / "00_contents.ipynb"
@@ -27,8 +26,6 @@ TIME = re.compile(
     r"\*\*Time:?\*\*:?\s*about (?P<read>\d+) min(?:ute)?s? to read, about (?P<run>\d+) s to run"
 )
 MOST_SECONDS = 15  # NOTEBOOKS.md: each notebook runs in 15 s or less in a fresh kernel
-MOST_SECONDS_ON_POSTGRES = 20
-"""A notebook on PostgreSQL also starts a server and processes of its own (notebooks/README.md)."""
 
 
 def contents_rows() -> dict[str, dict[str, str]]:
@@ -85,8 +82,7 @@ def test_each_notebook_opens_with_its_header_and_ends_with_its_navigation(index)
         f"{path.name} says {time['read']} min / {time['run']} s, the contents "
         f"{row['read']} min / {row['run']} s: measure again and make them agree"
     )
-    most = MOST_SECONDS_ON_POSTGRES if path.name in NOTEBOOKS_ON_POSTGRES else MOST_SECONDS
-    assert int(time["run"]) <= most, f"{path.name} runs longer than {most} s"
+    assert int(time["run"]) <= MOST_SECONDS, f"{path.name} runs longer than {MOST_SECONDS} s"
     assert cells[-1].source.strip() == _navigation(path.name), (
         f"{path.name}: the last cell should be the navigation line\n{_navigation(path.name)}"
     )
