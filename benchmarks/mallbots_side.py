@@ -159,7 +159,8 @@ def _postgres_wiring(
     with PostgresDatabase.open(url) as database:
         reg = registry()
         events = PostgresEventStore(database, reg, "bench.events")
-        middleware = [] if cache is None else [cached(cache, database)]  # type: ignore[arg-type]
+        # Other processes may write: each hit is checked against the stream's head.
+        middleware = [] if cache is None else [cached(cache, database, events)]  # type: ignore[arg-type]
         if snapshot_every is not None:
             every = EveryNEvents(snapshot_every)
             middleware.append(postgres_snapshots(database, reg, "bench.snapshots", every))

@@ -114,7 +114,9 @@ class MallBots(ShopViews):
 
         ``aggregate_cache`` keeps that many recently used aggregates in memory, so a
         command on one of them skips its load (:mod:`mallbots.es.cache`; 0: none, every
-        load reads the database). Only for a shop that is the sole writer of its file.
+        load reads the database). On DuckDB the shop is its file's only writer and
+        trusts what it saved; on PostgreSQL each hit is first checked against its
+        stream's stored version (one small query), since other processes write too.
 
         ``database`` is a DuckDB :class:`Database`, or a
         :class:`~mallbots.es.postgres.PostgresDatabase`: the shop then writes there and
@@ -132,11 +134,6 @@ class MallBots(ShopViews):
                 )
             refuse_mirror(database)
         else:
-            if aggregate_cache:
-                raise ValueError(
-                    "aggregate_cache is for a shop that is its database's only writer; on "
-                    "PostgreSQL other processes write too, so every load reads the server"
-                )
             from mallbots.es.postgres.storage import PostgresStorage
 
             storage = PostgresStorage(database)

@@ -43,6 +43,9 @@ A = TypeVar("A", bound=Aggregate)
 class Storage(Protocol):
     """Makes a module's event store, snapshot store and continuations on one backend."""
 
+    shared: bool
+    """Whether other processes write the same streams (then nothing trusts memory)."""
+
     def event_store(self, registry: Registry, table: str) -> Any: ...
 
     def snapshot_store(
@@ -57,6 +60,7 @@ class DuckDBStorage:
     """The stores on one DuckDB database."""
 
     database: Database
+    shared = False
 
     def event_store(self, registry: Registry, table: str) -> EventStore:
         return EventStore(self.database, registry, table)
@@ -113,6 +117,7 @@ class Monolith:
             continuations=following(pointers) if pointers is not None else None,
             cache=self.aggregate_cache,
             transactions=self.database,
+            shared=storage.shared,
         )
         return EventSourcing(self, events, snapshot_store, store, pointers)
 

@@ -24,6 +24,14 @@ What it cannot see are events that reach a stream around it: another process, a
 :class:`~mallbots.es.duckdb.bulk.BulkWriter`, a store built beside it. A load can return the
 state from before them until the stream's next save through the cache is refused.
 After writing around it, :meth:`AggregateCache.evict` or :meth:`AggregateCache.clear`.
+
+Where other processes write the same streams (a shop on PostgreSQL), the middleware is
+given the event store's stream heads (``checked_against``): each hit is checked first
+against the stream's stored version, one small query that decodes nothing. A memento
+still at that version is handed out; one that another process overtook is dropped and
+the aggregate loads the long way (a closed stream, an archived one, a stream moved on).
+A load is then two cheap queries fewer than the snapshot and the events it replaces,
+and never older than what is committed.
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ from typing import Any, NamedTuple
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.aggregate_store import AggregateStore, Middleware
 from mallbots.es.events import AggregateEvent
-from mallbots.es.ports import Transactions
+from mallbots.es.ports import StreamReader, Transactions
 
 CacheKey = tuple[str, str]
 """An aggregate in the cache: (aggregate name, aggregate id)."""
@@ -144,11 +152,17 @@ class CachingStore:
     """Middleware: loads from the cache when it can, and keeps what is loaded and saved."""
 
     def __init__(
-        self, inner: AggregateStore, cache: AggregateCache, database: Transactions
+        self,
+        inner: AggregateStore,
+        cache: AggregateCache,
+        database: Transactions,
+        checked_against: StreamReader | None = None,
     ) -> None:
         self.inner = inner
         self.cache = cache
         self.database = database
+        self.checked_against = checked_against
+        """The stream heads each hit is checked against (None: hits are trusted)."""
 
     def load(self, aggregate: Aggregate) -> None:
         if aggregate.pending_version:  # not a new one: bring it up to date the long way
@@ -156,13 +170,20 @@ class CachingStore:
             return
         key = (aggregate.NAME, aggregate.id)
         memento = self.cache.get(key)
-        if memento is not None:
+        if memento is not None and self._current(aggregate.NAME, memento):
             aggregate.restore(memento)
             return
         read_at = self.cache.tick()
         self.inner.load(aggregate)
         if aggregate.version:  # an aggregate with no events is not kept: it may be created
             self._keep_on_commit(key, aggregate.memento(), read_at)
+
+    def _current(self, name: str, memento: Memento) -> bool:
+        """Whether the memento is at its stream's stored version (always, if trusted)."""
+        heads = self.checked_against
+        if heads is None:
+            return True
+        return heads.stream_version(name, memento["_stream_id"]) == memento["_version"]
 
     def save(self, aggregate: Aggregate) -> list[AggregateEvent]:
         key = (aggregate.NAME, aggregate.id)
@@ -177,6 +198,9 @@ class CachingStore:
         self.database.after_commit(lambda: self.cache.put(key, memento, read_at))
 
 
-def cached(cache: AggregateCache, database: Transactions) -> Middleware:
-    """Middleware that serves loads from ``cache`` (place it outermost)."""
-    return lambda inner: CachingStore(inner, cache, database)
+def cached(
+    cache: AggregateCache, database: Transactions, checked_against: StreamReader | None = None
+) -> Middleware:
+    """Middleware that serves loads from ``cache`` (place it outermost); given the event
+    store's ``checked_against``, each hit is first checked to be its stream's head."""
+    return lambda inner: CachingStore(inner, cache, database, checked_against)

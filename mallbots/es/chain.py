@@ -2,7 +2,8 @@
 
 As in the book, the first middleware is the outermost. From the outside in:
 
-1. the aggregate cache (if any), which serves loads from memory;
+1. the aggregate cache (if any), which serves loads from memory (checked against the
+   event store's stream heads first, where other processes write the same streams);
 2. the publisher (if any), which hands saved events to the dispatcher once they are
    committed with their snapshot;
 3. the continuations (if any), which follow an aggregate whose books were closed;
@@ -18,7 +19,7 @@ from __future__ import annotations
 from mallbots.es.aggregate_store import AggregateStore, Middleware, with_middleware
 from mallbots.es.cache import AggregateCache, cached
 from mallbots.es.dispatcher import EventDispatcher
-from mallbots.es.ports import Transactions
+from mallbots.es.ports import StreamReader, Transactions
 from mallbots.es.publisher import publisher
 
 
@@ -30,10 +31,12 @@ def store_chain(
     continuations: Middleware | None = None,
     cache: AggregateCache | None = None,
     transactions: Transactions | None = None,
+    shared: bool = False,
 ) -> AggregateStore:
     """The aggregate store around ``events`` (and ``snapshots``, which must wrap it).
 
-    ``cache`` needs the ``transactions`` its entries are kept on the commit of.
+    ``cache`` needs the ``transactions`` its entries are kept on the commit of; if the
+    streams are ``shared`` with other processes, each hit is checked against ``events``.
     """
     if snapshots is not None and getattr(snapshots, "inner", None) is not events:
         raise ValueError("the snapshot store must wrap the event store it is given with")
@@ -41,7 +44,8 @@ def store_chain(
     if cache is not None:
         if transactions is None:
             raise ValueError("an aggregate cache needs the transactions it keeps entries on")
-        middleware.append(cached(cache, transactions))
+        heads: StreamReader | None = events if shared else None  # type: ignore[assignment]
+        middleware.append(cached(cache, transactions, heads))
     if dispatcher is not None:
         middleware.append(publisher(dispatcher))
     if continuations is not None:

@@ -193,6 +193,10 @@ class SnapshotMiddleware:
             self.unreadable.add(key)
             self._fall_back(UNREADABLE, aggregate, str(error))
             return
+        self._restore_stored(aggregate, stored)
+
+    def _restore_stored(self, aggregate: Aggregate, stored: tuple[int, str, str] | None) -> None:
+        """Restore a snapshot row read for the aggregate, or say why it cannot be used."""
         if stored is None:
             return
         version, name, data = stored

@@ -285,3 +285,36 @@ def test_events_whose_snapshot_cannot_be_written_are_not_written_either(backend)
         repository.save(account)
     assert backend.count("bank.events") == 0
     assert backend.database.last_position == 0
+
+
+@pytest.mark.parametrize("deposits", [0, 1, 2, 3, 7])
+def test_a_load_restores_the_snapshot_then_replays_only_what_came_after(backend, deposits):
+    bank = BankOn(backend)  # a snapshot every 3 events
+    account = bank.accounts.new("a1")
+    account.open("Ada")
+    bank.accounts.save(account)
+    for amount in range(1, deposits + 1):
+        account.deposit(Decimal(amount))
+        bank.accounts.save(account)
+    loaded = bank.accounts.load("a1")
+    replayed = Account("a1")
+    for event in bank.events.load_stream("bank.Account", "a1"):
+        replayed.load_event(event)
+    assert loaded.version == deposits + 1
+    assert loaded.to_snapshot() == replayed.to_snapshot()
+    snapshot = bank.snapshots.read("bank.Account", "a1")
+    assert (snapshot[0] if snapshot else 0) == (deposits + 1) // 3 * 3
+
+
+def test_a_snapshot_that_no_longer_decodes_is_passed_over_for_the_events(backend, caplog):
+    bank = BankOn(backend)
+    account = bank.accounts.new("a1")
+    account.open("Ada")
+    for amount in (1, 2, 3):
+        account.deposit(Decimal(amount))
+    bank.accounts.save(account)  # version 4: a snapshot
+    backend.database.execute(f"UPDATE bank.snapshots SET snapshot_data = '{{\"nonsense\": 1}}'")
+    loaded = bank.accounts.load("a1")
+    assert (loaded.version, loaded.balance) == (4, Decimal(6))
+    assert loaded.history == account.history
+    assert "cannot be used" in caplog.text

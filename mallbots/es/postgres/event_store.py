@@ -29,7 +29,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from mallbots.es.aggregate import Aggregate
-from mallbots.es.decoding import OCCURRED_US, columns_of_rows
+from mallbots.es.decoding import OCCURRED_US, columns_of_rows, decode_stream_columns
 from mallbots.es.errors import ConcurrencyError, DuplicateEventError
 from mallbots.es.event_rows import (
     EventRows,
@@ -66,12 +66,18 @@ class PostgresEventStore(EventRows, StreamLoading):
         self.table = checked_identifier(table)
         self._schema_versions: dict[str, int] = {}  # for the row builder borrowed below
         self._cursors = threading.local()
+        self._snapshot_and_stream: dict[str, str] = {}
+        """By snapshot table: the query of :meth:`snapshot_and_stream`."""
         database.create(event_table_sql(self.table))
         database.refresh_log_tables()
         select = f"SELECT {STREAM_EVENT_COLUMNS}, stream_name FROM {self.table} "
         self._select_stream = (
             select + "WHERE stream_id = %s AND stream_name = %s AND stream_version > %s "
             "ORDER BY stream_version"
+        )
+        self._select_head = (
+            f"SELECT coalesce(max(stream_version), 0) FROM {self.table} "
+            "WHERE stream_id = %s AND stream_name = %s"
         )
         self._select_heads = (
             f"SELECT stream_name, stream_id, max(stream_version) FROM {self.table} "
@@ -254,13 +260,35 @@ class PostgresEventStore(EventRows, StreamLoading):
     # --- reading ---------------------------------------------------------------------------
 
     def stream_version(self, stream_name: str, stream_id: str) -> int:
-        """The stored version of a stream (0 if it has no events)."""
-        key = storable_stream(stream_name, stream_id)
+        """The stored version of a stream (0 if it has no events): one small query, on
+        the primary key's index, which the aggregate cache asks before each hit."""
+        storable_stream(stream_name, stream_id)
         with self.database.translated_errors():
-            return self._heads(self.database.connection().cursor(), {key})[key]
+            cursor = self._cursor().execute(self._select_head, [stream_id, stream_name])
+            return cursor.fetchone()[0]
 
     def _checked_key(self, stream_name: str, stream_id: str) -> StreamKey:
         return storable_stream(stream_name, stream_id)
+
+    def snapshot_and_stream(
+        self, snapshot_table: str, stream_name: str, stream_id: str
+    ) -> tuple[tuple[int, str, str] | None, list[AggregateEvent]]:
+        """A stream's snapshot row in ``snapshot_table`` (or None) and its events after
+        it, in one query: one round trip where reading them in turn took two."""
+        storable_stream(stream_name, stream_id)
+        sql = self._snapshot_and_stream.get(snapshot_table)
+        if sql is None:
+            sql = self._snapshot_and_stream[snapshot_table] = snapshot_and_stream_sql(
+                checked_identifier(snapshot_table), self.table
+            )
+        with self.database.translated_errors():
+            rows = self._cursor().execute(sql, [stream_id, stream_name]).fetchall()
+        version, name, data = rows[0][:3]
+        stored = None if version is None else (version, name, data)
+        events = [row[3:] for row in rows if row[3] is not None]
+        columns = columns_of_rows(events, OCCURRED_US + 2)
+        after = 0 if stored is None else version
+        return stored, decode_stream_columns(columns, self.registry, stream_name, stream_id, after)
 
     def _stream_columns(self, stream_name: str, stream_id: str, after_version: int) -> list[list]:
         with self.database.translated_errors():
@@ -283,6 +311,21 @@ class PostgresEventStore(EventRows, StreamLoading):
 
     def __repr__(self) -> str:
         return f"PostgresEventStore({self.table!r} on {self.database!r})"
+
+
+def snapshot_and_stream_sql(snapshot_table: str, event_table: str) -> str:
+    """The snapshot's version, name and data (NULL if none), then the columns of each
+    event after it, a row per event (one row of NULLs after the snapshot if none)."""
+    return (
+        "SELECT s.stream_version, s.snapshot_name, s.snapshot_data, e.* "
+        "FROM (VALUES (%s::text, %s::text)) AS k (stream_id, stream_name) "
+        f"LEFT JOIN {snapshot_table} s "
+        "ON s.stream_id = k.stream_id AND s.stream_name = k.stream_name "
+        f"LEFT JOIN LATERAL (SELECT {STREAM_EVENT_COLUMNS}, stream_name FROM {event_table} "
+        "WHERE stream_id = k.stream_id AND stream_name = k.stream_name "
+        "AND stream_version > coalesce(s.stream_version, 0)) e ON true "
+        "ORDER BY e.stream_version"
+    )
 
 
 def storable_stream(stream_name: str, stream_id: str) -> StreamKey:

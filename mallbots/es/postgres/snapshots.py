@@ -6,7 +6,8 @@ with the book's ``snapshots`` table on the server. A snapshot is upserted by its
 stream's key. Around the PostgreSQL event store, a save with a snapshot is one
 statement: the append's, which upserts the snapshot only if it wrote the events
 (see :mod:`mallbots.es.postgres.append_statement`); so it is one round trip where
-``BEGIN``, the append, the upsert and ``COMMIT`` were four.
+``BEGIN``, the append, the upsert and ``COMMIT`` were four. A load is one query too:
+the snapshot row and the events after it, joined on the stream's key.
 """
 
 from __future__ import annotations
@@ -37,6 +38,21 @@ class PostgresSnapshotStore(SnapshotMiddleware):
             f"INSERT INTO {self.table} ({SNAPSHOT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s) "
             + SNAPSHOT_ON_CONFLICT
         )
+
+    def load(self, aggregate: Aggregate) -> None:
+        """Restore the snapshot and replay the events after it, read in one query."""
+        inner = self.inner
+        key = (aggregate.NAME, aggregate.stream_id)
+        if aggregate.version or not isinstance(inner, PostgresEventStore) or key in self.unreadable:
+            super().load(aggregate)
+            return
+        stored, events = inner.snapshot_and_stream(self.table, *key)
+        self._restore_stored(aggregate, stored)
+        if stored is not None and aggregate.version != stored[0]:  # the snapshot was refused
+            inner.load(aggregate)  # so replay every event, as on DuckDB
+            return
+        for event in events:
+            aggregate.load_event(event)
 
     def save(self, aggregate: Aggregate) -> list[AggregateEvent]:
         """Save the pending events, with a snapshot in their statement if one is due."""

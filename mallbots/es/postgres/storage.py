@@ -17,6 +17,8 @@ from mallbots.es.snapshots import SnapshotStrategy
 class PostgresStorage:
     """Makes a module's event store, snapshot store and continuations on one server."""
 
+    shared = True
+
     def __init__(self, database: PostgresDatabase) -> None:
         self.database = database
 
