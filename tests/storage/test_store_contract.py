@@ -313,7 +313,7 @@ def test_a_snapshot_that_no_longer_decodes_is_passed_over_for_the_events(backend
     for amount in (1, 2, 3):
         account.deposit(Decimal(amount))
     bank.accounts.save(account)  # version 4: a snapshot
-    backend.database.execute(f"UPDATE bank.snapshots SET snapshot_data = '{{\"nonsense\": 1}}'")
+    backend.database.execute("UPDATE bank.snapshots SET snapshot_data = '{\"nonsense\": 1}'")
     loaded = bank.accounts.load("a1")
     assert (loaded.version, loaded.balance) == (4, Decimal(6))
     assert loaded.history == account.history
