@@ -282,7 +282,7 @@ class PostgresEventStore(EventRows, StreamLoading):
                 checked_identifier(snapshot_table), self.table
             )
         with self.database.translated_errors():
-            rows = self._cursor().execute(sql, [stream_id, stream_name]).fetchall()
+            rows = self._cursor().execute(sql, {"id": stream_id, "name": stream_name}).fetchall()
         version, name, data = rows[0][:3]
         stored = None if version is None else (version, name, data)
         events = [row[3:] for row in rows if row[3] is not None]
@@ -315,15 +315,19 @@ class PostgresEventStore(EventRows, StreamLoading):
 
 def snapshot_and_stream_sql(snapshot_table: str, event_table: str) -> str:
     """The snapshot's version, name and data (NULL if none), then the columns of each
-    event after it, a row per event (one row of NULLs after the snapshot if none)."""
+    event after it, a row per event (one row of NULLs after the snapshot if none).
+
+    The snapshot's version is a sub-query's result, so the events are read from the
+    primary key's index from just after it (joined, they were read from the stream's
+    first event and filtered)."""
     return (
+        f"WITH s AS (SELECT stream_version, snapshot_name, snapshot_data FROM {snapshot_table} "
+        "WHERE stream_id = %(id)s AND stream_name = %(name)s) "
         "SELECT s.stream_version, s.snapshot_name, s.snapshot_data, e.* "
-        "FROM (VALUES (%s::text, %s::text)) AS k (stream_id, stream_name) "
-        f"LEFT JOIN {snapshot_table} s "
-        "ON s.stream_id = k.stream_id AND s.stream_name = k.stream_name "
-        f"LEFT JOIN LATERAL (SELECT {STREAM_EVENT_COLUMNS}, stream_name FROM {event_table} "
-        "WHERE stream_id = k.stream_id AND stream_name = k.stream_name "
-        "AND stream_version > coalesce(s.stream_version, 0)) e ON true "
+        "FROM (VALUES (1)) AS one (n) LEFT JOIN s ON true "
+        f"LEFT JOIN (SELECT {STREAM_EVENT_COLUMNS}, stream_name FROM {event_table} "
+        "WHERE stream_id = %(id)s AND stream_name = %(name)s "
+        "AND stream_version > coalesce((SELECT stream_version FROM s), 0)) e ON true "
         "ORDER BY e.stream_version"
     )
 
