@@ -62,7 +62,9 @@ class _Entry(NamedTuple):
 class AggregateCache:
     """Mementos of the ``maxsize`` most recently used aggregates; safe across threads.
 
-    ``hits`` and ``misses`` count the lookups, for a look at how well it works.
+    ``hits`` and ``misses`` count the lookups, for a look at how well it works;
+    ``overtaken`` counts the entries found older than their stream when checked (on a
+    server other processes write to), each also counted as a miss.
     """
 
     def __init__(self, maxsize: int = 10_000) -> None:
@@ -71,6 +73,7 @@ class AggregateCache:
         self.maxsize = maxsize
         self.hits = 0
         self.misses = 0
+        self.overtaken = 0
         self._entries: OrderedDict[CacheKey, _Entry] = OrderedDict()
         self._lock = threading.Lock()
         self._ticks = 0
@@ -88,6 +91,15 @@ class AggregateCache:
             self._entries.move_to_end(key)
             self.hits += 1
             return entry.memento
+
+    def overtake(self, key: CacheKey) -> None:
+        """Take out ``key``, whose entry was just found older than its stream: the lookup
+        that found it counts as a miss."""
+        with self._lock:
+            self.hits -= 1
+            self.misses += 1
+            self.overtaken += 1
+            self._change(key, None)
 
     def tick(self) -> int:
         """Now, for a :meth:`put` of a state about to be read."""
@@ -129,7 +141,8 @@ class AggregateCache:
     def __repr__(self) -> str:
         return (
             f"AggregateCache({len(self)} of {self.maxsize} aggregates, "
-            f"{self.hits} hits, {self.misses} misses)"
+            f"{self.hits} hits, {self.misses} misses"
+            + (f", {self.overtaken} overtaken)" if self.overtaken else ")")
         )
 
     def _change(self, key: CacheKey, memento: Memento | None) -> int:
@@ -170,9 +183,11 @@ class CachingStore:
             return
         key = (aggregate.NAME, aggregate.id)
         memento = self.cache.get(key)
-        if memento is not None and self._current(aggregate.NAME, memento):
-            aggregate.restore(memento)
-            return
+        if memento is not None:
+            if self._current(aggregate.NAME, memento):
+                aggregate.restore(memento)
+                return
+            self.cache.overtake(key)
         read_at = self.cache.tick()
         self.inner.load(aggregate)
         if aggregate.version:  # an aggregate with no events is not kept: it may be created
