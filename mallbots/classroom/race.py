@@ -1,7 +1,11 @@
 """Why the PostgreSQL log takes positions from a counter: writers racing a tailing reader.
 
 Writers in several processes append events, one per transaction, each transaction doing
-a little work (``pause``) between its insert and its commit, as a command does. Beside
+a little work between its insert and its commit, as a command does: one, two or three
+times ``pause``, in turn, the writers out of step with each other (:func:`work`). As
+in a mall, where commands differ, a transaction that took a later position often
+finishes its work first; with equal pauses only the scheduler's jitter would reorder
+them, and on a quiet machine it sometimes does not. Beside
 them a reader follows the log as a projector does: it remembers the highest position it
 has read and asks for ``position > checkpoint``. Two ways to hand out positions:
 
@@ -105,6 +109,15 @@ _COMMIT_LOCK = f"LOCK TABLE {COMMITS} IN SHARE ROW EXCLUSIVE MODE"
 numbers follow the order of the commits."""
 
 
+WORK_STEPS = (1, 2, 3)
+"""How many times ``pause`` a transaction works, in turn."""
+
+
+def work(pause: float, writer: int, n: int) -> float:
+    """Seconds the ``n``-th transaction of ``writer`` works before it commits."""
+    return pause * WORK_STEPS[(writer + n) % len(WORK_STEPS)]
+
+
 def write(url: str, kind: str, writer: int, count: int, pause: float, commit_order: bool) -> int:
     """One writer: ``count`` events, one transaction each, pausing before commit."""
     from mallbots.es import AggregateEvent
@@ -128,7 +141,7 @@ def write(url: str, kind: str, writer: int, count: int, pause: float, commit_ord
                     )  # fmt: skip
                     (stored,) = store.append(STREAM, stream_id, n - 1, [event])
                     position = stored.position
-                time.sleep(pause)
+                time.sleep(work(pause, writer, n))
                 if commit_order:
                     database.execute(_COMMIT_LOCK)
                     database.execute(_COMMITTED, [position])
