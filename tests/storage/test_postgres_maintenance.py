@@ -21,13 +21,9 @@ from mallbots.stores import (
 )
 from tests.shop_scripts import GRAND_TOUR, Ids, run_script
 from tests.storage.test_postgres_shop import mallbots, same_frames
-from tests.test_read_model_properties import read_models as tables_in
+from tests.test_books import assert_still_read_after_archiving, read_models
 
 MODULES = ("stores", "baskets", "ordering")
-
-
-def read_models(shop: MallBots) -> dict[str, list[tuple]]:
-    return tables_in(shop, shop.projector)
 
 
 def snapshot_tables(shop: MallBots) -> dict[str, list]:
@@ -118,12 +114,7 @@ def test_archived_streams_leave_the_server_s_hot_table_and_everything_still_read
         assert hot.fetchone() == (0,)
         assert archived(shop) == {"stores.events_archive": 12}
         assert same_frames(shop.log_frame(), log)
-        assert shop.load("stores.Product", product).price == Decimal("20.00")
-        assert shop.aggregate_at("stores.Product", product, version=5).price == price_then
-        assert len(shop.history("stores.Product", product)) == 14
-        for set_based in (False, True):
-            shop.projector.rebuild(set_based=set_based)
-            assert read_models(shop) == live
+        assert_still_read_after_archiving(shop, product, live, (5, price_then), 14)
 
         assert same_frames(other.log_frame(), log)
         other.execute(IncreaseProductPrice(product, "21.00"))  # its loads go on as before

@@ -15,7 +15,8 @@ primary key refuses the insert, and that refusal is a :class:`ConcurrencyError` 
 :class:`DuplicateEventError`; a payload that cannot be stored is refused before
 anything is sent.
 
-No stream heads are cached: other processes move the streams.
+No stream heads are cached: other processes move the streams. Closed streams move to
+``<table>_archive`` as on DuckDB (:mod:`mallbots.es.postgres.archive`).
 """
 
 from __future__ import annotations

@@ -183,7 +183,7 @@ class LogMirror:
         if span is None:
             return 0
         self.copy(*span)
-        return span[1] - span[0]
+        return self.head - span[0]  # short of the span if events moved meanwhile
 
     @staticmethod
     def _insert(cursor, table: str, rows: list) -> None:
