@@ -6,6 +6,11 @@ and the capture are here; a backend's event store says only which streams are lo
 enough and reads a batch of them as columns (:class:`~mallbots.es.ports.StreamBatches`),
 and its snapshot store empties the table and writes the rows
 (:class:`~mallbots.es.ports.SnapshotStorage`).
+
+On PostgreSQL other processes append meanwhile. Each snapshot is replayed from the
+events one query read, so at worst it is behind its stream, and a load replays the
+rest; a save with a snapshot that commits before the rebuild does may be replaced by
+the rebuild's older one, never by a wrong one.
 """
 
 from __future__ import annotations
