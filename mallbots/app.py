@@ -57,9 +57,9 @@ from mallbots.es import (
 )
 from mallbots.es.cache import AggregateCache
 from mallbots.es.clock import Clock, system_clock
-from mallbots.es.duckdb.snapshots import rebuild_snapshots
 from mallbots.es.errors import EventSourcingError
 from mallbots.es.ids import IdFactory, random_ids
+from mallbots.es.snapshot_rebuild import rebuild_snapshots
 from mallbots.es.snapshots import SnapshotStrategy
 from mallbots.es.urls import DRIVER_HINT, is_server_url, shown_url
 from mallbots.monolith import Monolith
@@ -412,13 +412,6 @@ class MallBots(ShopViews):
         """An aggregate as its repository loads it (snapshot plus newer events)."""
         return self.repository(stream_name).load(aggregate_id)
 
-    def _refuse_on_server(self, what: str) -> None:
-        if self.server is not None:
-            raise NotImplementedError(
-                f"{what} is built for a shop on DuckDB, not yet for one on PostgreSQL "
-                f"({self.location}); nothing was changed"
-            )
-
     def _fresh(self) -> None:
         """On PostgreSQL, catch up before reading (outside a command of this thread)."""
         if self._read_side is not None:
@@ -430,9 +423,10 @@ class MallBots(ShopViews):
         """Move every stream whose books were closed out of the hot events tables.
 
         Returns how many events moved. Loads, rebuilds and time travel read on as before.
-        On DuckDB only (not built for a shop on PostgreSQL).
+        On PostgreSQL the streams move on the server, each module in one transaction
+        (see :mod:`mallbots.es.postgres.archive`); the read side's mirror keeps the
+        events it already copied where they are.
         """
-        self._refuse_on_server("archiving closed streams")
         moved = 0
         for name, store in self.event_stores.items():
             continuations = getattr(self.modules[name], "continuations", None)
@@ -447,11 +441,11 @@ class MallBots(ShopViews):
 
         Snapshots are a cache: this mends a snapshot table DuckDB cannot read (a damaged
         block) or whose payloads no longer decode. Returns how many were written per table.
-        On DuckDB only: on PostgreSQL the shop writes fresh snapshots as it saves.
+        On PostgreSQL the transaction is the server's: other processes load from the old
+        snapshots until it commits.
         """
-        self._refuse_on_server("rebuilding the snapshots")
         written = {}
-        with self.database.transaction():
+        with (self.database if self.server is None else self.server).transaction():
             for name in ("stores", "baskets", "ordering"):
                 module = self.modules[name]
                 types = [

@@ -239,11 +239,6 @@ def add_rebuild(subcommands: argparse._SubParsersAction) -> None:
 
 
 def rebuild(args: argparse.Namespace) -> int:
-    if args.snapshots and is_server_url(args.db):
-        raise UsageError(
-            "rebuild --snapshots works on a DuckDB file; on PostgreSQL the shop writes "
-            "fresh snapshots as it saves"
-        )
     with open_existing(args.db) as shop:
         if args.snapshots:
             started = time.perf_counter()

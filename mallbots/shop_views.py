@@ -69,9 +69,8 @@ class ShopViews:
         found = []
         for name, store in self.event_stores.items():
             found += [store.table, f"{name}.snapshots"]
-            archive = getattr(store, "archive_table", None)  # none on PostgreSQL
-            if archive in self.database.log_tables:
-                found.append(archive)
+            if store.archive_table in self.database.log_tables:  # on PostgreSQL: the mirror's
+                found.append(store.archive_table)
             continuations = getattr(self.modules[name], "continuations", None)
             if continuations is not None:
                 found.append(continuations.table)

@@ -104,6 +104,20 @@ def test_the_old_stream_refuses_changes_and_a_removed_product_has_no_books_to_cl
     )
 
 
+def assert_still_read_after_archiving(
+    shop: MallBots, product: str, live: dict, then: tuple[int, Decimal], lifetime: int
+) -> None:
+    """What archiving the product's closed stream must leave as it was: its load (at
+    20.00), its price ``then`` = (version, price), its history of ``lifetime`` events,
+    and the read models ``live`` rebuilt one event at a time and set-based."""
+    assert shop.load("stores.Product", product).price == Decimal("20.00")
+    assert shop.aggregate_at("stores.Product", product, version=then[0]).price == then[1]
+    assert len(shop.history("stores.Product", product)) == lifetime
+    for set_based in (False, True):
+        shop.projector.rebuild(set_based=set_based)
+        assert read_models(shop) == live
+
+
 def test_archived_streams_leave_the_hot_table_and_everything_still_reads_them(daily, tmp_path):
     shop, product = daily
     shop.execute(CloseProductBooks(product))
@@ -121,12 +135,7 @@ def test_archived_streams_leave_the_hot_table_and_everything_still_reads_them(da
     )
     assert hot.fetchone() == (0,)
     assert (shop.log.count(), shop.log.head()) == (count, head)
-    assert shop.load("stores.Product", product).price == Decimal("20.00")
-    assert shop.aggregate_at("stores.Product", product, version=10).price == price_then
-    assert len(shop.history("stores.Product", product)) == 34
-    for set_based in (False, True):
-        shop.projector.rebuild(set_based=set_based)
-        assert read_models(shop) == live
+    assert_still_read_after_archiving(shop, product, live, (10, price_then), 34)
 
     path = shop.database.path  # a new process finds the archive and reads it into the log
     shop.close()

@@ -9,7 +9,7 @@ import pytest
 
 from mallbots import MallBots
 from mallbots.es import CorruptEventError
-from mallbots.es.duckdb.snapshots import rebuild_snapshots
+from mallbots.es.snapshot_rebuild import rebuild_snapshots
 from mallbots.es.snapshots import EveryNEvents, never
 from mallbots.ordering import GetOrder
 from tests.reliability.small_mall import fill_small_mall

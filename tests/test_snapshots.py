@@ -20,7 +20,7 @@ from mallbots.es import (
     snapshots,
     with_middleware,
 )
-from mallbots.es.duckdb.snapshots import rebuild_snapshots
+from mallbots.es.snapshot_rebuild import rebuild_snapshots
 from tests.es_support import Account, AccountV1, Bank, bank_registry
 
 

@@ -9,13 +9,14 @@ its own thread while the batch before is inserted.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from mallbots.es import serde
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.decoding import AGGREGATE_ID
 from mallbots.es.events import AggregateEvent
+from mallbots.es.identifiers import checked_identifier
 from mallbots.es.registry import SCHEMA_VERSION, Registry
 
 StreamKey = tuple[str, str]
@@ -148,6 +149,19 @@ def checked_stream(stream_name: str, stream_id: str) -> StreamKey:
             except serde.FieldError as error:
                 raise ValueError(f"the {what} {value!r} {error}") from None
     return (stream_name, stream_id)
+
+
+def archive_table_of(table: str) -> str:
+    """The table an event table's archived streams move to (see ``archive``)."""
+    return checked_identifier(f"{table}_archive")
+
+
+def stream_key_columns(streams: Iterable[StreamKey]) -> tuple[list[str], list[str]]:
+    """Stream keys ``(stream_name, stream_id)`` as two columns, the names and the ids
+    (a key of any other length is a ValueError)."""
+    columns = [list(column) for column in zip(*streams, strict=True)] or [[], []]
+    names, ids = columns
+    return names, ids
 
 
 def event_table_columns(unique_position: bool) -> str:

@@ -15,6 +15,8 @@ protocol                 what it does
 :class:`LogReader`       reads the global log by position
 :class:`EventStorePort`  all three, and the innermost aggregate store
 :class:`SnapshotStorage`  reads and writes the snapshot rows of streams
+:class:`StreamBatches`    reads many streams at once, for writing snapshots afresh
+:class:`Archiving`        moves closed streams out of the hot table, not out of the log
 =======================  =============================================================
 
 Typed against these: the repository and middleware (``aggregate_store``, ``chain``), the
@@ -31,13 +33,14 @@ backend.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.event_rows import StreamAppend
 from mallbots.es.events import AggregateEvent
+from mallbots.es.registry import Registry
 
 
 @runtime_checkable
@@ -163,9 +166,40 @@ class SnapshotStorage(Protocol):
         ...
 
     def recreate_table(self) -> None:
-        """Drop the table and create it empty."""
+        """Empty the table, in the caller's transaction (DuckDB drops and creates it)."""
         ...
 
     def where(self) -> tuple[str, str]:
         """Where the snapshots are, for a person, and the command that writes them afresh."""
+        ...
+
+
+@runtime_checkable
+class StreamBatches(Protocol):
+    """Reads many streams of one type at once: what writing the snapshots afresh needs
+    (:func:`mallbots.es.snapshot_rebuild.rebuild_snapshots`) from an event store."""
+
+    registry: Registry
+
+    def stream_ids_at_least(self, stream_name: str, least_version: int) -> list[str]:
+        """The ids of the streams named ``stream_name`` with at least ``least_version``
+        events, sorted."""
+        ...
+
+    def streams_columns(self, stream_name: str, stream_ids: Sequence[str]) -> list[list]:
+        """The events of these streams as columns (those of
+        :data:`~mallbots.es.decoding.EVENT_COLUMNS`), stream by stream, in version order."""
+        ...
+
+
+@runtime_checkable
+class Archiving(Protocol):
+    """Moves whole streams to the event table's archive (``<table>_archive``), which the
+    global log still reads."""
+
+    archive_table: str
+
+    def archive(self, streams: Iterable[tuple[str, str]]) -> int:
+        """Move these streams ``(stream_name, stream_id)``, in one transaction; how many
+        events moved."""
         ...

@@ -12,7 +12,7 @@ fits, the aggregate refuses it, or DuckDB cannot read it from a damaged storage 
 ignored and the aggregate is rebuilt from its events: a snapshot is a cache, the events
 are the truth. A warning says so once per table and kind of trouble, not once per load.
 A stream whose snapshot could not be read gets no new one until the table is written
-afresh (:func:`mallbots.es.duckdb.snapshots.rebuild_snapshots`).
+afresh (:func:`mallbots.es.snapshot_rebuild.rebuild_snapshots`).
 
 This module holds what every backend shares: the strategies, capturing and serializing
 a snapshot, restoring it or falling back to the events (:class:`SnapshotMiddleware`).

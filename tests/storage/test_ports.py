@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from mallbots.es.ports import (
+    Archiving,
     EventRecorder,
     EventStorePort,
     LogReader,
     SnapshotStorage,
+    StreamBatches,
     StreamReader,
     Transactions,
 )
@@ -20,7 +22,7 @@ def test_every_backend_satisfies_the_port(backend):
     store = backend.event_store(registry)
     snapshots = backend.snapshots(registry)(store)
     assert isinstance(backend.database, Transactions)
-    for port in (EventRecorder, StreamReader, LogReader, EventStorePort):
+    for port in (EventRecorder, StreamReader, LogReader, EventStorePort, StreamBatches, Archiving):
         assert isinstance(store, port), port.__name__
     assert isinstance(snapshots, SnapshotStorage)
     assert isinstance(snapshots, SnapshotMiddleware)

@@ -225,3 +225,44 @@ def test_a_finished_threads_connection_is_closed_when_another_thread_connects(po
     while postgres.execute(sessions).fetchone()[0] > 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert postgres.execute(sessions).fetchone()[0] == 2  # this thread's and the last one's
+
+
+def test_an_append_that_waited_for_an_archive_sees_its_stream_gone_and_is_refused(postgres):
+    """Another session appends to a stream while it is archived: the append waits for the
+    archive's lock on the hot table, then reads the head afresh and is refused as a
+    conflict, as on DuckDB; no event lands beside a stream that left the table."""
+    store = PostgresEventStore(postgres, bank_registry(), "bank.events")
+    store.save(account_with_events("a", 2))
+    outcome: list = []
+    with PostgresDatabase.open(postgres.url) as other:
+        theirs = PostgresEventStore(other, bank_registry(), "bank.events")
+
+        def append_version_four() -> None:
+            try:
+                theirs.append("bank.Account", "a", 3, events_of("a", 3)[3:])
+                outcome.append("appended")
+            except ConcurrencyError as error:
+                outcome.append((error.expected, error.actual))
+
+        with postgres.transaction():
+            assert store.archive([("bank.Account", "a")]) == 3
+            appender = threading.Thread(target=append_version_four)
+            appender.start()
+            deadline = time.monotonic() + 10
+            while not _a_session_waits_for_a_lock(postgres):
+                assert time.monotonic() < deadline, "the append never waited for the archive"
+                time.sleep(0.02)
+        appender.join(10)
+    assert outcome == [(3, 0)]
+    assert stored_count(postgres) == 0
+    assert postgres.execute("SELECT count(*) FROM bank.events_archive").fetchone() == (3,)
+    assert postgres.last_position == 3  # the refused append gave its position back
+
+
+def _a_session_waits_for_a_lock(database: PostgresDatabase) -> bool:
+    with PostgresDatabase.open(database.url, create=False) as watcher:
+        (waiting,) = watcher.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()"
+        ).fetchone()
+    return waiting > 0

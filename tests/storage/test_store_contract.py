@@ -11,12 +11,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 
-from mallbots.es import AggregateRepository, ConcurrencyError, DuplicateEventError, PayloadError
+from mallbots.es import (
+    AggregateRepository,
+    ConcurrencyError,
+    CorruptEventError,
+    DuplicateEventError,
+    PayloadError,
+)
 from mallbots.es.errors import RegistryError
 from mallbots.es.event_rows import StreamAppend
 from mallbots.es.events import AggregateEvent
+from mallbots.es.snapshot_rebuild import rebuild_snapshots
 from tests.es_support import Account, AccountV1, bank_registry
 from tests.storage.backends import BankOn
 from tests.test_event_store import account_with_events
@@ -318,3 +326,98 @@ def test_a_snapshot_that_no_longer_decodes_is_passed_over_for_the_events(backend
     assert (loaded.version, loaded.balance) == (4, Decimal(6))
     assert loaded.history == account.history
     assert "cannot be used" in caplog.text
+
+
+# --- writing the snapshots afresh ------------------------------------------------------------
+
+
+def accounts_of_three_lengths(store) -> None:
+    """a1 with 3 events, a2 with 5, a3 with 2 (below a snapshot every three), saved with
+    no snapshot."""
+    for account_id, deposits in (("a1", 2), ("a2", 4), ("a3", 1)):
+        store.save(account_with_events(account_id, deposits))
+
+
+@pytest.mark.parametrize("batch_size", [1, 100])
+def test_a_rebuild_writes_each_long_stream_a_snapshot_that_loads_as_a_replay(backend, batch_size):
+    registry = bank_registry()
+    store = backend.event_store(registry)
+    accounts_of_three_lengths(store)
+    snapshots = backend.snapshots(registry)(store)
+    snapshots.write(account_with_events("a3", 1))  # one the rebuild must not keep
+    assert rebuild_snapshots(snapshots, store, [Account], batch_size=batch_size) == 2
+    frame = snapshots.frame()
+    assert frame["stream_id"].tolist() == ["a1", "a2"]
+    for account_id, taken_at in zip(frame["stream_id"], frame["updated_at"], strict=True):
+        replayed, stream = Account(account_id), store.load_stream("bank.Account", account_id)
+        for event in stream:
+            replayed.load_event(event)
+        version, name, data = snapshots.read("bank.Account", account_id)
+        assert (version, name) == (replayed.version, "bank.AccountV1")
+        assert data == registry.serialize(name, replayed.to_snapshot())
+        assert pd.Timestamp(taken_at) == stream[-1].occurred_at
+        loaded = AggregateRepository(Account, snapshots).load(account_id)
+        assert (loaded.version, loaded.to_snapshot()) == (replayed.version, replayed.to_snapshot())
+    assert snapshots.read("bank.Account", "a3") is None
+
+
+def test_a_rebuild_that_meets_a_bad_event_writes_nothing(backend):
+    registry = bank_registry()
+    store = backend.event_store(registry)
+    accounts_of_three_lengths(store)
+    snapshots = backend.snapshots(registry)(store)
+    snapshots.write(account_with_events("a1", 2))
+    before = snapshots.read("bank.Account", "a1")
+    backend.database.execute(
+        "UPDATE bank.events SET event_data = '{' WHERE stream_id = 'a2' AND stream_version = 2"
+    )
+    with pytest.raises(CorruptEventError, match="a2"):
+        rebuild_snapshots(snapshots, store, [Account])
+    assert snapshots.read("bank.Account", "a1") == before
+    assert len(snapshots.frame()) == 1
+
+
+# --- archiving ------------------------------------------------------------------------------
+
+
+def test_archived_streams_leave_the_hot_table_and_stay_in_the_log(backend):
+    registry = bank_registry()
+    store = backend.event_store(registry)
+    for account_id, deposits in (("a", 2), ("b", 0), ("c", 1)):
+        store.save(account_with_events(account_id, deposits))
+    before = list(backend.log(registry).events())
+    assert store.archive([]) == 0
+    assert backend.database.log_tables == ("bank.events",)  # no archive made for nothing
+    assert store.archive([("bank.Account", "a"), ("bank.Account", "c")]) == 5
+    assert store.archive([("bank.Account", "a")]) == 0  # once is enough
+    assert backend.database.log_tables == ("bank.events", "bank.events_archive")
+    assert (backend.count("bank.events"), backend.count("bank.events_archive")) == (1, 5)
+    log = backend.log(registry)
+    assert list(log.events()) == before  # the same events, in position order
+    assert (log.head(), log.count()) == (6, 6)
+    assert log.load_stream("bank.Account", "a") == [e for e in before if e.aggregate_id == "a"]
+    assert store.load_stream("bank.Account", "a") == []  # a load reads the hot table only
+    assert store.stream_version("bank.Account", "a") == 0
+    assert [e.aggregate_version for e in store.load_stream("bank.Account", "b")] == [1]
+    assert [e.position for e in store.save(account_with_events("d", 0))] == [7]
+
+
+def test_a_copy_loaded_before_its_stream_was_archived_cannot_save_into_the_hot_table(backend):
+    store = backend.event_store(bank_registry())
+    account = account_with_events("a", 2)
+    store.save(account)
+    account.commit_events()  # as a repository does: the copy is at the stream's head, 3
+    assert store.archive([("bank.Account", "a")]) == 3
+    account.deposit(Decimal("5"))
+    with pytest.raises(ConcurrencyError) as caught:
+        store.save(account)
+    assert (caught.value.expected, caught.value.actual) == (3, 0)
+    assert (backend.count("bank.events"), backend.count("bank.events_archive")) == (0, 3)
+
+
+def test_a_stream_key_of_the_wrong_length_is_refused_and_nothing_moves(backend):
+    store = backend.event_store(bank_registry())
+    store.save(account_with_events("a", 1))
+    with pytest.raises(ValueError):
+        store.archive([("bank.Account", "a", "extra"), ("bank.Account", "b")])
+    assert backend.count("bank.events") == 2

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from mallbots.es.duckdb.database import Database
-from mallbots.es.event_rows import StreamKey
+from mallbots.es.event_rows import StreamKey, stream_key_columns
 
 
 class Archiving:
@@ -28,7 +28,7 @@ class Archiving:
         log (and so every rebuild and time travel) still reads the archived events.
         One transaction; returns how many events moved.
         """
-        names, ids = [list(column) for column in zip(*streams, strict=True)] or ([], [])
+        names, ids = stream_key_columns(streams)
         if not names:
             return 0
         if not self._archive_exists():

@@ -46,6 +46,7 @@ from mallbots.es.errors import ConcurrencyError, DuplicateEventError
 from mallbots.es.event_rows import (
     EventRows,
     StreamKey,
+    archive_table_of,
     checked_stream,
     unstorable,
 )
@@ -64,7 +65,7 @@ class EventStore(EventRows, BulkAppending, StreamHeadCache, Archiving, StreamRea
         self._heads_as_of = 0  # the table's removals when the cached heads were last valid
         self._schema_versions: dict[str, int] = {}  # event name -> its registered version
         self._appenders = threading.local()
-        self.archive_table = checked_identifier(f"{self.table}_archive")
+        self.archive_table = archive_table_of(self.table)
         if not database.read_only:
             self._create_table()
         database.log_book.register(self.table, database.execute)

@@ -8,30 +8,17 @@ damaged block cannot abort the command that was loading.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from itertools import groupby
-from operator import itemgetter
-
 import duckdb
 import pandas as pd
 
-from mallbots.es.aggregate import Aggregate
 from mallbots.es.aggregate_store import Middleware
-from mallbots.es.decoding import EVENT_COLUMNS, STREAM_ID, decode_columns, fetch_columns
-from mallbots.es.duckdb.database import Database, checked_identifier, create_schema_of
-from mallbots.es.duckdb.event_store import EventStore
+from mallbots.es.duckdb.database import Database, create_schema_of
 from mallbots.es.duckdb.frames import frame_of_rows
 from mallbots.es.duckdb.schema import snapshot_table_sql
 from mallbots.es.event_rows import checked_stream
 from mallbots.es.ports import UnreadableSnapshotError
 from mallbots.es.registry import Registry
-from mallbots.es.snapshots import (
-    SNAPSHOT_COLUMNS,
-    Snapshot,
-    SnapshotMiddleware,
-    SnapshotStrategy,
-    least_version,
-)
+from mallbots.es.snapshots import SNAPSHOT_COLUMNS, SnapshotMiddleware, SnapshotStrategy
 
 
 class SnapshotStore(SnapshotMiddleware):
@@ -135,68 +122,6 @@ class SnapshotStore(SnapshotMiddleware):
             f"SELECT stream_name, stream_id, stream_version, snapshot_name, snapshot_data, "
             f"updated_at FROM {self.table} ORDER BY stream_name, stream_id"
         ).df()
-
-
-def rebuild_snapshots(
-    store: SnapshotStore,
-    events: EventStore,
-    aggregate_types: Sequence[type[Aggregate]],
-    *,
-    batch_size: int = 5000,
-) -> int:
-    """Drop every snapshot of ``store`` and write fresh ones from ``events``, in one
-    transaction; returns how many were written.
-
-    Each stream of the given aggregate types that the strategy would have snapshotted
-    (for ``EveryNEvents(n)``, every stream of at least n events; for ``never``, none)
-    gets a snapshot at its newest version, stamped with its newest event's time. Streams
-    are replayed ``batch_size`` at a time, each batch read in one query and written in
-    one statement.
-    """
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
-    least = least_version(store.strategy)
-    written = 0
-    database = store.database
-    table = checked_identifier(events.table)
-    select_ids = (
-        f"SELECT stream_id FROM {table} WHERE stream_name = $1 "
-        "GROUP BY stream_id HAVING max(stream_version) >= $2 ORDER BY stream_id"
-    )
-    select_events = (
-        f"SELECT {EVENT_COLUMNS} FROM {table} WHERE stream_name = $1 "
-        "AND stream_id IN (SELECT unnest($2::VARCHAR[])) ORDER BY stream_id, stream_version"
-    )
-    with database.transaction() as cursor:
-        store.recreate_table()
-        for aggregate_type in aggregate_types if least is not None else ():
-            name = aggregate_type.NAME
-            stream_ids = [row[0] for row in cursor.execute(select_ids, [name, least]).fetchall()]
-            for start in range(0, len(stream_ids), batch_size):
-                chunk = stream_ids[start : start + batch_size]
-                columns = fetch_columns(cursor.execute(select_events, [name, chunk]))
-                replayed = decode_columns(columns, events.registry)
-                by_stream = groupby(
-                    zip(columns[STREAM_ID], replayed, strict=True), key=itemgetter(0)
-                )
-                taken = []
-                for stream_id, pairs in by_stream:
-                    stream = [event for _, event in pairs]
-                    aggregate = aggregate_type(stream[0].aggregate_id)
-                    for event in stream:
-                        aggregate.load_event(event)
-                    taken.append(
-                        Snapshot(
-                            stream_id,
-                            name,
-                            aggregate.version,
-                            aggregate.to_snapshot(),
-                            stream[-1].occurred_at,
-                        )
-                    )
-                store.write_many(taken)
-                written += len(taken)
-    return written
 
 
 def snapshots(

@@ -11,17 +11,18 @@ zone maps skip the row groups that hold none of the newer events.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
 
-from mallbots.es.decoding import fetch_columns
+from mallbots.es.decoding import EVENT_COLUMNS, fetch_columns
 from mallbots.es.duckdb.database import Database
 from mallbots.es.event_rows import StreamKey, checked_stream
 from mallbots.es.events import AggregateEvent
 from mallbots.es.registry import Registry
+from mallbots.es.snapshot_rebuild import LONG_STREAMS_SQL
 from mallbots.es.stream_loading import StreamLoading
 
 SKIP_IN_PYTHON = 256
@@ -58,6 +59,24 @@ class StreamReading(StreamLoading):
         else:
             result = self.database.execute(self._select_stream_after, [stream_id, after_version])
         return fetch_columns(result)
+
+    def stream_ids_at_least(self, stream_name: str, least_version: int) -> list[str]:
+        """The ids of the streams named ``stream_name`` with at least ``least_version``
+        events, sorted (for :func:`~mallbots.es.snapshot_rebuild.rebuild_snapshots`)."""
+        sql = LONG_STREAMS_SQL.format(table=self.table)
+        rows = self.database.execute(sql, [stream_name, least_version]).fetchall()
+        return [id_ for (id_,) in rows]
+
+    def streams_columns(self, stream_name: str, stream_ids: Sequence[str]) -> list[list]:
+        """The events of these streams as columns, stream by stream, in version order."""
+        return fetch_columns(
+            self.database.execute(
+                f"SELECT {EVENT_COLUMNS} FROM {self.table} WHERE stream_name = $1 "
+                "AND stream_id IN (SELECT unnest($2::VARCHAR[])) "
+                "ORDER BY stream_id, stream_version",
+                [stream_name, list(stream_ids)],
+            )
+        )
 
     def read_log(
         self, after_position: int = 0, batch_size: int = 1000

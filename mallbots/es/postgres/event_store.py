@@ -15,7 +15,8 @@ primary key refuses the insert, and that refusal is a :class:`ConcurrencyError` 
 :class:`DuplicateEventError`; a payload that cannot be stored is refused before
 anything is sent.
 
-No stream heads are cached: other processes move the streams.
+No stream heads are cached: other processes move the streams. Closed streams move to
+``<table>_archive`` as on DuckDB (:mod:`mallbots.es.postgres.archive`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,12 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from mallbots.es.aggregate import Aggregate
-from mallbots.es.decoding import OCCURRED_US, columns_of_rows, decode_stream_columns
+from mallbots.es.decoding import (
+    OCCURRED_US,
+    STREAM_NAME,
+    columns_of_rows,
+    decode_stream_columns,
+)
 from mallbots.es.errors import ConcurrencyError, DuplicateEventError
 from mallbots.es.event_rows import (
     EventRows,
@@ -41,9 +47,12 @@ from mallbots.es.event_rows import (
 from mallbots.es.events import AggregateEvent
 from mallbots.es.identifiers import checked_identifier
 from mallbots.es.postgres.append_statement import append_parameters, append_sql
+from mallbots.es.postgres.archive import PostgresArchiving
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.schema import event_table_sql
+from mallbots.es.postgres.statements import numbered
 from mallbots.es.registry import Registry
+from mallbots.es.snapshot_rebuild import LONG_STREAMS_SQL
 from mallbots.es.stream_loading import StreamLoading
 
 STREAM_EVENT_COLUMNS = (
@@ -55,7 +64,7 @@ EVENT_COLUMNS = STREAM_EVENT_COLUMNS + ", stream_id, stream_name"
 _TAKEN_VERSION = re.compile(r"=\((?P<id>.*), (?P<name>[^,]*), (?P<version>\d+)\) already exists")
 
 
-class PostgresEventStore(EventRows, StreamLoading):
+class PostgresEventStore(EventRows, StreamLoading, PostgresArchiving):
     """Events of one module in one PostgreSQL table; also the innermost aggregate store."""
 
     def __init__(
@@ -298,6 +307,21 @@ class PostgresEventStore(EventRows, StreamLoading):
                 .fetchall()
             )
         return columns_of_rows(rows, OCCURRED_US + 2)  # the stream's columns, then its name
+
+    def stream_ids_at_least(self, stream_name: str, least_version: int) -> list[str]:
+        """The ids of the streams named ``stream_name`` with at least ``least_version``
+        events, sorted (for :func:`~mallbots.es.snapshot_rebuild.rebuild_snapshots`)."""
+        sql = numbered(LONG_STREAMS_SQL.format(table=self.table), [stream_name, least_version])
+        return [id_ for (id_,) in self.database.execute(*sql).fetchall()]
+
+    def streams_columns(self, stream_name: str, stream_ids: Sequence[str]) -> list[list]:
+        """The events of these streams as columns, stream by stream, in version order."""
+        rows = self.database.execute(
+            f"SELECT {EVENT_COLUMNS} FROM {self.table} WHERE stream_name = %s "
+            "AND stream_id = ANY(%s) ORDER BY stream_id, stream_version",
+            [stream_name, list(stream_ids)],
+        ).fetchall()
+        return columns_of_rows(rows, STREAM_NAME + 1)
 
     def read_log(
         self, after_position: int = 0, batch_size: int = 1000

@@ -19,6 +19,14 @@ head up to that value, from every table in one query; an event committing
 meanwhile has a higher position and waits for the next pull. When the counter has not
 moved, a pull costs one query on each side.
 
+Archived streams (:mod:`mallbots.es.postgres.archive`) move on the server to
+``<table>_archive`` without new positions. The mirror keeps the events it had copied
+where they are, and copies into its own ``<table>_archive`` those it had not: it holds
+the same log, not necessarily each event in the same table as the server. Archiving
+moves events into a table that a mirror may not have listed yet; a copy that finds
+positions missing while the server lists a new table stops before them (see
+:meth:`LogMirror.copy`), so none is skipped.
+
 The server's mall has an id (``mallbots.mall``), and the mirror remembers it: a
 read-model file made for one mall is refused by another, rather than mixing logs.
 """
@@ -124,19 +132,39 @@ class LogMirror:
         """Copy the events at positions ``(after, up_to]`` (see :meth:`behind`) and move
         the head to ``up_to``, in the target's transaction (its own, or the caller's: a
         projector catching up in it commits its read models with the copied events).
-        Returns how many events were copied."""
+        Returns how many events were copied.
+
+        The head stops short of ``up_to`` only when events moved meanwhile into a table
+        the mirror lacks (streams archived since :meth:`behind` listed the tables): it
+        stops before the first position missing, and the next pull, which makes the
+        table, copies the rest.
+        """
         tables = [table for table in self.source.log_tables if table in self.target.log_tables]
-        copied = 0
+        copied, head = 0, after
         with self.target.transaction() as cursor:
             for low in range(after, up_to, _WINDOW):
+                high = min(low + _WINDOW, up_to)
+                fetched = self._fetch(tables, low, high)
+                stopped = len(fetched) < high - low and self._new_tables(tables)
+                if stopped:
+                    fetched = _without_gap(fetched, low)
+                    high = low + len(fetched)
                 by_table: dict[str, list[tuple]] = {}
-                for table, *row in self._fetch(tables, low, min(low + _WINDOW, up_to)):
+                for table, *row in fetched:
                     by_table.setdefault(table, []).append(row)
                 for table, rows in by_table.items():
                     self._insert(cursor, table, rows)
                     copied += len(rows)
-            cursor.execute(f"UPDATE {MIRROR_TABLE} SET position = $1", [up_to])
+                head = high
+                if stopped:
+                    break
+            cursor.execute(f"UPDATE {MIRROR_TABLE} SET position = $1", [head])
         return copied
+
+    def _new_tables(self, tables: list[str]) -> bool:
+        """Whether the server's log has tables besides ``tables`` (read anew): positions
+        are handed out without holes, so a short fetch may mean rows moved to one."""
+        return any(table not in tables for table in self.source.refresh_log_tables())
 
     def _fetch(self, tables: list[str], after: int, up_to: int) -> list[tuple]:
         """Every table's rows at positions ``(after, up_to]``, each led by its table's
@@ -155,7 +183,7 @@ class LogMirror:
         if span is None:
             return 0
         self.copy(*span)
-        return span[1] - span[0]
+        return self.head - span[0]  # short of the span if events moved meanwhile
 
     @staticmethod
     def _insert(cursor, table: str, rows: list) -> None:
@@ -169,3 +197,12 @@ class LogMirror:
         else:
             pulled = frame_of_rows(rows, COLUMNS)  # noqa: F841 (read by the SQL)
             cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM pulled")
+
+
+def _without_gap(rows: list[tuple], after: int) -> list[tuple]:
+    """The rows (table, position, ...) in position order up to the first position
+    after ``after`` that is missing."""
+    for count, row in enumerate(rows):
+        if row[1] != after + 1 + count:
+            return rows[:count]
+    return rows

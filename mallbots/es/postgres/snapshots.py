@@ -97,10 +97,14 @@ class PostgresSnapshotStore(SnapshotMiddleware):
         return shown_url(self.database.url), "shop.rebuild_snapshots()"
 
     def recreate_table(self) -> None:
-        """Drop the snapshot table and create it empty (inside the caller's transaction)."""
-        with self.database.transaction() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
-        self.database.create(snapshot_table_sql(self.table))
+        """Empty the snapshot table (inside the caller's transaction).
+
+        DELETE, not DROP as on DuckDB (where a damaged block cannot be read to be
+        deleted): other processes keep loading while a rebuild runs, and until it
+        commits they read the old snapshots, where a dropped table would hold each of
+        their loads behind the rebuild's exclusive lock.
+        """
+        self.database.execute(f"DELETE FROM {self.table}")
         self.unreadable.clear()
 
     def frame(self) -> pd.DataFrame:
