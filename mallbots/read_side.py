@@ -58,9 +58,9 @@ class ServerReadSide:
             span = self.mirror.behind()
             if span is None:
                 return 0
-            after, up_to = span
+            after = span[0]
             with self.database.transaction():
-                self.mirror.copy(after, up_to)
+                up_to = self.mirror.copy(*span)
                 if up_to - after > INLINE_CATCH_UP:
                     fresh = [
                         p.name

@@ -25,12 +25,16 @@ read-model file made for one mall is refused by another, rather than mixing logs
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from mallbots.es.duckdb.database import Database, create_schema_of
 from mallbots.es.duckdb.frames import frame_of_rows
 from mallbots.es.duckdb.schema import event_table_sql
 from mallbots.es.errors import EventSourcingError
 from mallbots.es.postgres.database import PostgresDatabase
-from mallbots.es.postgres.schema import LOG_SCHEMA
+from mallbots.es.postgres.schema import LOG_SCHEMA, POSITION_TABLE
+from mallbots.es.postgres.table_mirror import TableMirror
 from mallbots.es.postgres.transfer import COLUMNS
 from mallbots.es.urls import shown_url
 from mallbots.ownership import MIRROR_MARKER
@@ -71,7 +75,7 @@ class LogMirror:
             row = cursor.execute(f"SELECT mall, source FROM {MIRROR_TABLE}").fetchone()
             if row is None:
                 cursor.execute(
-                    f"INSERT INTO {MIRROR_TABLE} VALUES ($1, $2, 0)",
+                    f"INSERT INTO {MIRROR_TABLE} (mall, source, position) VALUES ($1, $2, 0)",
                     [self.mall, shown_url(source.url)],
                 )
             elif row[0] != self.mall:
@@ -81,6 +85,9 @@ class LogMirror:
                     "mall's read models, or none (they are then kept in memory); nothing "
                     "was changed"
                 )
+            # The server snapshot its tables were copied in (a file from before has none).
+            cursor.execute(f"ALTER TABLE {MIRROR_TABLE} ADD COLUMN IF NOT EXISTS snapshot VARCHAR")
+        self.tables = TableMirror(source, target)
         self.add_new_tables()
 
     def add_new_tables(self) -> tuple[str, ...]:
@@ -103,40 +110,68 @@ class LogMirror:
     @property
     def head(self) -> int:
         """The last position copied (committed in DuckDB, or in this thread's transaction)."""
-        (position,) = self.target.execute(f"SELECT position FROM {MIRROR_TABLE}").fetchone()
-        return position
+        return self._state()[0]
+
+    def _state(self) -> tuple[int, str | None]:
+        """The last position copied, and the server snapshot the tables were copied in."""
+        return self.target.execute(f"SELECT position, snapshot FROM {MIRROR_TABLE}").fetchone()
+
+    def _probe(self, since: str | None) -> tuple[int, str, list[str]]:
+        """One query: the log's committed head, the server's snapshot, and which tracked
+        tables hold rows not visible in the snapshot ``since``."""
+        committed, snapshot, tracked, flags = self.source.execute(
+            f"SELECT last_position, pg_current_snapshot()::text, {self.tables.probe_sql(since)} "
+            f"FROM {POSITION_TABLE}",
+            {"since": since},
+        ).fetchone()
+        return committed, snapshot, self.tables.moved(since, tracked, flags)
 
     def behind(self) -> tuple[int, int] | None:
         """The positions ``(after, up_to]`` the server has committed and the mirror lacks,
-        with the tables that hold them made; None when the mirror is up to date.
+        with the tables that hold them made; None when the mirror is up to date (its
+        log, and its copies of the tracked tables: see :mod:`.table_mirror`).
 
         The counter is read first, the tables after: a table holding a committed
         event was listed before that event committed.
         """
-        committed = self.source.last_position
-        head = self.head
-        if committed <= head:
+        head, since = self._state()
+        committed, _, moved = self._probe(since)
+        if committed <= head and not moved:
             return None
         self.add_new_tables()
         return head, committed
 
     def copy(self, after: int, up_to: int) -> int:
-        """Copy the events at positions ``(after, up_to]`` (see :meth:`behind`) and move
-        the head to ``up_to``, in the target's transaction (its own, or the caller's: a
-        projector catching up in it commits its read models with the copied events).
-        Returns how many events were copied."""
+        """Copy the events after position ``after`` up to at least ``up_to`` (see
+        :meth:`behind`), and the tracked tables' changed rows, from one snapshot of the
+        server, and move the head and snapshot, in the target's transaction (its own,
+        or the caller's: a projector catching up in it commits its read models with the
+        copied events). Returns the position copied up to: ``up_to``, or later if more
+        had committed when the snapshot was taken."""
         tables = [table for table in self.source.log_tables if table in self.target.log_tables]
-        copied = 0
-        with self.target.transaction() as cursor:
+        since = self._state()[1]
+        with self.target.transaction() as cursor, self._snapshot():
+            committed, snapshot, moved = self._probe(since)
+            if set(self.source.refresh_log_tables()) <= set(tables):
+                up_to = max(up_to, committed)  # else a new table's events wait for the next
             for low in range(after, up_to, _WINDOW):
                 by_table: dict[str, list[tuple]] = {}
                 for table, *row in self._fetch(tables, low, min(low + _WINDOW, up_to)):
                     by_table.setdefault(table, []).append(row)
                 for table, rows in by_table.items():
                     self._insert(cursor, table, rows)
-                    copied += len(rows)
-            cursor.execute(f"UPDATE {MIRROR_TABLE} SET position = $1", [up_to])
-        return copied
+            self.tables.apply(cursor, self.tables.fetch(moved, since))
+            cursor.execute(
+                f"UPDATE {MIRROR_TABLE} SET position = $1, snapshot = $2", [up_to, snapshot]
+            )
+        return up_to
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """A read-only ``REPEATABLE READ`` transaction on the server: one state of it."""
+        with self.source.transaction() as server:
+            server.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield
 
     def _fetch(self, tables: list[str], after: int, up_to: int) -> list[tuple]:
         """Every table's rows at positions ``(after, up_to]``, each led by its table's
@@ -154,8 +189,7 @@ class LogMirror:
         span = self.behind()
         if span is None:
             return 0
-        self.copy(*span)
-        return span[1] - span[0]
+        return self.copy(*span) - span[0]
 
     @staticmethod
     def _insert(cursor, table: str, rows: list) -> None:
