@@ -1,0 +1,177 @@
+"""A PostgreSQL shop's DuckDB holds copies of the server's snapshots, continuations and
+plain tables, caught up with the log (see :mod:`mallbots.es.postgres.table_mirror`)."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from tests.postgres_support import NO_PSYCOPG
+
+pytest.importorskip("psycopg", reason=NO_PSYCOPG)
+
+from mallbots.app import MallBots
+from mallbots.baskets import CheckoutBasket
+from mallbots.customers import RegisterCustomer
+from mallbots.frames import exact_frame
+from mallbots.ordering import CancelOrder
+from mallbots.payments import AuthorizePayment
+from mallbots.stores import CloseProductBooks, IncreaseProductPrice
+from mallbots.viz import ChangeTracker
+from tests.shop_support import SEED, build_world
+
+TRACKED = [
+    "stores.snapshots",
+    "stores.continuations",
+    "baskets.snapshots",
+    "ordering.snapshots",
+    "customers.customers",
+    "payments.payments",
+    "payments.invoices",
+    "depot.shopping_lists",
+    "notifications.notifications",
+]
+
+
+def rows_as_text(frame) -> list[list[str]]:
+    return frame.astype(str).values.tolist()
+
+
+def mirrored(shop: MallBots, table: str) -> list[list[str]]:
+    return rows_as_text(exact_frame(shop.database, f"SELECT * FROM {table} ORDER BY ALL"))
+
+
+def on_server(shop: MallBots, table: str) -> list[list[str]]:
+    return rows_as_text(shop.server.statements().sorted_frame(table))
+
+
+def busy_day(shop: MallBots) -> None:
+    """Every kind of tracked write: snapshots, closed books, plain rows added and changed."""
+    world = build_world(shop)
+    for price in ("10.49", "10.99", "11.49", "11.99"):
+        shop.execute(IncreaseProductPrice(world.widget, price))
+    shop.execute(CloseProductBooks(world.gadget))
+    payment = shop.execute(AuthorizePayment(world.customer, "50.00"))
+    order = shop.execute(CheckoutBasket(world.basket, payment))
+    shop.execute(CancelOrder(order))
+
+
+def test_after_commands_the_copies_hold_what_the_server_and_a_duckdb_shop_hold(postgres_url):
+    with MallBots.open(postgres_url, seed=SEED) as shop, MallBots.in_memory(seed=SEED) as duck:
+        busy_day(shop)
+        busy_day(duck)
+        assert sorted(shop._read_side.mirror.tables.tables) == sorted(TRACKED)
+        for table in TRACKED:
+            assert mirrored(shop, table) == on_server(shop, table), table
+            assert mirrored(shop, table) == mirrored(duck, table), table
+            assert mirrored(shop, "stores.continuations")  # the books were closed
+        columns = "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        where = "WHERE table_schema IN ('customers', 'payments', 'stores') ORDER BY ALL"
+        kinds = [exact_frame(s.database, columns + where) for s in (shop, duck)]
+        assert rows_as_text(kinds[0]) == rows_as_text(kinds[1])  # the same types, too
+
+
+def test_another_session_s_writes_arrive_at_catch_up_and_a_rollback_never(postgres_url):
+    with MallBots.open(postgres_url, seed=1) as shop, MallBots.open(postgres_url, seed=2) as other:
+        customer = other.execute(RegisterCustomer("Grace", "555-0199"))  # no event: a plain row
+        assert mirrored(shop, "customers.customers") == []
+        shop.catch_up()
+        assert [row[0] for row in mirrored(shop, "customers.customers")] == [customer]
+        with psycopg.connect(postgres_url) as writer:
+            writer.execute("UPDATE customers.customers SET name = 'Hopper'")
+            writer.execute("DELETE FROM payments.payments")
+            shop.catch_up()  # in progress: not visible, not copied
+            assert mirrored(shop, "customers.customers")[0][1] == "Grace"
+            writer.rollback()
+            shop.catch_up()
+            assert mirrored(shop, "customers.customers")[0][1] == "Grace"
+            writer.execute("UPDATE customers.customers SET name = 'Hopper'")
+            shop.catch_up()  # taken while the update runs ...
+            writer.commit()
+        shop.catch_up()  # ... copied once it committed
+        assert mirrored(shop, "customers.customers")[0][1] == "Hopper"
+        other.execute(AuthorizePayment(customer, "5.00"))
+        shop.catch_up()
+        assert len(mirrored(shop, "payments.payments")) == 1
+        other.server.execute("DELETE FROM payments.payments")
+        shop.catch_up()
+        assert mirrored(shop, "payments.payments") == []
+
+
+def test_a_command_that_writes_only_a_plain_table_is_read_back_at_once(postgres_url):
+    with MallBots.open(postgres_url, seed=1) as shop:
+        customer = shop.execute(RegisterCustomer("Ada", "555-0100"))
+        # no execute, no catch-up since: the command caught up after it committed
+        assert shop.database.execute("SELECT id FROM customers.customers").fetchall() == [
+            (customer,)
+        ]
+
+
+def test_a_table_truncated_or_made_again_is_emptied_in_the_copy(postgres_url):
+    with MallBots.open(postgres_url, seed=SEED) as shop:
+        busy_day(shop)
+        shop.server.execute("TRUNCATE notifications.notifications")
+        shop.ordering.snapshots.recreate_table()
+        shop.catch_up()
+        assert mirrored(shop, "notifications.notifications") == []
+        assert mirrored(shop, "ordering.snapshots") == []
+        assert mirrored(shop, "stores.snapshots") == on_server(shop, "stores.snapshots") != []
+
+
+def test_a_read_model_file_reopened_takes_only_what_changed_meanwhile(postgres_url, tmp_path):
+    models = tmp_path / "models.duckdb"
+    with MallBots.open(postgres_url, seed=1, read_models=models) as shop:
+        build_world(shop)
+    with MallBots.open(postgres_url, seed=2) as other:
+        other.execute(RegisterCustomer("Grace", "555-0199"))
+    with MallBots.open(postgres_url, seed=3, read_models=models) as shop:
+        for table in TRACKED:
+            assert mirrored(shop, table) == on_server(shop, table), table
+        assert len(mirrored(shop, "customers.customers")) == 2
+
+
+def test_a_catch_up_when_nothing_moved_is_one_query_on_the_server(postgres_url):
+    with MallBots.open(postgres_url, seed=SEED) as shop:
+        busy_day(shop)
+        shop.catch_up()
+        sent = []
+        connection = shop.server.connection()
+        original = connection.execute
+        connection.execute = lambda *args, **kwargs: (
+            sent.append(args[0]) or original(*args, **kwargs)
+        )
+        try:
+            assert shop.catch_up() == 0
+        finally:
+            del connection.execute
+        assert len(sent) == 1
+
+
+def shown_by_the_tracker(shop: MallBots) -> list:
+    """What the command panel's tracker shows for a few commands: events and rows."""
+    world = build_world(shop)
+    payment = shop.execute(AuthorizePayment(world.customer, "500.00"))
+    tracker = ChangeTracker(shop)
+    shown = []
+
+    def run(message):
+        outcome = tracker.run(message)
+        events = outcome.events[["stream_name", "stream_id", "event_name", "event_data"]]
+        rows = {change.table: rows_as_text(change.frame) for change in outcome.changes}
+        shown.append((rows_as_text(events), rows, outcome.compared_whole))
+        return outcome.result
+
+    run(IncreaseProductPrice(world.widget, "10.49"))
+    run(RegisterCustomer("Grace", "555-0199"))
+    order = run(CheckoutBasket(world.basket, payment))
+    run(CancelOrder(order))
+    return shown
+
+
+def test_the_command_panel_s_tracker_shows_on_postgresql_what_it_shows_on_duckdb(postgres_url):
+    with MallBots.open(postgres_url, seed=SEED) as shop, MallBots.in_memory(seed=SEED) as duck:
+        on_postgresql, on_duckdb = shown_by_the_tracker(shop), shown_by_the_tracker(duck)
+    assert on_postgresql == on_duckdb
+    checkout = on_postgresql[2][1]
+    assert {"payments.payments", "depot.shopping_lists", "baskets.snapshots"} <= set(checkout)
+    assert list(on_postgresql[1][1]) == ["customers.customers"]  # a plain row, no event
