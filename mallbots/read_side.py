@@ -77,9 +77,9 @@ class ServerReadSide:
             span = self.mirror.behind()
             if span is None:
                 return 0
-            after = span[0]
+            after = span.after
             with self.database.transaction():
-                up_to = self.mirror.copy(*span)
+                up_to = self.mirror.copy(span)
                 if up_to - after > INLINE_CATCH_UP:
                     fresh = [
                         p.name

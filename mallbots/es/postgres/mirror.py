@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NamedTuple
 
 from mallbots.es.duckdb.database import Database, create_schema_of
 from mallbots.es.duckdb.frames import frame_of_rows
@@ -47,6 +48,16 @@ _SELECT = ", ".join("event_id::text" if c == "event_id" else c for c in COLUMNS)
 _WINDOW = 50_000
 """Positions fetched a query (a window's rows are held in memory at once)."""
 _FEW = 8
+
+
+class Behind(NamedTuple):
+    """What a mirror lacks: the positions ``(after, up_to]`` of the log, and whether
+    tracked tables moved since the server snapshot ``since`` they were copied in."""
+
+    after: int
+    up_to: int
+    since: str | None
+    tables: bool
 
 
 class MirrorMismatchError(EventSourcingError):
@@ -126,10 +137,11 @@ class LogMirror:
         ).fetchone()
         return committed, snapshot, self.tables.moved(since, tracked, flags)
 
-    def behind(self) -> tuple[int, int] | None:
-        """The positions ``(after, up_to]`` the server has committed and the mirror lacks,
-        with the tables that hold them made; None when the mirror is up to date (its
-        log, and its copies of the tracked tables: see :mod:`.table_mirror`).
+    def behind(self) -> Behind | None:
+        """What the server has committed and the mirror lacks (positions ``(after,
+        up_to]``, and whether tracked tables moved), with the event tables that hold
+        them made; None when the mirror is up to date (its log, and its copies of the
+        tracked tables: see :mod:`.table_mirror`).
 
         The counter is read first, the tables after: a table holding a committed
         event was listed before that event committed.
@@ -139,32 +151,43 @@ class LogMirror:
         if committed <= head and not moved:
             return None
         self.add_new_tables()
-        return head, committed
+        return Behind(head, committed, since, bool(moved))
 
-    def copy(self, after: int, up_to: int) -> int:
-        """Copy the events after position ``after`` up to at least ``up_to`` (see
-        :meth:`behind`), and the tracked tables' changed rows, from one snapshot of the
-        server, and move the head and snapshot, in the target's transaction (its own,
-        or the caller's: a projector catching up in it commits its read models with the
-        copied events). Returns the position copied up to: ``up_to``, or later if more
-        had committed when the snapshot was taken."""
+    def copy(self, behind: Behind) -> int:
+        """Copy what :meth:`behind` found, in the target's transaction (its own, or the
+        caller's: a projector catching up in it commits its read models with the copied
+        events), and move the head. Returns the position copied up to.
+
+        When only the log moved, its events are copied: a committed position never
+        changes. When tracked tables moved too, the events and the tables' changed rows
+        are read from one snapshot of the server (which may hold later events: they
+        come too), and the mirror remembers that snapshot."""
         tables = [table for table in self.source.log_tables if table in self.target.log_tables]
-        since = self._state()[1]
-        with self.target.transaction() as cursor, self._snapshot():
-            committed, snapshot, moved = self._probe(since)
-            if set(self.source.refresh_log_tables()) <= set(tables):
-                up_to = max(up_to, committed)  # else a new table's events wait for the next
-            for low in range(after, up_to, _WINDOW):
-                by_table: dict[str, list[tuple]] = {}
-                for table, *row in self._fetch(tables, low, min(low + _WINDOW, up_to)):
-                    by_table.setdefault(table, []).append(row)
-                for table, rows in by_table.items():
-                    self._insert(cursor, table, rows)
-            self.tables.apply(cursor, self.tables.fetch(moved, since))
+        with self.target.transaction() as cursor:
+            if not behind.tables:
+                self._copy_events(cursor, tables, behind.after, behind.up_to)
+                cursor.execute(f"UPDATE {MIRROR_TABLE} SET position = $1", [behind.up_to])
+                return behind.up_to
+            with self._snapshot():
+                committed, snapshot, moved = self._probe(behind.since)
+                up_to = behind.up_to
+                if committed > up_to and set(self.source.refresh_log_tables()) <= set(tables):
+                    up_to = committed  # (events of a table new meanwhile wait for the next)
+                self._copy_events(cursor, tables, behind.after, up_to)
+                self.tables.apply(cursor, self.tables.fetch(moved, behind.since))
             cursor.execute(
                 f"UPDATE {MIRROR_TABLE} SET position = $1, snapshot = $2", [up_to, snapshot]
             )
         return up_to
+
+    def _copy_events(self, cursor, tables: list[str], after: int, up_to: int) -> None:
+        """Copy the events at positions ``(after, up_to]``, window by window."""
+        for low in range(after, up_to, _WINDOW):
+            by_table: dict[str, list[tuple]] = {}
+            for table, *row in self._fetch(tables, low, min(low + _WINDOW, up_to)):
+                by_table.setdefault(table, []).append(row)
+            for table, rows in by_table.items():
+                self._insert(cursor, table, rows)
 
     @contextmanager
     def _snapshot(self) -> Iterator[None]:
@@ -189,7 +212,7 @@ class LogMirror:
         span = self.behind()
         if span is None:
             return 0
-        return self.copy(*span) - span[0]
+        return self.copy(span) - span.after
 
     @staticmethod
     def _insert(cursor, table: str, rows: list) -> None:

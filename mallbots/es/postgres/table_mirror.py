@@ -68,6 +68,7 @@ class TableMirror:
         source.create(TRACKING_SQL)
         self.tables: tuple[str, ...] = ()
         self._shapes: dict[str, Shape] = {}
+        self._held: set[str] | None = None
         self.refresh()
 
     def refresh(self) -> None:
@@ -133,6 +134,7 @@ class TableMirror:
             if table not in held:
                 create_schema_of(cursor, table)
                 cursor.execute(shape.create_sql(table))
+                self.target.after_commit(lambda made=table: held.add(made))
             if change.whole:
                 cursor.execute(f"DELETE FROM {table}")
             if len(change.rows) <= _FEW:
@@ -149,11 +151,14 @@ class TableMirror:
         return self._shapes[table]
 
     def _mirrored(self) -> set[str]:
-        """The tracked tables the DuckDB database holds (in this thread's transaction)."""
-        rows = self.target.execute(
-            "SELECT schema_name || '.' || table_name FROM duckdb_tables()"
-        ).fetchall()
-        return {name for (name,) in rows} & set(self.tables)
+        """The tracked tables the DuckDB database holds (read once, then kept: added to
+        as each copy made in a transaction commits)."""
+        if self._held is None:
+            rows = self.target.execute(
+                "SELECT schema_name || '.' || table_name FROM duckdb_tables()"
+            ).fetchall()
+            self._held = {name for (name,) in rows}
+        return self._held
 
 
 def _typed(shape: Shape, values: Sequence[str]) -> list[str]:
@@ -167,19 +172,21 @@ def _key_of(shape: Shape) -> list[int]:
 
 
 def _write_each(cursor, table: str, shape: Shape, change: TableChanges) -> None:
-    """A few rows, one statement each."""
+    """A few rows, one statement each: a row that exists replaces the one with its key,
+    a key deleted on the server is deleted."""
     typed = _typed(shape, [f"${n}" for n in range(1, len(shape.columns) + 1)])
     key = _key_of(shape)
     match = " AND ".join(
         f"{column_list([shape.names[i]])} = CAST(${n} AS {shape.columns[i][1]})"
         for n, i in enumerate(key, start=1)
     )
-    insert = f"INSERT INTO {table} ({column_list(shape.names)}) VALUES ({', '.join(typed)})"
+    upsert = "INSERT" if change.whole else "INSERT OR REPLACE"
+    insert = f"{upsert} INTO {table} ({column_list(shape.names)}) VALUES ({', '.join(typed)})"
     for present, *row in change.rows:
-        if not change.whole:
-            cursor.execute(f"DELETE FROM {table} WHERE {match}", [row[i] for i in key])
         if present:
             cursor.execute(insert, row)
+        else:
+            cursor.execute(f"DELETE FROM {table} WHERE {match}", [row[i] for i in key])
 
 
 def _write_frame(cursor, table: str, shape: Shape, change: TableChanges) -> None:
