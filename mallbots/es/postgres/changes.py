@@ -5,12 +5,15 @@ read side keeps copies of them in its DuckDB (see :mod:`mallbots.es.postgres.tab
 To copy only what changed, each such table ``T`` is *tracked*: beside it, the table
 ``mallbots_changes."T"`` holds one row per key of ``T`` ever written, with the id of
 the last transaction that inserted, updated or deleted that key (``xid``, PostgreSQL's
-64-bit ``xid8``). Statement-level triggers on ``T`` upsert those rows from the
-statement's transition tables, in the writing transaction: a rollback takes them back
-with the write, and a bulk statement (a ``COPY``, a rebuild) is one upsert, not one a
-row. A ``TRUNCATE`` marks every known key. No lock is shared between writers beyond the
-rows they write (a per-table counter would make every writer of a table wait for the
-one before it to commit).
+64-bit ``xid8``). A row-level trigger on ``T`` upserts that row in the writing
+transaction, so a rollback takes it back with the write; a ``TRUNCATE`` marks every
+known key. No lock is shared between writers beyond the rows they write (a per-table
+counter would make every writer of a table wait for the one before it to commit).
+
+Measured on a save with a snapshot (the append statement upserting the snapshot row),
+median of 7 rounds of 200: about 40 us more with the row-level trigger, about 150 us
+with statement-level triggers over transition tables (which would cost less than
+row-level only for statements writing many rows: 0.65 against 0.87 s for 100,000).
 
 A reader that copied ``T`` as it stood in a snapshot ``S`` (``pg_current_snapshot()``)
 finds what changed since in one index range: the keys whose ``xid`` is at least
@@ -47,14 +50,18 @@ CREATE OR REPLACE FUNCTION {_TRACK}(tracked TEXT) RETURNS void LANGUAGE plpgsql 
 DECLARE
     changes TEXT := format('{CHANGES_SCHEMA}.%I', tracked);
     keys TEXT;
-    k_new TEXT;
-    k_old TEXT;
+    new_keys TEXT;
+    old_keys TEXT;
+    upsert TEXT;
 BEGIN
     IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = tracked::regclass
-               AND tgname = 'mallbots changes on insert') THEN
+               AND tgname = 'mallbots changes') THEN
         RETURN;
     END IF;
-    SELECT string_agg(format('%I', a.attname), ', ' ORDER BY k.n) INTO keys
+    SELECT string_agg(format('%I', a.attname), ', ' ORDER BY k.n),
+           string_agg(format('NEW.%I', a.attname), ', ' ORDER BY k.n),
+           string_agg(format('OLD.%I', a.attname), ', ' ORDER BY k.n)
+    INTO keys, new_keys, old_keys
     FROM pg_index i
     CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
@@ -72,28 +79,26 @@ BEGIN
     EXECUTE format('UPDATE %s SET xid = pg_current_xact_id()', changes);
     EXECUTE format('INSERT INTO %1$s SELECT %2$s, pg_current_xact_id() FROM %3$s '
                    'ON CONFLICT (%2$s) DO UPDATE SET xid = excluded.xid', changes, keys, tracked);
-    k_new := format('INSERT INTO %1$s SELECT DISTINCT %2$s, pg_current_xact_id() FROM new_rows '
-                    'ON CONFLICT (%2$s) DO UPDATE SET xid = excluded.xid', changes, keys);
-    k_old := replace(k_new, 'new_rows', 'old_rows');
+    upsert := format('INSERT INTO %s VALUES (%%s, pg_current_xact_id()) '
+                     'ON CONFLICT (%s) DO UPDATE SET xid = excluded.xid', changes, keys);
     EXECUTE format($body$
         CREATE OR REPLACE FUNCTION %1$s() RETURNS trigger LANGUAGE plpgsql AS $fn$
         BEGIN
-            IF TG_OP = 'INSERT' THEN %2$s;
-            ELSIF TG_OP = 'UPDATE' THEN %2$s; %3$s;
-            ELSIF TG_OP = 'DELETE' THEN %3$s;
-            ELSE UPDATE %4$s SET xid = pg_current_xact_id();
+            IF TG_OP = 'TRUNCATE' THEN
+                UPDATE %1$s SET xid = pg_current_xact_id();
+                RETURN NULL;
+            END IF;
+            IF TG_OP <> 'DELETE' THEN
+                %2$s;
+            END IF;
+            IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND (%3$s) IS DISTINCT FROM (%4$s)) THEN
+                %5$s;
             END IF;
             RETURN NULL;
-        END $fn$$body$, changes, k_new, k_old, changes);
-    EXECUTE format('CREATE TRIGGER "mallbots changes on insert" AFTER INSERT ON %s '
-                   'REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT '
-                   'EXECUTE FUNCTION %s()', tracked, changes);
-    EXECUTE format('CREATE TRIGGER "mallbots changes on update" AFTER UPDATE ON %s '
-                   'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
-                   'FOR EACH STATEMENT EXECUTE FUNCTION %s()', tracked, changes);
-    EXECUTE format('CREATE TRIGGER "mallbots changes on delete" AFTER DELETE ON %s '
-                   'REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT '
-                   'EXECUTE FUNCTION %s()', tracked, changes);
+        END $fn$$body$,
+        changes, format(upsert, new_keys), old_keys, new_keys, format(upsert, old_keys));
+    EXECUTE format('CREATE TRIGGER "mallbots changes" AFTER INSERT OR UPDATE OR DELETE ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION %s()', tracked, changes);
     EXECUTE format('CREATE TRIGGER "mallbots changes on truncate" AFTER TRUNCATE ON %s '
                    'FOR EACH STATEMENT EXECUTE FUNCTION %s()', tracked, changes);
     INSERT INTO {TRACKED_TABLES} VALUES (tracked) ON CONFLICT DO NOTHING;
