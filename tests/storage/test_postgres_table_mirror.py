@@ -17,7 +17,7 @@ from mallbots.frames import exact_frame
 from mallbots.ordering import CancelOrder
 from mallbots.payments import AuthorizePayment
 from mallbots.stores import CloseProductBooks, IncreaseProductPrice
-from mallbots.viz import ChangeTracker
+from mallbots.viz import ChangeTracker, CommandPanel
 from tests.shop_support import SEED, build_world
 
 TRACKED = [
@@ -175,3 +175,18 @@ def test_the_command_panel_s_tracker_shows_on_postgresql_what_it_shows_on_duckdb
     checkout = on_postgresql[2][1]
     assert {"payments.payments", "depot.shopping_lists", "baskets.snapshots"} <= set(checkout)
     assert list(on_postgresql[1][1]) == ["customers.customers"]  # a plain row, no event
+
+
+def test_the_command_panel_runs_on_a_postgresql_shop(postgres_url):
+    said = []
+    with MallBots.open(postgres_url, seed=SEED) as shop, MallBots.in_memory(seed=SEED) as duck:
+        for each in (shop, duck):
+            world = build_world(each)
+            panel = CommandPanel(each)
+            panel.command.value = AuthorizePayment
+            panel.inputs["customer_id"].value = world.customer
+            panel.inputs["amount"].value = "25.00"
+            panel.run()
+            assert panel.error is None
+            said.append(panel.what_changed())
+    assert said[0] == said[1] == "no new events; rows: payments.payments 1 added."
