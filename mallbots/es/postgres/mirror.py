@@ -16,8 +16,15 @@ Which rows are new: positions on the server are handed out in commit order witho
 holes (see :mod:`mallbots.es.postgres.schema`), so the counter's committed value says
 that every position up to it is committed. A pull copies the rows after the mirror's
 head up to that value, from every table in one query; an event committing
-meanwhile has a higher position and waits for the next pull. When the counter has not
-moved, a pull costs one query on each side.
+meanwhile has a higher position and waits for the next pull.
+
+Beside the log, the mirror keeps copies of the server's snapshots, continuations and
+plain tables (:class:`~mallbots.es.postgres.table_mirror.TableMirror`): the query that
+reads the counter also asks whether any of them changed since the server snapshot the
+mirror last copied them in, so when neither moved a pull costs one query on each side.
+When a table moved, the events and the changed rows are read in one ``REPEATABLE
+READ`` transaction on the server and land in one DuckDB transaction, with the head and
+that snapshot.
 
 The server's mall has an id (``mallbots.mall``), and the mirror remembers it: a
 read-model file made for one mall is refused by another, rather than mixing logs.
