@@ -3,6 +3,8 @@ plain tables, caught up with the log (see :mod:`mallbots.es.postgres.table_mirro
 
 from __future__ import annotations
 
+import threading
+
 import psycopg
 import pytest
 
@@ -190,3 +192,32 @@ def test_the_command_panel_runs_on_a_postgresql_shop(postgres_url):
             assert panel.error is None
             said.append(panel.what_changed())
     assert said[0] == said[1] == "no new events; rows: payments.payments 1 added."
+
+
+def test_snapshots_are_copied_with_their_events_while_another_session_writes(postgres_url):
+    """Never a snapshot in the copy ahead of its stream's copied events: both come from
+    one state of the server, in one DuckDB transaction."""
+    ahead = (
+        "SELECT count(*) FROM stores.snapshots AS s WHERE s.stream_version > (SELECT "
+        "coalesce(max(e.stream_version), 0) FROM stores.events AS e "
+        "WHERE e.stream_id = s.stream_id AND e.stream_name = s.stream_name)"
+    )
+    with MallBots.open(postgres_url, seed=1) as shop:
+        world = build_world(shop)
+        with MallBots.open(postgres_url, seed=2, snapshot_every=1) as other:
+            writer = threading.Thread(
+                target=lambda: [
+                    other.execute(IncreaseProductPrice(world.widget, f"{10 + n / 100:.2f}"))
+                    for n in range(60)
+                ]
+            )
+            writer.start()
+            checks = 0
+            while writer.is_alive() or checks == 0:
+                shop.catch_up()
+                assert shop.database.execute(ahead).fetchone() == (0,)
+                checks += 1
+            writer.join()
+        shop.catch_up()
+        assert mirrored(shop, "stores.snapshots") == on_server(shop, "stores.snapshots")
+        assert shop.database.execute(ahead).fetchone() == (0,)
