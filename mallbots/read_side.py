@@ -88,7 +88,7 @@ class ServerReadSide:
                     ]
                     built = self.projector.rebuild(fresh, set_based=True) if fresh else 0
                     return built + self.projector.catch_up()
-                events = self.log.read_range(after, up_to)
+                events = self.log.read_range(after, up_to) if up_to > after else []
                 for event in events:
                     self.projector.handle(event)
                 return len(events)

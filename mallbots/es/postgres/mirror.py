@@ -132,7 +132,8 @@ class LogMirror:
 
     def _state(self) -> tuple[int, str | None]:
         """The last position copied, and the server snapshot the tables were copied in."""
-        return self.target.execute(f"SELECT position, snapshot FROM {MIRROR_TABLE}").fetchone()
+        state = self.target.parsed(f"SELECT position, snapshot FROM {MIRROR_TABLE}")
+        return self.target.execute(state).fetchone()
 
     def _probe(self, since: str | None) -> tuple[int, str, list[str]]:
         """One query: the log's committed head, the server's snapshot, and which tracked
@@ -173,7 +174,8 @@ class LogMirror:
         with self.target.transaction() as cursor:
             if not behind.tables:
                 self._copy_events(cursor, tables, behind.after, behind.up_to)
-                cursor.execute(f"UPDATE {MIRROR_TABLE} SET position = $1", [behind.up_to])
+                advance = self.target.parsed(f"UPDATE {MIRROR_TABLE} SET position = $1")
+                cursor.execute(advance, [behind.up_to])
                 return behind.up_to
             with self._snapshot():
                 committed, snapshot, moved = self._probe(behind.since)
@@ -182,9 +184,8 @@ class LogMirror:
                     up_to = committed  # (events of a table new meanwhile wait for the next)
                 self._copy_events(cursor, tables, behind.after, up_to)
                 self.tables.apply(cursor, self.tables.fetch(moved, behind.since))
-            cursor.execute(
-                f"UPDATE {MIRROR_TABLE} SET position = $1, snapshot = $2", [up_to, snapshot]
-            )
+            copied = self.target.parsed(f"UPDATE {MIRROR_TABLE} SET position = $1, snapshot = $2")
+            cursor.execute(copied, [up_to, snapshot])
         return up_to
 
     def _copy_events(self, cursor, tables: list[str], after: int, up_to: int) -> None:
