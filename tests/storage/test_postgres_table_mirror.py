@@ -7,6 +7,8 @@ import threading
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.postgres_support import NO_PSYCOPG
 
@@ -15,10 +17,14 @@ pytest.importorskip("psycopg", reason=NO_PSYCOPG)
 from mallbots.app import MallBots
 from mallbots.baskets import CheckoutBasket
 from mallbots.customers import RegisterCustomer
+from mallbots.es import Database
+from mallbots.es.postgres import PostgresDatabase
+from mallbots.es.postgres.mirror import LogMirror
 from mallbots.frames import exact_frame
 from mallbots.ordering import CancelOrder
 from mallbots.payments import AuthorizePayment
 from mallbots.stores import CloseProductBooks, IncreaseProductPrice
+from mallbots.table import Table
 from mallbots.viz import ChangeTracker, CommandPanel
 from tests.shop_support import SEED, build_world
 
@@ -88,10 +94,14 @@ def test_another_session_s_writes_arrive_at_catch_up_and_a_rollback_never(postgr
             shop.catch_up()
             assert mirrored(shop, "customers.customers")[0][1] == "Grace"
             writer.execute("UPDATE customers.customers SET name = 'Hopper'")
-            shop.catch_up()  # taken while the update runs ...
+            other.execute(RegisterCustomer("Linus", "555-0123"))  # committed meanwhile ...
+            shop.catch_up()  # ... copied in a snapshot taken while the update runs ...
             writer.commit()
         shop.catch_up()  # ... copied once it committed
-        assert mirrored(shop, "customers.customers")[0][1] == "Hopper"
+        assert sorted(row[1] for row in mirrored(shop, "customers.customers")) == [
+            "Hopper",
+            "Linus",
+        ]
         other.execute(AuthorizePayment(customer, "5.00"))
         shop.catch_up()
         assert len(mirrored(shop, "payments.payments")) == 1
@@ -221,3 +231,56 @@ def test_snapshots_are_copied_with_their_events_while_another_session_writes(pos
         shop.catch_up()
         assert mirrored(shop, "stores.snapshots") == on_server(shop, "stores.snapshots")
         assert shop.database.execute(ahead).fetchone() == (0,)
+
+
+WRITES = st.lists(
+    st.tuples(
+        st.sampled_from(["insert", "update", "delete", "truncate"]),
+        st.sampled_from(["a", "b", "c", "d"]),
+        st.sampled_from(["commit", "rollback", "leave open across a catch-up"]),
+    ),
+    max_size=10,
+)
+
+
+SQL_OF = {
+    "insert": "INSERT INTO plain.rows VALUES (%(key)s, %(n)s) "
+    "ON CONFLICT (id) DO UPDATE SET n = excluded.n",
+    "update": "UPDATE plain.rows SET n = n + %(n)s WHERE id = %(key)s",
+    "delete": "DELETE FROM plain.rows WHERE id = %(key)s",
+    "truncate": "TRUNCATE plain.rows",
+}
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(writes=WRITES)
+def test_any_writes_of_another_session_reach_the_copy_once_committed(postgres_url, writes):
+    """Whatever another session writes to a tracked table, committed, rolled back or
+    still open while the mirror catches up: once nothing is open, the copy is the table.
+    (A TRUNCATE left open would make the catch-up wait for its lock, as writers do.)"""
+    with PostgresDatabase.open(postgres_url) as server, Database.memory() as duck:
+        table = Table(server, "plain.rows", {"id": "VARCHAR", "n": "INTEGER"})
+        mirror = LogMirror(server, duck)
+        with (
+            psycopg.connect(postgres_url) as session,
+            psycopg.connect(postgres_url, autocommit=True) as bystander,
+        ):
+            session.execute("DELETE FROM plain.rows")
+            session.commit()
+            for n, (write, key, end) in enumerate(writes):
+                values = {"key": key, "n": n}
+                session.execute(SQL_OF[write], None if write == "truncate" else values)
+                if end == "leave open across a catch-up" and write != "truncate":
+                    bystander.execute(SQL_OF["insert"], {"key": f"z{n}", "n": n})
+                    mirror.pull()  # copies the bystander's row, remembers this snapshot
+                    session.commit()
+                elif end == "commit":
+                    session.commit()
+                else:
+                    session.rollback()
+                mirror.pull()
+                assert duck.execute("SELECT * FROM plain.rows ORDER BY ALL").fetchall() == [
+                    tuple(row.values()) for row in table.select(order_by="id, n")
+                ]

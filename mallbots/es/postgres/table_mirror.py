@@ -27,6 +27,11 @@ Design:
   events move. A table the mirror has not seen yet is copied whole.
 - **Values travel as text**, cast by DuckDB to the column's type: exact for every
   type the shop's tables use (decimals, times with their zone, booleans, uuids).
+
+A transaction that holds a table's exclusive lock (a ``TRUNCATE``, a snapshot table
+dropped and made again) makes a catch-up that must read that table wait for it, as the
+writers of that table wait, at most the server's lock timeout (then a
+:class:`~mallbots.es.postgres.ServerBusyError`: nothing was copied).
 """
 
 from __future__ import annotations
