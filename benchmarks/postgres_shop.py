@@ -8,7 +8,9 @@ Commands: the same small mall on each side; each kind of command runs ``--comman
 times, the sides taking turns command by command (so a burst of noise on a shared
 machine hits both); the median milliseconds per command and the ratio PostgreSQL /
 DuckDB. On PostgreSQL a command is one server transaction, then the catch-up that
-brings its events into the local mirror and the read models (read-your-writes).
+brings its events and changed rows (snapshots, plain tables) into the local mirror and
+the read models (read-your-writes). Registering a customer writes one plain row and no
+event; a catch-up when nothing moved is one query to the server and one to DuckDB.
 
 Catch-up: a mall of ``--events`` events is simulated into a DuckDB file, its log copied
 to the server, then (1) the mirror pulls the whole log (binary fetches, 50,000 positions each)
@@ -33,6 +35,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from benchmarks.timing import clock, milliseconds, per_second, timed
 from mallbots import MallBots
 from mallbots.baskets import AddItem, StartBasket
+from mallbots.customers import RegisterCustomer
 from mallbots.es import Database
 from mallbots.es.postgres import PostgresDatabase
 from mallbots.es.postgres.mirror import LogMirror
@@ -64,6 +67,8 @@ class Commands:
                 AddItem(self.basket, self.world.gadget, 1)
             ),
             "start a basket": lambda: self.shop.execute(StartBasket(self.world.customer)),
+            "register a customer": lambda: self.shop.execute(RegisterCustomer("Ada", "555")),
+            "catch up, nothing moved": self.shop.catch_up,
         }
 
 

@@ -380,6 +380,8 @@ class MallBots(ShopViews):
                 "see MallBots.message_types for the commands and queries"
             )
         self._fresh()  # checks and queries read the read models: others' events too
+        if self._read_side is not None and getattr(handler, "__writes__", False):
+            return self._read_side.after_command(lambda: handler(message))
         return handler(message)
 
     # --- event stores and repositories ---------------------------------------------------------

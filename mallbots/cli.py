@@ -33,6 +33,7 @@ from mallbots.shop_check import check_shop
 from mallbots.shop_copy import copy_shop
 from mallbots.simulator import PRESETS, simulate
 from mallbots.simulator.export import export_log
+from mallbots.simulator.run import simulate_to_server
 
 PROGRAM = "mallbots"
 LARGEST_COUNT = 1_000_000_000
@@ -109,16 +110,17 @@ def add_simulate(subcommands: argparse._SubParsersAction) -> None:
 
 
 def simulate_command(args: argparse.Namespace) -> int:
-    if is_server_url(args.db):
-        raise UsageError(
-            f"simulate writes a new DuckDB file in bulk, not a PostgreSQL database "
-            f"({shown(args.db)}): simulate into a file, then copy its log to the server "
-            "with: mallbots copy"
-        )
     config = PRESETS[args.preset].with_changes(seed=args.seed)
     if args.events is not None:
         config = config.with_changes(max_events=args.events)
-    if args.db != MEMORY and os.path.lexists(args.db):
+    if is_server_url(args.db) and args.overwrite:
+        raise UsageError(
+            f"--overwrite replaces a database file; a PostgreSQL database ({shown(args.db)}) "
+            "is not replaced: simulate into a new, empty one"
+        )
+    if is_server_url(args.db) and not args.per_command:
+        return simulate_to_server_command(args, config)
+    if args.db != MEMORY and not is_server_url(args.db) and os.path.lexists(args.db):
         if not args.overwrite:
             raise UsageError(f"{args.db} exists; pass --overwrite to replace it")
         delete_shop_file(args.db)
@@ -127,11 +129,25 @@ def simulate_command(args: argparse.Namespace) -> int:
     with shop:
         if args.parquet:
             export_log(shop, args.parquet)
-    where = "memory" if args.db == MEMORY else args.db
+    where = "memory" if args.db == MEMORY else shown(args.db)
     print(
         f"Simulated {result.days} day(s) of the {args.preset!r} mall (seed {args.seed}) into "
         f"{where}: {result.events:,} events in {result.seconds:.1f} s "
         f"({result.events_per_second:,.0f} events/s)."
+    )
+    return 0
+
+
+def simulate_to_server_command(args: argparse.Namespace, config: Any) -> int:
+    """A bulk simulation for a server: into a temporary DuckDB file, then copied over."""
+    progress = False if args.no_progress else None
+    parquet = (lambda shop: export_log(shop, args.parquet)) if args.parquet else None
+    result, copied = simulate_to_server(config, args.db, progress=progress, before_copy=parquet)
+    print(
+        f"Simulated {result.days} day(s) of the {args.preset!r} mall (seed {args.seed}) in "
+        f"bulk: {result.events:,} events in {result.seconds:.1f} s "
+        f"({result.events_per_second:,.0f} events/s); copied to {shown(args.db)}: "
+        f"{copied.total:,} rows in {copied.seconds:.1f} s."
     )
     return 0
 

@@ -13,15 +13,24 @@ head move together. It does so
 - before each ``shop.execute``, and each read of the shop's frames, so a command's
   checks and a query see other processes' commits too (two small queries when the log
   has not moved);
-- whenever asked: ``shop.catch_up()``.
+- whenever asked: ``shop.catch_up()`` (inside a server transaction of this thread, once
+  it commits: what the thread sees there is not committed yet).
+
+The mirror holds, beside the log, copies of the server's snapshots, continuations and
+plain tables, caught up in the same DuckDB transaction as the events (see
+:mod:`mallbots.es.postgres.table_mirror`): a command that writes only a plain table (a
+customer registered) is caught up after too.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from mallbots.es import Database, EventDispatcher, EventLog, Projector
+
+T = TypeVar("T")
 
 INLINE_CATCH_UP = 1000
 """A catch-up of at most this many positions hands the events to the projector one by
@@ -49,18 +58,28 @@ class ServerReadSide:
         self.projector = projector
         self.mirror = LogMirror(server, database)
         self._scheduled = threading.local()
-        dispatcher.subscribe(self._after_commit)
+        dispatcher.subscribe(lambda event: self.schedule())  # an event saved: once it commits
+
+    @property
+    def copied_tables(self) -> set[str]:
+        """The server's tables this read side copies into its DuckDB: the log's, and the
+        tracked tables (snapshots, continuations, plain tables)."""
+        return {*self.database.log_tables, *self.mirror.tables.tables}
 
     def catch_up(self) -> int:
         """Copy what the server committed since the last catch-up and project it, in one
         DuckDB transaction; how many events the read models took in."""
+        if self.server.in_transaction:  # what this thread sees there is not committed
+            self.schedule()
+            return 0
+        self._scheduled.caught_up = getattr(self._scheduled, "caught_up", 0) + 1
         with self.database.write_lock:  # one catch-up at a time: each copies what it finds
             span = self.mirror.behind()
             if span is None:
                 return 0
-            after, up_to = span
+            after = span.after
             with self.database.transaction():
-                self.mirror.copy(after, up_to)
+                up_to = self.mirror.copy(span)
                 if up_to - after > INLINE_CATCH_UP:
                     fresh = [
                         p.name
@@ -69,7 +88,7 @@ class ServerReadSide:
                     ]
                     built = self.projector.rebuild(fresh, set_based=True) if fresh else 0
                     return built + self.projector.catch_up()
-                events = self.log.read_range(after, up_to)
+                events = self.log.read_range(after, up_to) if up_to > after else []
                 for event in events:
                     self.projector.handle(event)
                 return len(events)
@@ -80,9 +99,21 @@ class ServerReadSide:
         if not self.server.in_transaction:
             self.catch_up()
 
-    def _after_commit(self, event: Any) -> None:
-        """Once the transaction that saved ``event`` commits, catch up (once per
-        transaction, however many events it saved)."""
+    def after_command(self, command: Callable[[], T]) -> T:
+        """Run a command of this process, and catch up once it commits: its events
+        caught up already (see :meth:`schedule`), but a command may write only plain
+        tables (a customer registered)."""
+        before = getattr(self._scheduled, "caught_up", 0)
+        result = command()
+        if self.server.in_transaction:  # the caller's transaction: once it commits
+            self.schedule()
+        elif getattr(self._scheduled, "caught_up", 0) == before:
+            self.catch_up()
+        return result
+
+    def schedule(self) -> None:
+        """Once this thread's server transaction commits, catch up (once per
+        transaction, however many events it saved); at once outside one."""
         scheduled = self._scheduled
         if getattr(scheduled, "pending", False):
             return

@@ -24,7 +24,7 @@ from mallbots.app import SCHEMAS
 from mallbots.es import Database, EventSourcingError
 from mallbots.es.duckdb.transfer import DuckDBSide
 from mallbots.es.errors import ForeignDatabaseError
-from mallbots.es.transfer import Copied, Plan, Progress, Side, copy_tables
+from mallbots.es.transfer import Copied, Plan, Progress, Side, TransferError, copy_tables
 from mallbots.es.urls import DRIVER_HINT, is_server_url, shown
 from mallbots.ownership import EVENT_TABLES, EmptyDatabaseError, claim
 from mallbots.reading import open_for_reading
@@ -95,6 +95,29 @@ def copy_shop(source: str, target: str, progress: Progress | None = None) -> Cop
                 for file in (Path(target), Path(f"{target}.wal")):
                     file.unlink(missing_ok=True)
             raise
+
+
+def refuse_full_target(target: str) -> None:
+    """Raise :class:`~mallbots.es.transfer.TransferError` if the database at ``target``
+    (a URL, or a file) already holds rows of a shop's write side, which a copy into it
+    refuses: to say so before the work of making what would be copied."""
+    with ExitStack() as stack:
+        if is_server_url(target):
+            side = _postgres_side(_postgres(target, stack))
+        elif os.path.lexists(target):
+            side = DuckDBSide(stack.enter_context(open_for_reading(target)))
+        else:
+            return
+        database = side.database  # type: ignore[attr-defined]
+        with side.errors():
+            tables = list(side.shapes(write_side_candidates()))
+            full = {table: n for table in tables if (n := side.count(database, table))}
+    if full:
+        shown_rows = ", ".join(f"{table} ({n:,})" for table, n in full.items())
+        raise TransferError(
+            f"{shown(target)} already holds a shop's rows in {shown_rows}: copy into a new, "
+            "empty database; nothing was done"
+        )
 
 
 def _open_source(source: str, stack: ExitStack) -> Side:

@@ -30,6 +30,8 @@ class ShopViews:
     log: EventLog
     projector: Projector
     reporting: Any
+    _read_side: Any
+    """On PostgreSQL, what keeps ``database`` caught up (:mod:`mallbots.read_side`)."""
 
     if TYPE_CHECKING:  # provided by MallBots
 
@@ -94,8 +96,9 @@ class ShopViews:
 
     @property
     def _read_side_tables(self) -> set[str]:
-        """The tables in ``database``: on PostgreSQL, the mirrored log and the read models."""
-        return {*self.database.log_tables, *(t for p in self.projector for t in p.tables)}
+        """The tables in ``database``: on PostgreSQL, the read models and the server's
+        tables the read side copies (the log, snapshots, continuations, plain tables)."""
+        return {*self._read_side.copied_tables, *(t for p in self.projector for t in p.tables)}
 
     # --- reports ------------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """Running a simulation: a fresh seeded shop, the activity, a runner, a progress bar.
 
-``simulate(config, path)`` makes the shop on a new database file (or in memory) with a
+``simulate(config, path)`` makes the shop on a new database file (or in memory, or on
+PostgreSQL one command at a time; :func:`simulate_to_server` fills a server in bulk) with a
 clock that starts on the first simulated day and ids seeded by ``config.seed``, runs
 every step, and returns what it did. The same config gives the same log, byte for byte:
 ids, times, payloads and positions.
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +25,7 @@ from mallbots.app import MallBots
 from mallbots.es import Database, SeededIds, SteppingClock
 from mallbots.es.duckdb.database import MEMORY
 from mallbots.es.gc_pause import collector_paused
+from mallbots.es.transfer import Copied
 from mallbots.es.urls import is_server_url, shown_url
 from mallbots.simulator.activity import Activity
 from mallbots.simulator.bulk import BulkRunner
@@ -50,21 +53,23 @@ class SimulationResult:
 def simulation_shop(config: SimulationConfig, path: str | Path = MEMORY) -> MallBots:
     """A new shop for a simulation: seeded ids and a 1 ms clock at the first day.
 
-    The database must hold no events: the activity's ids would collide with a
-    shop's earlier ones. It is a DuckDB database: a mall on PostgreSQL is filled by
-    copying a simulated file's log to the server.
+    The database must hold no events: the activity's ids would collide with a shop's
+    earlier ones. A DuckDB database, or a PostgreSQL one (a ``postgresql://`` URL: each
+    step is then a command on the server, its read models in memory); a bulk run needs
+    DuckDB (:func:`simulate_to_server` runs one and copies it to a server).
     """
+    clock = SteppingClock(config.start, CLOCK_STEP)
     if is_server_url(path):
-        raise ValueError(
-            f"a simulation writes a new DuckDB database, not {shown_url(str(path))}: "
-            "simulate into a file, then copy its log to the server (mallbots copy)"
-        )
-    database = Database.open(path)
+        from mallbots.es.postgres import PostgresDatabase  # the driver, only when asked
+
+        database = PostgresDatabase.open(str(path))
+    else:
+        database = Database.open(path)
     try:
-        clock = SteppingClock(config.start, CLOCK_STEP)
         shop = MallBots(database, clock=clock, ids=SeededIds(config.seed))
         if shop.log.count():
-            raise ValueError(f"{path} already holds events; simulate into a new database file")
+            where = shown_url(str(path)) if is_server_url(path) else path
+            raise ValueError(f"{where} already holds events; simulate into a new database")
         return shop
     except BaseException:
         database.close()
@@ -114,7 +119,15 @@ def simulate(
     bulk: bool = True,
     progress: bool | None = None,
 ) -> tuple[MallBots, SimulationResult]:
-    """Simulate ``config`` into a new database (in memory by default); returns the shop."""
+    """Simulate ``config`` into a new database (in memory by default); returns the shop.
+
+    On PostgreSQL (a URL) only one step at a time (``bulk=False``); for a bulk run
+    there, see :func:`simulate_to_server`."""
+    if bulk and is_server_url(path):
+        raise ValueError(
+            f"a bulk simulation writes a DuckDB database, not {shown_url(str(path))}: "
+            "run it one command at a time (bulk=False), or use simulate_to_server"
+        )
     shop = simulation_shop(config, path)
     try:
         return shop, run_simulation(shop, config, bulk=bulk, progress=progress)
@@ -155,3 +168,29 @@ def _bar(config: SimulationConfig, progress: bool | None) -> tqdm:
     if config.max_events is not None:
         return tqdm(total=config.max_events, unit="event", disable=disable, unit_scale=True)
     return tqdm(total=config.days, unit="day", disable=disable)
+
+
+def simulate_to_server(
+    config: SimulationConfig,
+    url: str,
+    *,
+    progress: bool | None = None,
+    before_copy: Callable[[MallBots], None] | None = None,
+) -> tuple[SimulationResult, Copied]:
+    """Simulate ``config`` in bulk into a temporary DuckDB file, then copy its write side
+    to the PostgreSQL database at ``url`` (:func:`mallbots.shop_copy.copy_shop`, one
+    transaction on the server): the server's log is the file's, byte for byte.
+
+    A server that already holds a shop's rows is refused before simulating, as the copy
+    would refuse it. ``before_copy`` gets the simulated shop (to export its log ...).
+    """
+    from mallbots.shop_copy import copy_shop, refuse_full_target
+
+    refuse_full_target(url)
+    with tempfile.TemporaryDirectory(prefix="mallbots-simulate-") as folder:
+        file = Path(folder) / "mall.duckdb"
+        shop, result = simulate(config, file, progress=progress)
+        with shop:
+            if before_copy is not None:
+                before_copy(shop)
+        return result, copy_shop(str(file), url)

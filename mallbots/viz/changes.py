@@ -9,6 +9,16 @@ of those ids twice: through the open transaction (after) and through a second cu
 that still sees the last commit (before). Rows that differ are the changes; ids in them
 lead to more rows (a cancelled order's sales lines name their stores) until no new id
 turns up. Then the transaction commits.
+
+On a shop kept in PostgreSQL the same reading is done in the read side's DuckDB, which
+holds copies of every table the shop writes on the server (see
+:mod:`mallbots.es.postgres.table_mirror`). The tracker catches it up, opens the DuckDB
+transaction and runs the command: the command commits on the server, and the read
+side's catch-up after it copies its events and rows into the open DuckDB transaction,
+where they are compared with the last DuckDB commit as above. What another process
+committed meanwhile comes over in that catch-up too, and shows only where it touched
+rows this command names. If the comparison fails, the DuckDB transaction rolls back
+and the next catch-up copies the command's writes again: the server is never behind.
 """
 
 from __future__ import annotations
@@ -230,6 +240,8 @@ class ChangeTracker:
     def run(self, message: Any) -> CommandOutcome:
         """Run ``message`` on the shop; a refusal propagates and nothing is written."""
         database: Database = self.shop.database
+        if self.shop.server is not None:
+            self.shop.catch_up()  # "before" is the server as it stands now
         head = self.shop.log.head()
         with database.transaction():  # the command's own unit of work joins this one
             result = self.shop.execute(message)

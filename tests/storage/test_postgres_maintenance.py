@@ -138,9 +138,10 @@ def test_a_mirror_that_listed_the_tables_before_an_archive_skips_none_of_its_eve
     with MallBots.open(postgres_url, seed=12) as shop, MallBots.open(postgres_url) as other:
         daily_product(shop)  # the other process is behind now
         mirror = other._read_side.mirror
-        after, up_to = mirror.behind()
+        behind = mirror.behind()
+        after, up_to = behind.after, behind.up_to
         assert shop.archive_closed_streams() == 12
-        mirror.copy(after, up_to)
+        mirror.copy(behind)
         assert after < mirror.head < up_to
         other.catch_up()
         assert mirror.head == up_to

@@ -231,8 +231,8 @@ def test_the_command_line_runs_a_shop_on_postgresql(postgres_url):
     with MallBots.open(postgres_url) as shop:  # what the command line wrote, on the server
         assert shop.log.count() == 18
     simulate = mallbots("simulate", "--db", postgres_url)
-    assert (simulate.returncode, simulate.stdout) == (2, "")
-    assert "mallbots copy" in simulate.stderr
+    assert (simulate.returncode, simulate.stdout) == (1, "")  # a mall is there: refused
+    assert "already holds a shop's rows in stores.events" in simulate.stderr
     down = mallbots("demo", "--db", "postgresql://ada:secret@127.0.0.1:1/mall")
     assert down.returncode == 1
     assert down.stderr.startswith("mallbots: error: cannot connect to the PostgreSQL database")

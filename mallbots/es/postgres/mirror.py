@@ -16,8 +16,15 @@ Which rows are new: positions on the server are handed out in commit order witho
 holes (see :mod:`mallbots.es.postgres.schema`), so the counter's committed value says
 that every position up to it is committed. A pull copies the rows after the mirror's
 head up to that value, from every table in one query; an event committing
-meanwhile has a higher position and waits for the next pull. When the counter has not
-moved, a pull costs one query on each side.
+meanwhile has a higher position and waits for the next pull.
+
+Beside the log, the mirror keeps copies of the server's snapshots, continuations and
+plain tables (:class:`~mallbots.es.postgres.table_mirror.TableMirror`): the query that
+reads the counter also asks whether any of them changed since the server snapshot the
+mirror last copied them in, so when neither moved a pull costs one query on each side.
+When a table moved, the events and the changed rows are read in one ``REPEATABLE
+READ`` transaction on the server and land in one DuckDB transaction, with the head and
+that snapshot.
 
 Archived streams (:mod:`mallbots.es.postgres.archive`) move on the server to
 ``<table>_archive`` without new positions. The mirror keeps the events it had copied
@@ -33,12 +40,17 @@ read-model file made for one mall is refused by another, rather than mixing logs
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NamedTuple
+
 from mallbots.es.duckdb.database import Database, create_schema_of
 from mallbots.es.duckdb.frames import frame_of_rows
 from mallbots.es.duckdb.schema import event_table_sql
 from mallbots.es.errors import EventSourcingError
 from mallbots.es.postgres.database import PostgresDatabase
-from mallbots.es.postgres.schema import LOG_SCHEMA
+from mallbots.es.postgres.schema import LOG_SCHEMA, POSITION_TABLE
+from mallbots.es.postgres.table_mirror import TableMirror
 from mallbots.es.postgres.transfer import COLUMNS
 from mallbots.es.urls import shown_url
 from mallbots.ownership import MIRROR_MARKER
@@ -51,6 +63,16 @@ _SELECT = ", ".join("event_id::text" if c == "event_id" else c for c in COLUMNS)
 _WINDOW = 50_000
 """Positions fetched a query (a window's rows are held in memory at once)."""
 _FEW = 8
+
+
+class Behind(NamedTuple):
+    """What a mirror lacks: the positions ``(after, up_to]`` of the log, and whether
+    tracked tables moved since the server snapshot ``since`` they were copied in."""
+
+    after: int
+    up_to: int
+    since: str | None
+    tables: bool
 
 
 class MirrorMismatchError(EventSourcingError):
@@ -79,7 +101,7 @@ class LogMirror:
             row = cursor.execute(f"SELECT mall, source FROM {MIRROR_TABLE}").fetchone()
             if row is None:
                 cursor.execute(
-                    f"INSERT INTO {MIRROR_TABLE} VALUES ($1, $2, 0)",
+                    f"INSERT INTO {MIRROR_TABLE} (mall, source, position) VALUES ($1, $2, 0)",
                     [self.mall, shown_url(source.url)],
                 )
             elif row[0] != self.mall:
@@ -89,6 +111,9 @@ class LogMirror:
                     "mall's read models, or none (they are then kept in memory); nothing "
                     "was changed"
                 )
+            # The server snapshot its tables were copied in (a file from before has none).
+            cursor.execute(f"ALTER TABLE {MIRROR_TABLE} ADD COLUMN IF NOT EXISTS snapshot VARCHAR")
+        self.tables = TableMirror(source, target)
         self.add_new_tables()
 
     def add_new_tables(self) -> tuple[str, ...]:
@@ -111,55 +136,102 @@ class LogMirror:
     @property
     def head(self) -> int:
         """The last position copied (committed in DuckDB, or in this thread's transaction)."""
-        (position,) = self.target.execute(f"SELECT position FROM {MIRROR_TABLE}").fetchone()
-        return position
+        return self._state()[0]
 
-    def behind(self) -> tuple[int, int] | None:
-        """The positions ``(after, up_to]`` the server has committed and the mirror lacks,
-        with the tables that hold them made; None when the mirror is up to date.
+    def _state(self) -> tuple[int, str | None]:
+        """The last position copied, and the server snapshot the tables were copied in."""
+        state = self.target.parsed(f"SELECT position, snapshot FROM {MIRROR_TABLE}")
+        return self.target.execute(state).fetchone()
+
+    def _probe(self, since: str | None) -> tuple[int, str, list[str]]:
+        """One query: the log's committed head, the server's snapshot, and which tracked
+        tables hold rows not visible in the snapshot ``since``."""
+        committed, snapshot, tracked, flags = self.source.execute(
+            f"SELECT last_position, pg_current_snapshot()::text, {self.tables.probe_sql(since)} "
+            f"FROM {POSITION_TABLE}",
+            {"since": since},
+        ).fetchone()
+        return committed, snapshot, self.tables.moved(since, tracked, flags)
+
+    def behind(self) -> Behind | None:
+        """What the server has committed and the mirror lacks (positions ``(after,
+        up_to]``, and whether tracked tables moved), with the event tables that hold
+        them made; None when the mirror is up to date (its log, and its copies of the
+        tracked tables: see :mod:`.table_mirror`).
 
         The counter is read first, the tables after: a table holding a committed
         event was listed before that event committed.
         """
-        committed = self.source.last_position
-        head = self.head
-        if committed <= head:
+        head, since = self._state()
+        committed, _, moved = self._probe(since)
+        if committed <= head and not moved:
             return None
         self.add_new_tables()
-        return head, committed
+        return Behind(head, committed, since, bool(moved))
 
-    def copy(self, after: int, up_to: int) -> int:
-        """Copy the events at positions ``(after, up_to]`` (see :meth:`behind`) and move
-        the head to ``up_to``, in the target's transaction (its own, or the caller's: a
-        projector catching up in it commits its read models with the copied events).
-        Returns how many events were copied.
+    def copy(self, behind: Behind) -> int:
+        """Copy what :meth:`behind` found, in the target's transaction (its own, or the
+        caller's: a projector catching up in it commits its read models with the copied
+        events), and move the head. Returns the position copied up to.
 
-        The head stops short of ``up_to`` only when events moved meanwhile into a table
-        the mirror lacks (streams archived since :meth:`behind` listed the tables): it
-        stops before the first position missing, and the next pull, which makes the
-        table, copies the rest.
+        When only the log moved, its events are copied: a committed position never
+        changes. When tracked tables moved too, the events and the tables' changed rows
+        are read from one snapshot of the server (which may hold later events: they
+        come too), and the mirror remembers that snapshot.
+
+        The head stops short only when events moved meanwhile into a table the mirror
+        lacks (streams archived since :meth:`behind` listed the tables): it stops before
+        the first position missing, the tables are left as they were (a copied
+        snapshot is never ahead of its stream's copied events), and the next pull,
+        which makes the table, copies the rest.
         """
         tables = [table for table in self.source.log_tables if table in self.target.log_tables]
-        copied, head = 0, after
         with self.target.transaction() as cursor:
-            for low in range(after, up_to, _WINDOW):
-                high = min(low + _WINDOW, up_to)
-                fetched = self._fetch(tables, low, high)
-                stopped = len(fetched) < high - low and self._new_tables(tables)
-                if stopped:
-                    fetched = _without_gap(fetched, low)
-                    high = low + len(fetched)
-                by_table: dict[str, list[tuple]] = {}
-                for table, *row in fetched:
-                    by_table.setdefault(table, []).append(row)
-                for table, rows in by_table.items():
-                    self._insert(cursor, table, rows)
-                    copied += len(rows)
-                head = high
-                if stopped:
-                    break
-            cursor.execute(f"UPDATE {MIRROR_TABLE} SET position = $1", [head])
-        return copied
+            if not behind.tables:
+                head = self._copy_events(cursor, tables, behind.after, behind.up_to)
+                advance = self.target.parsed(f"UPDATE {MIRROR_TABLE} SET position = $1")
+                cursor.execute(advance, [head])
+                return head
+            with self._snapshot():
+                committed, snapshot, moved = self._probe(behind.since)
+                up_to = behind.up_to
+                if committed > up_to and set(self.source.refresh_log_tables()) <= set(tables):
+                    up_to = committed  # (events of a table new meanwhile wait for the next)
+                head = self._copy_events(cursor, tables, behind.after, up_to)
+                if head < up_to:  # stopped before events moved to a new table
+                    advance = self.target.parsed(f"UPDATE {MIRROR_TABLE} SET position = $1")
+                    cursor.execute(advance, [head])
+                    return head
+                self.tables.apply(cursor, self.tables.fetch(moved, behind.since))
+            copied = self.target.parsed(f"UPDATE {MIRROR_TABLE} SET position = $1, snapshot = $2")
+            cursor.execute(copied, [up_to, snapshot])
+        return up_to
+
+    def _copy_events(self, cursor, tables: list[str], after: int, up_to: int) -> int:
+        """Copy the events at positions ``(after, up_to]``, window by window; the
+        position copied up to (short of ``up_to`` if positions are missing while the
+        server lists a table the mirror lacks)."""
+        for low in range(after, up_to, _WINDOW):
+            high = min(low + _WINDOW, up_to)
+            fetched = self._fetch(tables, low, high)
+            stopped = len(fetched) < high - low and self._new_tables(tables)
+            if stopped:
+                fetched = _without_gap(fetched, low)
+            by_table: dict[str, list[tuple]] = {}
+            for table, *row in fetched:
+                by_table.setdefault(table, []).append(row)
+            for table, rows in by_table.items():
+                self._insert(cursor, table, rows)
+            if stopped:
+                return low + len(fetched)
+        return up_to
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """A read-only ``REPEATABLE READ`` transaction on the server: one state of it."""
+        with self.source.transaction() as server:
+            server.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield
 
     def _new_tables(self, tables: list[str]) -> bool:
         """Whether the server's log has tables besides ``tables`` (read anew): positions
@@ -182,8 +254,7 @@ class LogMirror:
         span = self.behind()
         if span is None:
             return 0
-        self.copy(*span)
-        return self.head - span[0]  # short of the span if events moved meanwhile
+        return self.copy(span) - span.after  # short of the span if events moved meanwhile
 
     @staticmethod
     def _insert(cursor, table: str, rows: list) -> None:

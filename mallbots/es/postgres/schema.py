@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from mallbots.es.event_rows import event_table_columns
 from mallbots.es.identifiers import checked_identifier
+from mallbots.es.postgres.changes import tracked_table_sql
 from mallbots.es.snapshots import SNAPSHOT_TABLE_COLUMNS
 
 LOG_SCHEMA = "mallbots"
@@ -76,16 +77,19 @@ def position_past_sql(table: str) -> str:
 
 
 def snapshot_table_sql(table: str) -> list[str]:
-    """The statements that create a snapshot table (the book's columns)."""
+    """The statements that create a snapshot table (the book's columns), its changes
+    tracked for the read side's copy (see :mod:`mallbots.es.postgres.changes`)."""
     table = checked_identifier(table)
     return [
         *schema_sql(table),
         f"CREATE TABLE IF NOT EXISTS {table} ({SNAPSHOT_TABLE_COLUMNS})",
+        *tracked_table_sql(table),
     ]
 
 
 def continuations_table_sql(table: str) -> list[str]:
-    """The statements that create a continuations table (see :mod:`mallbots.es.books`)."""
+    """The statements that create a continuations table (see :mod:`mallbots.es.books`),
+    its changes tracked."""
     table = checked_identifier(table)
     return [
         *schema_sql(table),
@@ -98,4 +102,5 @@ def continuations_table_sql(table: str) -> list[str]:
             PRIMARY KEY (stream_name, aggregate_id, period)
         )
         """,
+        *tracked_table_sql(table),
     ]

@@ -18,6 +18,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from mallbots.es.identifiers import checked_identifier
+from mallbots.es.postgres.changes import tracked_table_sql
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.errors import RowTakenError, ServerBusyError
 from mallbots.es.postgres.schema import schema_sql
@@ -47,8 +48,15 @@ class PostgresStatements:
         self.database = database
 
     def create_table(self, name: str, body: str) -> None:
-        """Create ``name`` (and its schema) with the column and key definitions ``body``."""
-        self.database.create([*schema_sql(name), f"CREATE TABLE IF NOT EXISTS {name} ({body})"])
+        """Create ``name`` (and its schema) with the column and key definitions ``body``,
+        its changes tracked for the read side's copy (:mod:`mallbots.es.postgres.changes`)."""
+        self.database.create(
+            [
+                *schema_sql(name),
+                f"CREATE TABLE IF NOT EXISTS {name} ({body})",
+                *tracked_table_sql(name),
+            ]
+        )
 
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> psycopg.Cursor:
         """Run one statement written with ``$n`` placeholders.

@@ -21,6 +21,7 @@ import psycopg
 from mallbots.es.duckdb.database import Database
 from mallbots.es.duckdb.schema import APPENDED as APPENDED_COLUMNS
 from mallbots.es.duckdb.transfer import DuckDBSide
+from mallbots.es.postgres.changes import tracked_table_sql
 from mallbots.es.postgres.database import PostgresDatabase, shown_url
 from mallbots.es.postgres.schema import (
     DDL_LOCK,
@@ -137,6 +138,8 @@ class PostgresSide:
             statements = continuations_table_sql(table)
         else:
             statements = [*schema_sql(table), shape.create_sql(table)]
+            if shape.key:  # a shop's plain table: tracked, as the shop makes it
+                statements += tracked_table_sql(table)
         for statement in statements:
             cursor.execute(statement)
 
