@@ -266,3 +266,22 @@ def _a_session_waits_for_a_lock(database: PostgresDatabase) -> bool:
             "AND datname = current_database()"
         ).fetchone()
     return waiting > 0
+
+
+def test_only_snapshot_stores_a_read_side_copies_are_tracked(postgres):
+    """A shop's snapshot stores note each write for its read side; a bare store does not
+    pay for that trigger."""
+    from mallbots.es.postgres.changes import TRACKED_TABLES
+    from mallbots.es.postgres.storage import PostgresStorage
+
+    registry = bank_registry()
+    events = PostgresEventStore(postgres, registry, "bank.events")
+    postgres_snapshots(postgres, registry, "bank.snapshots")(events)
+    PostgresStorage(postgres).snapshot_store(events, registry, "shop.snapshots", EveryNEvents(3))
+
+    def tracked() -> set[str]:
+        return {name for (name,) in postgres.execute(f"SELECT name FROM {TRACKED_TABLES}")}
+
+    assert tracked() == {"shop.snapshots"}
+    postgres_snapshots(postgres, registry, "bank.snapshots", tracked=True)(events)
+    assert tracked() == {"shop.snapshots", "bank.snapshots"}  # tracked once asked

@@ -76,14 +76,15 @@ def position_past_sql(table: str) -> str:
     )
 
 
-def snapshot_table_sql(table: str) -> list[str]:
-    """The statements that create a snapshot table (the book's columns), its changes
-    tracked for the read side's copy (see :mod:`mallbots.es.postgres.changes`)."""
+def snapshot_table_sql(table: str, tracked: bool = True) -> list[str]:
+    """The statements that create a snapshot table (the book's columns), with its changes
+    tracked for a shop's read side to copy (see :mod:`mallbots.es.postgres.changes`)
+    unless ``tracked`` is false."""
     table = checked_identifier(table)
     return [
         *schema_sql(table),
         f"CREATE TABLE IF NOT EXISTS {table} ({SNAPSHOT_TABLE_COLUMNS})",
-        *tracked_table_sql(table),
+        *(tracked_table_sql(table) if tracked else []),
     ]
 
 

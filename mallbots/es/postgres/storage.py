@@ -32,7 +32,7 @@ class PostgresStorage:
         table: str,
         strategy: SnapshotStrategy,
     ) -> PostgresSnapshotStore:
-        return PostgresSnapshotStore(events, self.database, registry, table, strategy)
+        return PostgresSnapshotStore(events, self.database, registry, table, strategy, tracked=True)
 
     def continuations(self, table: str) -> PostgresContinuations:
         return PostgresContinuations(self.database, table)
