@@ -158,3 +158,33 @@ def test_the_command_line_rebuilds_the_snapshots_on_postgresql(daily, postgres_u
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "stores.snapshots: 1 snapshots written" in rebuilt.stdout  # the closed stream
     assert snapshot_tables(shop) == before
+
+
+def test_a_table_new_since_behind_leaves_no_copied_snapshot_ahead_of_its_events(postgres_url):
+    """The mirror sees snapshots moved; before it copies, an archive makes a table it does
+    not list and a new product gets its first snapshot. The copy takes the events it saw
+    and leaves the tables as they were: a product's snapshot never comes before its
+    events. The next catch-up brings both."""
+    with MallBots.open(postgres_url, seed=12) as shop, MallBots.open(postgres_url) as other:
+        product = daily_product(shop)
+        other.catch_up()  # it holds the events about to be archived
+        shop.execute(IncreaseProductPrice(product, "21.00"))
+        shop.execute(IncreaseProductPrice(product, "22.00"))  # a snapshot written
+        mirror = other._read_side.mirror
+        behind = mirror.behind()
+        assert behind.tables
+        assert shop.archive_closed_streams() == 12  # a new table: stores.events_archive
+        store = shop.execute(CreateStore("Later", "Level 2"))
+        later = shop.execute(AddProduct(store, "Gadget", "5.00", "A gadget", "G-1"))
+        shop.execute(IncreaseProductPrice(later, "6.00"))
+        shop.execute(IncreaseProductPrice(later, "7.00"))  # version 3: a snapshot
+        mirror.copy(behind)
+        copied = other.database.execute(
+            "SELECT (SELECT count(*) FROM stores.snapshots WHERE stream_id = $1), "
+            "(SELECT count(*) FROM stores.events WHERE stream_id = $1)",
+            [later],
+        ).fetchone()
+        assert copied in ((0, 0), (0, 3), (1, 3))  # never the snapshot without its events
+        other.catch_up()
+        assert same_frames(other.log_frame(), shop.log_frame())
+        assert snapshot_tables(other) == snapshot_tables(shop)

@@ -188,24 +188,31 @@ class LogMirror:
         tables = [table for table in self.source.log_tables if table in self.target.log_tables]
         with self.target.transaction() as cursor:
             if not behind.tables:
-                head = self._copy_events(cursor, tables, behind.after, behind.up_to)
-                advance = self.target.parsed(f"UPDATE {MIRROR_TABLE} SET position = $1")
-                cursor.execute(advance, [head])
-                return head
+                return self._advance(
+                    cursor, self._copy_events(cursor, tables, behind.after, behind.up_to)
+                )
             with self._snapshot():
                 committed, snapshot, moved = self._probe(behind.since)
-                up_to = behind.up_to
-                if committed > up_to and set(self.source.refresh_log_tables()) <= set(tables):
-                    up_to = committed  # (events of a table new meanwhile wait for the next)
-                head = self._copy_events(cursor, tables, behind.after, up_to)
-                if head < up_to:  # stopped before events moved to a new table
-                    advance = self.target.parsed(f"UPDATE {MIRROR_TABLE} SET position = $1")
-                    cursor.execute(advance, [head])
-                    return head
+                if not set(self.source.refresh_log_tables()) <= set(tables):
+                    # A table new since the tables were listed: the events up to what
+                    # behind() saw come now; the rest, and the rows that go with them,
+                    # with the next pull, which makes the table (no copied row ahead of
+                    # its events).
+                    return self._advance(
+                        cursor, self._copy_events(cursor, tables, behind.after, behind.up_to)
+                    )
+                head = self._copy_events(cursor, tables, behind.after, committed)
+                if head < committed:  # stopped before events moved to a new table
+                    return self._advance(cursor, head)
                 self.tables.apply(cursor, self.tables.fetch(moved, behind.since))
             copied = self.target.parsed(f"UPDATE {MIRROR_TABLE} SET position = $1, snapshot = $2")
-            cursor.execute(copied, [up_to, snapshot])
-        return up_to
+            cursor.execute(copied, [committed, snapshot])
+        return committed
+
+    def _advance(self, cursor, head: int) -> int:
+        """Move the head to ``head``, the tables' snapshot left as it was; returns it."""
+        cursor.execute(self.target.parsed(f"UPDATE {MIRROR_TABLE} SET position = $1"), [head])
+        return head
 
     def _copy_events(self, cursor, tables: list[str], after: int, up_to: int) -> int:
         """Copy the events at positions ``(after, up_to]``, window by window; the
