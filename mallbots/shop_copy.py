@@ -24,7 +24,16 @@ from mallbots.app import SCHEMAS
 from mallbots.es import Database, EventSourcingError
 from mallbots.es.duckdb.transfer import DuckDBSide
 from mallbots.es.errors import ForeignDatabaseError
-from mallbots.es.transfer import Copied, Plan, Progress, Side, TransferError, copy_tables
+from mallbots.es.transfer import (
+    Copied,
+    Plan,
+    Progress,
+    Side,
+    TransferError,
+    copy_tables,
+    listed,
+    rows_held,
+)
 from mallbots.es.urls import DRIVER_HINT, is_server_url, shown
 from mallbots.ownership import EVENT_TABLES, EmptyDatabaseError, claim
 from mallbots.reading import open_for_reading
@@ -111,11 +120,10 @@ def refuse_full_target(target: str) -> None:
         database = side.database  # type: ignore[attr-defined]
         with side.errors():
             tables = list(side.shapes(write_side_candidates()))
-            full = {table: n for table in tables if (n := side.count(database, table))}
+            full = rows_held(side, database, tables)
     if full:
-        shown_rows = ", ".join(f"{table} ({n:,})" for table, n in full.items())
         raise TransferError(
-            f"{shown(target)} already holds a shop's rows in {shown_rows}: copy into a new, "
+            f"{shown(target)} already holds a shop's rows in {listed(full)}: copy into a new, "
             "empty database; nothing was done"
         )
 

@@ -201,13 +201,12 @@ def copy_tables(source: Side, target: Side, plan: Plan, progress: Progress | Non
                 f"cannot copy into {target!r}: its tables differ from the source's: "
                 f"{'; '.join(misfits)}. Nothing was copied."
             )
-        full = {table: n for table in names if (n := target.count(cursor, table))}
+        full = rows_held(target, cursor, names)
         if full:
-            shown = ", ".join(f"{table} ({n:,})" for table, n in full.items())
             raise TransferError(
-                f"cannot copy into {target!r}: it already holds rows in {shown}, and copied rows "
-                "would collide with them (the same positions, the same keys). Copy into a "
-                "new, empty database; nothing was copied."
+                f"cannot copy into {target!r}: it already holds rows in {listed(full)}, and "
+                "copied rows would collide with them (the same positions, the same keys). "
+                "Copy into a new, empty database; nothing was copied."
             )
         for number, (table, kind) in enumerate(tables):
             path = Path(folder) / f"{number}.csv"
@@ -225,6 +224,16 @@ def copy_tables(source: Side, target: Side, plan: Plan, progress: Progress | Non
                 progress(table, loaded)
         target.continue_log(cursor, plan.events)
     return Copied(rows, time.perf_counter() - started)
+
+
+def rows_held(side: Side, cursor: Any, tables: Sequence[str]) -> dict[str, int]:
+    """The tables among ``tables`` that hold rows on ``side``, with how many."""
+    return {table: n for table in tables if (n := side.count(cursor, table))}
+
+
+def listed(counts: dict[str, int]) -> str:
+    """Tables and their row counts, for a refusal: ``a.b (1,200), c.d (3)``."""
+    return ", ".join(f"{table} ({n:,})" for table, n in counts.items())
 
 
 def shapes_of(
