@@ -16,7 +16,7 @@ import pandas as pd
 from mallbots.es.decoding import AGGREGATE_ID, OCCURRED_US, STREAM_NAME, columns_of_rows
 from mallbots.es.global_log import GlobalLog, checked_count
 from mallbots.es.postgres.database import PostgresDatabase
-from mallbots.es.postgres.event_store import (
+from mallbots.es.postgres.stream_reads import (
     EVENT_COLUMNS,
     STREAM_EVENT_COLUMNS,
 )

@@ -21,8 +21,9 @@ from mallbots.es.aggregate_store import AggregateStore, Middleware
 from mallbots.es.events import AggregateEvent
 from mallbots.es.postgres.append_statement import SNAPSHOT_ON_CONFLICT
 from mallbots.es.postgres.database import PostgresDatabase, shown_url
-from mallbots.es.postgres.event_store import PostgresEventStore, storable_stream
+from mallbots.es.postgres.event_store import PostgresEventStore
 from mallbots.es.postgres.schema import snapshot_table_sql
+from mallbots.es.postgres.stream_reads import storable_stream
 from mallbots.es.registry import Registry
 from mallbots.es.snapshots import SNAPSHOT_COLUMNS, SnapshotMiddleware, SnapshotStrategy
 
