@@ -91,6 +91,7 @@ class EventRows:
     ) -> None:
         """Check the events of one stream; add a row for each to ``rows``, from ``offset``."""
         stream_name, stream_id = key
+        checked_expected_version(expected_version)
         serialize = self.registry.serialize
         schema_versions = self._schema_versions
         continuation = aggregate_id != stream_id  # a continuation stream names its aggregate
@@ -181,6 +182,15 @@ def event_table_columns(unique_position: bool) -> str:
     occurred_at    TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (stream_id, stream_name, stream_version)
 """
+
+
+def checked_expected_version(expected_version: int) -> int:
+    """The version an append expects its stream at, if it is an int and not negative."""
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+        raise TypeError(f"an expected version is an int, not {expected_version!r}")
+    if expected_version < 0:
+        raise ValueError(f"an expected version cannot be negative: {expected_version}")
+    return expected_version
 
 
 def checked_after_version(after_version: int) -> int:

@@ -112,6 +112,18 @@ def test_append_many_writes_all_streams_or_none(backend):
     assert log == [("a2", 1, 2), ("a2", 2, 3), ("a1", 1, 1), ("a1", 2, 4)]
 
 
+@pytest.mark.parametrize(
+    ("expected", "refusal"), [(-1, ValueError), (True, TypeError), (0.0, TypeError)]
+)
+def test_a_batch_with_an_impossible_expected_version_writes_nothing(backend, expected, refusal):
+    """As for a single append: the bulk path checks the expected version too."""
+    store = backend.event_store(bank_registry())
+    events = account_with_events("a1", 1).events
+    with pytest.raises(refusal, match="expected version"):
+        store.append_many([StreamAppend("bank.Account", "a1", expected, events)])
+    assert backend.count("bank.events") == 0
+
+
 def test_a_stream_twice_in_one_batch_must_take_up_where_it_left_off(backend):
     store = backend.event_store(bank_registry())
     first, again = account_with_events("a1", 1), account_with_events("a1", 1)

@@ -47,6 +47,7 @@ from mallbots.es.event_rows import (
     EventRows,
     StreamKey,
     archive_table_of,
+    checked_expected_version,
     checked_stream,
     unstorable,
 )
@@ -118,10 +119,7 @@ class EventStore(EventRows, BulkAppending, StreamHeadCache, Archiving, StreamRea
         Returns the events as stored, each with its global position.
         """
         key = checked_stream(stream_name, stream_id)
-        if isinstance(expected_version, bool) or not isinstance(expected_version, int):
-            raise TypeError(f"an expected version is an int, not {expected_version!r}")
-        if expected_version < 0:
-            raise ValueError(f"an expected version cannot be negative: {expected_version}")
+        checked_expected_version(expected_version)
         if not events:
             return []
         rows: list[list] = []

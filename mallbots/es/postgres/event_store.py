@@ -35,6 +35,7 @@ from mallbots.es.event_rows import (
     EventRows,
     StreamAppend,
     StreamKey,
+    checked_expected_version,
     unstorable,
 )
 from mallbots.es.events import AggregateEvent
@@ -112,10 +113,7 @@ class PostgresEventStore(EventRows, PostgresStreamReads, PostgresArchiving):
         Returns the events as stored, each with its global position. ``snapshot``: as
         for :meth:`save`.
         """
-        if isinstance(expected_version, bool) or not isinstance(expected_version, int):
-            raise TypeError(f"an expected version is an int, not {expected_version!r}")
-        if expected_version < 0:
-            raise ValueError(f"an expected version cannot be negative: {expected_version}")
+        checked_expected_version(expected_version)
         appends = [StreamAppend(stream_name, stream_id, expected_version, events, aggregate_id)]
         rows = self.prepare(appends).rows
         snapshot_row = None if snapshot is None else (snapshot[0], snapshot[1]())
