@@ -10,25 +10,27 @@ batches a projector reads, single events.
 from __future__ import annotations
 
 import operator
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from bisect import bisect_right
 from collections.abc import Collection, Iterable, Iterator
 from typing import Any, ClassVar
 
 import pandas as pd
 
-from mallbots.es.decoding import POSITION, decode_columns, decode_stream_columns
+from mallbots.es.decoding import POSITION, decode_columns
+from mallbots.es.event_rows import StreamKey, checked_stream
 from mallbots.es.events import AggregateEvent
 from mallbots.es.identifiers import checked_identifier
 from mallbots.es.registry import Registry
 from mallbots.es.set_based import quoted
+from mallbots.es.stream_loading import StreamLoading
 
 QUERY_SPAN = 16_384
 """How many positions :meth:`GlobalLog.windows` reads per statement (rounded to whole
 windows): enough that the statement's fixed cost vanishes, few enough to hold."""
 
 
-class GlobalLog(ABC):
+class GlobalLog(StreamLoading):
     """Reads the events of several tables (default: all of the database's) as one log."""
 
     aggregate_id_sql: ClassVar[str]
@@ -169,23 +171,10 @@ class GlobalLog(ABC):
         for batch in self.batches(after_position, batch_size):
             yield from batch
 
-    @abstractmethod
-    def _stream_columns(self, stream_name: str, stream_id: str) -> list[list]:
-        """The columns of the rows that may be the stream's, from every table: those of
-        :data:`~mallbots.es.decoding.STREAM_EVENT_COLUMNS`, then the stream name."""
+    def _checked_key(self, stream_name: str, stream_id: str) -> StreamKey:
+        return checked_stream(stream_name, stream_id)
 
-    def load_stream(
-        self,
-        stream_name: str,
-        stream_id: str,
-        after_version: int = 0,
-        to_version: int | None = None,
-    ) -> list[AggregateEvent]:
-        """Like :meth:`EventStore.load_stream`, but also from archived events."""
-        columns = self._stream_columns(stream_name, stream_id)
-        return decode_stream_columns(
-            columns, self.registry, stream_name, stream_id, after_version, to_version
-        )
+    # load_stream (StreamLoading): as an event store's, but from every table, archives too.
 
     def stream(self, stream_name: str, stream_id: str) -> list[AggregateEvent]:
         """One stream's events, from whichever table holds them, in version order."""

@@ -61,8 +61,9 @@ class EventLog(GlobalLog):
             columns = [[column[i] for i in order] for column in columns]
         return columns
 
-    def _stream_columns(self, stream_name: str, stream_id: str) -> list[list]:
-        # One equality filter, so DuckDB uses each table's stream_id index.
+    def _stream_columns(self, stream_name: str, stream_id: str, after_version: int) -> list[list]:
+        """The whole stream from every table (cut to the window by ``load_stream``): one
+        equality filter, so DuckDB uses each table's stream_id index."""
         sql = self.database.parsed(self._union(EVENT_COLUMNS + ", stream_name", "stream_id = $1"))
         return fetch_columns(self.database.execute(sql, [stream_id]))
 

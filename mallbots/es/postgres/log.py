@@ -14,11 +14,13 @@ from collections.abc import Collection
 import pandas as pd
 
 from mallbots.es.decoding import AGGREGATE_ID, OCCURRED_US, STREAM_NAME, columns_of_rows
+from mallbots.es.event_rows import StreamKey
 from mallbots.es.global_log import GlobalLog, checked_count
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.stream_reads import (
     EVENT_COLUMNS,
     STREAM_EVENT_COLUMNS,
+    storable_stream,
 )
 
 _FRAME_COLUMNS = (
@@ -47,11 +49,16 @@ class PostgresLog(GlobalLog):
         rows = self.database.execute(sql, parameters * len(tables)).fetchall()
         return columns_of_rows(rows, STREAM_NAME + 1)
 
-    def _stream_columns(self, stream_name: str, stream_id: str) -> list[list]:
-        where = "stream_id = %s AND stream_name = %s"
+    def _checked_key(self, stream_name: str, stream_id: str) -> StreamKey:
+        return storable_stream(stream_name, stream_id)
+
+    def _stream_columns(self, stream_name: str, stream_id: str, after_version: int) -> list[list]:
+        """The stream's events after ``after_version``, from every table."""
+        where = "stream_id = %s AND stream_name = %s AND stream_version > %s"
         sql = self._union(STREAM_EVENT_COLUMNS + ", stream_name", where)
         sql += " ORDER BY stream_version"
-        rows = self.database.execute(sql, [stream_id, stream_name] * len(self.tables)).fetchall()
+        parameters = [stream_id, stream_name, after_version] * len(self.tables)
+        rows = self.database.execute(sql, parameters).fetchall()
         return columns_of_rows(rows, OCCURRED_US + 2)  # the stream's columns, then its name
 
     def stream_frame(self, stream_name: str, stream_id: str) -> pd.DataFrame:
