@@ -201,9 +201,8 @@ class LogMirror:
                     return self._advance(
                         cursor, self._copy_events(cursor, tables, behind.after, behind.up_to)
                     )
-                head = self._copy_events(cursor, tables, behind.after, committed)
-                if head < committed:  # stopped before events moved to a new table
-                    return self._advance(cursor, head)
+                # Every table of this state of the server is listed: no position is missing.
+                self._copy_events(cursor, tables, behind.after, committed)
                 self.tables.apply(cursor, self.tables.fetch(moved, behind.since))
             copied = self.target.parsed(f"UPDATE {MIRROR_TABLE} SET position = $1, snapshot = $2")
             cursor.execute(copied, [committed, snapshot])
@@ -263,15 +262,19 @@ class LogMirror:
             return 0
         return self.copy(span) - span.after  # short of the span if events moved meanwhile
 
-    @staticmethod
-    def _insert(cursor, table: str, rows: list) -> None:
-        """A command's few rows one statement each; more in columns, from a DataFrame
-        (which costs about a millisecond to build, whatever its size)."""
+    def _insert(self, cursor, table: str, rows: list) -> None:
+        """A command's few rows in one parsed ``INSERT ... VALUES`` statement; more in
+        columns, from a DataFrame (which costs about a millisecond to build, whatever
+        its size)."""
         names = ", ".join(COLUMNS)
         if len(rows) <= _FEW:
-            values = ", ".join(f"${i}" for i in range(1, len(COLUMNS) + 1))
-            for row in rows:
-                cursor.execute(f"INSERT INTO {table} ({names}) VALUES ({values})", row)
+            width = len(COLUMNS)
+            values = ", ".join(
+                "(" + ", ".join(f"${n * width + i}" for i in range(1, width + 1)) + ")"
+                for n in range(len(rows))
+            )
+            insert = self.target.parsed(f"INSERT INTO {table} ({names}) VALUES {values}")
+            cursor.execute(insert, [value for row in rows for value in row])
         else:
             pulled = frame_of_rows(rows, COLUMNS)  # noqa: F841 (read by the SQL)
             cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM pulled")
