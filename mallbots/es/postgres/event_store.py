@@ -63,11 +63,6 @@ class PostgresEventStore(EventRows, PostgresStreamReads, PostgresArchiving):
         database.create(event_table_sql(self.table))
         database.refresh_log_tables()
         self._prepare_reads()
-        self._select_heads = (
-            f"SELECT stream_name, stream_id, max(stream_version) FROM {self.table} "
-            "WHERE (stream_id, stream_name) IN (SELECT * FROM unnest(%s::text[], %s::text[])) "
-            "GROUP BY stream_name, stream_id"
-        )
 
     # --- the aggregate store interface -----------------------------------------------------
 
@@ -174,40 +169,19 @@ class PostgresEventStore(EventRows, PostgresStreamReads, PostgresArchiving):
         """Where each stream must stand before the batch: its first append's expected
         version (in order of first appearance).
 
-        A stream's later appends must each take up where the one before left it; if
-        one does not, the batch is refused as the stored heads say, before anything
-        is sent to be written.
+        A stream's later appends must each take up where the one before left it; one
+        that does not is refused before anything is sent, as on DuckDB.
         """
         firsts: dict[StreamKey, int] = {}
         heads: dict[StreamKey, int] = {}
         for name, stream_id, version, events, _ in appends:
             key = (name, stream_id)
-            if heads.setdefault(key, version) != version:
-                with self.database.translated_errors():
-                    self._check_heads(self.database.connection().cursor(), appends)
+            head = heads.setdefault(key, version)
+            if head != version:
+                raise ConcurrencyError(name, stream_id, version, head)
             firsts.setdefault(key, version)
             heads[key] = version + len(events)
         return firsts
-
-    def _check_heads(self, cursor: psycopg.Cursor, appends: Sequence[StreamAppend]) -> None:
-        """Refuse the batch if any stream is not where its append expects it."""
-        keys = {(name, stream_id) for name, stream_id, *_ in appends}
-        stored = self._heads(cursor, keys)
-        heads: dict[StreamKey, int] = {}
-        for name, stream_id, expected, events, _ in appends:
-            key = (name, stream_id)
-            head = heads.get(key, stored[key])
-            if head != expected:
-                raise ConcurrencyError(name, stream_id, expected, head)
-            heads[key] = expected + len(events)
-
-    def _heads(self, cursor: psycopg.Cursor, keys: set[StreamKey]) -> dict[StreamKey, int]:
-        """The stored versions of many streams in one query (0 for a stream with none)."""
-        names, ids = zip(*sorted(keys), strict=True)
-        found = cursor.execute(self._select_heads, [list(ids), list(names)]).fetchall()
-        heads = dict.fromkeys(keys, 0)
-        heads.update({(name, stream_id): head for name, stream_id, head in found})
-        return heads
 
     def _conflict(
         self, appends: Sequence[StreamAppend], detail: str, outermost: bool
