@@ -49,6 +49,7 @@ def test_each_module_has_its_schema_and_the_log_knows_every_event_table(postgres
         "branch.events",
         "mallbots.event_tables",
         "mallbots.log_position",
+        "mallbots.tracked_tables",  # the read side's list of tables to copy
     ]
     with PostgresDatabase.open(postgres.url) as elsewhere:  # as another process would
         assert PostgresLog(elsewhere, bank_registry()).tables == ["bank.events", "branch.events"]

@@ -106,14 +106,17 @@ BEGIN
 END $track$
 """,
 ]
-"""Made once per table creation (under the creation's DDL lock, see ``database.create``)."""
+"""Made with the log's bookkeeping (``schema.LOG_SQL``), under the DDL lock."""
 
 
 def tracked_table_sql(table: str) -> list[str]:
     """The statements, run after ``table`` (with its primary key) is created, that track
-    its changes (see the module's docstring); nothing when it is tracked already."""
+    its changes (see the module's docstring); nothing when it is tracked already.
+
+    They call the function :data:`TRACKING_SQL` makes, which is part of the log's
+    bookkeeping (``schema.LOG_SQL``), made once when a database is opened."""
     table = checked_identifier(table)
-    return [*TRACKING_SQL, f"SELECT {_TRACK}('{table}')"]
+    return [f"SELECT {_TRACK}('{table}')"]
 
 
 def changes_table(table: str) -> str:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from mallbots.es.event_rows import event_table_columns
 from mallbots.es.identifiers import checked_identifier
-from mallbots.es.postgres.changes import tracked_table_sql
+from mallbots.es.postgres.changes import TRACKING_SQL, tracked_table_sql
 from mallbots.es.snapshots import SNAPSHOT_TABLE_COLUMNS
 
 LOG_SCHEMA = "mallbots"
@@ -46,6 +46,7 @@ LOG_SQL = [
     # a shop opening while another process's command runs must not stall behind it.
     f"INSERT INTO {POSITION_TABLE} SELECT true, 0 WHERE NOT EXISTS (SELECT FROM {POSITION_TABLE})",
     f"CREATE TABLE IF NOT EXISTS {EVENT_TABLES} (name TEXT PRIMARY KEY)",
+    *TRACKING_SQL,  # what tracked_table_sql calls, made once per database opened
 ]
 
 

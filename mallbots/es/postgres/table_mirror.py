@@ -44,7 +44,6 @@ import pandas as pd
 from mallbots.es.duckdb.database import Database, create_schema_of
 from mallbots.es.postgres.changes import (
     TRACKED_TABLES,
-    TRACKING_SQL,
     changed_since,
 )
 from mallbots.es.postgres.database import PostgresDatabase
@@ -70,7 +69,6 @@ class TableMirror:
     def __init__(self, source: PostgresDatabase, target: Database) -> None:
         self.source = source
         self.target = target
-        source.create(TRACKING_SQL)
         self.tables: tuple[str, ...] = ()
         self._shapes: dict[str, Shape] = {}
         self._held: set[str] | None = None
