@@ -81,13 +81,7 @@ class ServerReadSide:
             with self.database.transaction():
                 up_to = self.mirror.copy(span)
                 if up_to - after > INLINE_CATCH_UP:
-                    fresh = [
-                        p.name
-                        for p in self.projector
-                        if p.set_based and not self.projector.position(p.name)
-                    ]
-                    built = self.projector.rebuild(fresh, set_based=True) if fresh else 0
-                    return built + self.projector.catch_up()
+                    return self.projector.build_unseen() + self.projector.catch_up()
                 events = self.log.read_range(after, up_to) if up_to > after else []
                 for event in events:
                     self.projector.handle(event)

@@ -152,9 +152,7 @@ class BulkRunner:
             finally:
                 self._let_go()
             self.writer.close()  # its checkpoint, with the run's memory already let go
-            unseen = [p.name for p in projector if p.set_based and projector.position(p.name) == 0]
-            if unseen:
-                projector.rebuild(unseen, set_based=True)
+            projector.build_unseen()
         projector.catch_up(window=max(self.writer.written, 1))
 
     def abort(self) -> None:

@@ -22,6 +22,7 @@ from mallbots.es import Database
 from mallbots.es.duckdb.transfer import DuckDBSide
 from mallbots.es.postgres import PostgresDatabase, PostgresLog
 from mallbots.es.postgres.schema import (
+    CLAIM_POSITIONS,
     continuations_table_sql,
     event_table_sql,
     snapshot_table_sql,
@@ -292,7 +293,9 @@ def test_a_log_copied_while_others_append_is_a_whole_prefix(source, tmp_path, po
                     return
                 table = ("stores.events", "ordering.events")[number % 2]
                 with writer.transaction() as cursor:
-                    position = writer.claim_positions(cursor, 1)
+                    (position,) = cursor.execute(
+                        f"{CLAIM_POSITIONS} RETURNING last_position", [1]
+                    ).fetchone()
                     cursor.execute(
                         f"INSERT INTO {table} (position, stream_id, stream_name, stream_version, "
                         "event_id, event_name, event_data, occurred_at) VALUES "

@@ -33,7 +33,6 @@ from mallbots.es.postgres.errors import (
     TransactionAbortedError,
 )
 from mallbots.es.postgres.schema import (
-    CLAIM_POSITIONS,
     DDL_LOCK,
     EVENT_TABLES,
     LOG_SQL,
@@ -212,17 +211,6 @@ class PostgresDatabase:
             raise
 
     # --- the global log --------------------------------------------------------------------
-
-    def claim_positions(self, cursor: psycopg.Cursor, count: int) -> int:
-        """Take ``count`` consecutive positions in the open transaction; returns the first.
-
-        The counter's row stays locked until the transaction ends, so every other
-        append waits here: positions are handed out in commit order, without holes
-        (a rollback gives them back with everything else). The event store claims its
-        positions with the same statement inside its append (see ``append_statement``).
-        """
-        (last,) = cursor.execute(f"{CLAIM_POSITIONS} RETURNING last_position", [count]).fetchone()
-        return last - count + 1
 
     @property
     def last_position(self) -> int:
