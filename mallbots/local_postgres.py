@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from mallbots.es.urls import is_server_url
+
 BINARY_FOLDERS = "/usr/lib/postgresql/*/bin"
 SERVER_USER = "postgres"
 
@@ -51,8 +53,8 @@ def missing_driver() -> str | None:
 
 def missing() -> str | None:
     """Why a cluster cannot be started here, or None if it can."""
-    if missing_driver() is not None:
-        return missing_driver()
+    if (driver := missing_driver()) is not None:
+        return driver
     if binaries() is None:
         return "PostgreSQL's server binaries are not installed (apt-get install postgresql)"
     if os.geteuid() == 0:
@@ -103,10 +105,9 @@ def scratch_database(server_url: str, prefix: str = "scratch") -> Iterator[str]:
 
 def _with_database(url: str, name: str) -> str:
     """``url`` (``postgresql://user@host:port/db?options``) naming database ``name`` instead."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgresql", "postgres"):
+    if not is_server_url(url):
         raise ValueError(f"a PostgreSQL URL starts with postgresql://, not {url.split(':')[0]!r}")
-    return urlunsplit(parts._replace(path=f"/{name}"))
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
 def _as_server_user(command: list[str], **kwargs) -> subprocess.CompletedProcess:

@@ -53,11 +53,8 @@ class ShopViews:
     def stream_frame(self, stream_name: str, aggregate_id: str) -> pd.DataFrame:
         """One aggregate's events, one row each: ``shop.stream_frame("stores.Store", id)``."""
         self.repository(stream_name)
-        if self.server is not None:  # read from the mirror, as the log is
-            self._fresh()
-            return self.log.stream_frame(stream_name, aggregate_id)
-        module = stream_name.partition(".")[0]
-        return self.event_stores[module].stream_frame(stream_name, aggregate_id)
+        self._fresh()  # on PostgreSQL: the mirror first takes in what the server committed
+        return self.log.stream_frame(stream_name, aggregate_id)
 
     def log_frame(self, after_position: int = 0, limit: int | None = None) -> pd.DataFrame:
         """The global log of every module, in position order."""

@@ -80,11 +80,16 @@ class GlobalLog(StreamLoading):
         database that alone adds them knows them already)."""
         return None
 
-    def head(self) -> int:
-        """The highest stored position (0 for an empty log)."""
+    def _listed_tables(self) -> list[str]:
+        """:attr:`tables`, read anew first where other processes may have added some
+        (for the whole-log figures; a window's reads use the tables as last read)."""
         if self._tables is None:
             self._refresh_tables()
-        if not self.tables:
+        return self.tables
+
+    def head(self) -> int:
+        """The highest stored position (0 for an empty log)."""
+        if not self._listed_tables():
             return 0
         union = " UNION ALL ".join(f"SELECT max(position) AS p FROM {t}" for t in self.tables)
         sql = f"SELECT coalesce(max(p), 0) FROM ({union}) AS heads"
@@ -93,7 +98,7 @@ class GlobalLog(StreamLoading):
 
     def count(self) -> int:
         """How many events the log holds."""
-        if not self.tables:
+        if not self._listed_tables():
             return 0
         union = " UNION ALL ".join(f"SELECT count(*) AS n FROM {t}" for t in self.tables)
         sql = f"SELECT coalesce(sum(n), 0) FROM ({union}) AS counts"
@@ -186,6 +191,7 @@ class GlobalLog(StreamLoading):
 
     def streams(self) -> pd.DataFrame:
         """Every stream: its name, id and length, in order of first appearance."""
+        self._listed_tables()
         return self._frame(
             "SELECT stream_name, stream_id, count(*) AS events, min(position) AS first_position "
             f"FROM ({self.sql()}) AS log GROUP BY stream_name, stream_id ORDER BY first_position"

@@ -49,8 +49,7 @@ class AggregateRepository(Generic[A]):
 
         An id with no events raises :class:`AggregateNotFoundError`.
         """
-        aggregate = self.new(aggregate_id)
-        self.store.load(aggregate)
+        aggregate = self.load_or_new(aggregate_id)
         if aggregate.version == 0:
             raise AggregateNotFoundError(self.aggregate_name, aggregate_id)
         return aggregate

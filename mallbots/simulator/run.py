@@ -26,7 +26,7 @@ from mallbots.es import Database, SeededIds, SteppingClock
 from mallbots.es.duckdb.database import MEMORY
 from mallbots.es.gc_pause import collector_paused
 from mallbots.es.transfer import Copied
-from mallbots.es.urls import is_server_url, shown_url
+from mallbots.es.urls import is_server_url, shown
 from mallbots.simulator.activity import Activity
 from mallbots.simulator.bulk import BulkRunner
 from mallbots.simulator.config import SimulationConfig
@@ -68,8 +68,7 @@ def simulation_shop(config: SimulationConfig, path: str | Path = MEMORY) -> Mall
     try:
         shop = MallBots(database, clock=clock, ids=SeededIds(config.seed))
         if shop.log.count():
-            where = shown_url(str(path)) if is_server_url(path) else path
-            raise ValueError(f"{where} already holds events; simulate into a new database")
+            raise ValueError(f"{shown(path)} already holds events; simulate into a new database")
         return shop
     except BaseException:
         database.close()
@@ -125,7 +124,7 @@ def simulate(
     there, see :func:`simulate_to_server`."""
     if bulk and is_server_url(path):
         raise ValueError(
-            f"a bulk simulation writes a DuckDB database, not {shown_url(str(path))}: "
+            f"a bulk simulation writes a DuckDB database, not {shown(path)}: "
             "run it one command at a time (bulk=False), or use simulate_to_server"
         )
     shop = simulation_shop(config, path)
