@@ -23,15 +23,16 @@ from mallbots.es import (
     Aggregate,
     AggregateEvent,
     AggregateRepository,
+    AggregateStore,
     Database,
     EventLog,
     EventStore,
     EveryNEvents,
     Registry,
-    snapshots,
-    with_middleware,
+    SnapshotStore,
 )
-from mallbots.es.cache import AggregateCache, cached
+from mallbots.es.cache import AggregateCache
+from mallbots.es.chain import store_chain
 
 NAME = "MallBots"
 ONE = Decimal("1.25")
@@ -125,48 +126,54 @@ def wiring(
     url: str | None = None,
 ) -> Iterator[Wiring]:
     """A database file in ``workdir`` (or the PostgreSQL database at ``url``) with an
-    account repository, closed on exit."""
-    if url is not None:
-        with _postgres_wiring(url, cache, snapshot_every) as w:
-            yield w
-        return
-    database = Database.open(workdir / "mallbots.duckdb")
-    try:
-        reg = registry()
-        events = EventStore(database, reg, "bench.events")
-        middleware = [] if cache is None else [cached(cache, database)]
-        if snapshot_every is not None:
-            every = EveryNEvents(snapshot_every)
-            middleware.append(snapshots(database, reg, "bench.snapshots", every))
-        store = with_middleware(events, *middleware)
-        accounts = AggregateRepository(Account, store)
-        yield Wiring(database, reg, events, accounts, EventLog(database, reg))
-    finally:
-        database.close()
+    account repository, closed on exit. On PostgreSQL other processes may write, so each
+    cache hit is checked against the stream's head."""
+    reg = registry()
+    every = None if snapshot_every is None else EveryNEvents(snapshot_every)
+    stores = (
+        _duckdb_stores(workdir, reg, every) if url is None else _postgres_stores(url, reg, every)
+    )
+    with stores as (database, events, snapshot_store, log):
+        store = store_chain(
+            events, snapshot_store, cache=cache, transactions=database, shared=url is not None
+        )
+        yield Wiring(database, reg, events, AggregateRepository(Account, store), log)
+
+
+Stores = tuple[Database, EventStore, AggregateStore | None, EventLog]
+"""One backend's database, event store, snapshot store (or None) and log."""
 
 
 @contextmanager
-def _postgres_wiring(
-    url: str, cache: AggregateCache | None, snapshot_every: int | None = None
-) -> Iterator[Wiring]:
+def _duckdb_stores(workdir: Path, reg: Registry, every: EveryNEvents | None) -> Iterator[Stores]:
+    with Database.open(workdir / "mallbots.duckdb") as database:
+        events = EventStore(database, reg, "bench.events")
+        snapshot_store = (
+            None
+            if every is None
+            else SnapshotStore(events, database, reg, "bench.snapshots", every)
+        )
+        yield database, events, snapshot_store, EventLog(database, reg)
+
+
+@contextmanager
+def _postgres_stores(url: str, reg: Registry, every: EveryNEvents | None) -> Iterator[Stores]:
     from mallbots.es.postgres import (
         PostgresDatabase,
         PostgresEventStore,
         PostgresLog,
-        postgres_snapshots,
+        PostgresSnapshotStore,
     )
 
     with PostgresDatabase.open(url) as database:
-        reg = registry()
         events = PostgresEventStore(database, reg, "bench.events")
-        # Other processes may write: each hit is checked against the stream's head.
-        middleware = [] if cache is None else [cached(cache, database, events)]  # type: ignore[arg-type]
-        if snapshot_every is not None:
-            every = EveryNEvents(snapshot_every)
-            middleware.append(postgres_snapshots(database, reg, "bench.snapshots", every))
-        store = with_middleware(events, *middleware)
+        snapshot_store = (
+            None
+            if every is None
+            else PostgresSnapshotStore(events, database, reg, "bench.snapshots", every)
+        )
         log = PostgresLog(database, reg, [events.table])
-        yield Wiring(database, reg, events, AggregateRepository(Account, store), log)  # type: ignore[arg-type]
+        yield database, events, snapshot_store, log  # type: ignore[misc]
 
 
 # --- the workloads ------------------------------------------------------------------------
