@@ -39,8 +39,9 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import mallbots_side, postgres_floor, report
+from benchmarks.postgres_server import server_url
 from benchmarks.workloads import Target, Workload, by_key
-from mallbots.local_postgres import scratch_database
+from mallbots.local_postgres import missing, scratch_database
 
 FULL_ROUNDS = 9
 QUICK_ROUNDS = 3
@@ -152,17 +153,12 @@ def run(
     print(
         f"\nMallBots on PostgreSQL beside eventsourcing on PostgreSQL ({where}), {rounds} rounds\n"
     )
-    if url is not None:
-        return _run_on(url, workloads, rounds, quick, with_peer)
-    from mallbots.local_postgres import missing, throwaway_cluster
-
-    reason = missing()
-    if reason is not None:
+    if url is None and (reason := missing()) is not None:
         print(f"The PostgreSQL comparison is skipped: {reason}; or give --url.", flush=True)
         return []
-    with throwaway_cluster(durable=durable) as cluster:
-        sizes = DURABLE_SIZES if durable and not quick else {}
-        return _run_on(cluster.url(), workloads, rounds, quick, with_peer, sizes)
+    sizes = DURABLE_SIZES if durable and url is None and not quick else {}
+    with server_url(url, durable=durable) as server:
+        return _run_on(server, workloads, rounds, quick, with_peer, sizes)
 
 
 def _run_on(
