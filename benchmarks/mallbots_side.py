@@ -315,15 +315,13 @@ def _catalog(workdir: Path, events: int, set_based: bool) -> Trials:
     expected = expected_catalog(path)
     with MallBots.open(path) as shop:
         catalog = shop.stores.catalog_projection
-        while True:
-            start = clock()
-            shop.projector.rebuild([catalog.name], set_based=set_based)
-            elapsed = clock() - start
-            (count, total) = shop.database.execute(
-                f"SELECT count(*), sum(price) FROM {catalog.table}"
-            ).fetchone()
-            assert (count, total) == expected, ((count, total), expected)
-            yield per_second(events, elapsed)
+        yield from _rebuilds(
+            lambda: shop.projector.rebuild([catalog.name], set_based=set_based),
+            shop.database,
+            catalog.table,
+            events,
+            expected,
+        )
 
 
 def _postgres_catalog(workdir: Path, events: int, url: str) -> Trials:
@@ -345,15 +343,25 @@ def _postgres_catalog(workdir: Path, events: int, url: str) -> Trials:
         log = PostgresLog(server, shop_registry(), ["stores.events"])
         projector = Projector(read_side, log)
         catalog = projector.add(CatalogProjection("stores"), inline=False)
-        while True:
-            start = clock()
-            projector.rebuild([catalog.name])
-            elapsed = clock() - start
-            (count, total) = read_side.execute(
-                f"SELECT count(*), sum(price) FROM {catalog.table}"
-            ).fetchone()
-            assert (count, total) == expected, ((count, total), expected)
-            yield per_second(events, elapsed)
+        yield from _rebuilds(
+            lambda: projector.rebuild([catalog.name]), read_side, catalog.table, events, expected
+        )
+
+
+def _rebuilds(
+    rebuild: Callable[[], object],
+    read_side: Database,
+    table: str,
+    events: int,
+    expected: tuple[int, Decimal],
+) -> Trials:
+    """Events a second of ``rebuild()`` (only it is timed); after each, the catalog in
+    ``table`` must hold the ``expected`` products and total price."""
+    while True:
+        elapsed = timed(rebuild)
+        (count, total) = read_side.execute(f"SELECT count(*), sum(price) FROM {table}").fetchone()
+        assert (count, total) == expected, ((count, total), expected)
+        yield per_second(events, elapsed)
 
 
 TRIALS: dict[str, Callable[..., Trials]] = {
