@@ -23,7 +23,6 @@ from mallbots.es import (
     Aggregate,
     AggregateEvent,
     AggregateRepository,
-    AggregateStore,
     Database,
     EventLog,
     EventStore,
@@ -129,35 +128,31 @@ def wiring(
     account repository, closed on exit. On PostgreSQL other processes may write, so each
     cache hit is checked against the stream's head."""
     reg = registry()
-    every = None if snapshot_every is None else EveryNEvents(snapshot_every)
-    stores = (
-        _duckdb_stores(workdir, reg, every) if url is None else _postgres_stores(url, reg, every)
-    )
-    with stores as (database, events, snapshot_store, log):
+    stores = _duckdb_stores(workdir, reg) if url is None else _postgres_stores(url, reg)
+    with stores as (database, events, snapshot_kind, log):
+        snapshot_store = None
+        if snapshot_every is not None:
+            every = EveryNEvents(snapshot_every)
+            snapshot_store = snapshot_kind(events, database, reg, "bench.snapshots", every)
         store = store_chain(
             events, snapshot_store, cache=cache, transactions=database, shared=url is not None
         )
         yield Wiring(database, reg, events, AggregateRepository(Account, store), log)
 
 
-Stores = tuple[Database, EventStore, AggregateStore | None, EventLog]
-"""One backend's database, event store, snapshot store (or None) and log."""
+Stores = tuple[Database, EventStore, type[SnapshotStore], EventLog]
+"""One backend's database, event store, kind of snapshot store and log."""
 
 
 @contextmanager
-def _duckdb_stores(workdir: Path, reg: Registry, every: EveryNEvents | None) -> Iterator[Stores]:
+def _duckdb_stores(workdir: Path, reg: Registry) -> Iterator[Stores]:
     with Database.open(workdir / "mallbots.duckdb") as database:
         events = EventStore(database, reg, "bench.events")
-        snapshot_store = (
-            None
-            if every is None
-            else SnapshotStore(events, database, reg, "bench.snapshots", every)
-        )
-        yield database, events, snapshot_store, EventLog(database, reg)
+        yield database, events, SnapshotStore, EventLog(database, reg)
 
 
 @contextmanager
-def _postgres_stores(url: str, reg: Registry, every: EveryNEvents | None) -> Iterator[Stores]:
+def _postgres_stores(url: str, reg: Registry) -> Iterator[Stores]:
     from mallbots.es.postgres import (
         PostgresDatabase,
         PostgresEventStore,
@@ -167,13 +162,8 @@ def _postgres_stores(url: str, reg: Registry, every: EveryNEvents | None) -> Ite
 
     with PostgresDatabase.open(url) as database:
         events = PostgresEventStore(database, reg, "bench.events")
-        snapshot_store = (
-            None
-            if every is None
-            else PostgresSnapshotStore(events, database, reg, "bench.snapshots", every)
-        )
         log = PostgresLog(database, reg, [events.table])
-        yield database, events, snapshot_store, log  # type: ignore[misc]
+        yield database, events, PostgresSnapshotStore, log  # type: ignore[misc]
 
 
 # --- the workloads ------------------------------------------------------------------------
