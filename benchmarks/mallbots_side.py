@@ -28,10 +28,10 @@ from mallbots.es import (
     EventStore,
     EveryNEvents,
     Registry,
-    snapshots,
-    with_middleware,
+    SnapshotStore,
 )
-from mallbots.es.cache import AggregateCache, cached
+from mallbots.es.cache import AggregateCache
+from mallbots.es.chain import store_chain
 
 NAME = "MallBots"
 ONE = Decimal("1.25")
@@ -125,48 +125,45 @@ def wiring(
     url: str | None = None,
 ) -> Iterator[Wiring]:
     """A database file in ``workdir`` (or the PostgreSQL database at ``url``) with an
-    account repository, closed on exit."""
-    if url is not None:
-        with _postgres_wiring(url, cache, snapshot_every) as w:
-            yield w
-        return
-    database = Database.open(workdir / "mallbots.duckdb")
-    try:
-        reg = registry()
-        events = EventStore(database, reg, "bench.events")
-        middleware = [] if cache is None else [cached(cache, database)]
+    account repository, closed on exit. On PostgreSQL other processes may write, so each
+    cache hit is checked against the stream's head."""
+    reg = registry()
+    stores = _duckdb_stores(workdir, reg) if url is None else _postgres_stores(url, reg)
+    with stores as (database, events, snapshot_kind, log):
+        snapshot_store = None
         if snapshot_every is not None:
             every = EveryNEvents(snapshot_every)
-            middleware.append(snapshots(database, reg, "bench.snapshots", every))
-        store = with_middleware(events, *middleware)
-        accounts = AggregateRepository(Account, store)
-        yield Wiring(database, reg, events, accounts, EventLog(database, reg))
-    finally:
-        database.close()
+            snapshot_store = snapshot_kind(events, database, reg, "bench.snapshots", every)
+        store = store_chain(
+            events, snapshot_store, cache=cache, transactions=database, shared=url is not None
+        )
+        yield Wiring(database, reg, events, AggregateRepository(Account, store), log)
+
+
+Stores = tuple[Database, EventStore, type[SnapshotStore], EventLog]
+"""One backend's database, event store, kind of snapshot store and log."""
 
 
 @contextmanager
-def _postgres_wiring(
-    url: str, cache: AggregateCache | None, snapshot_every: int | None = None
-) -> Iterator[Wiring]:
+def _duckdb_stores(workdir: Path, reg: Registry) -> Iterator[Stores]:
+    with Database.open(workdir / "mallbots.duckdb") as database:
+        events = EventStore(database, reg, "bench.events")
+        yield database, events, SnapshotStore, EventLog(database, reg)
+
+
+@contextmanager
+def _postgres_stores(url: str, reg: Registry) -> Iterator[Stores]:
     from mallbots.es.postgres import (
         PostgresDatabase,
         PostgresEventStore,
         PostgresLog,
-        postgres_snapshots,
+        PostgresSnapshotStore,
     )
 
     with PostgresDatabase.open(url) as database:
-        reg = registry()
         events = PostgresEventStore(database, reg, "bench.events")
-        # Other processes may write: each hit is checked against the stream's head.
-        middleware = [] if cache is None else [cached(cache, database, events)]  # type: ignore[arg-type]
-        if snapshot_every is not None:
-            every = EveryNEvents(snapshot_every)
-            middleware.append(postgres_snapshots(database, reg, "bench.snapshots", every))
-        store = with_middleware(events, *middleware)
         log = PostgresLog(database, reg, [events.table])
-        yield Wiring(database, reg, events, AggregateRepository(Account, store), log)  # type: ignore[arg-type]
+        yield database, events, PostgresSnapshotStore, log  # type: ignore[misc]
 
 
 # --- the workloads ------------------------------------------------------------------------
@@ -308,15 +305,13 @@ def _catalog(workdir: Path, events: int, set_based: bool) -> Trials:
     expected = expected_catalog(path)
     with MallBots.open(path) as shop:
         catalog = shop.stores.catalog_projection
-        while True:
-            start = clock()
-            shop.projector.rebuild([catalog.name], set_based=set_based)
-            elapsed = clock() - start
-            (count, total) = shop.database.execute(
-                f"SELECT count(*), sum(price) FROM {catalog.table}"
-            ).fetchone()
-            assert (count, total) == expected, ((count, total), expected)
-            yield per_second(events, elapsed)
+        yield from _rebuilds(
+            lambda: shop.projector.rebuild([catalog.name], set_based=set_based),
+            shop.database,
+            catalog.table,
+            events,
+            expected,
+        )
 
 
 def _postgres_catalog(workdir: Path, events: int, url: str) -> Trials:
@@ -338,15 +333,25 @@ def _postgres_catalog(workdir: Path, events: int, url: str) -> Trials:
         log = PostgresLog(server, shop_registry(), ["stores.events"])
         projector = Projector(read_side, log)
         catalog = projector.add(CatalogProjection("stores"), inline=False)
-        while True:
-            start = clock()
-            projector.rebuild([catalog.name])
-            elapsed = clock() - start
-            (count, total) = read_side.execute(
-                f"SELECT count(*), sum(price) FROM {catalog.table}"
-            ).fetchone()
-            assert (count, total) == expected, ((count, total), expected)
-            yield per_second(events, elapsed)
+        yield from _rebuilds(
+            lambda: projector.rebuild([catalog.name]), read_side, catalog.table, events, expected
+        )
+
+
+def _rebuilds(
+    rebuild: Callable[[], object],
+    read_side: Database,
+    table: str,
+    events: int,
+    expected: tuple[int, Decimal],
+) -> Trials:
+    """Events a second of ``rebuild()`` (only it is timed); after each, the catalog in
+    ``table`` must hold the ``expected`` products and total price."""
+    while True:
+        elapsed = timed(rebuild)
+        (count, total) = read_side.execute(f"SELECT count(*), sum(price) FROM {table}").fetchone()
+        assert (count, total) == expected, ((count, total), expected)
+        yield per_second(events, elapsed)
 
 
 TRIALS: dict[str, Callable[..., Trials]] = {

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 
+from benchmarks.postgres_server import server_url
 from mallbots.classroom import Classroom
 from mallbots.classroom.race import KINDS, race
 
@@ -25,16 +26,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pause", type=float, default=0.0005, help="seconds before commit")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
-    if args.url:
-        _report(args.url, args)
-        return
-    from mallbots.local_postgres import missing, throwaway_cluster
-
-    reason = missing()
-    if reason:
-        raise SystemExit(f"give --url: cannot start a throwaway PostgreSQL here ({reason})")
-    with throwaway_cluster() as cluster:
-        _report(cluster.url(), args)
+    with server_url(args.url) as url:
+        _report(url, args)
 
 
 def _report(url: str, args: argparse.Namespace) -> None:

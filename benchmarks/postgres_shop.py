@@ -24,14 +24,14 @@ import argparse
 import statistics
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.postgres_server import server_url
 from benchmarks.timing import clock, milliseconds, per_second, timed
 from mallbots import MallBots
 from mallbots.baskets import AddItem, StartBasket
@@ -40,7 +40,6 @@ from mallbots.es import Database
 from mallbots.es.postgres import PostgresDatabase
 from mallbots.es.postgres.mirror import LogMirror
 from mallbots.es.postgres.transfer import copy_log_to_postgres
-from mallbots.local_postgres import throwaway_cluster
 from mallbots.simulator import PRESETS, simulate
 from tests.shop_support import build_world
 
@@ -107,16 +106,6 @@ def catch_up_rate(url: str, events: int, rounds: int, folder: Path) -> None:
     print(f"open: pull + project every model:  {statistics.median(opens):10,.0f} events/s")
 
 
-@contextmanager
-def server(url: str | None) -> Iterator[str]:
-    if url is not None:
-        with nullcontext(url) as given:
-            yield given
-        return
-    with throwaway_cluster() as cluster, cluster.database() as made:
-        yield made
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="a PostgreSQL database (default: a throwaway cluster)")
@@ -124,9 +113,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder, server(args.url) as url:
+    with tempfile.TemporaryDirectory() as folder, server_url(args.url) as url:
         command_latency(url, args.commands, Path(folder))
-    with tempfile.TemporaryDirectory() as folder, server(args.url) as url:
+    with tempfile.TemporaryDirectory() as folder, server_url(args.url) as url:
         catch_up_rate(url, args.events, args.rounds, Path(folder))
 
 

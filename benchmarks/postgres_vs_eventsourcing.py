@@ -29,21 +29,17 @@ commit takes milliseconds). ``--both`` prints both tables; ``benchmarks/run.py``
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
-import tempfile
-from contextlib import ExitStack
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import mallbots_side, postgres_floor, report
+from benchmarks import mallbots_side, postgres_floor, report, runner
+from benchmarks.postgres_server import server_url
 from benchmarks.workloads import Target, Workload, by_key
-from mallbots.local_postgres import scratch_database
+from mallbots.local_postgres import missing, scratch_database
 
-FULL_ROUNDS = 9
-QUICK_ROUNDS = 3
 AT_LEAST_THE_PEER = Target(">=", 1)
 FLOOR_NOTE = (
     "Against bare psycopg one-row INSERTs, each committed, into a table like ours on "
@@ -108,12 +104,10 @@ DURABLE_SIZES = {
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], parents=[runner.options(keys())]
+    )
     parser.add_argument("--url", help="a PostgreSQL server (default: a throwaway cluster)")
-    parser.add_argument("--quick", action="store_true", help="small sizes, few rounds")
-    parser.add_argument("--mallbots-only", action="store_true", help="skip the eventsourcing peer")
-    parser.add_argument("--rounds", type=int, help="timed rounds per workload")
-    parser.add_argument("--only", nargs="+", metavar="KEY", help=f"workloads: {keys()}")
     durability = parser.add_mutually_exclusive_group()
     durability.add_argument(
         "--durable",
@@ -152,17 +146,12 @@ def run(
     print(
         f"\nMallBots on PostgreSQL beside eventsourcing on PostgreSQL ({where}), {rounds} rounds\n"
     )
-    if url is not None:
-        return _run_on(url, workloads, rounds, quick, with_peer)
-    from mallbots.local_postgres import missing, throwaway_cluster
-
-    reason = missing()
-    if reason is not None:
+    if url is None and (reason := missing()) is not None:
         print(f"The PostgreSQL comparison is skipped: {reason}; or give --url.", flush=True)
         return []
-    with throwaway_cluster(durable=durable) as cluster:
-        sizes = DURABLE_SIZES if durable and not quick else {}
-        return _run_on(cluster.url(), workloads, rounds, quick, with_peer, sizes)
+    sizes = DURABLE_SIZES if durable and url is None and not quick else {}
+    with server_url(url, durable=durable) as server:
+        return _run_on(server, workloads, rounds, quick, with_peer, sizes)
 
 
 def _run_on(
@@ -189,21 +178,15 @@ def _run_on(
 
         sides.append(peer_side)
     floors = postgres_floor.FLOORS
-    results = []
-    with tempfile.TemporaryDirectory(prefix="mallbots-pg-bench-") as tmp:
-        for number, workload in enumerate(workloads):
-            params = workload.quick if quick else (sizes or {}).get(workload.key, workload.params)
-            with ExitStack() as databases:
-                makers = {}
-                for index, side in enumerate([*sides, *floors]):
-                    make = side.TRIALS.get(workload.key)
-                    if make is None or (side in floors and not workload.against_floor):
-                        continue
-                    workdir = Path(tmp) / f"{number}-{workload.key}-{index}"
-                    workdir.mkdir()
-                    database = databases.enter_context(scratch_database(url, "bench"))
-                    makers[side.NAME] = functools.partial(make, workdir, url=database, **params)
-                results.append(report.measure(workload, makers, rounds))
+    results = runner.measure_all(
+        workloads,
+        sides,
+        floors,
+        rounds,
+        quick=quick,
+        sizes=sizes,
+        given=lambda stack: {"url": stack.enter_context(scratch_database(url, "bench"))},
+    )
     names = [side.NAME for side in sides]
     print()
     floor_names = [floor.NAME for floor in floors]
@@ -213,7 +196,7 @@ def _run_on(
 
 def main(argv: list[str] | None = None) -> list[report.Result]:
     args = parse(argv)
-    rounds = args.rounds or (QUICK_ROUNDS if args.quick else FULL_ROUNDS)
+    rounds = runner.rounds(args)
     print("\n".join(report.machine()))
     settings = [False, True] if args.both else [args.durable]
     results = []

@@ -20,26 +20,21 @@ durable one (``--no-durable`` skips that second table).
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
-import tempfile
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import duckdb_floor, mallbots_side, report
+from benchmarks import duckdb_floor, mallbots_side, report, runner
 from benchmarks.workloads import WORKLOADS, by_key
-
-FULL_ROUNDS = 9
-QUICK_ROUNDS = 3
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, few rounds")
-    parser.add_argument("--mallbots-only", action="store_true", help="skip the eventsourcing peer")
-    parser.add_argument("--rounds", type=int, help="timed rounds per workload")
+    keys = list(dict.fromkeys(w.key for w in WORKLOADS))  # sizes of one workload share a key
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], parents=[runner.options(keys)]
+    )
     parser.add_argument(
         "--no-postgres",
         dest="postgres",
@@ -55,8 +50,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         action="store_false",
         help="skip the PostgreSQL table on a durable throwaway cluster",
     )
-    keys = list(dict.fromkeys(w.key for w in WORKLOADS))  # sizes of one workload share a key
-    parser.add_argument("--only", nargs="+", metavar="KEY", help=f"workloads: {keys}")
     return parser.parse_args(argv)
 
 
@@ -76,7 +69,7 @@ def load_peer():
 
 def main(argv: list[str] | None = None) -> list[report.Result]:
     args = parse(argv)
-    rounds = args.rounds or (QUICK_ROUNDS if args.quick else FULL_ROUNDS)
+    rounds = runner.rounds(args)
     sides = [mallbots_side]
     peer = None if args.mallbots_only else load_peer()
     if peer is not None:
@@ -85,20 +78,7 @@ def main(argv: list[str] | None = None) -> list[report.Result]:
 
     print("\n".join(report.machine()))
     print(f"{'quick' if args.quick else 'full'} run, {rounds} rounds per workload\n", flush=True)
-    results = []
-    with tempfile.TemporaryDirectory(prefix="mallbots-bench-") as tmp:
-        for number, workload in enumerate(by_key(args.only)):
-            params = workload.quick if args.quick else workload.params
-            makers = {}
-            for side in [*sides, floor]:
-                make = side.TRIALS.get(workload.key)
-                if make is None or (side is floor and not workload.against_floor):
-                    continue
-                workdir = Path(tmp) / f"{number}-{workload.key}-{side.__name__.split('.')[-1]}"
-                workdir.mkdir()
-                makers[side.NAME] = functools.partial(make, workdir, **params)
-            results.append(report.measure(workload, makers, rounds))
-
+    results = runner.measure_all(by_key(args.only), sides, [floor], rounds, quick=args.quick)
     names = [side.NAME for side in sides]
     print()
     print(report.tables(results, names, floor.NAME, quick=args.quick))

@@ -6,8 +6,8 @@ times; each direction's median rate is printed, in rows per second of the write 
 (events, snapshots, continuations, plain tables) and in events per second.
 
 Run ``python benchmarks/shop_copy.py`` (a throwaway cluster is started where
-PostgreSQL's binaries are installed) or pass ``--url postgresql://...`` of a server
-where this user may create databases... for a given database, ``--rounds 1``.
+PostgreSQL's binaries are installed, and each round copies into a new database on it)
+or pass ``--url postgresql://...`` of an empty database (then one round).
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
+from benchmarks.postgres_server import server_url
+from mallbots.local_postgres import scratch_database
 from mallbots.shop_copy import copy_shop
 from mallbots.simulator import PRESETS, simulate
 
@@ -40,11 +42,6 @@ def measure(
     return runs
 
 
-@contextmanager
-def given_database(url: str) -> Iterator[str]:
-    yield url
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", choices=list(PRESETS), default="medium")
@@ -55,18 +52,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mallbots-copy-bench-") as name:
         folder = Path(name)
         config = PRESETS[args.preset].with_changes(max_events=args.events)
-        shop, result = simulate(config, folder / "shop.duckdb", progress=False)
+        source = folder / "shop.duckdb"
+        shop, result = simulate(config, source, progress=False)
         shop.close()
         print(f"{args.preset!r} shop: {result.events:,} events; {args.rounds} round(s)")
-        if args.url:
-            runs = measure(folder / "shop.duckdb", folder, lambda: given_database(args.url), 1)
-        else:
-            from mallbots.local_postgres import missing, throwaway_cluster
-
-            if (reason := missing()) is not None:
-                raise SystemExit(f"give --url: cannot start a throwaway PostgreSQL ({reason})")
-            with throwaway_cluster() as cluster:
-                runs = measure(folder / "shop.duckdb", folder, cluster.database, args.rounds)
+        with server_url(args.url) as url:
+            if args.url is None:  # a new database on the throwaway cluster each round
+                runs = measure(source, folder, lambda: scratch_database(url, "copy"), args.rounds)
+            else:
+                runs = measure(source, folder, lambda: nullcontext(url), 1)
     for direction, copies in runs.items():
         rows = copies[0][0]
         seconds = statistics.median(seconds for _, seconds in copies)
