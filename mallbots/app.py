@@ -250,7 +250,7 @@ class MallBots(ShopViews):
             options = _options(snapshot_every, snapshot_strategy, aggregate_cache)
             if seed is None:
                 return cls(database, **options)
-            clock, ids = _seeded(database, seed, _shop_tables(database))
+            clock, ids = _seeded(database, seed)
             return cls(database, clock=clock, ids=ids, **options)
         except BaseException:
             database.close()
@@ -282,7 +282,7 @@ class MallBots(ShopViews):
             claim(mirror)
             options = _options(snapshot_every, snapshot_strategy, aggregate_cache)
             if seed is not None:
-                clock, ids = _seeded(server, seed, server.tables_in(SCHEMAS))
+                clock, ids = _seeded(server, seed)
                 options.update(clock=clock, ids=ids)
             return cls(server, read_models=mirror, **options)
         except BaseException:
@@ -472,23 +472,12 @@ def _options(
     }
 
 
-def _shop_tables(database: Database) -> list[str]:
-    """The tables of the shop's schemas in a DuckDB database, sorted."""
-    return [
-        f"{schema}.{name}"
-        for schema, name in database.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables "
-            "WHERE table_type = 'BASE TABLE' AND table_schema IN (SELECT unnest($1)) "
-            "ORDER BY ALL",
-            [list(SCHEMAS)],
-        ).fetchall()
-    ]
-
-
-def _seeded(database: Any, seed: int, tables: list[str]) -> tuple[SteppingClock, SeededIds]:
-    """A deterministic clock and id factory that do not repeat what ``tables`` already
-    hold (the shop's tables, in a DuckDB file or on a PostgreSQL server)."""
-    rows = sum(database.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
+def _seeded(database: Any, seed: int) -> tuple[SteppingClock, SeededIds]:
+    """A deterministic clock and id factory that do not repeat what the shop's tables
+    already hold (in a DuckDB file or on a PostgreSQL server)."""
+    tables = database.tables_in(SCHEMAS)
+    counts = " + ".join(f"(SELECT count(*) FROM {t})" for t in tables)
+    rows = database.execute(f"SELECT {counts}").fetchone()[0] if tables else 0
     if rows == 0:
         return SteppingClock(), SeededIds(seed)
     # The head too: a session that records an event and deletes a read-model row leaves

@@ -65,12 +65,7 @@ def require_shop(database: Database) -> None:
 def refuse_mirror(database: Database) -> None:
     """Refuse, as a shop of its own, a file that holds a PostgreSQL mall's read models:
     a shop writing its own events there would fork the mall's log."""
-    (found,) = database.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name || '.' || table_name = $1",
-        [MIRROR_MARKER],
-    ).fetchone()
-    if found:
+    if database.has_table(MIRROR_MARKER):
         (source,) = database.execute(f"SELECT source FROM {MIRROR_MARKER}").fetchone()
         raise ForeignDatabaseError(
             f"{database.path} holds the read models of the mall at {source}, not a shop "

@@ -48,7 +48,7 @@ def read_models_behind(database: Database) -> dict[str, int]:
     checkpoints = dict(
         database.execute(
             "SELECT name, position FROM projections.checkpoints"
-            if _has_checkpoints(database)
+            if database.has_table("projections.checkpoints")
             else "SELECT NULL, NULL WHERE false"  # a copied shop never opened: nothing read yet
         ).fetchall()
     )
@@ -75,14 +75,6 @@ def behind_note(database: Database) -> str | None:
         f"note: read models behind the log in {database.path}: {shown}. Shown as stored; "
         "`mallbots rebuild` (or opening the shop in a notebook) brings them up to date."
     )
-
-
-def _has_checkpoints(database: Database) -> bool:
-    (found,) = database.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = 'projections' AND table_name = 'checkpoints'"
-    ).fetchone()
-    return bool(found)
 
 
 @cache

@@ -31,7 +31,7 @@ class Archiving:
         names, ids = stream_key_columns(streams)
         if not names:
             return 0
-        if not self._archive_exists():
+        if not self.database.has_table(self.archive_table):
             self._create_table(self.archive_table)
             self.database.log_book.register(self.archive_table, self.database.execute)
         where = "(stream_name, stream_id) IN (SELECT unnest($1), unnest($2))"
@@ -48,12 +48,3 @@ class Archiving:
             # store on the table empties its cache of heads when it sees the count move.
             self.database.log_book.count_removal(self.table)
         return moved
-
-    def _archive_exists(self) -> bool:
-        schema, _, name = self.archive_table.rpartition(".")
-        (found,) = self.database.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_catalog = current_database() AND table_schema = $1 AND table_name = $2",
-            [schema or "main", name],
-        ).fetchone()
-        return found > 0

@@ -17,7 +17,7 @@ import re
 import stat
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -215,6 +215,28 @@ class Database:
             if _invalidated(error):
                 raise _invalidation_explained(self.path, error) from error
             raise
+
+    def tables_in(self, schemas: Sequence[str]) -> list[str]:
+        """The qualified names of the tables in ``schemas``, sorted (as
+        :meth:`PostgresDatabase.tables_in <mallbots.es.postgres.PostgresDatabase.tables_in>`)."""
+        rows = self.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+            "WHERE table_type = 'BASE TABLE' AND table_schema IN (SELECT unnest($1)) "
+            "ORDER BY 1",
+            [list(schemas)],
+        ).fetchall()
+        return [name for (name,) in rows]
+
+    def has_table(self, name: str) -> bool:
+        """Whether this database holds the table ``name`` (``schema.table``, or ``table``
+        in ``main``)."""
+        schema, _, table = name.rpartition(".")
+        (found,) = self.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = $1 AND table_name = $2",
+            [schema or "main", table],
+        ).fetchone()
+        return found > 0
 
     def parsed(self, sql: str) -> duckdb.Statement:
         """One statement of SQL, parsed once and kept: the stores' hot queries.

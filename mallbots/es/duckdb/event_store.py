@@ -70,7 +70,7 @@ class EventStore(EventRows, BulkAppending, StreamHeadCache, Archiving, StreamRea
         if not database.read_only:
             self._create_table()
         database.log_book.register(self.table, database.execute)
-        if self._archive_exists():
+        if database.has_table(self.archive_table):
             database.log_book.register(self.archive_table, database.execute)
         select = (
             f"SELECT {STREAM_EVENT_COLUMNS}, stream_name FROM {self.table} WHERE stream_id = $1"
