@@ -27,7 +27,7 @@ from mallbots.es.events import AggregateEvent
 from mallbots.es.snapshot_rebuild import rebuild_snapshots
 from tests.es_support import Account, AccountV1, bank_registry
 from tests.storage.backends import BankOn
-from tests.test_event_store import account_with_events
+from tests.test_event_store import account_with_events, conflict_of
 
 
 def test_appended_events_load_back_equal_with_positions(backend):
@@ -124,16 +124,19 @@ def test_a_batch_with_an_impossible_expected_version_writes_nothing(backend, exp
     assert backend.count("bank.events") == 0
 
 
-def test_a_stream_twice_in_one_batch_must_take_up_where_it_left_off(backend):
+@pytest.mark.parametrize("second_expected", [0, 1])
+def test_a_stream_twice_in_one_batch_must_take_up_where_it_left_off(backend, second_expected):
+    """The second append expects the stream as it was (0) or part way through the first (1)."""
     store = backend.event_store(bank_registry())
     first, again = account_with_events("a1", 1), account_with_events("a1", 1)
     appends = [
         StreamAppend("bank.Account", "a1", 0, first.events),
-        StreamAppend("bank.Account", "a1", 0, again.events),  # a1 is at 2 after the first
+        # a1 is at 2 after the first; these take up from second_expected
+        StreamAppend("bank.Account", "a1", second_expected, again.events[second_expected:]),
     ]
     with pytest.raises(ConcurrencyError) as caught:
         store.append_many(appends)
-    assert (caught.value.expected, caught.value.actual) == (0, 2)
+    assert conflict_of(caught) == ("bank.Account", "a1", second_expected, 2)
     assert backend.count("bank.events") == 0
     assert backend.log(bank_registry()).head() == 0
 
@@ -410,6 +413,7 @@ def test_archived_streams_leave_the_hot_table_and_stay_in_the_log(backend):
     before = list(backend.log(registry).events())
     assert store.archive([]) == 0
     assert backend.database.log_tables == ("bank.events",)  # no archive made for nothing
+    assert backend.count("bank.events") == 6
     assert store.archive([("bank.Account", "a"), ("bank.Account", "c")]) == 5
     assert store.archive([("bank.Account", "a")]) == 0  # once is enough
     assert backend.database.log_tables == ("bank.events", "bank.events_archive")
@@ -440,6 +444,8 @@ def test_a_copy_loaded_before_its_stream_was_archived_cannot_save_into_the_hot_t
 def test_a_stream_key_of_the_wrong_length_is_refused_and_nothing_moves(backend):
     store = backend.event_store(bank_registry())
     store.save(account_with_events("a", 1))
+    store.save(account_with_events("b", 1))
     with pytest.raises(ValueError):
         store.archive([("bank.Account", "a", "extra"), ("bank.Account", "b")])
-    assert backend.count("bank.events") == 2
+    assert backend.count("bank.events") == 4
+    assert backend.database.log_tables == ("bank.events",)
