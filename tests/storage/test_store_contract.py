@@ -363,13 +363,16 @@ def accounts_of_three_lengths(store) -> None:
         store.save(account_with_events(account_id, deposits))
 
 
-@pytest.mark.parametrize("batch_size", [1, 100])
+@pytest.mark.parametrize("batch_size", [1, 2, 100])
 def test_a_rebuild_writes_each_long_stream_a_snapshot_that_loads_as_a_replay(backend, batch_size):
     registry = bank_registry()
     store = backend.event_store(registry)
     accounts_of_three_lengths(store)
     snapshots = backend.snapshots(registry)(store)
-    snapshots.write(account_with_events("a3", 1))  # one the rebuild must not keep
+    snapshots.write(account_with_events("a3", 1))  # one the rebuild must not keep,
+    backend.database.execute(  # though it no longer decodes
+        "UPDATE bank.snapshots SET snapshot_name = 'x', snapshot_data = '{\"nonsense\": 1}'"
+    )
     assert rebuild_snapshots(snapshots, store, [Account], batch_size=batch_size) == 2
     frame = snapshots.frame()
     assert frame["stream_id"].tolist() == ["a1", "a2"]
@@ -384,6 +387,9 @@ def test_a_rebuild_writes_each_long_stream_a_snapshot_that_loads_as_a_replay(bac
         loaded = AggregateRepository(Account, snapshots).load(account_id)
         assert (loaded.version, loaded.to_snapshot()) == (replayed.version, replayed.to_snapshot())
     assert snapshots.read("bank.Account", "a3") is None
+    with pytest.raises(ValueError, match=r"^batch_size must be at least 1$"):
+        rebuild_snapshots(snapshots, store, [Account], batch_size=0)
+    assert snapshots.frame()["stream_id"].tolist() == ["a1", "a2"]
 
 
 def test_a_rebuild_that_meets_a_bad_event_writes_nothing(backend):
