@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+import pandas as pd
 import pytest
 
 from mallbots.local_postgres import Cluster, free_port, missing, throwaway_cluster
@@ -20,9 +21,11 @@ __all__ = [
     "REQUIRE",
     "Cluster",
     "check_required_driver",
+    "frame_as_text",
     "free_port",
     "missing",
     "notebook_skip_reason",
+    "same_frames",
     "skip_or_fail",
     "throwaway_cluster",
 ]
@@ -71,4 +74,17 @@ def notebook_skip_reason(name: str) -> str | None:
     return (
         f"{name} skipped: it needs PostgreSQL and {reason}; set MALLBOTS_POSTGRES_URL to a "
         f"server, or install PostgreSQL ({REQUIRE}=1 makes this a failure)"
+    )
+
+
+def frame_as_text(frame: pd.DataFrame) -> list[list[str]]:
+    """A frame's cells as text, row by row: DuckDB and PostgreSQL give times and numbers
+    their own pandas types, so the values, not the dtypes, are what must agree."""
+    return frame.astype(str).values.tolist()
+
+
+def same_frames(left: pd.DataFrame, right: pd.DataFrame) -> bool:
+    """The same columns, and the same cells as text (see :func:`frame_as_text`)."""
+    return list(left.columns) == list(right.columns) and (
+        frame_as_text(left) == frame_as_text(right)
     )

@@ -9,10 +9,9 @@ import threading
 import time
 from decimal import Decimal
 
-import pandas as pd
 import pytest
 
-from tests.postgres_support import NO_PSYCOPG
+from tests.postgres_support import NO_PSYCOPG, frame_as_text, same_frames
 
 pytest.importorskip("psycopg", reason=NO_PSYCOPG)
 
@@ -35,14 +34,6 @@ from tests.shop_support import SEED, build_world
 from tests.storage.pg_shop_workers import raise_price_twice_if_need_be
 
 spawn = multiprocessing.get_context("spawn")
-
-
-def same_frames(left: pd.DataFrame, right: pd.DataFrame) -> bool:
-    """Equal cell by cell as text (DuckDB and PostgreSQL give times and numbers their own
-    pandas types: the values, not the dtypes, must agree)."""
-    return list(left.columns) == list(right.columns) and (
-        left.astype(str).values.tolist() == right.astype(str).values.tolist()
-    )
 
 
 def test_the_book_s_order_flow_on_postgresql_gives_a_duckdb_shop_s_tables(postgres_url):
@@ -153,7 +144,7 @@ def everything_stored(shop: MallBots) -> tuple:
         ).fetchall()
     ]
     return (
-        {t: server.sorted_frame(t).astype(str).values.tolist() for t in server_tables},
+        {t: frame_as_text(server.sorted_frame(t)) for t in server_tables},
         {
             t: shop.database.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
             for t in duckdb_tables
