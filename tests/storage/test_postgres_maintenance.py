@@ -20,8 +20,8 @@ from mallbots.stores import (
     IncreaseProductPrice,
 )
 from tests.shop_scripts import GRAND_TOUR, Ids, run_script
-from tests.storage.test_postgres_shop import mallbots
 from tests.test_books import assert_still_read_after_archiving, read_models
+from tests.test_cli import mallbots
 
 MODULES = ("stores", "baskets", "ordering")
 

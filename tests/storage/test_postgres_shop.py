@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import subprocess
-import sys
 import threading
 import time
 from decimal import Decimal
@@ -32,6 +30,7 @@ from mallbots.simulator import PRESETS, simulate
 from mallbots.stores import AddProduct, CreateStore, EnableParticipation, IncreaseProductPrice
 from tests.shop_support import SEED, build_world
 from tests.storage.pg_shop_workers import raise_price_twice_if_need_be
+from tests.test_cli import mallbots
 
 spawn = multiprocessing.get_context("spawn")
 
@@ -199,12 +198,6 @@ def test_a_server_that_cannot_be_reached_is_said_plainly():
     with pytest.raises(ServerUnavailableError, match="cannot connect") as refused:
         MallBots.open(url)
     assert "secret" not in str(refused.value)
-
-
-def mallbots(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mallbots", *args], capture_output=True, text=True, check=False
-    )
 
 
 def test_the_command_line_runs_a_shop_on_postgresql(postgres_url):
