@@ -9,6 +9,7 @@ a failure.
 from __future__ import annotations
 
 import os
+import time
 
 import pandas as pd
 import pytest
@@ -28,6 +29,7 @@ __all__ = [
     "same_frames",
     "skip_or_fail",
     "throwaway_cluster",
+    "wait_until_a_session_waits_for_a_lock",
 ]
 
 REQUIRE = "MALLBOTS_REQUIRE_POSTGRES"
@@ -88,3 +90,22 @@ def same_frames(left: pd.DataFrame, right: pd.DataFrame) -> bool:
     return list(left.columns) == list(right.columns) and (
         frame_as_text(left) == frame_as_text(right)
     )
+
+
+def wait_until_a_session_waits_for_a_lock(url: str, who: str, timeout: float = 30) -> None:
+    """Return once a session on the database at ``url`` waits for a lock (another
+    transaction's); fail saying ``who`` never waited if none does within ``timeout`` s."""
+    import psycopg
+
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url, autocommit=True) as watcher:  # each query sees the server anew
+        while True:
+            (waiting,) = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            ).fetchone()
+            if waiting:
+                return
+            if time.monotonic() > deadline:
+                pytest.fail(f"{who} never waited for a lock within {timeout} s")
+            time.sleep(0.02)

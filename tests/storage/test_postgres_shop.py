@@ -9,7 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from tests.postgres_support import NO_PSYCOPG, frame_as_text, same_frames
+from tests.postgres_support import (
+    NO_PSYCOPG,
+    frame_as_text,
+    same_frames,
+    wait_until_a_session_waits_for_a_lock,
+)
 
 pytest.importorskip("psycopg", reason=NO_PSYCOPG)
 
@@ -69,18 +74,6 @@ def test_a_duckdb_shop_refuses_read_models_elsewhere():
         MallBots.open(":memory:", read_models="elsewhere.duckdb")
 
 
-def waiting_sessions(url: str) -> int:
-    """How many sessions on the server wait for a lock (another transaction's)."""
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as connection:
-        (count,) = connection.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND datname = current_database()"
-        ).fetchone()
-    return count
-
-
 def test_two_processes_on_one_mall_conflict_retry_and_catch_up_alike(postgres_url, tmp_path):
     """A command racing another process's on one product is refused, then succeeds on
     retry; both processes' read models end the same; the log is 1..N in commit order."""
@@ -101,10 +94,8 @@ def test_two_processes_on_one_mall_conflict_retry_and_catch_up_alike(postgres_ur
             with shop.server.transaction():  # our command has taken its positions ...
                 shop.execute(IncreaseProductPrice(product, "25.00"))
                 go.set()  # ... when the other process's command loads the product
-                deadline = time.monotonic() + 30
-                while waiting_sessions(postgres_url) == 0:  # and waits on our lock
-                    assert time.monotonic() < deadline, "the other command never waited"
-                    time.sleep(0.02)
+                # and waits on our lock
+                wait_until_a_session_waits_for_a_lock(postgres_url, "the other command")
             assert results.get(timeout=60) == ("conflict", 1, 1, 2)
             assert results.get(timeout=60) == ("saved", 2)
             finish.set()
@@ -273,10 +264,7 @@ def test_two_sessions_checking_and_writing_one_plain_row_take_turns(postgres_url
             shop.execute(ConfirmPayment(world.payment, world.customer, "1"))
             other = threading.Thread(target=confirm)
             other.start()
-            deadline = time.monotonic() + 30
-            while waiting_sessions(postgres_url) == 0:
-                assert time.monotonic() < deadline, "the other session never waited"
-                time.sleep(0.02)
+            wait_until_a_session_waits_for_a_lock(postgres_url, "the other session")
         other.join(30)
         assert outcome == ["payment cannot be confirmed: it was already used"]
 
