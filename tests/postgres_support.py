@@ -9,7 +9,9 @@ a failure.
 from __future__ import annotations
 
 import os
+import time
 
+import pandas as pd
 import pytest
 
 from mallbots.local_postgres import Cluster, free_port, missing, throwaway_cluster
@@ -20,11 +22,14 @@ __all__ = [
     "REQUIRE",
     "Cluster",
     "check_required_driver",
+    "frame_as_text",
     "free_port",
     "missing",
     "notebook_skip_reason",
+    "same_frames",
     "skip_or_fail",
     "throwaway_cluster",
+    "wait_until_a_session_waits_for_a_lock",
 ]
 
 REQUIRE = "MALLBOTS_REQUIRE_POSTGRES"
@@ -72,3 +77,35 @@ def notebook_skip_reason(name: str) -> str | None:
         f"{name} skipped: it needs PostgreSQL and {reason}; set MALLBOTS_POSTGRES_URL to a "
         f"server, or install PostgreSQL ({REQUIRE}=1 makes this a failure)"
     )
+
+
+def frame_as_text(frame: pd.DataFrame) -> list[list[str]]:
+    """A frame's cells as text, row by row: DuckDB and PostgreSQL give times and numbers
+    their own pandas types, so the values, not the dtypes, are what must agree."""
+    return frame.astype(str).values.tolist()
+
+
+def same_frames(left: pd.DataFrame, right: pd.DataFrame) -> bool:
+    """The same columns, and the same cells as text (see :func:`frame_as_text`)."""
+    return list(left.columns) == list(right.columns) and (
+        frame_as_text(left) == frame_as_text(right)
+    )
+
+
+def wait_until_a_session_waits_for_a_lock(url: str, who: str, timeout: float = 30) -> None:
+    """Return once a session on the database at ``url`` waits for a lock (another
+    transaction's); fail saying ``who`` never waited if none does within ``timeout`` s."""
+    import psycopg
+
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url, autocommit=True) as watcher:  # each query sees the server anew
+        while True:
+            (waiting,) = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            ).fetchone()
+            if waiting:
+                return
+            if time.monotonic() > deadline:
+                pytest.fail(f"{who} never waited for a lock within {timeout} s")
+            time.sleep(0.02)

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_quick_mode_measures_every_workload_without_the_peer(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "eventsourcing", None)  # as if it were not installed
     monkeypatch.delitem(sys.modules, "benchmarks.peer_side", raising=False)
-    results = run.main(["--quick", "--rounds", "1"])
+    results = run.main(["--quick", "--rounds", "1", "--no-postgres"])  # measured below
     out = capsys.readouterr().out
     assert "The peer is not installed" in out
     assert [r.workload.key for r in results] == [w.key for w in WORKLOADS]
@@ -39,6 +39,7 @@ def test_the_script_runs_from_the_command_line():
             "--only",
             "append_one",
             "load_snapshot",
+            "--no-durable",  # the PostgreSQL comparison on one cluster: its wiring, not its figures
         ],
         capture_output=True,
         text=True,
@@ -47,6 +48,8 @@ def test_the_script_runs_from_the_command_line():
     )
     assert done.returncode == 0, done.stderr
     assert "MallBots" in done.stdout and "DuckDB INSERT" in done.stdout
+    assert "on PostgreSQL (a throwaway cluster, a cluster that flushes nothing)" in done.stdout
+    assert "a durable cluster" not in done.stdout
 
 
 def test_the_simulator_benchmark_times_a_run_and_its_stages():
@@ -108,35 +111,32 @@ def test_the_shop_command_benchmark_times_a_copy_and_leaves_the_mall_alone(tmp_p
     assert "no mall file at" in capsys.readouterr().err
 
 
-def test_the_postgres_comparison_measures_every_workload_on_a_throwaway_server(capsys):
+@pytest.mark.parametrize("durable", [False, True], ids=["flushing-nothing", "durable"])
+def test_the_postgres_comparison_measures_its_workloads_on_a_throwaway_server(durable, capsys):
+    """Every workload on a cluster that flushes nothing; on a durable one, those measured
+    against the INSERT floor."""
     from benchmarks import postgres_floor, postgres_vs_eventsourcing
     from tests.postgres_support import missing, skip_or_fail
 
     reason = missing()
     if reason is not None:
         skip_or_fail(reason)
-    results = postgres_vs_eventsourcing.run(None, 1, quick=True, with_peer=False)
-    assert [r.workload.key for r in results] == postgres_vs_eventsourcing.keys()
-    for result in results:
-        assert result.median("MallBots") > 0
-        floors = {floor.NAME for floor in postgres_floor.FLOORS}
-        assert (floors <= set(result.figures)) == result.workload.against_floor
-    assert "psycopg INSERT + commit() rows/s" in capsys.readouterr().out
-
-
-def test_the_postgres_comparison_on_a_durable_cluster_measures_the_floored_workloads(capsys):
-    from benchmarks import postgres_vs_eventsourcing
-    from tests.postgres_support import missing, skip_or_fail
-
-    reason = missing()
-    if reason is not None:
-        skip_or_fail(reason)
-    results = postgres_vs_eventsourcing.run(None, 1, quick=True, with_peer=False, durable=True)
-    assert [r.workload.key for r in results] == postgres_vs_eventsourcing.DURABLE_KEYS
     assert postgres_vs_eventsourcing.DURABLE_KEYS == [
         "append_one",
         "commands",
         "commands_cached",
         "commands_snapshots",
     ]
-    assert "(fsync=on, synchronous_commit=on, full_page_writes=on)" in capsys.readouterr().out
+    results = postgres_vs_eventsourcing.run(None, 1, quick=True, with_peer=False, durable=durable)
+    expected = (
+        postgres_vs_eventsourcing.DURABLE_KEYS if durable else postgres_vs_eventsourcing.keys()
+    )
+    assert [r.workload.key for r in results] == expected
+    floors = {floor.NAME for floor in postgres_floor.FLOORS}
+    for result in results:
+        assert result.median("MallBots") > 0
+        assert (floors <= set(result.figures)) == result.workload.against_floor
+    out = capsys.readouterr().out
+    assert "psycopg INSERT + commit() rows/s" in out
+    switch = "on" if durable else "off"
+    assert f"(fsync={switch}, synchronous_commit={switch}, full_page_writes={switch})" in out

@@ -12,7 +12,8 @@ from mallbots.cli import main
 from tests.processes import held
 
 
-def mallbots(*args: str, cwd) -> subprocess.CompletedProcess:
+def mallbots(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    """``python -m mallbots`` with ``args``, in ``cwd`` (or here), given two minutes."""
     return subprocess.run(
         [sys.executable, "-m", "mallbots", *args],
         cwd=cwd,

@@ -606,23 +606,6 @@ def test_archived_events_stay_in_the_log_of_a_reopened_file(tmp_path, table):
         assert [event.position for event in events] == [1, 2, 3]
 
 
-def test_archiving_no_streams_moves_nothing_and_makes_no_archive(db):
-    store = EventStore(db, bank_registry(), "bank.events")
-    store.save(account_with_events("a", 1))
-    assert store.archive([]) == 0
-    assert db.log_book.tables == ("bank.events",)
-    assert rows_in(db) == 2
-
-
-def test_a_stream_key_of_the_wrong_length_is_refused_and_nothing_moves(db):
-    store = EventStore(db, bank_registry(), "bank.events")
-    store.save(account_with_events("a", 1))
-    store.save(account_with_events("b", 1))
-    with pytest.raises(ValueError):
-        store.archive([("bank.Account", "a", "extra"), ("bank.Account", "b")])
-    assert rows_in(db) == 4
-
-
 @pytest.mark.parametrize("how", ["append", "append_many"])
 def test_a_conflict_only_the_primary_key_sees_names_the_stream_and_both_versions(db, how):
     """Two stores on one table: the first's cached head is passed by the second's save,
@@ -656,20 +639,6 @@ def test_a_conflict_within_one_transaction_is_a_conflict_not_a_bare_key_error(db
             first.append_many([StreamAppend("bank.Account", "a", 1, events)])
     assert conflict_of(caught) == ("bank.Account", "a", 1, 2)
     assert rows_in(db) == 1  # the transaction rolled back: only the first save stays
-
-
-def test_a_stream_twice_in_one_batch_must_take_up_where_it_left(db):
-    store = EventStore(db, bank_registry(), "bank.events")
-    again = account_with_events("a", 1).events[1:]  # a second version 2
-    with pytest.raises(ConcurrencyError) as caught:
-        store.append_many(
-            [
-                StreamAppend("bank.Account", "a", 0, account_with_events("a", 1).events),
-                StreamAppend("bank.Account", "a", 1, again),  # a is at 2 by then
-            ]
-        )
-    assert conflict_of(caught) == ("bank.Account", "a", 1, 2)
-    assert rows_in(db) == 0
 
 
 @pytest.mark.parametrize("how", ["append", "append_many"])

@@ -263,9 +263,17 @@ def test_unusable_snapshots_are_reported_once_naming_the_stream_and_how_to_mend_
     assert quiet.startswith("snapshot of bank.Account 'a2' not used: bank.AccountV0 at version 3")
 
 
-def test_a_snapshot_store_named_no_table_keeps_its_snapshots_in_one_called_snapshots(db):
+@pytest.mark.parametrize(
+    "wired",
+    [
+        lambda events, db, registry: SnapshotStore(events, db, registry),
+        lambda events, db, registry: with_middleware(events, snapshots(db, registry)),
+    ],
+    ids=["SnapshotStore", "middleware"],
+)
+def test_snapshots_named_no_table_are_kept_in_one_called_snapshots(db, wired):
     registry = bank_registry()
-    store = SnapshotStore(EventStore(db, registry, "bank.events"), db, registry)
+    store = wired(EventStore(db, registry, "bank.events"), db, registry)
     repository = AggregateRepository(Account, store)
     account = repository.new("a1")
     account.open("Ada")
@@ -322,47 +330,11 @@ def test_a_loaded_aggregate_is_captured_at_its_version(bank):
     assert (snapshot.stream_id, snapshot.version, snapshot.payload.balance) == ("a1", 2, 1)
 
 
-def test_the_snapshot_middleware_named_no_table_writes_to_one_called_snapshots(db):
-    registry = bank_registry()
-    store = with_middleware(EventStore(db, registry, "bank.events"), snapshots(db, registry))
-    repository = AggregateRepository(Account, store)
-    account = repository.new("a1")
-    account.open("Ada")
-    account.deposit(Decimal("1"))
-    account.deposit(Decimal("2"))
-    repository.save(account)
-    assert db.execute("SELECT stream_id, stream_version FROM snapshots").fetchall() == [("a1", 3)]
-
-
 def accounts_of_three_lengths(bank: Bank) -> None:
     """a1 with 3 events, a2 with 5, a3 with 2 (below a snapshot every three)."""
     for account_id, deposits in (("a1", 2), ("a2", 4), ("a3", 1)):
         bank.open_account(account_id)
         deposit(bank, account_id, deposits)
-
-
-@pytest.mark.parametrize("batch_size", [1, 2, 100])
-def test_a_rebuild_gives_each_stream_the_strategy_picks_a_snapshot_at_its_newest_version(
-    db, batch_size
-):
-    bank = Bank(db, every=None)
-    accounts_of_three_lengths(bank)
-    store = SnapshotStore(bank.events, db, bank.registry, "bank.snapshots", EveryNEvents(3))
-    db.execute("INSERT INTO bank.snapshots VALUES ('a3', 'bank.Account', 1, 'x', 'garbage', now())")
-    assert rebuild_snapshots(store, bank.events, [Account], batch_size=batch_size) == 2
-    rows = db.execute(
-        "SELECT stream_id, stream_version, snapshot_name, snapshot_data, updated_at "
-        "FROM bank.snapshots ORDER BY stream_id"
-    ).fetchall()
-    expected = []
-    for account_id in ("a1", "a2"):
-        account = bank.accounts.load(account_id)
-        newest = bank.events.load_stream("bank.Account", account_id)[-1]
-        data = bank.registry.serialize("bank.AccountV1", account.to_snapshot())
-        expected.append((account_id, account.version, "bank.AccountV1", data, newest.occurred_at))
-    assert rows == expected
-    with pytest.raises(ValueError, match=r"^batch_size must be at least 1$"):
-        rebuild_snapshots(store, bank.events, [Account], batch_size=0)
 
 
 def test_a_rebuild_by_never_writes_none_and_by_any_other_strategy_one_per_stream(db):

@@ -226,12 +226,16 @@ def test_a_payload_given_with_its_old_version_goes_up_the_whole_chain():
 
 
 def test_metadata_json_cannot_hold_is_refused_for_an_event_of_a_later_version_too(db):
-    """Its metadata gains the schema version before it is written: the refusal names it."""
+    """Its metadata gains the schema version (2) before it is written, a path of its own:
+    the refusal names the event and its version in the stream (4), and nothing is written."""
     release_2 = repository(db, 2)
     account = release_2.new("a1")
     account.open("Ada")
-    account.record(DEPOSITED, EurosDeposited(Decimal("1")), {"tags": {"a", "b"}})
+    account.record(DEPOSITED, EurosDeposited(Decimal("1")))
+    account.record(DEPOSITED, EurosDeposited(Decimal("2")))
+    account.record(DEPOSITED, EurosDeposited(Decimal("3")), {"tags": {"a", "b"}})
     with pytest.raises(
-        ValueError, match=r"^metadata of event bank\.MoneyDeposited \(version 2\) cannot be stored"
+        ValueError, match=r"^metadata of event bank\.MoneyDeposited \(version 4\) cannot be stored"
     ):
         release_2.save(account)
+    assert db.execute("SELECT count(*) FROM bank.events").fetchone() == (0,)

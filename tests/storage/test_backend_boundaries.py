@@ -44,10 +44,20 @@ def test_the_core_imports_the_postgres_store_only_when_a_shop_asks_for_a_server(
     assert importing == []
 
 
+def without_psycopg(program: str) -> subprocess.CompletedProcess:
+    """``program`` run by a fresh Python in which psycopg cannot be imported, given two
+    minutes."""
+    return subprocess.run(
+        [sys.executable, "-c", "import sys; sys.modules['psycopg'] = None\n" + program],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_the_package_and_its_command_line_work_without_psycopg(tmp_path):
     """With psycopg made unimportable, the shop and ``mallbots copy`` between DuckDB files run."""
-    program = (
-        "import sys; sys.modules['psycopg'] = None\n"
+    run = without_psycopg(
         "from mallbots import MallBots\n"
         "from mallbots.cli import main\n"
         "from mallbots.demo import run_demo\n"
@@ -56,7 +66,6 @@ def test_the_package_and_its_command_line_work_without_psycopg(tmp_path):
         f"{str(tmp_path / 'b.duckdb')!r}]) == 0\n"
         f"sys.exit(main(['copy', {str(tmp_path / 'a.duckdb')!r}, 'postgresql://me@host/db']))\n"
     )
-    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
     assert run.returncode == 1, run.stderr
     assert "Copied" in run.stdout
     assert run.stderr.startswith("mallbots: error: a postgresql:// URL needs the PostgreSQL driver")
@@ -64,29 +73,21 @@ def test_the_package_and_its_command_line_work_without_psycopg(tmp_path):
 
 
 def test_a_duckdb_shop_runs_where_psycopg_cannot_be_imported():
-    script = (
-        "import sys; sys.modules['psycopg'] = None\n"
+    done = without_psycopg(
         "from mallbots.app import MallBots\n"
         "from mallbots.demo import run_demo\n"
         "with MallBots.in_memory(seed=1) as shop:\n"
         "    run_demo(shop)\n"
         "    print(shop.log.count())\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
-    )
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) > 0
 
 
 def test_a_shop_on_postgresql_without_psycopg_says_what_to_install():
-    script = (
-        "import sys; sys.modules['psycopg'] = None\n"
+    done = without_psycopg(
         "from mallbots.cli import main\n"
         "sys.exit(main(['demo', '--db', 'postgresql://ada:secret@localhost/mall']))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
     )
     assert done.returncode == 1
     assert done.stderr.startswith(

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.postgres_support import NO_PSYCOPG
+from tests.postgres_support import NO_PSYCOPG, frame_as_text, same_frames
 
 pytest.importorskip("psycopg", reason=NO_PSYCOPG)
 
@@ -20,17 +20,14 @@ from mallbots.stores import (
     IncreaseProductPrice,
 )
 from tests.shop_scripts import GRAND_TOUR, Ids, run_script
-from tests.storage.test_postgres_shop import mallbots, same_frames
 from tests.test_books import assert_still_read_after_archiving, read_models
+from tests.test_cli import mallbots
 
 MODULES = ("stores", "baskets", "ordering")
 
 
 def snapshot_tables(shop: MallBots) -> dict[str, list]:
-    return {
-        module: shop.read_model(f"{module}.snapshots").astype(str).values.tolist()
-        for module in MODULES
-    }
+    return {module: frame_as_text(shop.read_model(f"{module}.snapshots")) for module in MODULES}
 
 
 def archived(shop: MallBots) -> dict[str, int]:

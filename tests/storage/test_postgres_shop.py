@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import multiprocessing
-import subprocess
-import sys
 import threading
 import time
 from decimal import Decimal
 
-import pandas as pd
 import pytest
 
-from tests.postgres_support import NO_PSYCOPG
+from tests.postgres_support import (
+    NO_PSYCOPG,
+    frame_as_text,
+    same_frames,
+    wait_until_a_session_waits_for_a_lock,
+)
 
 pytest.importorskip("psycopg", reason=NO_PSYCOPG)
 
@@ -33,16 +35,9 @@ from mallbots.simulator import PRESETS, simulate
 from mallbots.stores import AddProduct, CreateStore, EnableParticipation, IncreaseProductPrice
 from tests.shop_support import SEED, build_world
 from tests.storage.pg_shop_workers import raise_price_twice_if_need_be
+from tests.test_cli import mallbots
 
 spawn = multiprocessing.get_context("spawn")
-
-
-def same_frames(left: pd.DataFrame, right: pd.DataFrame) -> bool:
-    """Equal cell by cell as text (DuckDB and PostgreSQL give times and numbers their own
-    pandas types: the values, not the dtypes, must agree)."""
-    return list(left.columns) == list(right.columns) and (
-        left.astype(str).values.tolist() == right.astype(str).values.tolist()
-    )
 
 
 def test_the_book_s_order_flow_on_postgresql_gives_a_duckdb_shop_s_tables(postgres_url):
@@ -79,18 +74,6 @@ def test_a_duckdb_shop_refuses_read_models_elsewhere():
         MallBots.open(":memory:", read_models="elsewhere.duckdb")
 
 
-def waiting_sessions(url: str) -> int:
-    """How many sessions on the server wait for a lock (another transaction's)."""
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as connection:
-        (count,) = connection.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND datname = current_database()"
-        ).fetchone()
-    return count
-
-
 def test_two_processes_on_one_mall_conflict_retry_and_catch_up_alike(postgres_url, tmp_path):
     """A command racing another process's on one product is refused, then succeeds on
     retry; both processes' read models end the same; the log is 1..N in commit order."""
@@ -111,10 +94,8 @@ def test_two_processes_on_one_mall_conflict_retry_and_catch_up_alike(postgres_ur
             with shop.server.transaction():  # our command has taken its positions ...
                 shop.execute(IncreaseProductPrice(product, "25.00"))
                 go.set()  # ... when the other process's command loads the product
-                deadline = time.monotonic() + 30
-                while waiting_sessions(postgres_url) == 0:  # and waits on our lock
-                    assert time.monotonic() < deadline, "the other command never waited"
-                    time.sleep(0.02)
+                # and waits on our lock
+                wait_until_a_session_waits_for_a_lock(postgres_url, "the other command")
             assert results.get(timeout=60) == ("conflict", 1, 1, 2)
             assert results.get(timeout=60) == ("saved", 2)
             finish.set()
@@ -153,7 +134,7 @@ def everything_stored(shop: MallBots) -> tuple:
         ).fetchall()
     ]
     return (
-        {t: server.sorted_frame(t).astype(str).values.tolist() for t in server_tables},
+        {t: frame_as_text(server.sorted_frame(t)) for t in server_tables},
         {
             t: shop.database.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
             for t in duckdb_tables
@@ -208,12 +189,6 @@ def test_a_server_that_cannot_be_reached_is_said_plainly():
     with pytest.raises(ServerUnavailableError, match="cannot connect") as refused:
         MallBots.open(url)
     assert "secret" not in str(refused.value)
-
-
-def mallbots(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mallbots", *args], capture_output=True, text=True, check=False
-    )
 
 
 def test_the_command_line_runs_a_shop_on_postgresql(postgres_url):
@@ -289,10 +264,7 @@ def test_two_sessions_checking_and_writing_one_plain_row_take_turns(postgres_url
             shop.execute(ConfirmPayment(world.payment, world.customer, "1"))
             other = threading.Thread(target=confirm)
             other.start()
-            deadline = time.monotonic() + 30
-            while waiting_sessions(postgres_url) == 0:
-                assert time.monotonic() < deadline, "the other session never waited"
-                time.sleep(0.02)
+            wait_until_a_session_waits_for_a_lock(postgres_url, "the other session")
         other.join(30)
         assert outcome == ["payment cannot be confirmed: it was already used"]
 

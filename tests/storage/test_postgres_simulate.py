@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.postgres_support import NO_PSYCOPG
+from tests.postgres_support import NO_PSYCOPG, frame_as_text, same_frames
 
 pytest.importorskip("psycopg", reason=NO_PSYCOPG)
 
@@ -16,18 +16,14 @@ from mallbots.frames import exact_frame
 PLAIN = ["customers.customers", "payments.payments", "depot.shopping_lists"]
 
 
-def as_text(frame) -> list[list[str]]:
-    return frame.astype(str).values.tolist()
-
-
 def assert_same_mall(server_url: str, file: str) -> None:
     with MallBots.open(server_url) as server, MallBots.open(file) as simulated:
         assert len(server.log_frame()) == len(simulated.log_frame()) > 0
-        assert as_text(server.log_frame()) == as_text(simulated.log_frame())
+        assert same_frames(server.log_frame(), simulated.log_frame())
         for table in [*PLAIN, "baskets.snapshots"]:
             query = f"SELECT * FROM {table} ORDER BY ALL"
             copied = exact_frame(server.database, query)  # the read side's copy
-            assert as_text(copied) == as_text(exact_frame(simulated.database, query)), table
+            assert same_frames(copied, exact_frame(simulated.database, query)), table
 
 
 def test_a_bulk_simulation_lands_on_the_server_as_in_a_file(postgres_url, tmp_path, capsys):
@@ -44,7 +40,7 @@ def test_a_server_holding_a_mall_is_refused_before_simulating(postgres_url, caps
     options = ["--events", "200", "--seed", "5", "--no-progress"]
     assert main(["simulate", "--db", postgres_url, *options]) == 0
     with MallBots.open(postgres_url) as shop:
-        before = as_text(shop.log_frame())
+        before = frame_as_text(shop.log_frame())
     capsys.readouterr()
     assert main(["simulate", "--db", postgres_url, *options, "--seed", "6"]) == 1
     refusal = capsys.readouterr().err
@@ -53,7 +49,7 @@ def test_a_server_holding_a_mall_is_refused_before_simulating(postgres_url, caps
     assert main(["simulate", "--db", postgres_url, *options, "--overwrite"]) == 2
     assert "is not replaced" in capsys.readouterr().err
     with MallBots.open(postgres_url) as shop:
-        assert as_text(shop.log_frame()) == before
+        assert frame_as_text(shop.log_frame()) == before
 
 
 def test_one_command_at_a_time_runs_on_the_server_as_on_a_file(postgres_url, tmp_path):

@@ -249,24 +249,14 @@ def test_an_append_that_waited_for_an_archive_sees_its_stream_gone_and_is_refuse
             assert store.archive([("bank.Account", "a")]) == 3
             appender = threading.Thread(target=append_version_four)
             appender.start()
-            deadline = time.monotonic() + 10
-            while not _a_session_waits_for_a_lock(postgres):
-                assert time.monotonic() < deadline, "the append never waited for the archive"
-                time.sleep(0.02)
+            postgres_support.wait_until_a_session_waits_for_a_lock(
+                postgres.url, "the append", timeout=10
+            )
         appender.join(10)
     assert outcome == [(3, 0)]
     assert stored_count(postgres) == 0
     assert postgres.execute("SELECT count(*) FROM bank.events_archive").fetchone() == (3,)
     assert postgres.last_position == 3  # the refused append gave its position back
-
-
-def _a_session_waits_for_a_lock(database: PostgresDatabase) -> bool:
-    with PostgresDatabase.open(database.url, create=False) as watcher:
-        (waiting,) = watcher.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND datname = current_database()"
-        ).fetchone()
-    return waiting > 0
 
 
 def test_only_snapshot_stores_a_read_side_copies_are_tracked(postgres):

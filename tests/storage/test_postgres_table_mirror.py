@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.postgres_support import NO_PSYCOPG
+from tests.postgres_support import NO_PSYCOPG, frame_as_text
 
 pytest.importorskip("psycopg", reason=NO_PSYCOPG)
 
@@ -41,16 +41,12 @@ TRACKED = [
 ]
 
 
-def rows_as_text(frame) -> list[list[str]]:
-    return frame.astype(str).values.tolist()
-
-
 def mirrored(shop: MallBots, table: str) -> list[list[str]]:
-    return rows_as_text(exact_frame(shop.database, f"SELECT * FROM {table} ORDER BY ALL"))
+    return frame_as_text(exact_frame(shop.database, f"SELECT * FROM {table} ORDER BY ALL"))
 
 
 def on_server(shop: MallBots, table: str) -> list[list[str]]:
-    return rows_as_text(shop.server.statements().sorted_frame(table))
+    return frame_as_text(shop.server.statements().sorted_frame(table))
 
 
 def busy_day(shop: MallBots) -> None:
@@ -76,7 +72,7 @@ def test_after_commands_the_copies_hold_what_the_server_and_a_duckdb_shop_hold(p
         columns = "SELECT table_name, column_name, data_type FROM information_schema.columns "
         where = "WHERE table_schema IN ('customers', 'payments', 'stores') ORDER BY ALL"
         kinds = [exact_frame(s.database, columns + where) for s in (shop, duck)]
-        assert rows_as_text(kinds[0]) == rows_as_text(kinds[1])  # the same types, too
+        assert frame_as_text(kinds[0]) == frame_as_text(kinds[1])  # the same types, too
 
 
 def test_another_session_s_writes_arrive_at_catch_up_and_a_rollback_never(postgres_url):
@@ -169,8 +165,8 @@ def shown_by_the_tracker(shop: MallBots) -> list:
     def run(message):
         outcome = tracker.run(message)
         events = outcome.events[["stream_name", "stream_id", "event_name", "event_data"]]
-        rows = {change.table: rows_as_text(change.frame) for change in outcome.changes}
-        shown.append((rows_as_text(events), rows, outcome.compared_whole))
+        rows = {change.table: frame_as_text(change.frame) for change in outcome.changes}
+        shown.append((frame_as_text(events), rows, outcome.compared_whole))
         return outcome.result
 
     run(IncreaseProductPrice(world.widget, "10.49"))

@@ -27,7 +27,7 @@ from mallbots.es.events import AggregateEvent
 from mallbots.es.snapshot_rebuild import rebuild_snapshots
 from tests.es_support import Account, AccountV1, bank_registry
 from tests.storage.backends import BankOn
-from tests.test_event_store import account_with_events
+from tests.test_event_store import account_with_events, conflict_of
 
 
 def test_appended_events_load_back_equal_with_positions(backend):
@@ -124,16 +124,19 @@ def test_a_batch_with_an_impossible_expected_version_writes_nothing(backend, exp
     assert backend.count("bank.events") == 0
 
 
-def test_a_stream_twice_in_one_batch_must_take_up_where_it_left_off(backend):
+@pytest.mark.parametrize("second_expected", [0, 1])
+def test_a_stream_twice_in_one_batch_must_take_up_where_it_left_off(backend, second_expected):
+    """The second append expects the stream as it was (0) or part way through the first (1)."""
     store = backend.event_store(bank_registry())
     first, again = account_with_events("a1", 1), account_with_events("a1", 1)
     appends = [
         StreamAppend("bank.Account", "a1", 0, first.events),
-        StreamAppend("bank.Account", "a1", 0, again.events),  # a1 is at 2 after the first
+        # a1 is at 2 after the first; these take up from second_expected
+        StreamAppend("bank.Account", "a1", second_expected, again.events[second_expected:]),
     ]
     with pytest.raises(ConcurrencyError) as caught:
         store.append_many(appends)
-    assert (caught.value.expected, caught.value.actual) == (0, 2)
+    assert conflict_of(caught) == ("bank.Account", "a1", second_expected, 2)
     assert backend.count("bank.events") == 0
     assert backend.log(bank_registry()).head() == 0
 
@@ -324,6 +327,16 @@ def test_a_load_restores_the_snapshot_then_replays_only_what_came_after(backend,
     assert loaded.to_snapshot() == replayed.to_snapshot()
     snapshot = bank.snapshots.read("bank.Account", "a1")
     assert (snapshot[0] if snapshot else 0) == (deposits + 1) // 3 * 3
+    if snapshot:  # events the snapshot covers are no longer read: break them all
+        backend.database.execute(
+            "UPDATE bank.events SET event_data = '{' "
+            f"WHERE stream_id = 'a1' AND stream_version <= {snapshot[0]}"
+        )
+        with pytest.raises(CorruptEventError):
+            bank.events.load_stream("bank.Account", "a1")  # as a full replay would
+        reloaded = bank.accounts.load("a1")
+        assert reloaded.version == deposits + 1
+        assert reloaded.to_snapshot() == replayed.to_snapshot()
 
 
 def test_a_snapshot_that_no_longer_decodes_is_passed_over_for_the_events(backend, caplog):
@@ -350,13 +363,16 @@ def accounts_of_three_lengths(store) -> None:
         store.save(account_with_events(account_id, deposits))
 
 
-@pytest.mark.parametrize("batch_size", [1, 100])
+@pytest.mark.parametrize("batch_size", [1, 2, 100])
 def test_a_rebuild_writes_each_long_stream_a_snapshot_that_loads_as_a_replay(backend, batch_size):
     registry = bank_registry()
     store = backend.event_store(registry)
     accounts_of_three_lengths(store)
     snapshots = backend.snapshots(registry)(store)
-    snapshots.write(account_with_events("a3", 1))  # one the rebuild must not keep
+    snapshots.write(account_with_events("a3", 1))  # one the rebuild must not keep,
+    backend.database.execute(  # though it no longer decodes
+        "UPDATE bank.snapshots SET snapshot_name = 'x', snapshot_data = '{\"nonsense\": 1}'"
+    )
     assert rebuild_snapshots(snapshots, store, [Account], batch_size=batch_size) == 2
     frame = snapshots.frame()
     assert frame["stream_id"].tolist() == ["a1", "a2"]
@@ -371,6 +387,9 @@ def test_a_rebuild_writes_each_long_stream_a_snapshot_that_loads_as_a_replay(bac
         loaded = AggregateRepository(Account, snapshots).load(account_id)
         assert (loaded.version, loaded.to_snapshot()) == (replayed.version, replayed.to_snapshot())
     assert snapshots.read("bank.Account", "a3") is None
+    with pytest.raises(ValueError, match=r"^batch_size must be at least 1$"):
+        rebuild_snapshots(snapshots, store, [Account], batch_size=0)
+    assert snapshots.frame()["stream_id"].tolist() == ["a1", "a2"]
 
 
 def test_a_rebuild_that_meets_a_bad_event_writes_nothing(backend):
@@ -400,6 +419,7 @@ def test_archived_streams_leave_the_hot_table_and_stay_in_the_log(backend):
     before = list(backend.log(registry).events())
     assert store.archive([]) == 0
     assert backend.database.log_tables == ("bank.events",)  # no archive made for nothing
+    assert backend.count("bank.events") == 6
     assert store.archive([("bank.Account", "a"), ("bank.Account", "c")]) == 5
     assert store.archive([("bank.Account", "a")]) == 0  # once is enough
     assert backend.database.log_tables == ("bank.events", "bank.events_archive")
@@ -430,6 +450,8 @@ def test_a_copy_loaded_before_its_stream_was_archived_cannot_save_into_the_hot_t
 def test_a_stream_key_of_the_wrong_length_is_refused_and_nothing_moves(backend):
     store = backend.event_store(bank_registry())
     store.save(account_with_events("a", 1))
+    store.save(account_with_events("b", 1))
     with pytest.raises(ValueError):
         store.archive([("bank.Account", "a", "extra"), ("bank.Account", "b")])
-    assert backend.count("bank.events") == 2
+    assert backend.count("bank.events") == 4
+    assert backend.database.log_tables == ("bank.events",)
