@@ -49,14 +49,16 @@ class EventRows:
     registry: Registry
     _schema_versions: dict[str, int]
 
-    def save(self, aggregate: Aggregate) -> list[AggregateEvent]:
-        """Append the aggregate's pending events, expecting its stored version."""
+    def save(self, aggregate: Aggregate, **options: Any) -> list[AggregateEvent]:
+        """Append the aggregate's pending events, expecting its stored version
+        (``options``: what the store's ``append`` takes beyond them)."""
         return self.append(
             aggregate.NAME,
             aggregate.stream_id,
             aggregate.version,
             aggregate.events,
             aggregate_id=aggregate.id,
+            **options,
         )
 
     def prepare(

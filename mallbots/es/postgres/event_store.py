@@ -75,24 +75,6 @@ class PostgresEventStore(EventRows, PostgresStreamReads, PostgresArchiving):
 
     # --- appending -------------------------------------------------------------------------
 
-    def save(
-        self, aggregate: Aggregate, snapshot: tuple[str, Callable[[], list]] | None = None
-    ) -> list[AggregateEvent]:
-        """Append the aggregate's pending events, expecting its stored version.
-
-        ``snapshot``: a snapshot table and what makes the row to upsert there, in the
-        append's own statement, only if the events are written (the row is made after
-        the events are checked and serialized, before anything is sent).
-        """
-        return self.append(
-            aggregate.NAME,
-            aggregate.stream_id,
-            aggregate.version,
-            aggregate.events,
-            aggregate_id=aggregate.id,
-            snapshot=snapshot,
-        )
-
     def append(
         self,
         stream_name: str,
@@ -105,8 +87,11 @@ class PostgresEventStore(EventRows, PostgresStreamReads, PostgresArchiving):
     ) -> list[AggregateEvent]:
         """Append events to a stream that must be at ``expected_version``.
 
-        Returns the events as stored, each with its global position. ``snapshot``: as
-        for :meth:`save`.
+        Returns the events as stored, each with its global position. ``snapshot``: a
+        snapshot table and what makes the row to upsert there, in the append's own
+        statement, only if the events are written (the row is made after the events are
+        checked and serialized, before anything is sent); ``save(aggregate,
+        snapshot=...)`` passes it on.
         """
         checked_expected_version(expected_version)
         appends = [StreamAppend(stream_name, stream_id, expected_version, events, aggregate_id)]
