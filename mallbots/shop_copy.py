@@ -120,7 +120,7 @@ def refuse_full_target(target: str) -> None:
         database = side.database  # type: ignore[attr-defined]
         with side.errors():
             tables = list(side.shapes(write_side_candidates()))
-            full = rows_held(side, database, tables)
+            full = rows_held(database, tables)
     if full:
         raise TransferError(
             f"{shown(target)} already holds a shop's rows in {listed(full)}: copy into a new, "

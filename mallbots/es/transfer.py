@@ -140,9 +140,6 @@ class Side(Protocol):
     def create(self, cursor: Any, table: str, kind: Kind, shape: Shape) -> None:
         """Create ``table`` on the target if it is missing."""
 
-    def count(self, cursor: Any, table: str) -> int:
-        """How many rows ``table`` holds on the target."""
-
     def export(self, table: str, columns: Sequence[str], order: Sequence[str], path: Path) -> int:
         """Write the source table's rows to a CSV file; how many."""
 
@@ -201,7 +198,7 @@ def copy_tables(source: Side, target: Side, plan: Plan, progress: Progress | Non
                 f"cannot copy into {target!r}: its tables differ from the source's: "
                 f"{'; '.join(misfits)}. Nothing was copied."
             )
-        full = rows_held(target, cursor, names)
+        full = rows_held(cursor, names)
         if full:
             raise TransferError(
                 f"cannot copy into {target!r}: it already holds rows in {listed(full)}, and "
@@ -226,9 +223,14 @@ def copy_tables(source: Side, target: Side, plan: Plan, progress: Progress | Non
     return Copied(rows, time.perf_counter() - started)
 
 
-def rows_held(side: Side, cursor: Any, tables: Sequence[str]) -> dict[str, int]:
-    """The tables among ``tables`` that hold rows on ``side``, with how many."""
-    return {table: n for table in tables if (n := side.count(cursor, table))}
+def rows_held(cursor: Any, tables: Sequence[str]) -> dict[str, int]:
+    """The tables among ``tables`` that hold rows, with how many, counted in one query
+    on ``cursor`` (a DuckDB or PostgreSQL cursor, or a database)."""
+    if not tables:
+        return {}
+    counts = ", ".join(f"(SELECT count(*) FROM {table})" for table in tables)
+    found = cursor.execute(f"SELECT {counts}").fetchone()
+    return {table: n for table, n in zip(tables, found, strict=True) if n}
 
 
 def listed(counts: dict[str, int]) -> str:

@@ -65,10 +65,6 @@ class DuckDBSide:
         for statement in statements:
             cursor.execute(statement)
 
-    def count(self, cursor: Any, table: str) -> int:
-        (count,) = cursor.execute(f"SELECT count(*) FROM {table}").fetchone()
-        return count
-
     def export(self, table: str, columns: Sequence[str], order: Sequence[str], path: Path) -> int:
         order_by = f" ORDER BY {column_list(order)}" if order else ""
         (count,) = self.database.execute(
