@@ -37,7 +37,7 @@ from mallbots.es.transfer import (
 from mallbots.es.urls import DRIVER_HINT, is_server_url, shown
 from mallbots.ownership import EVENT_TABLES, EmptyDatabaseError, claim
 from mallbots.reading import open_for_reading
-from mallbots.shop_check import PLAIN_TABLES
+from mallbots.shop_check import PLAIN_TABLES, event_tables_of
 
 if TYPE_CHECKING:
     from mallbots.es.postgres.database import PostgresDatabase
@@ -68,7 +68,7 @@ def write_side(side: Side) -> Plan:
     held = side.shapes(write_side_candidates())
     of_kind = lambda *names: tuple(t for t in held if t.rpartition(".")[2] in names)  # noqa: E731
     return Plan(
-        events=of_kind("events", "events_archive"),
+        events=tuple(event_tables_of(list(held))),
         snapshots=of_kind("snapshots"),
         continuations=of_kind("continuations"),
         plain=tuple(t for t in PLAIN_TABLES if t in held),

@@ -46,12 +46,12 @@ from typing import NamedTuple
 
 from mallbots.es.duckdb.database import Database, create_schema_of
 from mallbots.es.duckdb.frames import frame_of_rows
+from mallbots.es.duckdb.schema import APPENDED as COLUMNS
 from mallbots.es.duckdb.schema import event_table_sql
 from mallbots.es.errors import EventSourcingError
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.schema import LOG_SCHEMA, POSITION_TABLE
 from mallbots.es.postgres.table_mirror import TableMirror
-from mallbots.es.postgres.transfer import COLUMNS
 from mallbots.es.urls import shown_url
 from mallbots.ownership import MIRROR_MARKER
 

@@ -19,7 +19,6 @@ from typing import Any
 import psycopg
 
 from mallbots.es.duckdb.database import Database
-from mallbots.es.duckdb.schema import APPENDED as APPENDED_COLUMNS
 from mallbots.es.duckdb.transfer import DuckDBSide
 from mallbots.es.postgres.changes import tracked_table_sql
 from mallbots.es.postgres.database import PostgresDatabase, shown_url
@@ -43,8 +42,6 @@ from mallbots.es.transfer import (
     shapes_of,
 )
 
-COLUMNS = APPENDED_COLUMNS
-"""An event table's columns, in the order the DuckDB store appends them."""
 _BLOCK = 1 << 20
 """Bytes written to the server per call while loading a table."""
 
