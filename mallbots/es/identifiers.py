@@ -1,4 +1,5 @@
-"""Table names checked before they go into SQL text, on every backend."""
+"""Table names checked before they go into SQL text, on every backend, and the schema
+they live in."""
 
 from __future__ import annotations
 
@@ -16,3 +17,10 @@ def checked_identifier(name: str) -> str:
     if not _IDENTIFIER.match(name):
         raise ValueError(f"not a plain SQL identifier: {name!r}")
     return name
+
+
+def schema_sql(table: str) -> list[str]:
+    """The statement creating the schema of a qualified table name, if it has one (the
+    same SQL on DuckDB and PostgreSQL)."""
+    schema = checked_identifier(table).rpartition(".")[0]
+    return [f"CREATE SCHEMA IF NOT EXISTS {schema}"] if schema else []

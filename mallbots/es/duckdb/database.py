@@ -29,7 +29,7 @@ from mallbots.es.errors import (
     DatabaseLockedError,
     NotADatabaseFileError,
 )
-from mallbots.es.identifiers import checked_identifier
+from mallbots.es.identifiers import checked_identifier, schema_sql
 
 MEMORY = ":memory:"
 CATALOG = "mallbots_db"
@@ -42,9 +42,8 @@ _OPEN_LOCK = threading.Lock()
 
 def create_schema_of(cursor: duckdb.DuckDBPyConnection, table: str) -> None:
     """Create the schema of a qualified table name (``stores`` of ``stores.events``)."""
-    schema = checked_identifier(table).rpartition(".")[0]
-    if schema:
-        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    for statement in schema_sql(table):
+        cursor.execute(statement)
 
 
 class Database:

@@ -38,7 +38,7 @@ from mallbots.es.aggregate import Aggregate
 from mallbots.es.decoding import STREAM_EVENT_COLUMNS
 from mallbots.es.duckdb.archive import Archiving
 from mallbots.es.duckdb.bulk_append import BulkAppending, named_in, version_taken_in
-from mallbots.es.duckdb.database import Database, checked_identifier, create_schema_of
+from mallbots.es.duckdb.database import Database, checked_identifier
 from mallbots.es.duckdb.schema import event_table_sql
 from mallbots.es.duckdb.stream_heads import StreamHeadCache
 from mallbots.es.duckdb.stream_reads import StreamReading
@@ -86,7 +86,6 @@ class EventStore(EventRows, BulkAppending, StreamHeadCache, Archiving, StreamRea
     def _create_table(self, table: str | None = None) -> None:
         table = table or self.table
         with self.database.writing() as cursor:
-            create_schema_of(cursor, table)
             for statement in event_table_sql(table):
                 cursor.execute(statement)
 

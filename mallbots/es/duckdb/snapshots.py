@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 
 from mallbots.es.aggregate_store import Middleware
-from mallbots.es.duckdb.database import Database, create_schema_of
+from mallbots.es.duckdb.database import Database
 from mallbots.es.duckdb.frames import frame_of_rows
 from mallbots.es.duckdb.schema import snapshot_table_sql
 from mallbots.es.event_rows import checked_stream
@@ -47,7 +47,6 @@ class SnapshotStore(SnapshotMiddleware):
 
     def _create_table(self) -> None:
         with self.database.writing() as cursor:
-            create_schema_of(cursor, self.table)
             for statement in snapshot_table_sql(self.table):
                 cursor.execute(statement)
 

@@ -13,8 +13,9 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from mallbots.es.duckdb.database import Database, create_schema_of
+from mallbots.es.duckdb.database import Database
 from mallbots.es.duckdb.schema import event_table_sql, snapshot_table_sql
+from mallbots.es.identifiers import schema_sql
 from mallbots.es.transfer import Kind, Shape, column_list, csv_columns, quoted, shapes_of
 
 
@@ -55,13 +56,12 @@ class DuckDBSide:
         return self.database.transaction()
 
     def create(self, cursor: Any, table: str, kind: Kind, shape: Shape) -> None:
-        create_schema_of(cursor, table)
         if kind == "events":
             statements = event_table_sql(table)
         elif kind == "snapshots":
             statements = snapshot_table_sql(table)
         else:  # continuations too: DuckDB's own declaration is the source's
-            statements = [shape.create_sql(table)]
+            statements = [*schema_sql(table), shape.create_sql(table)]
         for statement in statements:
             cursor.execute(statement)
 

@@ -44,7 +44,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from mallbots.es.duckdb.database import Database, create_schema_of
+from mallbots.es.duckdb.database import Database
 from mallbots.es.duckdb.frames import frame_of_rows
 from mallbots.es.duckdb.schema import APPENDED as COLUMNS
 from mallbots.es.duckdb.schema import event_table_sql
@@ -127,7 +127,6 @@ class LogMirror:
         for table in tables:
             if table not in self.target.log_tables:
                 with self.target.writing() as cursor:
-                    create_schema_of(cursor, table)
                     for statement in event_table_sql(table):
                         cursor.execute(statement)
                 self.target.log_book.register(table, self.target.execute)

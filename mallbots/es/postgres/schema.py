@@ -20,7 +20,7 @@ Beside them, in the ``mallbots`` schema, every database has
 from __future__ import annotations
 
 from mallbots.es.event_rows import event_table_columns
-from mallbots.es.identifiers import checked_identifier
+from mallbots.es.identifiers import checked_identifier, schema_sql
 from mallbots.es.postgres.changes import TRACKING_SQL, tracked_table_sql
 from mallbots.es.snapshots import SNAPSHOT_TABLE_COLUMNS
 
@@ -48,12 +48,6 @@ LOG_SQL = [
     f"CREATE TABLE IF NOT EXISTS {EVENT_TABLES} (name TEXT PRIMARY KEY)",
     *TRACKING_SQL,  # what tracked_table_sql calls, made once per database opened
 ]
-
-
-def schema_sql(table: str) -> list[str]:
-    """The statement creating the schema of a qualified table name, if it has one."""
-    schema = checked_identifier(table).rpartition(".")[0]
-    return [f"CREATE SCHEMA IF NOT EXISTS {schema}"] if schema else []
 
 
 def event_table_sql(table: str) -> list[str]:

@@ -17,11 +17,10 @@ import pandas as pd
 import psycopg
 from psycopg import errors as pg_errors
 
-from mallbots.es.identifiers import checked_identifier
+from mallbots.es.identifiers import checked_identifier, schema_sql
 from mallbots.es.postgres.changes import tracked_table_sql
 from mallbots.es.postgres.database import PostgresDatabase
 from mallbots.es.postgres.errors import RowTakenError, ServerBusyError
-from mallbots.es.postgres.schema import schema_sql
 from mallbots.es.urls import shown_url
 
 _NUMBERED = re.compile(r"\$(\d+)")
