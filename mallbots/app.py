@@ -61,6 +61,7 @@ from mallbots.es.errors import EventSourcingError
 from mallbots.es.ids import IdFactory, random_ids
 from mallbots.es.snapshot_rebuild import rebuild_snapshots
 from mallbots.es.snapshots import SnapshotStrategy
+from mallbots.es.transfer import rows_held
 from mallbots.es.urls import DRIVER_HINT, is_server_url, shown_url
 from mallbots.monolith import Monolith
 from mallbots.notifications.module import NotificationsModule
@@ -476,8 +477,7 @@ def _seeded(database: Any, seed: int) -> tuple[SteppingClock, SeededIds]:
     """A deterministic clock and id factory that do not repeat what the shop's tables
     already hold (in a DuckDB file or on a PostgreSQL server)."""
     tables = database.tables_in(SCHEMAS)
-    counts = " + ".join(f"(SELECT count(*) FROM {t})" for t in tables)
-    rows = database.execute(f"SELECT {counts}").fetchone()[0] if tables else 0
+    rows = sum(rows_held(database, tables).values())
     if rows == 0:
         return SteppingClock(), SeededIds(seed)
     # The head too: a session that records an event and deletes a read-model row leaves

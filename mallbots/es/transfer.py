@@ -228,7 +228,8 @@ def rows_held(cursor: Any, tables: Sequence[str]) -> dict[str, int]:
     on ``cursor`` (a DuckDB or PostgreSQL cursor, or a database)."""
     if not tables:
         return {}
-    counts = ", ".join(f"(SELECT count(*) FROM {table})" for table in tables)
+    checked = map(checked_identifier, tables)
+    counts = ", ".join(f"(SELECT count(*) FROM {table})" for table in checked)
     found = cursor.execute(f"SELECT {counts}").fetchone()
     return {table: n for table, n in zip(tables, found, strict=True) if n}
 

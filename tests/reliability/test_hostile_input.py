@@ -506,6 +506,7 @@ SAFE_IN_SQL = {
     "_interval(every)": "validated by _interval(): a number and a unit from a fixed list",
     "self.rows_sql()": "the projection's own SQL, written in this package",
     "events": "SQL of EventLog.relation(): checked tables, int bounds, quoted constant names",
+    "counts": "count(*) sub-queries of tables passed through checked_identifier() (rows_held)",
     "names": "the column names of a RowProjection, checked at setup",
     "self.archive_table": "passed through checked_identifier() in __init__",
     "', '.join(columns)": "the key columns of a RowProjection, checked at setup",
