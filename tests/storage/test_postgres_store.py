@@ -11,9 +11,11 @@ pytest.importorskip("psycopg", reason=NO_PSYCOPG)
 
 import threading
 import time
+from decimal import Decimal
 
 from mallbots import local_postgres
 from mallbots.es import AggregateRepository, ConcurrencyError, EveryNEvents
+from mallbots.es.event_rows import StreamAppend
 from mallbots.es.postgres import (
     PostgresDatabase,
     PostgresEventStore,
@@ -24,6 +26,7 @@ from mallbots.es.postgres import (
     TransactionAbortedError,
     postgres_snapshots,
 )
+from mallbots.es.postgres.append_statement import append_parameters, append_sql
 from tests import postgres_support
 from tests.es_support import Account, bank_registry
 from tests.test_event_store import account_with_events
@@ -276,3 +279,32 @@ def test_only_snapshot_stores_a_read_side_copies_are_tracked(postgres):
     assert tracked() == {"shop.snapshots"}
     postgres_snapshots(postgres, registry, "bank.snapshots", tracked=True)(events)
     assert tracked() == {"shop.snapshots", "bank.snapshots"}  # tracked once asked
+
+
+def _buffers(plan: dict) -> int:
+    """The shared buffers a plan node and its children touched."""
+    return plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0)
+
+
+def test_a_stream_s_head_is_read_from_one_index_entry_however_long_the_stream(postgres):
+    # On a table just created, PostgreSQL has no statistics, and for max(stream_version)
+    # it chose to read every entry of the stream: the append and the cache's check grew
+    # slower with each event.
+    store = PostgresEventStore(postgres, bank_registry(), "bank.events")
+    store.save(account_with_events("a1", 400))
+    explain = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "
+    head_sql = store._select_head
+    (plan,) = postgres.execute(explain + head_sql, ["a1", "bank.Account"]).fetchone()[0]
+    assert _buffers(plan["Plan"]) <= 4
+
+    account = AggregateRepository(Account, store).load("a1")
+    account.deposit(Decimal("1"))
+    rows = store.prepare([StreamAppend("bank.Account", "a1", 401, account.events, "a1")]).rows
+    connection = postgres.connection()
+    with connection.transaction(force_rollback=True):  # the append as the store sends it
+        (plan,) = connection.execute(
+            explain + append_sql(store.table, 1, 1),
+            append_parameters([("bank.Account", "a1", 401)], rows),
+        ).fetchone()[0]
+    assert _buffers(plan["Plan"]) <= 40  # the head, the counter, the row and its indexes
+    assert store.stream_version("bank.Account", "a1") == 401  # rolled back

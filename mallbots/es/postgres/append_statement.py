@@ -9,10 +9,12 @@ One round trip per append, whatever it holds. The statement
 3. inserts the rows at those positions;
 
 and returns each stream's head with the position before the first row (NULL when a
-head was not as expected, in which case nothing was claimed or written). Given a
-snapshot table, it also upserts one stream's snapshot row, only if the positions were
-claimed: a save with a snapshot is one statement too, and a refused append writes no
-snapshot (a primary-key refusal fails the whole statement).
+head was not as expected, in which case nothing was claimed or written). An append to
+one stream, the common case, skips the table of heads: the counter's ``UPDATE`` asks
+the head itself and returns no row when it is not as expected (6 us less of a 70 us
+append). Given a snapshot table, it also upserts one stream's snapshot row, only if
+the positions were claimed: a save with a snapshot is one statement too, and a refused
+append writes no snapshot (a primary-key refusal fails the whole statement).
 
 A small append sends plain values (``VALUES`` lists): for one event, 12 values, where
 arrays took about four times as long (psycopg builds each array in Python, and the
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from mallbots.es.postgres.schema import CLAIM_POSITIONS
+from mallbots.es.postgres.schema import CLAIM_POSITIONS, head_sql
 from mallbots.es.snapshots import SNAPSHOT_COLUMNS
 
 COLUMNS = (
@@ -48,6 +50,7 @@ NAMES = ", ".join(name for name, _ in COLUMNS)
 MOST_VALUES_ROWS = 16
 """The most rows sent as a ``VALUES`` list; larger batches go as arrays (measured: a
 ``VALUES`` list was faster at 1 and 8 events, arrays at 32 and 64)."""
+_COLUMNS_OF_R = ", ".join(f"r.{name}" for name, _ in COLUMNS[1:])
 _STREAM_TYPES = ("text", "text", "integer")  # stream name, stream id, expected version
 
 
@@ -71,9 +74,13 @@ def append_sql(table: str, streams: int, rows: int, snapshot_table: str | None =
 
     Parameters (:func:`append_parameters`): each stream's name, id and expected version
     (a stream once), the number of rows twice, then each row's columns
-    (:data:`COLUMNS`); with :func:`uses_arrays`, the streams' and the rows' values as
-    arrays, one per column (one text for every size of batch). With
-    ``snapshot_table``, a snapshot row's six values last, upserted with the events.
+    (:data:`COLUMNS`); for one stream, the stream's values in the order its statement
+    asks; with :func:`uses_arrays`, the streams' and the rows' values as arrays, one per
+    column (one text for every size of batch). With ``snapshot_table``, a snapshot
+    row's six values last, upserted with the events.
+
+    It returns a row per stream, its head and the position before the first row
+    (NULL if a head was not as expected); for one stream, no row if it was not.
     """
     return _statement(table, None if uses_arrays(rows) else (streams, rows), snapshot_table)
 
@@ -89,27 +96,20 @@ def _statement(table: str, values: tuple[int, int] | None, snapshot_table: str |
             + ") WITH ORDINALITY AS e(stream_name, stream_id, version, n)"
         )
         appended = "unnest(" + ", ".join(f"%b::{kind}[]" for _, kind in COLUMNS) + ")"
+    elif values[0] == 1:
+        return _one_stream(table, values[1], snapshot_table)
     else:
         streams, rows = values
         expected = "VALUES " + ", ".join(
             f"({n}, {_placeholders(_STREAM_TYPES, typed=n == 1)})" for n in range(1, streams + 1)
         )
-        kinds = tuple(kind for _, kind in COLUMNS)
-        appended = (
-            "(VALUES "
-            + ", ".join(f"({_placeholders(kinds, typed=i == 0)})" for i in range(rows))
-            + ")"
-        )
-    columns = ", ".join(f"r.{name}" for name, _ in COLUMNS[1:])
+        appended = _values(rows)
     snapshot = "" if snapshot_table is None else _snapshot_upsert(snapshot_table)
     return f"""
 WITH expected (n, stream_name, stream_id, version) AS (
     {expected}
 ), heads AS (
-    SELECT e.n, e.version, coalesce((
-        SELECT max(t.stream_version) FROM {table} AS t
-        WHERE t.stream_id = e.stream_id AND t.stream_name = e.stream_name
-    ), 0) AS head
+    SELECT e.n, e.version, coalesce(({head_sql(table, "e.stream_id", "e.stream_name")}), 0) AS head
     FROM expected AS e
 ), claimed AS (
     {CLAIM_POSITIONS}
@@ -117,10 +117,27 @@ WITH expected (n, stream_name, stream_id, version) AS (
     RETURNING last_position - %s AS before
 ), inserted AS (
     INSERT INTO {table} ({NAMES})
-    SELECT claimed.before + 1 + r.position, {columns}
+    SELECT claimed.before + 1 + r.position, {_COLUMNS_OF_R}
     FROM claimed, {appended} AS r({NAMES})
 ){snapshot}
 SELECT heads.head, claimed.before FROM heads LEFT JOIN claimed ON true ORDER BY heads.n
+"""
+
+
+def _one_stream(table: str, rows: int, snapshot_table: str | None) -> str:
+    """:func:`append_sql` for one stream, without the heads' table: the counter's
+    ``UPDATE`` itself asks the head (refused, it returns no row)."""
+    return f"""
+WITH claimed AS (
+    {CLAIM_POSITIONS}
+    WHERE coalesce(({head_sql(table)}), 0) = %s::integer
+    RETURNING %s::integer AS head, last_position - %s AS before
+), inserted AS (
+    INSERT INTO {table} ({NAMES})
+    SELECT claimed.before + 1 + r.position, {_COLUMNS_OF_R}
+    FROM claimed, {_values(rows)} AS r({NAMES})
+){"" if snapshot_table is None else _snapshot_upsert(snapshot_table)}
+SELECT head, before FROM claimed
 """
 
 
@@ -137,11 +154,23 @@ def append_parameters(streams: list[tuple[str, str, int]], rows: list[list]) -> 
     """The parameters of :func:`append_sql` for these streams (name, id, expected version)
     and rows."""
     count = [len(rows), len(rows)]
+    if len(streams) == 1 and not uses_arrays(len(rows)):
+        ((name, stream_id, version),) = streams
+        values = [len(rows), stream_id, name, version, version, len(rows)]
+        return values + [value for row in rows for value in row]
     if uses_arrays(len(rows)):
         arrays = [list(values) for values in zip(*streams, strict=True)]
         return arrays + count + [list(column) for column in zip(*rows, strict=True)]
     values = [value for stream in streams for value in stream]
     return values + count + [value for row in rows for value in row]
+
+
+def _values(rows: int) -> str:
+    """A ``VALUES`` list of ``rows`` event rows, typed on its first row."""
+    kinds = tuple(kind for _, kind in COLUMNS)
+    return (
+        "(VALUES " + ", ".join(f"({_placeholders(kinds, typed=i == 0)})" for i in range(rows)) + ")"
+    )
 
 
 def _placeholders(kinds: tuple[str, ...], typed: bool) -> str:

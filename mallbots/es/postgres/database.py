@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -44,6 +44,23 @@ if TYPE_CHECKING:
     from mallbots.es.postgres.statements import PostgresStatements
 
 
+class _Translated:
+    """The block of :meth:`PostgresDatabase.translated_errors`."""
+
+    __slots__ = ("database",)
+
+    def __init__(self, database: PostgresDatabase) -> None:
+        self.database = database
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> bool:
+        if error is not None:
+            self.database._translate(error)
+        return False
+
+
 class PostgresDatabase:
     """A PostgreSQL database, reached by URL, shared by the stores of one process."""
 
@@ -67,6 +84,7 @@ class PostgresDatabase:
         """Each thread's connection, closed with the database or once its thread has ended."""
         self._connections_lock = threading.Lock()
         self._log_tables: tuple[str, ...] = ()
+        self._translated = _Translated(self)
         self.closed = False
         if create:
             self.create(LOG_SQL)
@@ -185,30 +203,33 @@ class PostgresDatabase:
     after_commit = Database.after_commit
     on_rollback = Database.on_rollback
 
-    @contextmanager
-    def translated_errors(self) -> Iterator[None]:
-        """Turn the server's refusals that a user can meet into errors that say what to do."""
-        try:
-            yield
-        except pg_errors.LockNotAvailable:
+    def translated_errors(self) -> AbstractContextManager[None]:
+        """A block whose server refusals that a user can meet become errors that say what
+        to do (a plain object, not a generator: it wraps every statement)."""
+        return self._translated
+
+    def _translate(self, error: BaseException) -> None:
+        """Raise the error that says what to do about ``error``, if it is one a user can
+        meet; else return (and ``error`` goes on)."""
+        if isinstance(error, pg_errors.LockNotAvailable):
             raise ServerBusyError(
                 f"waited {self.lock_timeout:g} s on {shown_url(self.url)} for another "
                 "session's transaction (a notebook kernel stopped inside a transaction?): "
                 "nothing was written. Try again; the server ends a transaction left idle "
                 f"after {self.idle_in_transaction_timeout:g} s."
             ) from None
-        except (pg_errors.IdleInTransactionSessionTimeout, psycopg.OperationalError) as error:
-            if isinstance(error, pg_errors.IdleInTransactionSessionTimeout) or (
-                getattr(self._local, "connection", None) is not None
-                and self._local.connection.closed
-            ):
-                raise SessionEndedError(
-                    f"the server {shown_url(self.url)} ended this session (a transaction "
-                    f"left idle for more than {self.idle_in_transaction_timeout:g} s, or a "
-                    "restart): nothing of its open transaction was written. Run the "
-                    "command again; a new session is opened for it."
-                ) from None
-            raise
+        connection = getattr(self._local, "connection", None)
+        if isinstance(error, pg_errors.IdleInTransactionSessionTimeout) or (
+            isinstance(error, psycopg.OperationalError)
+            and connection is not None
+            and connection.closed
+        ):
+            raise SessionEndedError(
+                f"the server {shown_url(self.url)} ended this session (a transaction "
+                f"left idle for more than {self.idle_in_transaction_timeout:g} s, or a "
+                "restart): nothing of its open transaction was written. Run the "
+                "command again; a new session is opened for it."
+            ) from None
 
     # --- the global log --------------------------------------------------------------------
 

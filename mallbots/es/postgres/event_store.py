@@ -141,6 +141,9 @@ class PostgresEventStore(EventRows, PostgresStreamReads, PostgresArchiving):
             raise self._conflict(appends, detail, outermost) from None
         except psycopg.DataError as error:
             raise _unstorable_batch(appends, error) from None
+        if not found:  # one stream's statement, refused: it claimed and wrote nothing
+            ((name, stream_id, version),) = streams
+            raise ConcurrencyError(name, stream_id, version, self.stream_version(name, stream_id))
         before = found[0][1]
         if before is None:  # a stream was not where expected: nothing was claimed or written
             for ((name, stream_id), version), (head, _) in zip(

@@ -62,6 +62,20 @@ def event_table_sql(table: str) -> list[str]:
     ]
 
 
+def head_sql(table: str, stream_id: str = "%s", stream_name: str = "%s") -> str:
+    """A sub-query for a stream's head, its highest version (no row: no events).
+
+    ``ORDER BY ... LIMIT 1`` reads one entry of the primary key's index. ``max()`` may
+    read the whole stream: PostgreSQL chooses that plan when its statistics are those
+    of a table just created, and a 40-event stream then took 82 buffers, not 3.
+    """
+    return (
+        f"SELECT stream_version FROM {table} "
+        f"WHERE stream_id = {stream_id} AND stream_name = {stream_name} "
+        "ORDER BY stream_version DESC LIMIT 1"
+    )
+
+
 def position_past_sql(table: str) -> str:
     """The statement that moves the position counter past every event in ``table`` (it
     touches the counter's row only when behind, so it does not wait for an append)."""

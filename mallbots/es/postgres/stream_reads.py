@@ -26,6 +26,7 @@ from mallbots.es.event_rows import StreamKey, checked_stream
 from mallbots.es.events import AggregateEvent
 from mallbots.es.identifiers import checked_identifier
 from mallbots.es.postgres.database import PostgresDatabase
+from mallbots.es.postgres.schema import head_sql
 from mallbots.es.postgres.statements import numbered
 from mallbots.es.registry import Registry
 from mallbots.es.snapshot_rebuild import LONG_STREAMS_SQL
@@ -56,10 +57,7 @@ class PostgresStreamReads(StreamLoading):
             select + "WHERE stream_id = %s AND stream_name = %s AND stream_version > %s "
             "ORDER BY stream_version"
         )
-        self._select_head = (
-            f"SELECT coalesce(max(stream_version), 0) FROM {self.table} "
-            "WHERE stream_id = %s AND stream_name = %s"
-        )
+        self._select_head = f"SELECT coalesce(({head_sql(self.table)}), 0)"
 
     def _cursor(self) -> psycopg.Cursor:
         """This thread's cursor for appends and stream reads, kept while its connection
