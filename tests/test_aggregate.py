@@ -238,3 +238,20 @@ def test_a_memento_shares_no_state_with_the_aggregate_or_with_what_it_restores()
     restored.restore(memento)
     restored.stock["pens"] = 4
     assert memento["stock"]["pens"] == 2
+
+
+def test_a_memento_keeps_values_shared_between_attributes_shared_and_copies_subclasses():
+    class Tally(int):  # a subclass of an immutable type may carry mutable state
+        marks: list[str]
+
+    shelf = Shelf("s1")
+    shelf.also_stock = shelf.stock  # two names for one dict
+    shelf.tally = Tally(1)
+    shelf.tally.marks = ["a"]
+    restored = Shelf("s1")
+    restored.restore(shelf.memento())
+    assert restored.also_stock is restored.stock and restored.stock is not shelf.stock
+    restored.stock["pens"] = 7
+    assert restored.also_stock["pens"] == 7
+    restored.tally.marks.append("b")
+    assert shelf.tally.marks == ["a"]
