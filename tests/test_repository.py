@@ -19,7 +19,7 @@ from mallbots.es import (
     snapshots,
     with_middleware,
 )
-from tests.es_support import Account, Bank
+from tests.es_support import Account, AccountError, Bank
 
 
 def test_loading_an_unknown_id_is_a_not_found_error(bank):
@@ -48,6 +48,30 @@ def test_load_change_save_round_trip(bank):
     assert [e.aggregate_version for e in stored] == [2, 3]
     assert (account.version, account.events) == (3, ())
     assert bank.accounts.load("a1").balance == Decimal("7.50")
+
+
+def test_update_is_a_load_a_change_and_a_save(bank):
+    bank.open_account("a1")
+    account = bank.accounts.update("a1", lambda a: a.deposit(Decimal("10.00")))
+    assert (account.version, account.events, account.balance) == (2, (), Decimal("10.00"))
+    assert bank.accounts.load("a1").state() == account.state()
+
+
+def test_update_passes_on_a_refusal_and_writes_nothing(bank):
+    bank.open_account("a1")
+    with pytest.raises(AccountError, match="cannot withdraw"):
+        bank.accounts.update("a1", lambda a: a.withdraw(Decimal("1")))
+    assert bank.database.execute("SELECT count(*) FROM bank.events").fetchone()[0] == 1
+    with pytest.raises(AggregateNotFoundError):
+        bank.accounts.update("nobody", lambda a: a.deposit(Decimal("1")))
+
+
+def test_update_saves_nothing_when_the_change_records_nothing(bank):
+    bank.open_account("a1")
+    runs = []
+    assert bank.accounts.update("a1", runs.append).version == 1
+    assert len(runs) == 1  # one run: with no cache in front, the load was the stored state
+    assert bank.database.execute("SELECT count(*) FROM bank.events").fetchone()[0] == 1
 
 
 def test_middleware_composes_first_outermost():

@@ -32,6 +32,13 @@ still at that version is handed out; one that another process overtook is droppe
 the aggregate loads the long way (a closed stream, an archived one, a stream moved on).
 A load is then two cheap queries fewer than the snapshot and the events it replaces,
 and never older than what is committed.
+
+A command need not even ask: its save checks the copy again, at the moment that
+counts (the append expects the stream at the copy's version, and a copy another process
+overtook is refused). Inside :class:`UncheckedHits` a hit outside a transaction is
+handed out without the question and noted; :meth:`AggregateRepository.update
+<mallbots.es.repository.AggregateRepository.update>` runs a command so, and runs it
+again on the stored state if its copy was overtaken, or refused it, or changed nothing.
 """
 
 from __future__ import annotations
@@ -50,6 +57,34 @@ CacheKey = tuple[str, str]
 """An aggregate in the cache: (aggregate name, aggregate id)."""
 
 Memento = Mapping[str, Any]
+
+
+_unchecked = threading.local()
+"""This thread's list of the keys handed out unchecked, inside :class:`UncheckedHits`."""
+
+
+class UncheckedHits:
+    """Within, a cache whose hits are checked against a shared server hands them out
+    unchecked (outside a transaction), and lists their keys in the list it gives.
+
+    Only for a command whose save checks the copy, and which is run again if the copy
+    proves stale (:meth:`~mallbots.es.repository.AggregateRepository.update`).
+    ``allowed=False``: hits are checked as usual (the list stays empty). A plain
+    object, not a generator: it wraps every such command.
+    """
+
+    __slots__ = ("_outer", "served")
+
+    def __init__(self, allowed: bool = True) -> None:
+        self.served: list[CacheKey] | None = [] if allowed else None
+
+    def __enter__(self) -> list[CacheKey]:
+        self._outer = getattr(_unchecked, "served", None)
+        _unchecked.served = self.served
+        return self.served if self.served is not None else []
+
+    def __exit__(self, *exc: object) -> None:
+        _unchecked.served = self._outer
 
 
 class _Entry(NamedTuple):
@@ -184,7 +219,7 @@ class CachingStore:
         key = (aggregate.NAME, aggregate.id)
         memento = self.cache.get(key)
         if memento is not None:
-            if self._current(aggregate.NAME, memento):
+            if self._current(key, memento):
                 aggregate.restore(memento)
                 return
             self.cache.overtake(key)
@@ -193,12 +228,18 @@ class CachingStore:
         if aggregate.version:  # an aggregate with no events is not kept: it may be created
             self._keep_on_commit(key, aggregate.memento(), read_at)
 
-    def _current(self, name: str, memento: Memento) -> bool:
-        """Whether the memento is at its stream's stored version (always, if trusted)."""
+    def _current(self, key: CacheKey, memento: Memento) -> bool:
+        """Whether the memento may be handed out: always if hits are trusted; else if it
+        is at its stream's stored version, or (noted as unchecked) if the caller's save
+        will check it (see :class:`UncheckedHits`)."""
         heads = self.checked_against
         if heads is None:
             return True
-        return heads.stream_version(name, memento["_stream_id"]) == memento["_version"]
+        served = getattr(_unchecked, "served", None)
+        if served is not None and not self.database.in_transaction:
+            served.append(key)
+            return True
+        return heads.stream_version(key[0], memento["_stream_id"]) == memento["_version"]
 
     def save(self, aggregate: Aggregate) -> list[AggregateEvent]:
         key = (aggregate.NAME, aggregate.id)

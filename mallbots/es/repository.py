@@ -3,17 +3,21 @@
 The application layer talks only to repositories. A repository builds an empty
 aggregate with the repository's clock and id factory (so a seeded run is reproducible),
 asks its store to load it, and after a save moves the aggregate's version forward.
+:meth:`AggregateRepository.update` runs a whole command (load, change, save), which
+lets a cache on a shared server skip its check before the save checks the copy anyway.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from mallbots.es.aggregate import Aggregate
 from mallbots.es.aggregate_store import AggregateStore
+from mallbots.es.cache import UncheckedHits
 from mallbots.es.clock import Clock
 from mallbots.es.dispatcher import HandlerError
-from mallbots.es.errors import AggregateNotFoundError
+from mallbots.es.errors import AggregateNotFoundError, ConcurrencyError
 from mallbots.es.events import AggregateEvent
 from mallbots.es.ids import IdFactory
 
@@ -72,6 +76,38 @@ class AggregateRepository(Generic[A]):
             raise
         aggregate.commit_events()
         return events
+
+    def update(self, aggregate_id: str, change: Callable[[A], object]) -> A:
+        """Load the aggregate, ``change`` it, save it: one command. Returns it as saved.
+
+        The same as :meth:`load`, ``change`` and :meth:`save`, one round trip shorter
+        where an aggregate cache checks its copies against a shared server: a copy is
+        used unchecked, since the save checks it anyway (it expects the stream at the
+        copy's version). If that copy was overtaken, if ``change`` refuses it, or if
+        ``change`` records nothing, ``change`` runs again on the stored state, and
+        that run's outcome is the command's. So ``change`` must act on the aggregate
+        alone: it may run twice. A conflict with a save made while the command ran is a
+        :class:`ConcurrencyError`, as ever.
+        """
+        for unchecked_allowed in (True, False):
+            with UncheckedHits(unchecked_allowed) as unchecked:
+                aggregate = self.load(aggregate_id)
+            try:
+                change(aggregate)
+            except Exception:
+                if unchecked:
+                    continue  # perhaps refused for a stale copy: ask the stored state
+                raise
+            if unchecked and not aggregate.events:
+                continue  # nothing to save, so nothing checked the copy
+            try:
+                self.save(aggregate)
+            except ConcurrencyError:
+                if unchecked:
+                    continue  # the copy was overtaken (and is out of the cache)
+                raise
+            return aggregate
+        raise AssertionError("unreachable: the second run is checked")
 
     def __repr__(self) -> str:
         return f"AggregateRepository({self.aggregate_name})"

@@ -2,7 +2,9 @@
 
 Each hit is checked against the stream's stored version, so a load through the cache
 is never older than what another session committed, and a command needs no retry
-because of it.
+because of it. A command run by ``AggregateRepository.update`` skips that check, since
+its save checks the copy anyway: if the copy was stale, the command runs again on the
+stored state, and its outcome is the same as if it had been checked.
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ from tests.postgres_support import NO_PSYCOPG
 pytest.importorskip("psycopg", reason=NO_PSYCOPG)
 
 from mallbots.app import MallBots
-from mallbots.es import AggregateRepository, SteppingClock
+from mallbots.es import AggregateRepository, ConcurrencyError, SteppingClock
 from mallbots.es.cache import AggregateCache
 from mallbots.es.chain import store_chain
 from mallbots.es.postgres import PostgresDatabase, PostgresEventStore, postgres_snapshots
 from mallbots.es.snapshots import EveryNEvents
 from mallbots.stores import AddProduct, CreateStore, IncreaseProductPrice
-from tests.es_support import Account, bank_registry
+from tests.es_support import Account, AccountError, bank_registry
 
 
 class Session:
@@ -132,3 +134,132 @@ def test_two_shops_with_caches_on_one_mall_see_each_other_s_commands(postgres_ur
         for shop in (here, there):
             assert shop.load("stores.Product", product).price == Decimal("12.49")
         assert here.aggregate_cache.hits > 0
+
+
+# --- commands whose save checks the copy (AggregateRepository.update) --------------------
+
+
+def heads_asked(session: Session, monkeypatch) -> list[str]:
+    """The streams whose stored version ``session`` asks the server from now on."""
+    asked: list[str] = []
+    ask = session.events.stream_version
+
+    def counted(name: str, stream_id: str) -> int:
+        asked.append(stream_id)
+        return ask(name, stream_id)
+
+    monkeypatch.setattr(session.events, "stream_version", counted)
+    return asked
+
+
+def opened(session: Session, account_id: str, balance: str = "0") -> None:
+    """An account opened through ``session`` (with ``balance`` deposited), then cached."""
+    account = session.accounts.new(account_id)
+    account.open("Ada")
+    if Decimal(balance):
+        account.deposit(Decimal(balance))
+    session.accounts.save(account)
+
+
+def test_a_command_on_a_current_copy_asks_the_server_nothing_before_its_save(sessions, monkeypatch):
+    cached, _ = sessions
+    opened(cached, "a1")
+    asked = heads_asked(cached, monkeypatch)
+    runs = []
+
+    def deposit(account: Account) -> None:
+        runs.append(account.version)
+        account.deposit(Decimal("5"))
+
+    saved = cached.accounts.update("a1", deposit)
+    assert (asked, runs, saved.version) == ([], [1], 2)  # one run, and no question asked
+    assert cached.replayed("a1").state() == saved.state()
+
+
+def test_a_command_on_an_overtaken_copy_runs_again_on_the_stored_state(sessions, monkeypatch):
+    cached, other = sessions
+    opened(cached, "a1")  # cached here at balance 0
+    other.deposit("a1", Decimal("10"))
+    runs = []
+
+    def deposit(account: Account) -> None:
+        runs.append(account.balance)
+        account.deposit(Decimal("1"))
+
+    saved = cached.accounts.update("a1", deposit)
+    assert runs == [Decimal("0"), Decimal("10")]  # the copy, refused by its save; the stream
+    assert saved.balance == cached.replayed("a1").balance == Decimal("11")
+    assert cached.accounts.load("a1").state() == cached.replayed("a1").state()
+
+
+def test_a_refusal_on_an_overtaken_copy_is_asked_again_of_the_stored_state(sessions):
+    cached, other = sessions
+    opened(cached, "a1")  # balance 0 here: a withdrawal would be refused
+    other.deposit("a1", Decimal("10"))
+    saved = cached.accounts.update("a1", lambda a: a.withdraw(Decimal("4")))
+    assert saved.balance == cached.replayed("a1").balance == Decimal("6")
+
+
+def test_a_refusal_on_a_current_copy_stands_and_writes_nothing(sessions):
+    cached, _ = sessions
+    opened(cached, "a1", balance="3")
+    with pytest.raises(AccountError, match="cannot withdraw"):
+        cached.accounts.update("a1", lambda a: a.withdraw(Decimal("4")))
+    assert cached.replayed("a1").version == 2  # opened, and the deposit of 3
+
+
+def test_a_command_that_changes_nothing_on_an_overtaken_copy_runs_again(sessions):
+    cached, other = sessions
+    opened(cached, "a1")
+    other.deposit("a1", Decimal("10"))
+
+    def empty_it(account: Account) -> None:
+        if account.balance:  # nothing to do on the stale copy, which shows 0
+            account.withdraw(account.balance)
+
+    saved = cached.accounts.update("a1", empty_it)
+    assert saved.balance == cached.replayed("a1").balance == 0
+    assert saved.version == 3
+
+
+def test_inside_a_transaction_each_hit_is_checked_first(sessions, monkeypatch):
+    cached, _ = sessions
+    opened(cached, "a1")
+    asked = heads_asked(cached, monkeypatch)
+    with cached.database.transaction():
+        cached.accounts.update("a1", lambda a: a.deposit(Decimal("1")))
+    assert asked == ["a1"]  # a conflict there would end the caller's whole transaction
+
+
+def test_a_conflict_with_a_save_made_while_the_command_ran_is_still_refused(sessions):
+    cached, other = sessions
+    opened(cached, "a1")
+
+    def twice(account: Account) -> None:
+        other.deposit("a1", Decimal("10"))  # another process saves meanwhile, each run
+        account.deposit(Decimal("1"))
+
+    with pytest.raises(ConcurrencyError):
+        cached.accounts.update("a1", twice)  # overtaken in both runs: the second is a conflict
+    assert cached.replayed("a1").balance == Decimal("20")  # only the other's deposits
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(writers=st.lists(st.sampled_from(["update", "load", "other"]), min_size=1, max_size=12))
+def test_commands_run_by_update_equal_a_replay_whoever_wrote_last(sessions, writers):
+    cached, other = sessions
+    account_id = f"upd-{cached.database.last_position}-{len(writers)}"
+    opened(cached, account_id)
+    for step, writer in enumerate(writers, start=1):
+        amount = Decimal(step)
+        if writer == "update":  # on the cached copy, which the other's saves may overtake
+            saved = cached.accounts.update(account_id, lambda a, amount=amount: a.deposit(amount))
+            assert saved.state() == cached.replayed(account_id).state()
+        else:  # no load through the cache in between: that would bring the copy up to date
+            (cached if writer == "load" else other).deposit(account_id, amount)
+    assert cached.replayed(account_id).balance == sum(range(1, len(writers) + 1))
+    assert cached.accounts.load(account_id).state() == cached.replayed(account_id).state()
