@@ -248,6 +248,15 @@ def commands_cached(
     yield from _commands(workdir, aggregates, commands, cache=cache, url=url)
 
 
+def commands_cached_checked(
+    workdir: Path, aggregates: int, commands: int, url: str | None = None
+) -> Trials:
+    """Cached commands run as a separate load and save (not :meth:`update`): on a shared
+    server, each hit is checked against its stream's head before it is used."""
+    cache = AggregateCache(aggregates)
+    yield from _commands(workdir, aggregates, commands, cache=cache, url=url, by_update=False)
+
+
 def commands_snapshots(
     workdir: Path, aggregates: int, commands: int, url: str | None = None
 ) -> Trials:
@@ -263,14 +272,35 @@ def _commands(
     cache: AggregateCache | None,
     url: str | None = None,
     snapshot_every: int | None = None,
+    by_update: bool = True,
 ) -> Trials:
+    """Commands a second; with a ``cache``, run by :meth:`AggregateRepository.update`
+    unless not ``by_update``."""
     with wiring(workdir, snapshot_every, cache=cache, url=url) as w:
         ids = []
         for _ in range(aggregates):
             account = w.account(1)
             w.accounts.save(account)
             ids.append(account.id)
-        yield from command_trials(w.accounts.load, w.accounts.save, ids, commands, ONE)
+        if cache is None or not by_update:
+            yield from command_trials(w.accounts.load, w.accounts.save, ids, commands, ONE)
+        else:
+            yield from _update_trials(w.accounts, ids, commands)
+
+
+def _update_trials(accounts: AggregateRepository[Account], ids: list[str], commands: int) -> Trials:
+    """Commands a second through :meth:`AggregateRepository.update`: a load, a deposit and
+    a save as one command, whose save checks a cached copy instead of its load."""
+
+    def deposit(account: Account) -> None:
+        account.deposit(ONE)
+
+    update = accounts.update
+    while True:
+        start = clock()
+        for i in range(commands):
+            update(ids[i % len(ids)], deposit)
+        yield per_second(commands, clock() - start)
 
 
 def save_500(workdir: Path, saves: int, events: int) -> Trials:
@@ -362,6 +392,7 @@ TRIALS: dict[str, Callable[..., Trials]] = {
     "load_snapshot": load_snapshot,
     "commands": commands,
     "commands_cached": commands_cached,
+    "commands_cached_checked": commands_cached_checked,
     "commands_snapshots": commands_snapshots,
     "save_500": save_500,
     "catalog_rebuild": catalog_rebuild,

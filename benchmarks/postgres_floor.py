@@ -70,7 +70,8 @@ class Floor:
             "append_one": lambda workdir, appends, url: inserts(workdir, appends, url),
             "commands": lambda workdir, aggregates, commands, url: inserts(workdir, commands, url),
         }
-        trials["commands_cached"] = trials["commands_snapshots"] = trials["commands"]
+        for key in ("commands_cached", "commands_cached_checked", "commands_snapshots"):
+            trials[key] = trials["commands"]
         object.__setattr__(self, "TRIALS", trials)
 
 

@@ -43,7 +43,7 @@ from mallbots.local_postgres import missing, scratch_database
 AT_LEAST_THE_PEER = Target(">=", 1)
 FLOOR_NOTE = (
     "Against bare psycopg one-row INSERTs, each committed, into a table like ours on "
-    "the same server (P1, P5, P5c, P5s): autocommitted (one round trip), and in psycopg's "
+    "the same server (P1, P5, P5c, P5k, P5s): autocommitted (one round trip), and in psycopg's "
     "default transaction, execute then commit() (BEGIN, INSERT, COMMIT)"
 )
 
@@ -79,6 +79,16 @@ WORKLOADS: list[Workload] = [
         "P5c. load, change, save a small aggregate, with each side's aggregate cache",
     ),
     _like(
+        "commands_cached",
+        "P5k. P5c with each hit checked first (load and save called apart, not update)",
+        key="commands_cached_checked",
+        peer_target=None,
+        notes=(
+            "MallBots only: a load through the cache asks the stream's head before it "
+            "hands out its copy; update (P5c) leaves that to the save.",
+        ),
+    ),
+    _like(
         "commands",
         "P5s. load, change, save a small aggregate, a snapshot every 3 events",
         key="commands_snapshots",
@@ -98,6 +108,7 @@ DURABLE_SIZES = {
     "append_one": {"appends": 300},
     "commands": {"aggregates": 100, "commands": 200},
     "commands_cached": {"aggregates": 100, "commands": 200},
+    "commands_cached_checked": {"aggregates": 100, "commands": 200},
     "commands_snapshots": {"aggregates": 100, "commands": 200},
 }
 """Fewer calls a round on a durable cluster, where each commit waits for a disk flush."""

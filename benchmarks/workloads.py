@@ -119,9 +119,12 @@ WORKLOADS: list[Workload] = [
         quick={"aggregates": 5, "commands": 20},
         against_floor=True,
         notes=(
-            "MallBots: AggregateCache in front of the store; eventsourcing: its repository "
-            "cache without fast-forward (AGGREGATE_CACHE_FASTFORWARD=n), so neither reads "
-            "the database for a load once the aggregate is in memory.",
+            "MallBots: AggregateCache in front of the store, each command run by "
+            "AggregateRepository.update; eventsourcing: its repository cache without "
+            "fast-forward (AGGREGATE_CACHE_FASTFORWARD=n), so neither reads the database "
+            "for a load once the aggregate is in memory. On PostgreSQL MallBots' save "
+            "checks the copy and update runs the command again if it was stale; the "
+            "peer's save refuses a stale copy.",
         ),
     ),
     Workload(

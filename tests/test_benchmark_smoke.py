@@ -125,6 +125,7 @@ def test_the_postgres_comparison_measures_its_workloads_on_a_throwaway_server(du
         "append_one",
         "commands",
         "commands_cached",
+        "commands_cached_checked",
         "commands_snapshots",
     ]
     results = postgres_vs_eventsourcing.run(None, 1, quick=True, with_peer=False, durable=durable)
