@@ -4,6 +4,7 @@
     python benchmarks/postgres_vs_eventsourcing.py --quick     # small sizes, 3 rounds
     python benchmarks/postgres_vs_eventsourcing.py --durable   # on a durable cluster
     python benchmarks/postgres_vs_eventsourcing.py --both      # both clusters, two tables
+    python benchmarks/postgres_vs_eventsourcing.py --delay 0.25   # as across a LAN
     python benchmarks/postgres_vs_eventsourcing.py --url postgresql://user@host/db
 
 ``benchmarks/run.py`` runs it after the DuckDB table. The same workloads as there, at
@@ -24,6 +25,11 @@ ratio. ``--durable`` starts it with all three on, as a class's server runs, wher
 every commit waits for its flush to disk; only the workloads measured against the
 INSERT are run there (:data:`DURABLE_KEYS`, at :data:`DURABLE_SIZES`, since a durable
 commit takes milliseconds). ``--both`` prints both tables; ``benchmarks/run.py`` does.
+
+Both clusters answer over the loopback, where a round trip costs tens of microseconds.
+``--delay MS`` runs the same floored workloads through a proxy that holds each message
+``MS`` milliseconds each way (:mod:`benchmarks.network_delay`), as a server across a
+network would; ``benchmarks/run.py`` adds a table at :data:`LAN_DELAY`.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import mallbots_side, postgres_floor, report, runner
+from benchmarks.network_delay import delayed, round_trip
 from benchmarks.postgres_server import server_url
 from benchmarks.workloads import Target, Workload, by_key
 from mallbots.local_postgres import missing, scratch_database
@@ -103,7 +110,11 @@ WORKLOADS: list[Workload] = [
 """The PostgreSQL workloads, in order: the DuckDB run's rows with the same keys, and
 commands with snapshots (MallBots only)."""
 DURABLE_KEYS = [w.key for w in WORKLOADS if w.against_floor]
-"""The workloads run on a durable cluster: those the issue measures against the INSERT."""
+"""The workloads run on a durable cluster or through a delay: those the issue measures
+against the INSERT."""
+LAN_DELAY = 0.25
+"""Milliseconds each way of the delayed table in ``benchmarks/run.py``: a round trip of
+about half a millisecond, as on a wired LAN."""
 DURABLE_SIZES = {
     "append_one": {"appends": 300},
     "commands": {"aggregates": 100, "commands": 200},
@@ -111,7 +122,8 @@ DURABLE_SIZES = {
     "commands_cached_checked": {"aggregates": 100, "commands": 200},
     "commands_snapshots": {"aggregates": 100, "commands": 200},
 }
-"""Fewer calls a round on a durable cluster, where each commit waits for a disk flush."""
+"""Fewer calls a round on a durable cluster, where each commit waits for a disk flush,
+and through a delay, where each round trip waits for it."""
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -126,6 +138,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="a durable throwaway cluster (fsync, synchronous commit, full-page writes on)",
     )
     durability.add_argument("--both", action="store_true", help="both clusters, two tables")
+    parser.add_argument(
+        "--delay",
+        type=float,
+        metavar="MS",
+        help="through a proxy holding each message MS milliseconds each way (floored rows)",
+    )
     return parser.parse_args(argv)
 
 
@@ -141,28 +159,37 @@ def run(
     keys: list[str] | None = None,
     with_peer: bool = True,
     durable: bool = False,
+    delay: float | None = None,
 ) -> list[report.Result]:
     """Measure the workloads named by ``keys`` (all by default) on the server at ``url``,
     or on a throwaway cluster (``durable``: flushing every commit, and only the
-    :data:`DURABLE_KEYS`); print the table. Nothing if no server can be had."""
+    :data:`DURABLE_KEYS`); ``delay``: through a proxy holding each message that many
+    milliseconds each way (only the :data:`DURABLE_KEYS` too). Print the table; nothing
+    if no server can be had."""
+    slow = (durable and url is None) or delay is not None
     workloads = [
-        w
-        for w in WORKLOADS
-        if (not keys or w.key in keys) and (not durable or url or w.key in DURABLE_KEYS)
+        w for w in WORKLOADS if (not keys or w.key in keys) and (not slow or w.key in DURABLE_KEYS)
     ]
     if not workloads:
         return []
     setting = "a durable cluster" if durable else "a cluster that flushes nothing"
     where = "the server given" if url is not None else f"a throwaway cluster, {setting}"
+    if delay is not None:
+        where += f", each message held {delay:g} ms each way"
     print(
         f"\nMallBots on PostgreSQL beside eventsourcing on PostgreSQL ({where}), {rounds} rounds\n"
     )
     if url is None and (reason := missing()) is not None:
         print(f"The PostgreSQL comparison is skipped: {reason}; or give --url.", flush=True)
         return []
-    sizes = DURABLE_SIZES if durable and url is None and not quick else {}
+    sizes = DURABLE_SIZES if slow and not quick else {}
     with server_url(url, durable=durable) as server:
-        return _run_on(server, workloads, rounds, quick, with_peer, sizes)
+        if delay is None:
+            return _run_on(server, workloads, rounds, quick, with_peer, sizes)
+        with delayed(server, delay / 1000) as through:
+            trip = round_trip(through) * 1000
+            print(f"A round trip (SELECT 1) through the delay takes {trip:.2f} ms", flush=True)
+            return _run_on(through, workloads, rounds, quick, with_peer, sizes)
 
 
 def _run_on(
@@ -219,6 +246,7 @@ def main(argv: list[str] | None = None) -> list[report.Result]:
             keys=args.only,
             with_peer=not args.mallbots_only,
             durable=durable,
+            delay=args.delay,
         )
     return results
 

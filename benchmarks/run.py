@@ -12,9 +12,10 @@ sides round by round; the table shows each side's median and the ratio. Without 
 DuckDB's floor) are measured. The PostgreSQL half
 (:mod:`benchmarks.postgres_vs_eventsourcing`) runs on a throwaway cluster unless
 ``--url`` names a server; ``--only`` selects its workloads too. On throwaway clusters
-it prints two tables: every workload on a cluster that flushes nothing (the worst case
+it prints three tables: every workload on a cluster that flushes nothing (the worst case
 for the ratios to a bare INSERT), then the single appends and commands again on a
-durable one (``--no-durable`` skips that second table).
+durable one (``--no-durable`` skips that table), and through a proxy that delays each
+message as a LAN would (``--no-delay`` skips that one).
 """
 
 from __future__ import annotations
@@ -49,6 +50,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         dest="durable",
         action="store_false",
         help="skip the PostgreSQL table on a durable throwaway cluster",
+    )
+    parser.add_argument(
+        "--no-delay",
+        dest="delay",
+        action="store_false",
+        help="skip the PostgreSQL table through a delay as across a LAN",
     )
     return parser.parse_args(argv)
 
@@ -85,14 +92,19 @@ def main(argv: list[str] | None = None) -> list[report.Result]:
     if args.postgres:
         from benchmarks import postgres_vs_eventsourcing
 
-        for durable in [False, True] if args.durable and args.url is None else [False]:
+        settings = [{}]
+        if args.durable and args.url is None:
+            settings.append({"durable": True})
+        if args.delay:
+            settings.append({"delay": postgres_vs_eventsourcing.LAN_DELAY})
+        for setting in settings:
             postgres_vs_eventsourcing.run(
                 args.url,
                 rounds,
                 quick=args.quick,
                 keys=args.only,
                 with_peer=peer is not None,
-                durable=durable,
+                **setting,
             )
     return results
 

@@ -141,3 +141,26 @@ def test_the_postgres_comparison_measures_its_workloads_on_a_throwaway_server(du
     assert "psycopg INSERT + commit() rows/s" in out
     switch = "on" if durable else "off"
     assert f"(fsync={switch}, synchronous_commit={switch}, full_page_writes={switch})" in out
+
+
+def test_the_postgres_comparison_through_a_network_delay_pays_it_on_each_round_trip(capsys):
+    """The floored workloads through a proxy that holds each message 2 ms each way: a
+    round trip takes at least 4 ms, and the INSERT floor is slowed down accordingly."""
+    from benchmarks import network_delay, postgres_vs_eventsourcing
+    from tests.postgres_support import missing, skip_or_fail
+
+    reason = missing()
+    if reason is not None:
+        skip_or_fail(reason)
+    results = postgres_vs_eventsourcing.run(
+        None, 1, quick=True, keys=["append_one"], with_peer=False, delay=2.0
+    )
+    (result,) = results
+    assert result.median("psycopg INSERT (autocommit)") < 1 / 0.004  # one round trip each
+    assert result.median("MallBots") < 1 / 0.004
+    out = capsys.readouterr().out
+    assert "each message held 2 ms each way" in out
+    trip = float(out.split("through the delay takes ")[1].split(" ms")[0])
+    assert trip >= 4.0
+    with pytest.raises(ValueError, match="negative"), network_delay.delayed("postgresql://x", -1):
+        pass
