@@ -114,7 +114,7 @@ DURABLE_KEYS = [w.key for w in WORKLOADS if w.against_floor]
 against the INSERT."""
 LAN_DELAY = 0.25
 """Milliseconds each way of the delayed table in ``benchmarks/run.py``: a round trip of
-about half a millisecond, as on a wired LAN."""
+about 0.7 ms with the proxy's own work, as on a wired LAN."""
 DURABLE_SIZES = {
     "append_one": {"appends": 300},
     "commands": {"aggregates": 100, "commands": 200},

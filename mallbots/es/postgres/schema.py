@@ -67,7 +67,7 @@ def head_sql(table: str, stream_id: str = "%s", stream_name: str = "%s") -> str:
 
     ``ORDER BY ... LIMIT 1`` reads one entry of the primary key's index. ``max()`` may
     read the whole stream: PostgreSQL chooses that plan when its statistics are those
-    of a table just created, and a 40-event stream then took 82 buffers, not 3.
+    of a table just created, and an 80-event stream then took 82 buffers, not 3.
     """
     return (
         f"SELECT stream_version FROM {table} "
