@@ -50,6 +50,7 @@ def test_the_script_runs_from_the_command_line():
     assert "MallBots" in done.stdout and "DuckDB INSERT" in done.stdout
     assert "on PostgreSQL (a throwaway cluster, a cluster that flushes nothing)" in done.stdout
     assert "a durable cluster" not in done.stdout
+    assert "each message held 0.25 ms each way" in done.stdout  # as across a LAN
 
 
 def test_the_simulator_benchmark_times_a_run_and_its_stages():
