@@ -12,7 +12,7 @@ import mallbots.es.projection as projection_module
 from mallbots.es import AggregateEvent, EventLog, Projection, RowBuffer, RowProjection, on
 from mallbots.es.projector import Projector
 from tests.es_support import Bank
-from tests.test_projections import busy_bank_on
+from tests.test_projections import busy_bank_on, busy_bank_projected_inline
 from tests.test_set_based import Movements
 
 
@@ -59,11 +59,7 @@ def movements_in_the_log(bank: Bank) -> list[tuple]:
 
 
 def test_a_projection_of_plain_sql_runs_inline_caught_up_and_rebuilt_alike(db):
-    bank = Bank(db, every=None)
-    inline = Projector(db, EventLog(db, bank.registry))
-    inline.add(Ledger("inline"))
-    bank.dispatcher.subscribe(inline.handle)
-    busy_bank_on(bank)
+    bank = busy_bank_projected_inline(db, Ledger("inline"))
     expected = movements_in_the_log(bank)
     assert len(expected) == 38  # 29 deposits, 9 withdrawals
     for schema, batch in (("pairs", 2), ("whole", 1000)):
@@ -100,11 +96,7 @@ class Totals(RowProjection):
 def test_a_row_no_event_announced_is_read_and_changed_all_the_same(db):
     """The whole-bank row is fetched alone when a handler asks for it, inline (a row per
     save) or caught up in batches, and ends as the sum of every account's balance."""
-    bank = Bank(db, every=None)
-    inline = Projector(db, EventLog(db, bank.registry))
-    inline.add(Totals("inline"))
-    bank.dispatcher.subscribe(inline.handle)
-    busy_bank_on(bank)
+    bank = busy_bank_projected_inline(db, Totals("inline"))
     late = bank.open_account("a6")  # opened after money moved: the bank's row stands
     late.deposit(Decimal("2"))
     bank.accounts.save(late)
@@ -121,11 +113,7 @@ def test_a_row_no_event_announced_is_read_and_changed_all_the_same(db):
 def test_rows_found_through_find_by_are_rewritten_by_every_commit_of_a_catch_up(db):
     """Later commits rewrite rows earlier ones wrote (deleted by rowid, appended again):
     each commit of ten events changes more rows than are written in place."""
-    bank = Bank(db, every=None)
-    inline = Projector(db, EventLog(db, bank.registry))
-    inline.add(Movements("inline"))
-    bank.dispatcher.subscribe(inline.handle)
-    busy_bank_on(bank)
+    bank = busy_bank_projected_inline(db, Movements("inline"))
     expected = db.execute("SELECT * FROM inline.movements ORDER BY id, kind").fetchall()
     later = Projector(db, EventLog(db, bank.registry), batch_size=5, commit_every=10)
     later.add(Movements("commits"), inline=False)
@@ -148,11 +136,7 @@ class Savers(RowProjection):
 
 
 def test_a_table_of_only_its_key_is_written_row_by_row_and_in_batches_alike(db):
-    bank = Bank(db, every=None)
-    inline = Projector(db, EventLog(db, bank.registry))
-    inline.add(Savers("inline"))
-    bank.dispatcher.subscribe(inline.handle)
-    busy_bank_on(bank)
+    bank = busy_bank_projected_inline(db, Savers("inline"))
     later = Projector(db, EventLog(db, bank.registry), batch_size=50)
     later.add(Savers("batch"), inline=False)
     later.catch_up()

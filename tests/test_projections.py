@@ -75,6 +75,17 @@ def busy_bank_on(bank: Bank) -> None:
             bank.accounts.save(account)
 
 
+def busy_bank_projected_inline(db, projection) -> Bank:
+    """A bank whose dispatcher keeps ``projection`` up to date inline, after the busy
+    script (:func:`busy_bank_on`)."""
+    bank = Bank(db, every=None)
+    projector = Projector(db, EventLog(db, bank.registry))
+    projector.add(projection)
+    bank.dispatcher.subscribe(projector.handle)
+    busy_bank_on(bank)
+    return bank
+
+
 @pytest.mark.parametrize("stop_after", [0, 1, 2, 3, 5, 8])
 def test_a_projection_stopped_after_any_batch_resumes_to_the_same_read_model(db, stop_after):
     bank = Bank(db, every=None)

@@ -19,7 +19,12 @@ from mallbots.stores import (
     IncreaseProductPrice,
 )
 from tests.es_support import Balances, Bank
-from tests.test_projections import busy_bank_on, projector_for, read_model
+from tests.test_projections import (
+    busy_bank_on,
+    busy_bank_projected_inline,
+    projector_for,
+    read_model,
+)
 from tests.test_shop import busy_day, tables_of
 
 
@@ -153,11 +158,7 @@ class Movements(RowProjection):
 def test_rows_found_through_find_by_are_written_in_place_or_in_batches_alike(db):
     """Inline, each event changes a row or two (updated, inserted or deleted by rowid);
     a catch-up writes two events' rows, or many at once: all keep the rows of an id apart."""
-    bank = Bank(db, every=None)
-    projector = Projector(db, EventLog(db, bank.registry))
-    projector.add(Movements("inline"))
-    bank.dispatcher.subscribe(projector.handle)
-    busy_bank_on(bank)
+    bank = busy_bank_projected_inline(db, Movements("inline"))
     rows = db.execute("SELECT * FROM inline.movements ORDER BY id, kind").fetchall()
     expected = []
     for n in range(6):
