@@ -54,6 +54,13 @@ FLOOR_NOTE = (
     "default transaction, execute then commit() (BEGIN, INSERT, COMMIT)"
 )
 
+CEILING_NOTE = (
+    "The most a command that reads before it writes can reach on this server: a bare "
+    "command, its two statements in psycopg with nothing between them (read the "
+    "stream's last three events; insert the next, its position claimed from the log's "
+    "counter, autocommitted). No decoding, aggregate or concurrency check"
+)
+
 
 def _like(key: str, title: str, /, **changes) -> Workload:
     """The DuckDB run's (first) workload ``key`` under a PostgreSQL title: the same sizes
@@ -219,7 +226,7 @@ def _run_on(
     results = runner.measure_all(
         workloads,
         sides,
-        floors,
+        [*floors, postgres_floor.BARE_COMMAND],
         rounds,
         quick=quick,
         sizes=sizes,
@@ -229,6 +236,11 @@ def _run_on(
     print()
     floor_names = [floor.NAME for floor in floors]
     print(report.tables(results, names, floor_names, quick=quick, floor_note=FLOOR_NOTE))
+    bound = report.ceiling_table(
+        results, names[0], postgres_floor.BARE_COMMAND.NAME, postgres_floor.TRANSACTION.NAME
+    )
+    if bound:
+        print(f"\n{CEILING_NOTE}:\n\n{bound}")
     return results
 
 

@@ -185,5 +185,29 @@ def tables(
     return "\n".join(lines)
 
 
+def ceiling_table(results: list[Result], mallbots: str, ceiling: str, floor: str) -> str:
+    """Each workload measured on ``ceiling`` (the least work that workload can be): what
+    share of it MallBots reaches, and what share of ``floor`` it reaches itself."""
+    bounded = [r for r in results if r.median(ceiling) is not None]
+    if not bounded:
+        return ""
+    header = ["workload", mallbots, ceiling, f"{mallbots} / it", f"it / {floor}"]
+    lines = [_row(header), _row(["---"] * len(header))]
+    for result in bounded:
+        unit = result.workload.unit
+        lines.append(
+            _row(
+                [
+                    result.workload.title,
+                    f"{figure(result.median(mallbots), unit)} {unit}",
+                    f"{figure(result.median(ceiling), unit)} {unit}",
+                    ratio(result.ratio(mallbots, ceiling)),
+                    ratio(result.ratio(ceiling, floor)),
+                ]
+            )
+        )
+    return "\n".join(lines)
+
+
 def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"

@@ -135,11 +135,14 @@ def test_the_postgres_comparison_measures_its_workloads_on_a_throwaway_server(du
     )
     assert [r.workload.key for r in results] == expected
     floors = {floor.NAME for floor in postgres_floor.FLOORS}
+    bare = postgres_floor.BARE_COMMAND.NAME
     for result in results:
         assert result.median("MallBots") > 0
         assert (floors <= set(result.figures)) == result.workload.against_floor
+        assert (bare in result.figures) == (result.workload.key in postgres_floor.COMMAND_KEYS)
     out = capsys.readouterr().out
     assert "psycopg INSERT + commit() rows/s" in out
+    assert f"| MallBots | {bare} | MallBots / it | it / psycopg INSERT + commit() |" in out
     switch = "on" if durable else "off"
     assert f"(fsync={switch}, synchronous_commit={switch}, full_page_writes={switch})" in out
 
