@@ -36,6 +36,15 @@ positions missing while the server lists a new table stops before them (see
 
 The server's mall has an id (``mallbots.mall``), and the mirror remembers it: a
 read-model file made for one mall is refused by another, rather than mixing logs.
+
+A mall's database may move to another server (``pg_dump``, then ``pg_restore``): the
+same mall id and log, but other transaction ids, so the snapshot the tables were copied
+in means nothing there (a fresh server's ids are lower: every later change would look
+old, and be missed). The mirror remembers which server (its ``system_identifier``) the
+snapshot is of; the probe reads it each time, and on another server the tables are
+copied whole once. A file whose head is past the server's log, or whose event at its
+head is not the server's (a server restored from an older backup, then written to), is
+refused at open: its read models hold events the server no longer has.
 """
 
 from __future__ import annotations
@@ -67,12 +76,32 @@ _FEW = 8
 
 class Behind(NamedTuple):
     """What a mirror lacks: the positions ``(after, up_to]`` of the log, and whether
-    tracked tables moved since the server snapshot ``since`` they were copied in."""
+    tracked tables moved since the server snapshot ``since`` they were copied in (None:
+    never, or on another server)."""
 
     after: int
     up_to: int
     since: str | None
     tables: bool
+
+
+class MirrorState(NamedTuple):
+    """The mirror's row: the last position copied, the server snapshot the tables were
+    copied in, and the server that snapshot is of (its ``system_identifier``)."""
+
+    head: int
+    snapshot: str | None
+    server: str | None
+
+
+class Probe(NamedTuple):
+    """The server now: the log's committed head, its snapshot, its identifier, and the
+    tracked tables that moved since the mirror's snapshot (all, on another server)."""
+
+    committed: int
+    snapshot: str
+    server: str
+    moved: list[str]
 
 
 class MirrorMismatchError(EventSourcingError):
@@ -111,10 +140,47 @@ class LogMirror:
                     "mall's read models, or none (they are then kept in memory); nothing "
                     "was changed"
                 )
-            # The server snapshot its tables were copied in (a file from before has none).
-            cursor.execute(f"ALTER TABLE {MIRROR_TABLE} ADD COLUMN IF NOT EXISTS snapshot VARCHAR")
+            # The server snapshot its tables were copied in, and the server that snapshot
+            # is of (a file from before has neither: its tables are copied whole once).
+            for column in ("snapshot", "server"):
+                cursor.execute(
+                    f"ALTER TABLE {MIRROR_TABLE} ADD COLUMN IF NOT EXISTS {column} VARCHAR"
+                )
         self.tables = TableMirror(source, target)
         self.add_new_tables()
+        self._refuse_a_log_that_went_back()
+
+    def _refuse_a_log_that_went_back(self) -> None:
+        """Refuse a file whose head the server's log does not hold as the file does: the
+        server was restored from an earlier state, so the read models hold events it no
+        longer has, and new events would take their positions unseen."""
+        head = self.head
+        if head == 0:
+            return
+        (committed,) = self.source.execute(f"SELECT last_position FROM {POSITION_TABLE}").fetchone()
+        mine = self._event_id_at(head)
+        theirs = self._fetch(list(self.source.log_tables), head - 1, head)
+        if committed >= head and theirs and str(theirs[0][COLUMNS.index("event_id") + 1]) == mine:
+            return
+        where = f"{self.target.path} holds the read models of this mall up to position {head:,}"
+        if committed < head:
+            found = f"the log at {shown_url(self.source.url)} ends at {committed:,}"
+        else:
+            found = f"the event at that position on {shown_url(self.source.url)} is another"
+        raise MirrorMismatchError(
+            f"{where}, but {found}: the server was restored from an earlier state. Give a "
+            "new file for the read models, or none (they are then built again from the "
+            "log); nothing was changed"
+        )
+
+    def _event_id_at(self, position: int) -> str | None:
+        """The id of the mirrored event at ``position`` (in any of the mirror's tables)."""
+        union = " UNION ALL ".join(
+            f"SELECT event_id::VARCHAR FROM {table} WHERE position = $1"
+            for table in self.target.log_tables
+        )
+        row = self.target.execute(union, [position]).fetchone() if union else None
+        return None if row is None else row[0]
 
     def add_new_tables(self) -> tuple[str, ...]:
         """Make the server's event tables that the mirror lacks (others' modules add some);
@@ -135,22 +201,31 @@ class LogMirror:
     @property
     def head(self) -> int:
         """The last position copied (committed in DuckDB, or in this thread's transaction)."""
-        return self._state()[0]
+        return self._state().head
 
-    def _state(self) -> tuple[int, str | None]:
-        """The last position copied, and the server snapshot the tables were copied in."""
-        state = self.target.parsed(f"SELECT position, snapshot FROM {MIRROR_TABLE}")
-        return self.target.execute(state).fetchone()
+    def _state(self) -> MirrorState:
+        """The mirror's row (committed in DuckDB, or in this thread's transaction)."""
+        state = self.target.parsed(f"SELECT position, snapshot, server FROM {MIRROR_TABLE}")
+        return MirrorState(*self.target.execute(state).fetchone())
 
-    def _probe(self, since: str | None) -> tuple[int, str, list[str]]:
-        """One query: the log's committed head, the server's snapshot, and which tracked
-        tables hold rows not visible in the snapshot ``since``."""
-        committed, snapshot, tracked, flags = self.source.execute(
-            f"SELECT last_position, pg_current_snapshot()::text, {self.tables.probe_sql(since)} "
-            f"FROM {POSITION_TABLE}",
+    def _probe(self, state: MirrorState) -> Probe:
+        """One query: the log's committed head, the server's snapshot and identifier, and
+        which tracked tables hold rows not visible in the mirror's snapshot (every table,
+        if that snapshot is of another server, or there is none)."""
+        since = state.snapshot
+        committed, snapshot, server, tracked, flags = self.source.execute(
+            f"SELECT last_position, pg_current_snapshot()::text, "
+            "(SELECT system_identifier::text FROM pg_control_system()), "
+            f"{self.tables.probe_sql(since)} FROM {POSITION_TABLE}",
             {"since": since},
         ).fetchone()
-        return committed, snapshot, self.tables.moved(since, tracked, flags)
+        if server != state.server:
+            since = None
+        return Probe(committed, snapshot, server, self.tables.moved(since, tracked, flags))
+
+    def _since(self, state: MirrorState, probe: Probe) -> str | None:
+        """The snapshot the tables were copied in, if it is of the server probed."""
+        return state.snapshot if state.server == probe.server else None
 
     def behind(self) -> Behind | None:
         """What the server has committed and the mirror lacks (positions ``(after,
@@ -161,12 +236,12 @@ class LogMirror:
         The counter is read first, the tables after: a table holding a committed
         event was listed before that event committed.
         """
-        head, since = self._state()
-        committed, _, moved = self._probe(since)
-        if committed <= head and not moved:
+        state = self._state()
+        probe = self._probe(state)
+        if probe.committed <= state.head and not probe.moved:
             return None
         self.add_new_tables()
-        return Behind(head, committed, since, bool(moved))
+        return Behind(state.head, probe.committed, self._since(state, probe), bool(probe.moved))
 
     def copy(self, behind: Behind) -> int:
         """Copy what :meth:`behind` found, in the target's transaction (its own, or the
@@ -191,7 +266,9 @@ class LogMirror:
                     cursor, self._copy_events(cursor, tables, behind.after, behind.up_to)
                 )
             with self._snapshot():
-                committed, snapshot, moved = self._probe(behind.since)
+                committed, snapshot, server, moved = self._probe(
+                    self._state()._replace(snapshot=behind.since)
+                )
                 if not set(self.source.refresh_log_tables()) <= set(tables):
                     # A table new since the tables were listed: the events up to what
                     # behind() saw come now; the rest, and the rows that go with them,
@@ -203,8 +280,10 @@ class LogMirror:
                 # Every table of this state of the server is listed: no position is missing.
                 self._copy_events(cursor, tables, behind.after, committed)
                 self.tables.apply(cursor, self.tables.fetch(moved, behind.since))
-            copied = self.target.parsed(f"UPDATE {MIRROR_TABLE} SET position = $1, snapshot = $2")
-            cursor.execute(copied, [committed, snapshot])
+            copied = self.target.parsed(
+                f"UPDATE {MIRROR_TABLE} SET position = $1, snapshot = $2, server = $3"
+            )
+            cursor.execute(copied, [committed, snapshot, server])
         return committed
 
     def _advance(self, cursor, head: int) -> int:
