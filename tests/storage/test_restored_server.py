@@ -16,7 +16,8 @@ import pytest
 
 from mallbots.app import MallBots
 from mallbots.customers import RegisterCustomer
-from mallbots.es.postgres.mirror import MirrorMismatchError
+from mallbots.es import Database
+from mallbots.es.postgres.mirror import MIRROR_TABLE, MirrorMismatchError
 from mallbots.local_postgres import binaries, throwaway_cluster
 from mallbots.stores import CreateStore
 
@@ -77,6 +78,8 @@ def test_a_read_model_file_ahead_of_a_log_restored_from_an_older_backup_is_refus
         dump = _dump(postgres_url, tmp_path / "older.dump")
         shop.execute(CreateStore("Kiosk", "Level 2"))  # in the file, not in the backup
         head = shop.log.head()
+    with Database.open(models) as database:  # a file from before servers were told apart
+        database.execute(f"ALTER TABLE {MIRROR_TABLE} DROP COLUMN server")
     with postgres_cluster.database("restored") as restored:
         _restore(dump, restored)
         before = models.read_bytes()

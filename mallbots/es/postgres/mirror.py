@@ -140,6 +140,8 @@ class LogMirror:
                     "mall's read models, or none (they are then kept in memory); nothing "
                     "was changed"
                 )
+            (head,) = cursor.execute(f"SELECT position FROM {MIRROR_TABLE}").fetchone()
+            self._refuse_a_log_that_went_back(head)
             # The server snapshot its tables were copied in, and the server that snapshot
             # is of (a file from before has neither: its tables are copied whole once).
             for column in ("snapshot", "server"):
@@ -148,18 +150,17 @@ class LogMirror:
                 )
         self.tables = TableMirror(source, target)
         self.add_new_tables()
-        self._refuse_a_log_that_went_back()
 
-    def _refuse_a_log_that_went_back(self) -> None:
-        """Refuse a file whose head the server's log does not hold as the file does: the
-        server was restored from an earlier state, so the read models hold events it no
-        longer has, and new events would take their positions unseen."""
-        head = self.head
+    def _refuse_a_log_that_went_back(self, head: int) -> None:
+        """Refuse a file whose ``head`` the server's log does not hold as the file does:
+        the server was restored from an earlier state, so the read models hold events it
+        no longer has, and new events would take their positions unseen."""
         if head == 0:
             return
         (committed,) = self.source.execute(f"SELECT last_position FROM {POSITION_TABLE}").fetchone()
-        mine = self._event_id_at(head)
-        theirs = self._fetch(list(self.source.log_tables), head - 1, head)
+        tables = list(self.source.refresh_log_tables())
+        mine = self._event_id_at(head, [table for table in tables if self.target.has_table(table)])
+        theirs = self._fetch(tables, head - 1, head)
         if committed >= head and theirs and str(theirs[0][COLUMNS.index("event_id") + 1]) == mine:
             return
         where = f"{self.target.path} holds the read models of this mall up to position {head:,}"
@@ -173,11 +174,10 @@ class LogMirror:
             "log); nothing was changed"
         )
 
-    def _event_id_at(self, position: int) -> str | None:
-        """The id of the mirrored event at ``position`` (in any of the mirror's tables)."""
+    def _event_id_at(self, position: int, tables: list[str]) -> str | None:
+        """The id of the mirrored event at ``position``, in any of ``tables``."""
         union = " UNION ALL ".join(
-            f"SELECT event_id::VARCHAR FROM {table} WHERE position = $1"
-            for table in self.target.log_tables
+            f"SELECT event_id::VARCHAR FROM {table} WHERE position = $1" for table in tables
         )
         row = self.target.execute(union, [position]).fetchone() if union else None
         return None if row is None else row[0]
