@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from mallbots.app import MallBots
-from mallbots.customers import RegisterCustomer
+from mallbots.customers import DisableCustomer, RegisterCustomer
 from mallbots.es import Database
 from mallbots.es.postgres.mirror import MIRROR_TABLE, MirrorMismatchError
 from mallbots.local_postgres import binaries, throwaway_cluster
@@ -44,12 +44,17 @@ def _customers(shop: MallBots) -> list[str]:
     return [name for (name,) in rows.fetchall()]
 
 
+def _enabled(shop: MallBots) -> dict[str, bool]:
+    rows = shop.database.execute("SELECT name, enabled FROM customers.customers")
+    return dict(rows.fetchall())
+
+
 def test_a_read_model_file_follows_its_mall_restored_on_a_fresh_server(postgres_url, tmp_path):
     """A fresh server's transaction ids are lower than the old one's: a change made there
     must still reach the file's copy of the plain tables, not look older than it."""
     models = tmp_path / "models.duckdb"
     with MallBots.open(postgres_url, seed=1, read_models=models) as shop:
-        shop.execute(RegisterCustomer("Ada", "555-0100"))
+        ada = shop.execute(RegisterCustomer("Ada", "555-0100"))
         with psycopg.connect(postgres_url, autocommit=True) as burner:
             for _ in range(1500):  # a busy class's server: far past a fresh one's ids
                 burner.execute("SELECT pg_current_xact_id()")
@@ -61,10 +66,13 @@ def test_a_read_model_file_follows_its_mall_restored_on_a_fresh_server(postgres_
         with MallBots.open(moved, read_models=models) as shop:
             assert _customers(shop) == ["Ada", "Bob"]
             shop.execute(RegisterCustomer("Cy", "555-0102"))
+            shop.execute(DisableCustomer(ada))  # a key the old server wrote last
             shop.execute(CreateStore("Kiosk", "Level 2"))
             assert _customers(shop) == ["Ada", "Bob", "Cy"]
+            assert _enabled(shop) == {"Ada": False, "Bob": True, "Cy": True}
             assert set(shop.read_model("stores.stores")["name"]) == {"Corner", "Kiosk"}
             assert shop.stores.application.mall.find(store).name == "Corner"
+            assert shop._read_side.mirror.behind() is None  # copied whole once, not each time
         with MallBots.open(moved, read_models=models) as reopened:
             assert _customers(reopened) == ["Ada", "Bob", "Cy"]
 

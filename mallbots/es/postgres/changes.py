@@ -21,7 +21,11 @@ finds what changed since in one index range: the keys whose ``xid`` is at least
 ``S``'s oldest running transaction and not visible in ``S``. Read in a later snapshot,
 those are exactly the keys written by transactions that committed after ``S``: a
 transaction in progress at ``S`` is found once it commits, one that rolls back is never
-found.
+found. The range ends at the reader's own snapshot's next transaction id: no
+transaction of this server has written an id past it, so a row beyond it came from
+another server, restored from its dump (where ids ran higher), and is left out rather
+than found changed at every read until this server's ids catch up (a reader that moves
+server copies every table whole once, see :mod:`mallbots.es.postgres.mirror`).
 
 :func:`tracked_table_sql` is run with every tracked table's creation. It makes the
 change table and triggers if the table has none (a new table; one dropped and created
@@ -126,9 +130,11 @@ def changes_table(table: str) -> str:
 
 def changed_since(table: str, snapshot: str = "%(since)s") -> str:
     """SQL for the keys of ``table`` written by transactions not visible in the snapshot
-    ``since`` (a ``pg_snapshot``'s text): an index range, then a visibility check."""
+    ``since`` (a ``pg_snapshot``'s text), and by this server: an index range, then a
+    visibility check."""
     return (
         f"SELECT * FROM {changes_table(table)} AS c "
         f"WHERE c.xid >= pg_snapshot_xmin({snapshot}::pg_snapshot) "
+        "AND c.xid < pg_snapshot_xmax(pg_current_snapshot()) "
         f"AND NOT pg_visible_in_snapshot(c.xid, {snapshot}::pg_snapshot)"
     )
