@@ -17,7 +17,9 @@ import pytest
 from mallbots.app import MallBots
 from mallbots.customers import DisableCustomer, RegisterCustomer
 from mallbots.es import Database
+from mallbots.es.postgres import SessionEndedError
 from mallbots.es.postgres.mirror import MIRROR_TABLE, MirrorMismatchError
+from mallbots.es.postgres.schema import POSITION_TABLE
 from mallbots.local_postgres import binaries, throwaway_cluster
 from mallbots.stores import CreateStore
 
@@ -34,8 +36,8 @@ def _dump(url: str, to: Path) -> Path:
     return to
 
 
-def _restore(dump: Path, url: str) -> None:
-    subprocess.run([_client("pg_restore"), "--dbname", url, str(dump)], check=True)
+def _restore(dump: Path, url: str, *options: str) -> None:
+    subprocess.run([_client("pg_restore"), *options, "--dbname", url, str(dump)], check=True)
 
 
 def _customers(shop: MallBots) -> list[str]:
@@ -87,7 +89,7 @@ def test_a_read_model_file_ahead_of_a_log_restored_from_an_older_backup_is_refus
         shop.execute(CreateStore("Kiosk", "Level 2"))  # in the file, not in the backup
         head = shop.log.head()
     with Database.open(models) as database:  # a file from before servers were told apart
-        database.execute(f"ALTER TABLE {MIRROR_TABLE} DROP COLUMN server")
+        database.execute(f"ALTER TABLE {MIRROR_TABLE} DROP COLUMN snapshot_of")
     with postgres_cluster.database("restored") as restored:
         _restore(dump, restored)
         before = models.read_bytes()
@@ -102,3 +104,36 @@ def test_a_read_model_file_ahead_of_a_log_restored_from_an_older_backup_is_refus
         assert models.read_bytes() == before  # nothing was changed
         with MallBots.open(restored, read_models=tmp_path / "new.duckdb") as shop:
             assert set(shop.read_model("stores.stores")["name"]) == {"Corner", "Stall", "Booth"}
+
+
+@pytest.mark.parametrize("how", ["in place", "as a new database of the same name"])
+def test_a_running_shop_refuses_its_mall_put_back_to_an_earlier_state(
+    postgres_cluster, postgres_url, tmp_path, how
+):
+    """An instructor puts the mall back to a backup while a student's kernel runs: the
+    student's next command is refused before it writes, rather than its read models
+    keeping events the log no longer has (and missing those that take their places)."""
+    models = tmp_path / "models.duckdb"
+    with MallBots.open(postgres_url, seed=1, read_models=models) as shop:
+        shop.execute(CreateStore("Corner", "Level 1"))
+        dump = _dump(postgres_url, tmp_path / "older.dump")
+        shop.execute(CreateStore("Kiosk", "Level 2"))
+        if how == "in place":
+            _restore(dump, postgres_url, "--clean", "--if-exists")
+        else:
+            name = postgres_url.rsplit("/", 1)[1]
+            with psycopg.connect(postgres_cluster.url(), autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE {name} WITH (FORCE)")  # ends the shop's sessions
+                admin.execute(f"CREATE DATABASE {name}")
+            _restore(dump, postgres_url)
+            with MallBots.open(postgres_url, seed=2) as elsewhere:  # the class carries on
+                elsewhere.execute(CreateStore("Stall", "Level 3"))
+                elsewhere.execute(CreateStore("Booth", "Level 4"))
+        with pytest.raises((MirrorMismatchError, SessionEndedError)) as first:
+            shop.execute(CreateStore("Late", "Level 5"))
+        if first.type is SessionEndedError:  # the server ended it; the next one reconnects
+            with pytest.raises(MirrorMismatchError, match="restored from an earlier state"):
+                shop.execute(CreateStore("Late", "Level 5"))
+        with psycopg.connect(postgres_url) as server:
+            (last,) = server.execute(f"SELECT last_position FROM {POSITION_TABLE}").fetchone()
+        assert last == (1 if how == "in place" else 3)  # refused before it wrote

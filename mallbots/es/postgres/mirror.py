@@ -37,15 +37,19 @@ positions missing while the server lists a new table stops before them (see
 The server's mall has an id (``mallbots.mall``), and the mirror remembers it: a
 read-model file made for one mall is refused by another, rather than mixing logs.
 
-A mall's database may move to another server (``pg_dump``, then ``pg_restore``): the
-same mall id and log, but other transaction ids, so the snapshot the tables were copied
-in means nothing there (a fresh server's ids are lower: every later change would look
-old, and be missed). The mirror remembers which server (its ``system_identifier``) the
-snapshot is of, in the file and, once read at open, in memory (the file has one
-writing process); the probe reads the server's each time, and on another server the
-tables are copied whole once. A file whose head is past the server's log, or whose event at its
-head is not the server's (a server restored from an older backup, then written to), is
-refused at open: its read models hold events the server no longer has.
+A mall's database may be dumped and restored (``pg_dump``, then ``pg_restore``): on
+another server, or as a new database on the same one (a class's mall put back to where
+a lesson began, a mall cloned for a second class). The mall id and the log come along,
+but a snapshot taken of the old database says nothing of the new one's transactions
+(on a fresh server every later change would look older than it, and be missed). So
+the mirror remembers which database its snapshot is of (the server's
+``system_identifier`` and the database's oid): in the file, and in memory once read at
+open (the file has one writing process). The probe reads the database's each time;
+on another, the tables are copied whole once, and the log is checked first: a file
+whose head is past the log, or whose event at its head is not the log's (a backup
+older than the file, then written to), is refused, at open or at the catch-up that
+finds the database changed, since its read models hold events the log no longer has
+and new events would take their positions unseen.
 """
 
 from __future__ import annotations
@@ -78,7 +82,7 @@ _FEW = 8
 class Behind(NamedTuple):
     """What a mirror lacks: the positions ``(after, up_to]`` of the log, and whether
     tracked tables moved since the server snapshot ``since`` they were copied in (None:
-    never, or on another server)."""
+    never, or of another database)."""
 
     after: int
     up_to: int
@@ -95,13 +99,21 @@ class MirrorState(NamedTuple):
 
 
 class Probe(NamedTuple):
-    """The server now: the log's committed head, its snapshot, its identifier, and the
-    tracked tables that moved since the mirror's snapshot (all, on another server)."""
+    """The server now: the log's committed head, its snapshot, which database it is, and
+    the tracked tables that moved since the mirror's snapshot (all, on another)."""
 
     committed: int
     snapshot: str
-    server: str
+    database: str
     moved: list[str]
+
+
+DATABASE_IDENTITY = (
+    "(SELECT system_identifier::text FROM pg_control_system()) || '/' || "
+    "(SELECT oid::text FROM pg_database WHERE datname = current_database())"
+)
+"""SQL for which database this is: its server's ``system_identifier`` (made by
+``initdb``, readable by any role) and its oid there (new with each ``CREATE DATABASE``)."""
 
 
 class MirrorMismatchError(EventSourcingError):
@@ -142,25 +154,29 @@ class LogMirror:
                 )
             (head,) = cursor.execute(f"SELECT position FROM {MIRROR_TABLE}").fetchone()
             self._refuse_a_log_that_went_back(head)
-            # The server snapshot its tables were copied in, and the server that snapshot
-            # is of (a file from before has neither: its tables are copied whole once).
-            for column in ("snapshot", "server"):
+            # The server snapshot its tables were copied in, and the database that
+            # snapshot is of (a file from before has neither: its tables are copied whole
+            # once).
+            for column in ("snapshot", "snapshot_of"):
                 cursor.execute(
                     f"ALTER TABLE {MIRROR_TABLE} ADD COLUMN IF NOT EXISTS {column} VARCHAR"
                 )
-            # The server the committed snapshot is of, kept in memory: each catch-up
+            # The database the committed snapshot is of, kept in memory: each catch-up
             # compares it with the server's, and a third column read from DuckDB cost
             # 15-35 us of a 320 us catch-up.
-            (self._snapshot_server,) = cursor.execute(
-                f"SELECT server FROM {MIRROR_TABLE}"
+            (self._snapshot_of,) = cursor.execute(
+                f"SELECT snapshot_of FROM {MIRROR_TABLE}"
             ).fetchone()
+        self._log_checked_in: str | None = None
+        """The database whose log was last found to hold the file's head (checked once
+        for each database the probe finds that is not the snapshot's)."""
         self.tables = TableMirror(source, target)
         self.add_new_tables()
 
     def _refuse_a_log_that_went_back(self, head: int) -> None:
         """Refuse a file whose ``head`` the server's log does not hold as the file does:
-        the server was restored from an earlier state, so the read models hold events it
-        no longer has, and new events would take their positions unseen."""
+        the database was restored from an earlier state, so the read models hold events
+        it no longer has, and new events would take their positions unseen."""
         if head == 0:
             return
         (committed,) = self.source.execute(f"SELECT last_position FROM {POSITION_TABLE}").fetchone()
@@ -175,7 +191,7 @@ class LogMirror:
         else:
             found = f"the event at that position on {shown_url(self.source.url)} is another"
         raise MirrorMismatchError(
-            f"{where}, but {found}: the server was restored from an earlier state. Give a "
+            f"{where}, but {found}: the mall was restored from an earlier state. Give a "
             "new file for the read models, or none (they are then built again from the "
             "log); nothing was changed"
         )
@@ -215,26 +231,26 @@ class LogMirror:
         return MirrorState(*self.target.execute(state).fetchone())
 
     def _probe(self, state: MirrorState) -> Probe:
-        """One query: the log's committed head, the server's snapshot and identifier, and
-        which tracked tables hold rows not visible in the mirror's snapshot (every table,
-        if that snapshot is of another server, or there is none)."""
+        """One query: the log's committed head, the server's snapshot, which database this
+        is, and which tracked tables hold rows not visible in the mirror's snapshot
+        (every table, if that snapshot is of another database, or there is none)."""
         since = state.snapshot
-        committed, snapshot, server, tracked, flags = self.source.execute(
+        committed, snapshot, database, tracked, flags = self.source.execute(
             f"SELECT last_position, pg_current_snapshot()::text, "
-            "(SELECT system_identifier::text FROM pg_control_system()), "
+            f"{DATABASE_IDENTITY}, "
             f"{self.tables.probe_sql(since)} FROM {POSITION_TABLE}",
             {"since": since},
         ).fetchone()
-        if server != self._snapshot_server:
+        if database != self._snapshot_of:
             since = None
-        return Probe(committed, snapshot, server, self.tables.moved(since, tracked, flags))
+        return Probe(committed, snapshot, database, self.tables.moved(since, tracked, flags))
 
     def _since(self, state: MirrorState, probe: Probe) -> str | None:
-        """The snapshot the tables were copied in, if it is of the server probed (after
-        a copy in this transaction that moved to another server, not yet: such a
-        snapshot counts as another server's until it commits, so the tables are copied
-        whole again, never too little)."""
-        return state.snapshot if self._snapshot_server == probe.server else None
+        """The snapshot the tables were copied in, if it is of the database probed (after
+        a copy in this transaction that moved to another database, not yet: such a
+        snapshot counts as another database's until it commits, so the tables are
+        copied whole again, never too little)."""
+        return state.snapshot if self._snapshot_of == probe.database else None
 
     def behind(self) -> Behind | None:
         """What the server has committed and the mirror lacks (positions ``(after,
@@ -247,6 +263,12 @@ class LogMirror:
         """
         state = self._state()
         probe = self._probe(state)
+        if probe.committed < state.head or probe.database not in (
+            self._snapshot_of,
+            self._log_checked_in,
+        ):  # the log went back, or the database changed, since this mirror last looked
+            self._refuse_a_log_that_went_back(state.head)
+            self._log_checked_in = probe.database
         if probe.committed <= state.head and not probe.moved:
             return None
         self.add_new_tables()
@@ -275,7 +297,7 @@ class LogMirror:
                     cursor, self._copy_events(cursor, tables, behind.after, behind.up_to)
                 )
             with self._snapshot():
-                committed, snapshot, server, moved = self._probe(
+                committed, snapshot, database, moved = self._probe(
                     self._state()._replace(snapshot=behind.since)
                 )
                 if not set(self.source.refresh_log_tables()) <= set(tables):
@@ -290,10 +312,10 @@ class LogMirror:
                 self._copy_events(cursor, tables, behind.after, committed)
                 self.tables.apply(cursor, self.tables.fetch(moved, behind.since))
             copied = self.target.parsed(
-                f"UPDATE {MIRROR_TABLE} SET position = $1, snapshot = $2, server = $3"
+                f"UPDATE {MIRROR_TABLE} SET position = $1, snapshot = $2, snapshot_of = $3"
             )
-            cursor.execute(copied, [committed, snapshot, server])
-            self.target.after_commit(lambda: setattr(self, "_snapshot_server", server))
+            cursor.execute(copied, [committed, snapshot, database])
+            self.target.after_commit(lambda: setattr(self, "_snapshot_of", database))
         return committed
 
     def _advance(self, cursor, head: int) -> int:
