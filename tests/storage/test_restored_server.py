@@ -47,6 +47,7 @@ def _customers(shop: MallBots) -> list[str]:
 
 
 def _enabled(shop: MallBots) -> dict[str, bool]:
+    """Whether each customer is enabled, by name, in the shop's read side."""
     rows = shop.database.execute("SELECT name, enabled FROM customers.customers")
     return dict(rows.fetchall())
 

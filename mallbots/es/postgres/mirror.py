@@ -47,9 +47,12 @@ the mirror remembers which database its snapshot is of (the server's
 open (the file has one writing process). The probe reads the database's each time;
 on another, the tables are copied whole once, and the log is checked first: a file
 whose head is past the log, or whose event at its head is not the log's (a backup
-older than the file, then written to), is refused, at open or at the catch-up that
-finds the database changed, since its read models hold events the log no longer has
-and new events would take their positions unseen.
+older than the file, then written to), is refused: at open, or at the first catch-up
+that finds the database changed or the log behind the file's head. Its read models
+hold events the log no longer has, and new events would take their positions unseen.
+Put back in place (``pg_restore --clean``: the same database) while a shop runs, and
+written past the file's head before that shop's next catch-up, the log is not checked
+until the next open: that would take a query at each catch-up.
 """
 
 from __future__ import annotations
