@@ -102,12 +102,16 @@ class MirrorState(NamedTuple):
 
 
 class Probe(NamedTuple):
-    """The server now: the log's committed head, its snapshot, which database it is, and
-    the tracked tables that moved since the mirror's snapshot (all, on another)."""
+    """The server now: the log's committed head, its snapshot, which database it is, the
+    mirror's snapshot if it is of this database (else None: after a copy in this
+    transaction that moved to another database, not until it commits, so the tables
+    are copied whole again, never too little), and the tracked tables that moved since
+    (all, when there is no snapshot of this database)."""
 
     committed: int
     snapshot: str
     database: str
+    since: str | None
     moved: list[str]
 
 
@@ -237,23 +241,14 @@ class LogMirror:
         """One query: the log's committed head, the server's snapshot, which database this
         is, and which tracked tables hold rows not visible in the mirror's snapshot
         (every table, if that snapshot is of another database, or there is none)."""
-        since = state.snapshot
         committed, snapshot, database, tracked, flags = self.source.execute(
-            f"SELECT last_position, pg_current_snapshot()::text, "
-            f"{DATABASE_IDENTITY}, "
-            f"{self.tables.probe_sql(since)} FROM {POSITION_TABLE}",
-            {"since": since},
+            f"SELECT last_position, pg_current_snapshot()::text, {DATABASE_IDENTITY}, "
+            f"{self.tables.probe_sql(state.snapshot)} FROM {POSITION_TABLE}",
+            {"since": state.snapshot},
         ).fetchone()
-        if database != self._snapshot_of:
-            since = None
-        return Probe(committed, snapshot, database, self.tables.moved(since, tracked, flags))
-
-    def _since(self, state: MirrorState, probe: Probe) -> str | None:
-        """The snapshot the tables were copied in, if it is of the database probed (after
-        a copy in this transaction that moved to another database, not yet: such a
-        snapshot counts as another database's until it commits, so the tables are
-        copied whole again, never too little)."""
-        return state.snapshot if self._snapshot_of == probe.database else None
+        since = state.snapshot if database == self._snapshot_of else None
+        moved = self.tables.moved(since, tracked, flags)
+        return Probe(committed, snapshot, database, since, moved)
 
     def behind(self) -> Behind | None:
         """What the server has committed and the mirror lacks (positions ``(after,
@@ -275,7 +270,7 @@ class LogMirror:
         if probe.committed <= state.head and not probe.moved:
             return None
         self.add_new_tables()
-        return Behind(state.head, probe.committed, self._since(state, probe), bool(probe.moved))
+        return Behind(state.head, probe.committed, probe.since, bool(probe.moved))
 
     def copy(self, behind: Behind) -> int:
         """Copy what :meth:`behind` found, in the target's transaction (its own, or the
@@ -300,7 +295,7 @@ class LogMirror:
                     cursor, self._copy_events(cursor, tables, behind.after, behind.up_to)
                 )
             with self._snapshot():
-                committed, snapshot, database, moved = self._probe(
+                committed, snapshot, database, _, moved = self._probe(
                     self._state()._replace(snapshot=behind.since)
                 )
                 if not set(self.source.refresh_log_tables()) <= set(tables):
