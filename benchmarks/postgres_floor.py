@@ -37,6 +37,8 @@ from benchmarks.timing import Trials, clock, per_second
 from mallbots.es.postgres.schema import CLAIM_POSITIONS, LOG_SQL, event_table_sql
 
 TABLE = "floor.events"
+COMMAND_KEYS = ("commands", "commands_cached", "commands_cached_checked", "commands_snapshots")
+"""The command workloads (P5, P5c, P5k, P5s): each side measures them the same way."""
 INSERT = f"INSERT INTO {TABLE} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
 
 
@@ -124,7 +126,6 @@ class Ceiling:
     )
 
 
-COMMAND_KEYS = ("commands", "commands_cached", "commands_cached_checked", "commands_snapshots")
 AUTOCOMMIT = Floor("psycopg INSERT (autocommit)", autocommit=True)
 TRANSACTION = Floor("psycopg INSERT + commit()", autocommit=False)
 BARE_COMMAND = Ceiling()

@@ -190,7 +190,7 @@ class LogMirror:
         tables = list(self.source.refresh_log_tables())
         mine = self._event_id_at(head, [table for table in tables if self.target.has_table(table)])
         theirs = self._fetch(tables, head - 1, head)
-        if committed >= head and theirs and str(theirs[0][COLUMNS.index("event_id") + 1]) == mine:
+        if committed >= head and theirs and theirs[0][COLUMNS.index("event_id") + 1] == mine:
             return
         where = f"{self.target.path} holds the read models of this mall up to position {head:,}"
         if committed < head:
